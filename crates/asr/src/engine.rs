@@ -1,0 +1,57 @@
+use transcript::Word;
+
+/// Sample rate every engine takes: the audio crate resamples to it.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// What the caller asks of one recognition run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// ISO 639-1 code to force, or `None` to detect the language.
+    pub language: Option<String>,
+    /// Text that conditions the decoder (vocabulary, domain context).
+    pub initial_prompt: Option<String>,
+}
+
+/// The result of one recognition run. Words carry no speaker or channel: those are added by
+/// the caller (diarization, channel split).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recognition {
+    /// ISO 639-1 code, detected or forced.
+    pub language: String,
+    /// Probability of the detected language (1.0 when forced).
+    pub language_probability: f32,
+    pub words: Vec<Word>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error("model not found: {0}")]
+    ModelNotFound(String),
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
+    #[error("unsupported language: {0}")]
+    UnsupportedLanguage(String),
+    #[error("recognition failed: {0}")]
+    Engine(String),
+}
+
+/// Called with the fraction of the audio done (0..=1).
+pub type Progress<'a> = &'a (dyn Fn(f32) + Sync);
+
+/// A speech recognition engine. Implementations are shared between threads; a call may
+/// block for as long as the recognition takes.
+pub trait Engine: Send + Sync {
+    /// Recognises 16 kHz mono samples.
+    fn transcribe(
+        &self,
+        samples: &[f32],
+        options: &Options,
+        progress: Progress<'_>,
+    ) -> Result<Recognition, AsrError>;
+
+    /// Short name of the loaded model (`"tiny.en"`, `"base"`).
+    fn model_name(&self) -> &str;
+
+    /// Whether the model can recognise languages other than English.
+    fn is_multilingual(&self) -> bool;
+}

@@ -1,0 +1,1 @@
+//! Runs one job through the pipeline stages and moves its status
