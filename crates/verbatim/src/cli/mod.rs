@@ -1,5 +1,10 @@
 //! Subcommands, one module each.
 
+mod keys;
+mod models;
+mod serve;
+mod transcribe;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -13,8 +18,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the SLNG Batch API (with in-process workers unless --workers 0).
+    Serve(serve::Args),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(keys::Command),
+    /// Transcribe one audio file and print the transcript.
+    Transcribe(transcribe::Args),
+    /// Manage speech recognition models.
+    #[command(subcommand)]
+    Models(models::Command),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Keys(command) => keys::run(command),
+        Command::Transcribe(args) => transcribe::run(args),
+        Command::Models(command) => models::run(command),
+    }
 }
