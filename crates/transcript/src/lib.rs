@@ -1,6 +1,36 @@
 //! The transcript model and its renderers. Knows nothing of audio decoding or of the engine
 //! that produced the words, so any recognition backend can feed it.
+//!
+//! Renderers never fail: they clean what they are given (see `clean`), so a malformed word
+//! (NaN times, empty text) degrades the output instead of aborting a finished job.
 
+mod clean;
+pub mod cues;
+pub mod format;
+pub mod json;
+pub mod language;
 pub mod model;
+pub mod punct;
+pub mod subtitles;
+pub mod txt;
+mod units;
 
+pub use cues::{cues, Cue, CueOptions};
+pub use format::{Format, ParseFormatError};
+pub use json::{to_json, JsonMeta};
 pub use model::{Transcript, Word};
+pub use subtitles::{to_srt, to_vtt};
+pub use txt::to_txt;
+
+/// The transcript in `format`, as the text of the output file. `meta` is used by json only,
+/// `cues` by srt and vtt only. Json is pretty-printed and ends with a newline.
+pub fn render(t: &Transcript, format: Format, meta: &JsonMeta, cues: &CueOptions) -> String {
+    match format {
+        // `Value`'s alternate Display is infallible pretty printing (`to_string_pretty` returns a
+        // Result that cannot fail for a Value but would need handling).
+        Format::Json => format!("{:#}\n", to_json(t, meta)),
+        Format::Txt => to_txt(t),
+        Format::Srt => to_srt(t, cues),
+        Format::Vtt => to_vtt(t, cues),
+    }
+}
