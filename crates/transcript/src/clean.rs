@@ -15,9 +15,12 @@ pub(crate) struct CleanWord<'a> {
     pub channel: Option<&'a str>,
 }
 
+/// About 31 years: no recording is longer, and millisecond arithmetic stays far from overflow.
+const MAX_SECONDS: f64 = 1e9;
+
 fn seconds(x: f64) -> f64 {
     if x.is_finite() && x > 0.0 {
-        x
+        x.min(MAX_SECONDS)
     } else {
         0.0
     }
@@ -44,6 +47,13 @@ pub(crate) fn clean_words(t: &Transcript) -> Vec<CleanWord<'_>> {
     let mut words: Vec<CleanWord<'_>> = t.words.iter().filter_map(clean).collect();
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
     words
+}
+
+/// Whether the silence from `end` to `start` lasts at least `threshold` seconds, judged in
+/// whole milliseconds so that a gap of exactly the threshold counts despite float noise
+/// (`4.2 - 2.2` is not `2.0` in binary).
+pub(crate) fn pause_at_least(end: f64, start: f64, threshold: f64) -> bool {
+    ((start - end) * 1000.0).round() >= (threshold * 1000.0).round()
 }
 
 /// The audio duration, or 0 when the transcript does not know it.
@@ -80,5 +90,13 @@ mod tests {
         assert_eq!((words[1].start, words[1].end, words[1].confidence), (2.0, 2.0, 1.0));
         assert_eq!(words[1].channel, Some("channel_2"));
         assert_eq!(duration(&t), 0.0);
+    }
+
+    #[test]
+    fn pauses_are_judged_in_milliseconds() {
+        assert!(pause_at_least(2.2, 4.2, 2.0));
+        assert!(pause_at_least(0.1 + 0.2, 1.1, 0.8));
+        assert!(!pause_at_least(1.0, 2.9994, 2.0));
+        assert!(!pause_at_least(5.0, 4.0, 0.8));
     }
 }

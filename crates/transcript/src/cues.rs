@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use crate::clean::{clean_words, duration};
+use crate::clean::{clean_words, duration, pause_at_least};
 use crate::language::word_delimiter;
 use crate::model::Transcript;
 use crate::units::{join, units, Unit};
@@ -53,11 +53,6 @@ fn ms(seconds: f64) -> u64 {
     (seconds * 1000.0).round() as u64
 }
 
-/// Characters of units laid on one line.
-fn width(lens: &[usize], delim: usize) -> usize {
-    lens.iter().sum::<usize>() + delim * lens.len().saturating_sub(1)
-}
-
 /// The fewest lines `lens` can be laid on. Greedy filling is optimal here; a unit longer than a
 /// line takes a line to itself.
 fn line_count(lens: &[usize], max_len: usize, delim: usize) -> usize {
@@ -75,24 +70,60 @@ fn line_count(lens: &[usize], max_len: usize, delim: usize) -> usize {
     lines
 }
 
+/// Above this many (lines × units) a cue is laid out greedily: the balancing tables grow with
+/// that product, and only absurd `srt_overrides` (thousands of lines per cue) get near it.
+const BALANCE_LIMIT: usize = 100_000;
+
+/// Line ends of greedy filling (as many units on each line as fit).
+fn greedy_ends(lens: &[usize], max_len: usize, delim: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut current: Option<usize> = None;
+    for (i, &l) in lens.iter().enumerate() {
+        current = match current {
+            Some(c) if c + delim + l <= max_len => Some(c + delim + l),
+            Some(_) => {
+                ends.push(i);
+                Some(l)
+            }
+            None => Some(l),
+        };
+    }
+    if !lens.is_empty() {
+        ends.push(lens.len());
+    }
+    ends
+}
+
 /// Splits `lens` into exactly `lines` lines (the fewest possible) minimising the sum of squared
 /// line widths, which evens them out. Returns the index after each line's last unit.
 fn balance(lens: &[usize], lines: usize, max_len: usize, delim: usize) -> Vec<usize> {
     let n = lens.len();
-    let fits = |a: usize, b: usize| b - a == 1 || width(&lens[a..b], delim) <= max_len;
+    if lines.saturating_mul(n) > BALANCE_LIMIT {
+        return greedy_ends(lens, max_len, delim);
+    }
+    let mut prefix = vec![0usize; n + 1];
+    for (i, l) in lens.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + l;
+    }
+    let width = |a: usize, b: usize| prefix[b] - prefix[a] + delim * (b - a - 1);
     // cost[k][i]: best cost of laying the first i units on k lines.
     let mut cost = vec![vec![u64::MAX; n + 1]; lines + 1];
     let mut cut = vec![vec![0usize; n + 1]; lines + 1];
     cost[0][0] = 0;
     for k in 1..=lines {
         for i in 1..=n {
-            for a in (k - 1)..i {
-                if cost[k - 1][a] == u64::MAX || !fits(a, i) {
+            // Last line a..i: one unit always fits; more only while within max_len, so the
+            // search stops at the first start that makes it too wide.
+            for a in (0..i).rev() {
+                let w = width(a, i);
+                if i - a > 1 && w > max_len {
+                    break;
+                }
+                if cost[k - 1][a] == u64::MAX {
                     continue;
                 }
-                let w = width(&lens[a..i], delim) as u64;
-                let c = cost[k - 1][a] + w * w;
-                if c < cost[k][i] {
+                let c = cost[k - 1][a] + (w as u64) * (w as u64);
+                if c <= cost[k][i] {
                     cost[k][i] = c;
                     cut[k][i] = a;
                 }
@@ -142,8 +173,19 @@ fn split_segment(
     let (max_len, max_lines) = opts;
     let mut from = seg.start;
     while from < seg.end {
+        // Greedy filling, extended one unit at a time: the state after `to` units is that of
+        // `to - 1` plus one step, so a long segment costs linear time, whatever the options.
+        let mut lines = 1;
+        let mut current = lens[from];
         let mut to = from + 1;
-        while to < seg.end && line_count(&lens[from..=to], max_len, delim) <= max_lines {
+        while to < seg.end {
+            let l = lens[to];
+            let (next_lines, next_current) =
+                if current + delim + l <= max_len { (lines, current + delim + l) } else { (lines + 1, l) };
+            if next_lines > max_lines {
+                break;
+            }
+            (lines, current) = (next_lines, next_current);
             to += 1;
         }
         let end = if to == seg.end { to } else { break_point(units, lens, from, to) };
@@ -153,7 +195,7 @@ fn split_segment(
 }
 
 fn hard_break(a: &Unit<'_>, b: &Unit<'_>) -> bool {
-    a.speaker != b.speaker || a.channel != b.channel || b.start - a.end >= CUE_PAUSE_S
+    a.speaker != b.speaker || a.channel != b.channel || pause_at_least(a.end, b.start, CUE_PAUSE_S)
 }
 
 /// The transcript's subtitle cues, in order.
@@ -244,6 +286,15 @@ mod tests {
         assert_eq!(balance(&[1; 6], 2, 9, 1), vec![3, 6]);
         assert_eq!(balance(&[40, 1], 2, 37, 1), vec![1, 2]);
         assert_eq!(balance(&[5], 1, 37, 1), vec![1]);
+    }
+
+    #[test]
+    fn greedy_fallback() {
+        assert_eq!(greedy_ends(&[1; 6], 9, 1), vec![5, 6]);
+        assert_eq!(greedy_ends(&[2, 50, 2], 37, 1), vec![1, 2, 3]);
+        assert!(greedy_ends(&[], 9, 1).is_empty());
+        let lens = vec![3; 200_000];
+        assert_eq!(balance(&lens, 200_000, 3, 1).len(), 200_000);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The plain running transcript: paragraphs of naturally joined words, a new paragraph at each
 //! long pause, speaker change or channel turn, labelled when speakers or channels are known.
 
-use crate::clean::clean_words;
+use crate::clean::{clean_words, pause_at_least};
 use crate::language::word_delimiter;
 use crate::model::Transcript;
 use crate::units::{join, units, Unit};
@@ -31,7 +31,7 @@ pub fn to_txt(t: &Transcript) -> String {
     for i in 1..=units.len() {
         let ends = i == units.len() || {
             let (a, b) = (&units[i - 1], &units[i]);
-            a.speaker != b.speaker || a.channel != b.channel || b.start - a.end >= PARAGRAPH_PAUSE_S
+            a.speaker != b.speaker || a.channel != b.channel || pause_at_least(a.end, b.start, PARAGRAPH_PAUSE_S)
         };
         if ends {
             paragraphs.push(&units[from..i]);
