@@ -15,16 +15,15 @@ pub const JSON_FORMAT_VERSION: &str = "2.9";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JsonMeta {
     pub job_id: String,
-    /// When the job was submitted (RFC 3339), `job.created_at`.
+    /// When the job was submitted (RFC 3339): `job.created_at`, and `metadata.created_at` too
+    /// (the transcript's own time in Speechmatics; one time keeps this struct to the four
+    /// fields callers build).
     pub created_at: String,
     /// Name of the submitted audio file, `job.data_name`.
     pub data_name: String,
     /// The job's transcription_config, echoed in `metadata.transcription_config`; `Null`
     /// renders as `{"language": <transcript language>}`.
     pub transcription_config: Value,
-    /// When the transcript was produced (RFC 3339), `metadata.created_at`; `None` repeats
-    /// `created_at`.
-    pub transcript_created_at: Option<String>,
 }
 
 impl JsonMeta {
@@ -39,7 +38,6 @@ impl JsonMeta {
             created_at: created_at.into(),
             data_name: data_name.into(),
             transcription_config,
-            transcript_created_at: None,
         }
     }
 }
@@ -55,7 +53,6 @@ pub fn to_json(t: &Transcript, meta: &JsonMeta) -> Value {
         Value::Null => json!({ "language": language }),
         other => other.clone(),
     };
-    let transcript_created_at = meta.transcript_created_at.as_deref().unwrap_or(&meta.created_at);
     json!({
         "format": JSON_FORMAT_VERSION,
         "job": {
@@ -66,7 +63,7 @@ pub fn to_json(t: &Transcript, meta: &JsonMeta) -> Value {
             "duration": duration(t).round() as u64,
         },
         "metadata": {
-            "created_at": transcript_created_at,
+            "created_at": meta.created_at,
             "type": "transcription",
             "transcription_config": transcription_config,
             "language_pack_info": {

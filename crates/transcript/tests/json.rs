@@ -26,13 +26,12 @@ fn exact_document() {
         duration: 3.6,
         words: vec![word(" \"Hello,", 0.5, 0.9, 0.93), word("world.\"", 1.0, 1.23, 0.8)],
     };
-    let mut m = meta();
-    m.transcript_created_at = Some("2026-11-29T10:00:05Z".into());
+    let m = meta();
     let expected = json!({
         "format": "2.9",
         "job": {"id": "job1", "created_at": "2026-11-29T10:00:00Z", "data_name": "call.wav", "duration": 4},
         "metadata": {
-            "created_at": "2026-11-29T10:00:05Z",
+            "created_at": "2026-11-29T10:00:00Z",
             "type": "transcription",
             "transcription_config": {"language": "en", "diarization": "none"},
             "language_pack_info": {
