@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::clean::{clean_words, duration};
 use crate::language::{language_description, word_delimiter, writing_direction};
 use crate::model::Transcript;
-use crate::punct::{split_word, Piece};
+use crate::punct::{split_word, Attach, Piece};
 
 pub const JSON_FORMAT_VERSION: &str = "2.9";
 
@@ -95,8 +95,8 @@ fn results(t: &Transcript, language: &str) -> Vec<Value> {
                 Piece::Punct { content, attaches_to, is_eos } => {
                     // A mark takes no time: it sits where the word it attaches to ends or starts.
                     let at = match attaches_to {
-                        crate::punct::Attach::Previous => w.end,
-                        crate::punct::Attach::Next => w.start,
+                        Attach::Previous => w.end,
+                        Attach::Next => w.start,
                     };
                     r.insert("type".into(), "punctuation".into());
                     r.insert("start_time".into(), round_ms(at).into());

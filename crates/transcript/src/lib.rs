@@ -1,6 +1,14 @@
 //! The transcript model and its renderers. Knows nothing of audio decoding or of the engine
 //! that produced the words, so any recognition backend can feed it.
 //!
+//! - [`render`] gives the file text of one [`Format`]; [`to_json`], [`to_txt`], [`to_srt`],
+//!   [`to_vtt`] are the per-format renderers and [`cues()`] the subtitle layout behind srt/vtt.
+//! - json: Speechmatics json-v2 (`format` 2.9), punctuation split off words ([`punct`]).
+//! - txt: paragraphs at pauses of 2 s or more, speaker changes and channel turns, labelled
+//!   `S1: ` / `Channel 1: ` when the words carry speakers / channels; empty transcript → `""`.
+//! - srt / vtt: cues obeying [`CueOptions`] (see [`mod@cues`] for the rules); empty → `""` /
+//!   `"WEBVTT\n"`.
+//!
 //! Renderers never fail: they clean what they are given (see `clean`), so a malformed word
 //! (NaN times, empty text) degrades the output instead of aborting a finished job.
 
