@@ -1,7 +1,25 @@
 //! Probe and decode every audio format of the contract to 16 kHz f32 samples, mixed down to
 //! mono or split per channel.
+//!
+//! The format is told from the file's content, never its name. symphonia decodes what it can
+//! (wav, mp3, mpeg layer I/II, flac, aac, ogg vorbis, m4a/mp4 aac); an `ffmpeg` child process
+//! decodes the rest (ogg opus, amr, mpeg program streams, codecs symphonia refuses). Either way
+//! the native-rate samples are resampled to 16 kHz chunk by chunk, so the whole file's native
+//! PCM is never held in memory.
 
 use std::path::Path;
+
+mod ffmpeg;
+mod mpeg_frames;
+mod probe;
+mod resample;
+mod riff;
+mod sniff;
+mod source;
+mod stream;
+mod symphonia_source;
+
+pub use stream::AudioStream;
 
 /// Sample rate of decoded audio: what the recognition engines take.
 pub const TARGET_SAMPLE_RATE: u32 = 16_000;
@@ -31,6 +49,7 @@ pub enum ChannelMode {
 /// Decoded audio at [`TARGET_SAMPLE_RATE`]: one entry when mixed, one per channel when split.
 #[derive(Debug, Clone)]
 pub struct Decoded {
+    /// The file's probe; `duration_seconds` is the length actually decoded.
     pub probe: Probe,
     pub channels: Vec<Vec<f32>>,
 }
@@ -48,12 +67,39 @@ pub enum AudioError {
     NoAudioTrack,
     #[error("could not read the file: {0}")]
     Io(#[from] std::io::Error),
+    /// An external program this format needs (`ffmpeg`, `ffprobe`) could not be started.
+    #[error("reading this file needs the `{tool}` program, which could not be run: {reason}")]
+    MissingTool { tool: String, reason: String },
 }
 
-pub fn probe(_path: &Path) -> Result<Probe, AudioError> {
-    todo!("audio::probe")
+/// Reads what a file is: format, MIME type, duration, channels and native sample rate.
+pub fn probe(path: &Path) -> Result<Probe, AudioError> {
+    probe::probe(path)
 }
 
-pub fn decode(_path: &Path, _mode: ChannelMode) -> Result<Decoded, AudioError> {
-    todo!("audio::decode")
+/// Decodes the whole file to [`TARGET_SAMPLE_RATE`]. Only the 16 kHz output is held in memory;
+/// use [`decode_stream`] or [`AudioStream`] to process it window by window instead.
+pub fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioError> {
+    stream::decode(path, mode)
+}
+
+/// Decodes the file and hands the 16 kHz audio to `on_chunk` in chunks of `chunk_seconds`
+/// (the last may be shorter): one `Vec` when mixed, one per channel when split. Returning
+/// [`std::ops::ControlFlow::Break`] stops decoding early. Returns the file's probe.
+pub fn decode_stream<F>(
+    path: &Path,
+    mode: ChannelMode,
+    chunk_seconds: f64,
+    mut on_chunk: F,
+) -> Result<Probe, AudioError>
+where
+    F: FnMut(&[Vec<f32>]) -> std::ops::ControlFlow<()>,
+{
+    let mut stream = AudioStream::open(path, mode, chunk_seconds)?;
+    for chunk in stream.by_ref() {
+        if on_chunk(&chunk?).is_break() {
+            break;
+        }
+    }
+    Ok(stream.probe().clone())
 }

@@ -1,0 +1,151 @@
+//! Identifies a file and opens the decoder that suits it: symphonia where it can, ffmpeg
+//! where it cannot.
+
+use std::fs::File;
+use std::path::Path;
+
+use crate::ffmpeg::{ffprobe, FfmpegSource, FfprobeInfo};
+use crate::sniff::{sniff, Route, Sniffed};
+use crate::source::PcmSource;
+use crate::symphonia_source::SymphoniaSource;
+use crate::{AudioError, Probe};
+
+/// A file identified and ready to decode. `probe.duration_seconds` is the headers' figure
+/// (0 where they have none).
+pub(crate) struct Opened {
+    pub probe: Probe,
+    pub source: Box<dyn PcmSource>,
+}
+
+pub(crate) fn probe(path: &Path) -> Result<Probe, AudioError> {
+    let sniffed = sniff(&mut File::open(path)?)?;
+    match sniffed {
+        Some(s) if s.route == Route::Symphonia => match symphonia_probe(path, s) {
+            Ok(probe) => Ok(probe),
+            Err(e) => ffmpeg_probe(path, Some(s)).map_err(|fe| prefer(e, fe)),
+        },
+        other => ffmpeg_probe(path, other),
+    }
+}
+
+pub(crate) fn open(path: &Path) -> Result<Opened, AudioError> {
+    let sniffed = sniff(&mut File::open(path)?)?;
+    match sniffed {
+        Some(s) if s.route == Route::Symphonia => match symphonia_open(path, s) {
+            Ok(opened) => Ok(opened),
+            Err(e) => ffmpeg_open(path, Some(s)).map_err(|fe| prefer(e, fe)),
+        },
+        other => ffmpeg_open(path, other),
+    }
+}
+
+/// Which error to report when symphonia failed and the ffmpeg fallback failed too. Where
+/// symphonia merely lacked support, ffmpeg's verdict (e.g. "ffmpeg is not installed") is the
+/// useful one; where symphonia found the data broken, that is.
+fn prefer(symphonia: AudioError, ffmpeg: AudioError) -> AudioError {
+    match symphonia {
+        AudioError::Unsupported(_) | AudioError::NoAudioTrack => ffmpeg,
+        other => other,
+    }
+}
+
+fn named(s: Sniffed, duration_seconds: f64, channels: u16, sample_rate: u32) -> Probe {
+    Probe {
+        format: s.format.to_string(),
+        mime_type: s.mime.to_string(),
+        duration_seconds,
+        channels,
+        sample_rate,
+    }
+}
+
+fn symphonia_open(path: &Path, s: Sniffed) -> Result<Opened, AudioError> {
+    let source = SymphoniaSource::open(path, s.hint)?;
+    let h = source.header();
+    let probe = named(s, h.duration_seconds.unwrap_or(0.0), h.channels.unwrap_or(0), h.sample_rate.unwrap_or(0));
+    Ok(Opened { probe, source: Box::new(source) })
+}
+
+fn symphonia_probe(path: &Path, s: Sniffed) -> Result<Probe, AudioError> {
+    let source = SymphoniaSource::open(path, s.hint)?;
+    let h = source.header();
+    // Raw MPEG audio and ADTS headers give at best an estimate from the bitrate (wrong for VBR
+    // without a Xing header): walking the frames is exact and needs no decoding.
+    let estimated = matches!(s.hint, "mp3" | "mp2" | "mp1" | "aac");
+    let duration = match h.duration_seconds {
+        Some(d) if !estimated => d,
+        _ => source.count_duration()?,
+    };
+    let (mut channels, mut sample_rate) = (h.channels.unwrap_or(0), h.sample_rate.unwrap_or(0));
+    if channels == 0 || sample_rate == 0 {
+        // Some containers leave these to the codec: decode one block to learn them.
+        let mut source = SymphoniaSource::open(path, s.hint)?;
+        let block = source.next_block()?.ok_or_else(|| AudioError::Corrupt("no audio could be decoded".into()))?;
+        channels = block.planes.len() as u16;
+        sample_rate = block.sample_rate;
+    }
+    Ok(named(s, duration, channels, sample_rate))
+}
+
+/// The contract's name for a format ffprobe recognised, when we did not.
+fn name_from_ffprobe(info: &FfprobeInfo) -> Result<(&'static str, &'static str), AudioError> {
+    let demuxer = info.format_name.split(',').next().unwrap_or_default();
+    let codec = info.audio.as_ref().map_or("", |a| a.codec_name.as_str());
+    Ok(match demuxer {
+        "wav" => ("wav", "audio/wav"),
+        "mp3" if codec == "mp3" => ("mp3", "audio/mpeg"),
+        "mp3" => ("mpeg", "audio/mpeg"),
+        "flac" => ("flac", "audio/flac"),
+        "aac" => ("aac", "audio/aac"),
+        "ogg" => ("ogg", "audio/ogg"),
+        "amr" | "amrnb" | "amrwb" => ("amr", "audio/amr"),
+        "mov" => ("mp4", "video/mp4"),
+        "mpeg" => ("mpeg", "video/mpeg"),
+        "mpegts" => ("mpeg", "video/mp2t"),
+        _ => {
+            return Err(AudioError::Unsupported(format!(
+                "{} (supported: wav, mp3, flac, aac, ogg, m4a, mp4, amr, mpeg)",
+                info.format_name
+            )))
+        }
+    })
+}
+
+/// ffprobe's view of a file, named and checked for an audio stream.
+fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool), AudioError> {
+    let info = ffprobe(path)?;
+    let (format, mime) = match sniffed {
+        Some(s) => (s.format, s.mime),
+        None => name_from_ffprobe(&info)?,
+    };
+    let audio = info.audio.as_ref().ok_or(AudioError::NoAudioTrack)?;
+    let duration = audio.duration_seconds.or(info.duration_seconds);
+    let probe = Probe {
+        format: format.to_string(),
+        mime_type: mime.to_string(),
+        duration_seconds: duration.unwrap_or(0.0),
+        channels: audio.channels,
+        sample_rate: audio.sample_rate,
+    };
+    Ok((probe, duration.is_some()))
+}
+
+fn ffmpeg_open(path: &Path, sniffed: Option<Sniffed>) -> Result<Opened, AudioError> {
+    let (probe, _) = ffprobe_named(path, sniffed)?;
+    let source = FfmpegSource::spawn(path, probe.channels, probe.sample_rate)?;
+    Ok(Opened { probe, source: Box::new(source) })
+}
+
+fn ffmpeg_probe(path: &Path, sniffed: Option<Sniffed>) -> Result<Probe, AudioError> {
+    let (mut probe, has_duration) = ffprobe_named(path, sniffed)?;
+    if !has_duration {
+        // Nothing in the headers: decode (at the native rate, no resampling) and count.
+        let mut source = FfmpegSource::spawn(path, probe.channels, probe.sample_rate)?;
+        let mut frames = 0u64;
+        while let Some(block) = source.next_block()? {
+            frames += block.planes.first().map_or(0, Vec::len) as u64;
+        }
+        probe.duration_seconds = frames as f64 / probe.sample_rate as f64;
+    }
+    Ok(probe)
+}
