@@ -95,8 +95,10 @@ fn greedy_ends(lens: &[usize], max_len: usize, delim: usize) -> Vec<usize> {
 }
 
 /// Splits `lens` into exactly `lines` lines (the fewest possible) minimising the sum of squared
-/// line widths, which evens them out. Returns the index after each line's last unit.
-fn balance(lens: &[usize], lines: usize, max_len: usize, delim: usize) -> Vec<usize> {
+/// line widths, which evens them out, less a bonus for ending a line where `good_break` says a
+/// clause or sentence ends: worth a moderate imbalance, not a one-word line. Returns the index
+/// after each line's last unit.
+fn balance(lens: &[usize], good_break: &[bool], lines: usize, max_len: usize, delim: usize) -> Vec<usize> {
     let n = lens.len();
     if lines.saturating_mul(n) > BALANCE_LIMIT {
         return greedy_ends(lens, max_len, delim);
@@ -106,8 +108,9 @@ fn balance(lens: &[usize], lines: usize, max_len: usize, delim: usize) -> Vec<us
         prefix[i + 1] = prefix[i] + l;
     }
     let width = |a: usize, b: usize| prefix[b] - prefix[a] + delim * (b - a - 1);
+    let bonus = (max_len.min(1000) * max_len.min(1000) / 8) as i64;
     // cost[k][i]: best cost of laying the first i units on k lines.
-    let mut cost = vec![vec![u64::MAX; n + 1]; lines + 1];
+    let mut cost = vec![vec![i64::MAX; n + 1]; lines + 1];
     let mut cut = vec![vec![0usize; n + 1]; lines + 1];
     cost[0][0] = 0;
     for k in 1..=lines {
@@ -119,10 +122,12 @@ fn balance(lens: &[usize], lines: usize, max_len: usize, delim: usize) -> Vec<us
                 if i - a > 1 && w > max_len {
                     break;
                 }
-                if cost[k - 1][a] == u64::MAX {
+                if cost[k - 1][a] == i64::MAX {
                     continue;
                 }
-                let c = cost[k - 1][a] + (w as u64) * (w as u64);
+                let w = w.min(1_000_000) as i64;
+                let natural = i < n && good_break[i - 1];
+                let c = cost[k - 1][a] + w * w - if natural { bonus } else { 0 };
                 if c <= cost[k][i] {
                     cost[k][i] = c;
                     cut[k][i] = a;
@@ -130,7 +135,7 @@ fn balance(lens: &[usize], lines: usize, max_len: usize, delim: usize) -> Vec<us
             }
         }
     }
-    if cost[lines][n] == u64::MAX {
+    if cost[lines][n] == i64::MAX {
         // Unreachable when `lines` comes from `line_count`; fall back to one unit per line
         // rather than panic.
         return (1..=n).collect();
@@ -225,7 +230,8 @@ pub fn cues(t: &Transcript, opts: &CueOptions) -> Vec<Cue> {
             let n_lines = line_count(ls, max_len, delim);
             let mut lines = Vec::with_capacity(n_lines);
             let mut a = 0;
-            for b in balance(ls, n_lines, max_len, delim) {
+            let good_break: Vec<bool> = us.iter().map(|u| u.eos || u.clause).collect();
+            for b in balance(ls, &good_break, n_lines, max_len, delim) {
                 lines.push(join(&us[a..b], delimiter));
                 a = b;
             }
@@ -283,9 +289,16 @@ mod tests {
     fn balanced_lines() {
         // Greedy filling gives widths 9 + 1; balanced gives 5 + 5.
         assert_eq!(line_count(&[1; 6], 9, 1), 2);
-        assert_eq!(balance(&[1; 6], 2, 9, 1), vec![3, 6]);
-        assert_eq!(balance(&[40, 1], 2, 37, 1), vec![1, 2]);
-        assert_eq!(balance(&[5], 1, 37, 1), vec![1]);
+        assert_eq!(balance(&[1; 6], &[false; 6], 2, 9, 1), vec![3, 6]);
+        assert_eq!(balance(&[40, 1], &[false; 2], 2, 37, 1), vec![1, 2]);
+        assert_eq!(balance(&[5], &[false], 1, 37, 1), vec![1]);
+        // "aaaa bbbb cccc, / dddd eeee" beats "aaaa bbbb / cccc, dddd eeee": 15/9 after a comma.
+        let commas = [false, false, true, false, false];
+        assert_eq!(balance(&[4, 4, 5, 4, 4], &commas, 2, 20, 1), vec![3, 5]);
+        assert_eq!(balance(&[4, 4, 5, 4, 4], &[false; 5], 2, 20, 1), vec![2, 5]);
+        // A comma after the first word is not worth a 1-word line.
+        let early = [true, false, false, false, false, false];
+        assert_eq!(balance(&[3, 5, 5, 5, 5, 5], &early, 2, 30, 1), vec![3, 6]);
     }
 
     #[test]
@@ -294,7 +307,7 @@ mod tests {
         assert_eq!(greedy_ends(&[2, 50, 2], 37, 1), vec![1, 2, 3]);
         assert!(greedy_ends(&[], 9, 1).is_empty());
         let lens = vec![3; 200_000];
-        assert_eq!(balance(&lens, 200_000, 3, 1).len(), 200_000);
+        assert_eq!(balance(&lens, &vec![false; 200_000], 200_000, 3, 1).len(), 200_000);
     }
 
     #[test]
