@@ -34,10 +34,17 @@ fn main() {
             .map(|p| format!("streamed {samples} samples at 16 kHz; {p:?}"))
         }
         "split" | "mix" => {
-            let channel_mode = if mode == "split" { audio::ChannelMode::Split } else { audio::ChannelMode::Mix };
+            let channel_mode = if mode == "split" {
+                audio::ChannelMode::Split
+            } else {
+                audio::ChannelMode::Mix
+            };
             audio::decode(&path, channel_mode).map(|d| {
                 let lens: Vec<usize> = d.channels.iter().map(Vec::len).collect();
-                format!("decoded channels of {lens:?} samples at 16 kHz; {:?}", d.probe)
+                format!(
+                    "decoded channels of {lens:?} samples at 16 kHz; {:?}",
+                    d.probe
+                )
             })
         }
         other => {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread::JoinHandle;
 
-use crate::source::{Block, PcmSource};
+use crate::source::{sanitize, Block, PcmSource};
 use crate::AudioError;
 
 /// Bytes read from ffmpeg's output per block: 64 KiB is a few thousand frames.
@@ -29,7 +29,7 @@ fn spawn_error(tool: &'static str, e: std::io::Error) -> AudioError {
     AudioError::MissingTool {
         tool: tool.to_string(),
         reason: if e.kind() == std::io::ErrorKind::NotFound {
-            "it is not installed (or not on PATH)".into()
+            "it is not installed or not on PATH (it comes with ffmpeg)".into()
         } else {
             e.to_string()
         },
@@ -51,7 +51,9 @@ fn summarise(stderr: &str) -> String {
         .rfind(|l| !l.is_empty())
         .map(|l| {
             // ffmpeg prefixes lines with the input URL; the user knows which file it is.
-            l.split_once(": ").filter(|(head, _)| head.starts_with("file:")).map_or(l, |(_, tail)| tail)
+            l.split_once(": ")
+                .filter(|(head, _)| head.starts_with("file:"))
+                .map_or(l, |(_, tail)| tail)
         })
         .unwrap_or("ffmpeg could not read the file")
         .to_string()
@@ -76,20 +78,31 @@ pub(crate) struct AudioStreamInfo {
 
 pub(crate) fn ffprobe(path: &Path) -> Result<FfprobeInfo, AudioError> {
     let output = Command::new(program("ffprobe"))
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(input_arg(path))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| spawn_error("ffprobe", e))?;
     if !output.status.success() {
         let why = summarise(&String::from_utf8_lossy(&output.stderr));
-        return Err(AudioError::Unsupported(format!("the content is not a known audio format ({why})")));
+        return Err(AudioError::Unsupported(format!(
+            "the content is not a known audio format ({why})"
+        )));
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| AudioError::Unsupported(format!("ffprobe gave unreadable output: {e}")))?;
     // ffprobe writes numbers as strings ("44100", "3.000000").
     let number = |v: &serde_json::Value| -> Option<f64> {
-        v.as_str().and_then(|s| s.parse().ok()).or_else(|| v.as_f64())
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.as_f64())
     };
     let format = &json["format"];
     let audio = json["streams"]
@@ -106,7 +119,10 @@ pub(crate) fn ffprobe(path: &Path) -> Result<FfprobeInfo, AudioError> {
             })
         });
     Ok(FfprobeInfo {
-        format_name: format["format_name"].as_str().unwrap_or("unknown").to_string(),
+        format_name: format["format_name"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string(),
         audio,
         duration_seconds: number(&format["duration"]).filter(|d| d.is_finite() && *d > 0.0),
     })
@@ -134,8 +150,24 @@ impl FfmpegSource {
         let mut child = Command::new(program("ffmpeg"))
             .args(["-nostdin", "-hide_banner", "-v", "error", "-i"])
             .arg(input_arg(path))
-            .args(["-map", "0:a:0", "-vn", "-sn", "-dn", "-f", "f32le", "-c:a", "pcm_f32le"])
-            .args(["-ac", &channels.to_string(), "-ar", &sample_rate.to_string(), "pipe:1"])
+            .args([
+                "-map",
+                "0:a:0",
+                "-vn",
+                "-sn",
+                "-dn",
+                "-f",
+                "f32le",
+                "-c:a",
+                "pcm_f32le",
+            ])
+            .args([
+                "-ac",
+                &channels.to_string(),
+                "-ar",
+                &sample_rate.to_string(),
+                "pipe:1",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -164,7 +196,11 @@ impl FfmpegSource {
 
     fn finish(&mut self) -> Result<(), AudioError> {
         let status = self.child.wait()?;
-        let stderr = self.stderr.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+        let stderr = self
+            .stderr
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default();
         if status.success() {
             Ok(())
         } else if stderr.contains("matches no streams") {
@@ -209,11 +245,14 @@ impl PcmSource for FfmpegSource {
             }
             for frame in self.bytes[..whole].chunks_exact(frame_bytes) {
                 for (plane, sample) in self.planes.iter_mut().zip(frame.chunks_exact(4)) {
-                    plane.push(f32::from_le_bytes(sample.try_into().unwrap()));
+                    plane.push(sanitize(f32::from_le_bytes(sample.try_into().unwrap())));
                 }
             }
             self.bytes.drain(..whole);
-            return Ok(Some(Block { sample_rate: self.sample_rate, planes: &self.planes }));
+            return Ok(Some(Block {
+                sample_rate: self.sample_rate,
+                planes: &self.planes,
+            }));
         }
     }
 }

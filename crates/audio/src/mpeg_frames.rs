@@ -9,7 +9,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FrameKind {
     /// MPEG-1/2/2.5 audio; `layer` is 1, 2 or 3.
-    MpegAudio { layer: u8 },
+    MpegAudio {
+        layer: u8,
+    },
     Adts,
 }
 
@@ -64,16 +66,28 @@ fn parse_header(b: &[u8]) -> Option<(FrameKind, usize)> {
         return None;
     }
     let mpeg1 = version_bits == 0b11;
-    const RATES: [[u32; 3]; 3] = [[44_100, 48_000, 32_000], [22_050, 24_000, 16_000], [11_025, 12_000, 8_000]];
+    const RATES: [[u32; 3]; 3] = [
+        [44_100, 48_000, 32_000],
+        [22_050, 24_000, 16_000],
+        [11_025, 12_000, 8_000],
+    ];
     let sample_rate = match version_bits {
         0b11 => RATES[0][rate_index],
         0b10 => RATES[1][rate_index],
         _ => RATES[2][rate_index],
     };
-    const V1_L1: [u32; 15] = [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448];
-    const V1_L2: [u32; 15] = [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384];
-    const V1_L3: [u32; 15] = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
-    const V2_L1: [u32; 15] = [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256];
+    const V1_L1: [u32; 15] = [
+        0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+    ];
+    const V1_L2: [u32; 15] = [
+        0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+    ];
+    const V1_L3: [u32; 15] = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ];
+    const V2_L1: [u32; 15] = [
+        0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+    ];
     const V2_L23: [u32; 15] = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
     let kbps = match (mpeg1, layer) {
         (true, 1) => V1_L1,
@@ -122,7 +136,10 @@ mod tests {
         for _ in 0..4 {
             data.extend(mp3_frame());
         }
-        assert_eq!(find_frames(&data, true), Some((4, FrameKind::MpegAudio { layer: 3 })));
+        assert_eq!(
+            find_frames(&data, true),
+            Some((4, FrameKind::MpegAudio { layer: 3 }))
+        );
     }
 
     #[test]
@@ -135,7 +152,7 @@ mod tests {
     #[test]
     fn recognises_adts() {
         // AAC LC, 44.1 kHz, stereo, 100-byte frames.
-        let mut frame = vec![0u8; 100];
+        let mut frame = [0u8; 100];
         frame[..7].copy_from_slice(&[0xFF, 0xF1, 0x50, 0x80, 0x0C, 0x9F, 0xFC]);
         let data: Vec<u8> = frame.iter().cycle().take(500).copied().collect();
         assert_eq!(find_frames(&data, true), Some((0, FrameKind::Adts)));

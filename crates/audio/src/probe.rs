@@ -62,8 +62,16 @@ fn named(s: Sniffed, duration_seconds: f64, channels: u16, sample_rate: u32) -> 
 fn symphonia_open(path: &Path, s: Sniffed) -> Result<Opened, AudioError> {
     let source = SymphoniaSource::open(path, s.hint)?;
     let h = source.header();
-    let probe = named(s, h.duration_seconds.unwrap_or(0.0), h.channels.unwrap_or(0), h.sample_rate.unwrap_or(0));
-    Ok(Opened { probe, source: Box::new(source) })
+    let probe = named(
+        s,
+        h.duration_seconds.unwrap_or(0.0),
+        h.channels.unwrap_or(0),
+        h.sample_rate.unwrap_or(0),
+    );
+    Ok(Opened {
+        probe,
+        source: Box::new(source),
+    })
 }
 
 fn symphonia_probe(path: &Path, s: Sniffed) -> Result<Probe, AudioError> {
@@ -80,7 +88,9 @@ fn symphonia_probe(path: &Path, s: Sniffed) -> Result<Probe, AudioError> {
     if channels == 0 || sample_rate == 0 {
         // Some containers leave these to the codec: decode one block to learn them.
         let mut source = SymphoniaSource::open(path, s.hint)?;
-        let block = source.next_block()?.ok_or_else(|| AudioError::Corrupt("no audio could be decoded".into()))?;
+        let block = source
+            .next_block()?
+            .ok_or_else(|| AudioError::Corrupt("no audio could be decoded".into()))?;
         channels = block.planes.len() as u16;
         sample_rate = block.sample_rate;
     }
@@ -118,7 +128,17 @@ fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool),
         Some(s) => (s.format, s.mime),
         None => name_from_ffprobe(&info)?,
     };
-    let audio = info.audio.as_ref().ok_or(AudioError::NoAudioTrack)?;
+    let audio = match (&info.audio, sniffed) {
+        (Some(audio), _) => audio,
+        (None, Some(_)) => return Err(AudioError::NoAudioTrack),
+        // ffprobe "found" a format in content nothing else recognised, but no usable audio in
+        // it: random bytes do this.
+        (None, None) => {
+            return Err(AudioError::Unsupported(
+                "the content is not a known audio format".into(),
+            ))
+        }
+    };
     let duration = audio.duration_seconds.or(info.duration_seconds);
     let probe = Probe {
         format: format.to_string(),
@@ -133,7 +153,10 @@ fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool),
 fn ffmpeg_open(path: &Path, sniffed: Option<Sniffed>) -> Result<Opened, AudioError> {
     let (probe, _) = ffprobe_named(path, sniffed)?;
     let source = FfmpegSource::spawn(path, probe.channels, probe.sample_rate)?;
-    Ok(Opened { probe, source: Box::new(source) })
+    Ok(Opened {
+        probe,
+        source: Box::new(source),
+    })
 }
 
 fn ffmpeg_probe(path: &Path, sniffed: Option<Sniffed>) -> Result<Probe, AudioError> {

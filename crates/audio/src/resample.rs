@@ -33,12 +33,21 @@ impl StreamResampler {
         } else {
             let chunk = (rate_in as usize / CHUNK_SECONDS_DIVISOR).max(256);
             Some(
-                FftFixedInOut::<f32>::new(rate_in as usize, TARGET_SAMPLE_RATE as usize, chunk, channels)
-                    .map_err(|e| AudioError::Unsupported(format!("cannot resample from {rate_in} Hz: {e}")))?,
+                FftFixedInOut::<f32>::new(
+                    rate_in as usize,
+                    TARGET_SAMPLE_RATE as usize,
+                    chunk,
+                    channels,
+                )
+                .map_err(|e| {
+                    AudioError::Unsupported(format!("cannot resample from {rate_in} Hz: {e}"))
+                })?,
             )
         };
         let skip = inner.as_ref().map_or(0, |r| r.output_delay());
-        let out = inner.as_ref().map_or_else(Vec::new, |r| r.output_buffer_allocate(true));
+        let out = inner
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.output_buffer_allocate(true));
         Ok(StreamResampler {
             rate_in,
             inner,
@@ -61,7 +70,11 @@ impl StreamResampler {
 
     /// Takes native-rate planes (one per channel) and appends whatever 16 kHz output is ready
     /// to `dest`.
-    pub(crate) fn push(&mut self, planes: &[Vec<f32>], dest: &mut [Vec<f32>]) -> Result<(), AudioError> {
+    pub(crate) fn push(
+        &mut self,
+        planes: &[Vec<f32>],
+        dest: &mut [Vec<f32>],
+    ) -> Result<(), AudioError> {
         let frames = planes.first().map_or(0, Vec::len);
         self.frames_in += frames as u64;
         let Some(inner) = self.inner.as_mut() else {
@@ -77,12 +90,23 @@ impl StreamResampler {
         let chunk = inner.input_frames_next();
         let mut used = 0;
         while self.pending[0].len() - used >= chunk {
-            let input: Vec<&[f32]> = self.pending.iter().map(|q| &q[used..used + chunk]).collect();
+            let input: Vec<&[f32]> = self
+                .pending
+                .iter()
+                .map(|q| &q[used..used + chunk])
+                .collect();
             let (_, produced) = inner
                 .process_into_buffer(&input, &mut self.out, None)
                 .map_err(|e| AudioError::Corrupt(format!("resampling failed: {e}")))?;
             used += chunk;
-            Self::emit(&self.out, produced, &mut self.skip, &mut self.frames_out, u64::MAX, dest);
+            Self::emit(
+                &self.out,
+                produced,
+                &mut self.skip,
+                &mut self.frames_out,
+                u64::MAX,
+                dest,
+            );
         }
         for q in &mut self.pending {
             q.drain(..used);
@@ -104,7 +128,14 @@ impl StreamResampler {
                 .process_partial_into_buffer(input, &mut self.out, None)
                 .map_err(|e| AudioError::Corrupt(format!("resampling failed: {e}")))?;
             first = false;
-            Self::emit(&self.out, produced, &mut self.skip, &mut self.frames_out, due, dest);
+            Self::emit(
+                &self.out,
+                produced,
+                &mut self.skip,
+                &mut self.frames_out,
+                due,
+                dest,
+            );
         }
         for q in &mut self.pending {
             q.clear();
@@ -112,7 +143,14 @@ impl StreamResampler {
         Ok(())
     }
 
-    fn emit(out: &[Vec<f32>], produced: usize, skip: &mut usize, frames_out: &mut u64, limit: u64, dest: &mut [Vec<f32>]) {
+    fn emit(
+        out: &[Vec<f32>],
+        produced: usize,
+        skip: &mut usize,
+        frames_out: &mut u64,
+        limit: u64,
+        dest: &mut [Vec<f32>],
+    ) {
         let dropped = (*skip).min(produced);
         *skip -= dropped;
         let room = limit.saturating_sub(*frames_out);
@@ -141,7 +179,13 @@ mod tests {
 
     #[test]
     fn output_length_is_exact_whatever_the_blocking() {
-        for (rate, frames, block) in [(48_000, 48_000, 1152), (44_100, 100_000, 4096), (8_000, 7_777, 160), (16_000, 5_000, 333), (22_050, 10, 3)] {
+        for (rate, frames, block) in [
+            (48_000, 48_000, 1152),
+            (44_100, 100_000, 4096),
+            (8_000, 7_777, 160),
+            (16_000, 5_000, 333),
+            (22_050, 10, 3),
+        ] {
             let expected = (frames as u64 * 16_000 / rate as u64) as usize;
             assert_eq!(run(rate, frames, block).len(), expected, "{rate} Hz");
         }

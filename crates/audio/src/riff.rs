@@ -46,7 +46,9 @@ pub(crate) fn check_wav<R: Read + Seek>(reader: &mut R) -> Result<(), AudioError
                 return if format_seen {
                     Ok(())
                 } else {
-                    Err(corrupt("the audio data comes before any format description"))
+                    Err(corrupt(
+                        "the audio data comes before any format description",
+                    ))
                 };
             }
             _ => {
@@ -75,9 +77,14 @@ fn check_format(fmt: &[u8; 16]) -> Result<(), String> {
         return Err("it declares zero channels".into());
     }
     if !(1_000..=768_000).contains(&sample_rate) {
-        return Err(format!("it declares an impossible sample rate of {sample_rate} Hz"));
+        return Err(format!(
+            "it declares an impossible sample rate of {sample_rate} Hz"
+        ));
     }
-    if matches!(tag, WAVE_FORMAT_PCM | WAVE_FORMAT_IEEE_FLOAT | WAVE_FORMAT_EXTENSIBLE) {
+    if matches!(
+        tag,
+        WAVE_FORMAT_PCM | WAVE_FORMAT_IEEE_FLOAT | WAVE_FORMAT_EXTENSIBLE
+    ) {
         if bits == 0 || bits > 64 {
             return Err(format!("it declares {bits} bits per sample"));
         }
@@ -130,7 +137,11 @@ mod tests {
 
     #[test]
     fn rejects_lies() {
-        for bad in [wav(0, 44_100, 4, 16), wav(2, 3, 4, 16), wav(2, 44_100, 3, 16)] {
+        for bad in [
+            wav(0, 44_100, 4, 16),
+            wav(2, 3, 4, 16),
+            wav(2, 44_100, 3, 16),
+        ] {
             let err = check_wav(&mut Cursor::new(bad)).unwrap_err();
             assert!(matches!(err, AudioError::Corrupt(_)), "{err}");
         }

@@ -49,7 +49,9 @@ pub(crate) fn sniff(file: &mut File) -> Result<Option<Sniffed>, AudioError> {
         riff::check_wav(file)?;
     }
     if found.is_none() && offset == 0 && looks_like_text(&window) {
-        return Err(AudioError::Unsupported("the file contains text, not audio".into()));
+        return Err(AudioError::Unsupported(
+            "the file contains text, not audio".into(),
+        ));
     }
     Ok(found)
 }
@@ -67,13 +69,22 @@ fn id3v2_len(data: &[u8]) -> Option<u64> {
         return None;
     }
     // The size is "synchsafe": 7 bits per byte.
-    let size = data[6..10].iter().fold(0u64, |acc, b| (acc << 7) | *b as u64);
+    let size = data[6..10]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 7) | *b as u64);
     let footer = if data[5] & 0x10 != 0 { 10 } else { 0 };
     Some(10 + size + footer)
 }
 
 fn match_magic(b: &[u8], whole: bool) -> Option<Sniffed> {
-    let s = |format, mime, route, hint| Some(Sniffed { format, mime, route, hint });
+    let s = |format, mime, route, hint| {
+        Some(Sniffed {
+            format,
+            mime,
+            route,
+            hint,
+        })
+    };
     use Route::*;
     if b.len() >= 12 && &b[8..12] == b"WAVE" {
         return match &b[..4] {
@@ -125,12 +136,18 @@ fn ogg(b: &[u8]) -> Sniffed {
         .get(26)
         .and_then(|&segments| b.get(27 + segments as usize..))
         .unwrap_or(&[]);
-    let route = if first_packet.starts_with(b"\x01vorbis") || first_packet.starts_with(b"\x7fFLAC") {
+    let route = if first_packet.starts_with(b"\x01vorbis") || first_packet.starts_with(b"\x7fFLAC")
+    {
         Route::Symphonia
     } else {
         Route::Ffmpeg
     };
-    Sniffed { format: "ogg", mime: "audio/ogg", route, hint: "ogg" }
+    Sniffed {
+        format: "ogg",
+        mime: "audio/ogg",
+        route,
+        hint: "ogg",
+    }
 }
 
 /// True for content that is clearly text: valid UTF-8 without control characters other than
@@ -143,5 +160,8 @@ fn looks_like_text(b: &[u8]) -> bool {
         Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap(),
         Err(_) => return false,
     };
-    !valid.is_empty() && valid.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+    !valid.is_empty()
+        && valid
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
 }

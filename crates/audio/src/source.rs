@@ -13,3 +13,17 @@ pub(crate) trait PcmSource: Send {
     /// spent.
     fn next_block(&mut self) -> Result<Option<Block<'_>>, AudioError>;
 }
+
+/// Largest sample magnitude passed on. Real audio stays within ±1 (float files may overshoot a
+/// little); damaged float data can hold anything.
+const MAX_MAGNITUDE: f32 = 64.0;
+
+/// Makes a decoded sample safe to process: damaged float data (a float WAV with garbage bytes)
+/// can hold NaN, infinities or 1e30s, which would poison the resampler's FFT.
+pub(crate) fn sanitize(x: f32) -> f32 {
+    if x.is_finite() {
+        x.clamp(-MAX_MAGNITUDE, MAX_MAGNITUDE)
+    } else {
+        0.0
+    }
+}

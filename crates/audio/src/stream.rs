@@ -65,7 +65,10 @@ impl AudioStream {
         let chunk: Vec<Vec<f32>> = if frames == self.ready_frames() {
             self.ready.iter_mut().map(std::mem::take).collect()
         } else {
-            self.ready.iter_mut().map(|r| r.drain(..frames).collect()).collect()
+            self.ready
+                .iter_mut()
+                .map(|r| r.drain(..frames).collect())
+                .collect()
         };
         self.frames_emitted += frames as u64;
         chunk
@@ -81,7 +84,9 @@ impl AudioStream {
         };
         let (rate, planes) = (block.sample_rate, block.planes);
         if planes.is_empty() || rate == 0 {
-            return Err(AudioError::Corrupt("the decoder produced audio without channels or rate".into()));
+            return Err(AudioError::Corrupt(
+                "the decoder produced audio without channels or rate".into(),
+            ));
         }
         if self.out_channels == 0 {
             self.out_channels = match self.mode {
@@ -126,7 +131,10 @@ impl AudioStream {
         if self.resampler.is_none() {
             self.resampler = Some(StreamResampler::new(rate, self.out_channels)?);
         }
-        self.resampler.as_mut().unwrap().push(input, &mut self.ready)?;
+        self.resampler
+            .as_mut()
+            .unwrap()
+            .push(input, &mut self.ready)?;
         Ok(true)
     }
 }
@@ -151,7 +159,9 @@ impl Iterator for AudioStream {
                 Ok(false) => {
                     self.finished = true;
                     if self.frames_emitted == 0 && self.ready_frames() == 0 {
-                        return Some(Err(AudioError::Corrupt("no audio could be decoded from the file".into())));
+                        return Some(Err(AudioError::Corrupt(
+                            "no audio could be decoded from the file".into(),
+                        )));
                     }
                 }
                 Err(e) => {
@@ -172,7 +182,12 @@ pub(crate) fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioErr
     let mut stream = AudioStream::open(path, mode, 60.0)?;
     // Reserving from the headers' duration keeps the output from doubling its way up (a
     // doubling holds 1.5× the audio at the moment it copies).
-    let expected = stream.probe.duration_seconds.clamp(0.0, MAX_RESERVED_SECONDS) * 1.01 + 1.0;
+    let expected = stream
+        .probe
+        .duration_seconds
+        .clamp(0.0, MAX_RESERVED_SECONDS)
+        * 1.01
+        + 1.0;
     let reserve = (expected * TARGET_SAMPLE_RATE as f64) as usize;
     let mut channels: Vec<Vec<f32>> = Vec::new();
     for chunk in stream.by_ref() {
@@ -186,6 +201,7 @@ pub(crate) fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioErr
     }
     channels.iter_mut().for_each(Vec::shrink_to_fit);
     let mut probe = stream.probe.clone();
-    probe.duration_seconds = channels.first().map_or(0, Vec::len) as f64 / TARGET_SAMPLE_RATE as f64;
+    probe.duration_seconds =
+        channels.first().map_or(0, Vec::len) as f64 / TARGET_SAMPLE_RATE as f64;
     Ok(Decoded { probe, channels })
 }

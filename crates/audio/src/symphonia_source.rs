@@ -15,7 +15,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use crate::source::{Block, PcmSource};
+use crate::source::{sanitize, Block, PcmSource};
 use crate::AudioError;
 
 /// Packets in a row that may fail to decode before the stream is declared corrupt. Decoders
@@ -49,7 +49,9 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, AudioError>) -> Result<T, AudioError
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "the decoder failed".into());
-        Err(AudioError::Corrupt(format!("the decoder gave up on malformed data ({detail})")))
+        Err(AudioError::Corrupt(format!(
+            "the decoder gave up on malformed data ({detail})"
+        )))
     })
 }
 
@@ -84,7 +86,10 @@ impl SymphoniaSource {
             let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
             let mut h = Hint::new();
             h.with_extension(hint);
-            let format_options = FormatOptions { enable_gapless: gapless, ..Default::default() };
+            let format_options = FormatOptions {
+                enable_gapless: gapless,
+                ..Default::default()
+            };
             let probed = symphonia::default::get_probe()
                 .format(&h, mss, &format_options, &MetadataOptions::default())
                 .map_err(map_error)?;
@@ -169,7 +174,9 @@ impl SymphoniaSource {
             let packet = match self.reader.next_packet() {
                 Ok(p) => p,
                 // The end of the file, or a truncated one: what was decoded stands.
-                Err(SymError::IoError(e)) if self.decoded_any || e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(SymError::IoError(e))
+                    if self.decoded_any || e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
                     return Ok(None)
                 }
                 Err(SymError::ResetRequired) => {
@@ -214,13 +221,16 @@ impl SymphoniaSource {
             if !fits {
                 self.convert = Some(decoded.make_equivalent::<f32>());
             }
-            let buf = self.convert.as_mut().expect("conversion buffer was just made");
+            let buf = self
+                .convert
+                .as_mut()
+                .expect("conversion buffer was just made");
             decoded.convert(buf);
             let channels = spec.channels.count();
             self.planes.resize_with(channels, Vec::new);
             for (c, plane) in self.planes.iter_mut().enumerate() {
                 plane.clear();
-                plane.extend_from_slice(buf.chan(c));
+                plane.extend(buf.chan(c).iter().copied().map(sanitize));
             }
             self.decoded_any = true;
             return Ok(Some(spec.rate));
@@ -234,7 +244,10 @@ impl PcmSource for SymphoniaSource {
             return Ok(None);
         }
         match guarded(|| self.decode_next()) {
-            Ok(Some(sample_rate)) => Ok(Some(Block { sample_rate, planes: &self.planes })),
+            Ok(Some(sample_rate)) => Ok(Some(Block {
+                sample_rate,
+                planes: &self.planes,
+            })),
             Ok(None) => {
                 self.spent = true;
                 Ok(None)
@@ -244,5 +257,19 @@ impl PcmSource for SymphoniaSource {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_decoder_becomes_a_corrupt_error() {
+        let err = guarded::<()>(|| panic!("index out of bounds in a malformed frame")).unwrap_err();
+        assert!(
+            matches!(&err, AudioError::Corrupt(m) if m.contains("malformed frame")),
+            "{err}"
+        );
     }
 }

@@ -21,19 +21,32 @@ fn check(name: &str) {
     assert_eq!(p.channels, spec.channels, "{name}: channels");
     assert_eq!(p.sample_rate, spec.sample_rate, "{name}: sample rate");
     let off = (p.duration_seconds - SECONDS).abs() / SECONDS;
-    assert!(off < 0.05, "{name}: probed duration {} s, expected {SECONDS} s", p.duration_seconds);
+    assert!(
+        off < 0.05,
+        "{name}: probed duration {} s, expected {SECONDS} s",
+        p.duration_seconds
+    );
 
-    let mixed = decode(&path, ChannelMode::Mix).unwrap_or_else(|e| panic!("{name}: decode failed: {e}"));
+    let mixed =
+        decode(&path, ChannelMode::Mix).unwrap_or_else(|e| panic!("{name}: decode failed: {e}"));
     assert_eq!(mixed.channels.len(), 1, "{name}: mixing gives one channel");
     assert_eq!(mixed.probe.format, spec.format);
     let mono = &mixed.channels[0];
     let expected = SECONDS * TARGET_SAMPLE_RATE as f64;
     let off = (mono.len() as f64 - expected).abs() / expected;
-    assert!(off < 0.02, "{name}: decoded {} samples, expected about {expected}", mono.len());
+    assert!(
+        off < 0.02,
+        "{name}: decoded {} samples, expected about {expected}",
+        mono.len()
+    );
     assert!((mixed.probe.duration_seconds - mono.len() as f64 / 16_000.0).abs() < 1e-9);
 
     let window = middle(mono, WINDOW);
-    let tones: &[f64] = if spec.channels == 2 { &[LEFT_HZ, RIGHT_HZ] } else { &[LEFT_HZ] };
+    let tones: &[f64] = if spec.channels == 2 {
+        &[LEFT_HZ, RIGHT_HZ]
+    } else {
+        &[LEFT_HZ]
+    };
     let share = tone_energy_share(window, tones);
     assert!(
         share >= spec.min_tone_energy,
@@ -41,16 +54,34 @@ fn check(name: &str) {
     );
     if spec.channels == 1 {
         let hz = dominant_hz(window);
-        assert!((hz - LEFT_HZ).abs() <= 10.0, "{name}: dominant frequency {hz} Hz, expected {LEFT_HZ}");
+        assert!(
+            (hz - LEFT_HZ).abs() <= 10.0,
+            "{name}: dominant frequency {hz} Hz, expected {LEFT_HZ}"
+        );
     } else {
-        let split = decode(&path, ChannelMode::Split).unwrap_or_else(|e| panic!("{name}: split decode: {e}"));
-        assert_eq!(split.channels.len(), 2, "{name}: split gives one channel each");
-        assert_eq!(split.channels[0].len(), mono.len(), "{name}: split and mix lengths");
+        let split = decode(&path, ChannelMode::Split)
+            .unwrap_or_else(|e| panic!("{name}: split decode: {e}"));
+        assert_eq!(
+            split.channels.len(),
+            2,
+            "{name}: split gives one channel each"
+        );
+        assert_eq!(
+            split.channels[0].len(),
+            mono.len(),
+            "{name}: split and mix lengths"
+        );
         for (channel, want) in split.channels.iter().zip([LEFT_HZ, RIGHT_HZ]) {
             let hz = dominant_hz(middle(channel, WINDOW));
-            assert!((hz - want).abs() <= 10.0, "{name}: split channel has {hz} Hz, expected {want}");
+            assert!(
+                (hz - want).abs() <= 10.0,
+                "{name}: split channel has {hz} Hz, expected {want}"
+            );
             let share = tone_energy_share(middle(channel, WINDOW), &[want]);
-            assert!(share >= spec.min_tone_energy, "{name}: split channel at {want} Hz holds only {share:.3}");
+            assert!(
+                share >= spec.min_tone_energy,
+                "{name}: split channel at {want} Hz holds only {share:.3}"
+            );
         }
     }
 
@@ -65,9 +96,15 @@ fn check(name: &str) {
     })
     .unwrap_or_else(|e| panic!("{name}: decode_stream: {e}"));
     assert_eq!(streamed_probe.format, spec.format);
-    assert_eq!(&streamed, mono, "{name}: streamed audio differs from decode()");
+    assert_eq!(
+        &streamed, mono,
+        "{name}: streamed audio differs from decode()"
+    );
     let (last, full) = sizes.split_last().unwrap();
-    assert!(full.iter().all(|s| *s == 16_000) && *last <= 16_000 && *last > 0, "{name}: chunk sizes {sizes:?}");
+    assert!(
+        full.iter().all(|s| *s == 16_000) && *last <= 16_000 && *last > 0,
+        "{name}: chunk sizes {sizes:?}"
+    );
 }
 
 macro_rules! format_tests {

@@ -25,8 +25,21 @@ pub struct Fixture {
     pub min_tone_energy: f64,
 }
 
-const fn fx(name: &'static str, format: &'static str, mime: &'static str, channels: u16, sample_rate: u32) -> Fixture {
-    Fixture { name, format, mime, channels, sample_rate, min_tone_energy: 0.9 }
+const fn fx(
+    name: &'static str,
+    format: &'static str,
+    mime: &'static str,
+    channels: u16,
+    sample_rate: u32,
+) -> Fixture {
+    Fixture {
+        name,
+        format,
+        mime,
+        channels,
+        sample_rate,
+        min_tone_energy: 0.9,
+    }
 }
 
 /// Every format of the contract, in the variants that matter.
@@ -44,18 +57,25 @@ pub const FIXTURES: &[Fixture] = &[
     fx("48k-mono-opus.ogg", "ogg", "audio/ogg", 1, 48_000),
     fx("44k-stereo.m4a", "m4a", "audio/mp4", 2, 44_100),
     fx("48k-stereo-video.mp4", "mp4", "video/mp4", 2, 48_000),
-    Fixture { min_tone_energy: 0.5, ..fx("8k-mono.amr", "amr", "audio/amr", 1, 8_000) },
+    Fixture {
+        min_tone_energy: 0.5,
+        ..fx("8k-mono.amr", "amr", "audio/amr", 1, 8_000)
+    },
     fx("48k-stereo.mp2", "mpeg", "audio/mpeg", 2, 48_000),
     fx("48k-stereo-program.mpg", "mpeg", "video/mpeg", 2, 48_000),
 ];
 
 pub fn fixture_spec(name: &str) -> &'static Fixture {
-    FIXTURES.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fixture {name}"))
+    FIXTURES
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
 }
 
 fn dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
 }
 
 fn run(program: &str, args: &[&str]) {
@@ -78,8 +98,13 @@ fn ffmpeg(args: &[&str]) {
 }
 
 fn has_encoder(name: &str) -> bool {
-    let out = Command::new("ffmpeg").args(["-hide_banner", "-encoders"]).output().expect("ffmpeg");
-    String::from_utf8_lossy(&out.stdout).lines().any(|l| l.split_whitespace().nth(1) == Some(name))
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-encoders"])
+        .output()
+        .expect("ffmpeg");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some(name))
 }
 
 fn sine(hz: f64, rate: u32, seconds: f64) -> String {
@@ -89,10 +114,25 @@ fn sine(hz: f64, rate: u32, seconds: f64) -> String {
 /// lavfi inputs and filter for the test signal: a 440 Hz tone, plus a 1250 Hz tone on the
 /// right channel for stereo.
 fn signal_args(rate: u32, channels: u16) -> Vec<String> {
-    let mut args = vec!["-f".into(), "lavfi".into(), "-i".into(), sine(LEFT_HZ, rate, SECONDS)];
+    let mut args = vec![
+        "-f".into(),
+        "lavfi".into(),
+        "-i".into(),
+        sine(LEFT_HZ, rate, SECONDS),
+    ];
     if channels == 2 {
-        args.extend(["-f".into(), "lavfi".into(), "-i".into(), sine(RIGHT_HZ, rate, SECONDS)]);
-        args.extend(["-filter_complex".into(), "[0:a][1:a]amerge=inputs=2[a]".into(), "-map".into(), "[a]".into()]);
+        args.extend([
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
+            sine(RIGHT_HZ, rate, SECONDS),
+        ]);
+        args.extend([
+            "-filter_complex".into(),
+            "[0:a][1:a]amerge=inputs=2[a]".into(),
+            "-map".into(),
+            "[a]".into(),
+        ]);
     }
     args
 }
@@ -116,7 +156,9 @@ pub fn fixture(name: &str) -> PathBuf {
         ffmpeg(&args);
     };
     match name {
-        "s16-44k-mono.wav" | "s16-48k-stereo.wav" | "s16-16k-mono.wav" => with(&["-c:a", "pcm_s16le"]),
+        "s16-44k-mono.wav" | "s16-48k-stereo.wav" | "s16-16k-mono.wav" => {
+            with(&["-c:a", "pcm_s16le"])
+        }
         "f32-44k-stereo.wav" | "f32-48k-mono.wav" => with(&["-c:a", "pcm_f32le"]),
         "cbr-44k-stereo.mp3" => with(&["-c:a", "libmp3lame", "-b:a", "128k"]),
         // VBR without a Xing header: the headers cannot give the duration.
@@ -134,7 +176,9 @@ pub fn fixture(name: &str) -> PathBuf {
             } else {
                 let wav = dir().join("amr-source.wav");
                 with_to(&s, &["-c:a", "pcm_s16le"], wav.to_str().unwrap());
-                let sox = Command::new("sox").args([wav.to_str().unwrap(), "-t", "amr-nb", "-C", "7", out]).output();
+                let sox = Command::new("sox")
+                    .args([wav.to_str().unwrap(), "-t", "amr-nb", "-C", "7", out])
+                    .output();
                 match sox {
                     Ok(o) if o.status.success() => {}
                     other => panic!(
@@ -165,13 +209,32 @@ fn to_strs(v: &[String]) -> Vec<&str> {
 
 /// A video stream (input 0) plus the stereo test signal (inputs 1 and 2).
 fn video_plus_signal(rate: u32) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["-f", "lavfi", "-i", "color=c=blue:size=160x120:rate=25:duration=4"].map(String::from).to_vec();
+    let mut args: Vec<String> = [
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=blue:size=160x120:rate=25:duration=4",
+    ]
+    .map(String::from)
+    .to_vec();
     for hz in [LEFT_HZ, RIGHT_HZ] {
-        args.extend(["-f".into(), "lavfi".into(), "-i".into(), sine(hz, rate, SECONDS)]);
+        args.extend([
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
+            sine(hz, rate, SECONDS),
+        ]);
     }
     args.extend(
-        ["-filter_complex", "[1:a][2:a]amerge=inputs=2[a]", "-map", "0:v", "-map", "[a]"].map(String::from),
+        [
+            "-filter_complex",
+            "[1:a][2:a]amerge=inputs=2[a]",
+            "-map",
+            "0:v",
+            "-map",
+            "[a]",
+        ]
+        .map(String::from),
     );
     args
 }
@@ -184,14 +247,34 @@ fn mp4_args() -> Vec<String> {
 
 fn mpg_args() -> Vec<String> {
     let mut args = video_plus_signal(48_000);
-    args.extend(["-c:v", "mpeg1video", "-c:a", "mp2", "-b:a", "192k", "-f", "mpeg"].map(String::from));
+    args.extend(
+        [
+            "-c:v",
+            "mpeg1video",
+            "-c:a",
+            "mp2",
+            "-b:a",
+            "192k",
+            "-f",
+            "mpeg",
+        ]
+        .map(String::from),
+    );
     args
 }
 
 /// Writes a file with a single tone, for the resampler tests.
 pub fn tone_wav(name: &str, hz: f64, rate: u32) -> PathBuf {
     let path = dir().join(name);
-    ffmpeg(&["-f", "lavfi", "-i", &sine(hz, rate, 2.0), "-c:a", "pcm_f32le", path.to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &sine(hz, rate, 2.0),
+        "-c:a",
+        "pcm_f32le",
+        path.to_str().unwrap(),
+    ]);
     path
 }
 
@@ -232,7 +315,9 @@ pub fn tone_energy_share(window: &[f32], tones: &[f64]) -> f64 {
     let hann: Vec<f32> = window
         .iter()
         .enumerate()
-        .map(|(i, x)| x * (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32)
+        .map(|(i, x)| {
+            x * (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32
+        })
         .collect();
     let (mut near, mut total) = (0.0, 0.0);
     for i in 10..1590 {
@@ -248,7 +333,11 @@ pub fn tone_energy_share(window: &[f32], tones: &[f64]) -> f64 {
 
 /// A window of `len` samples from the middle of `signal`, clear of codec start-up.
 pub fn middle(signal: &[f32], len: usize) -> &[f32] {
-    assert!(signal.len() >= len, "signal of {} samples is shorter than {len}", signal.len());
+    assert!(
+        signal.len() >= len,
+        "signal of {} samples is shorter than {len}",
+        signal.len()
+    );
     let start = (signal.len() - len) / 2;
     &signal[start..start + len]
 }
