@@ -205,3 +205,13 @@ pub(crate) fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioErr
         channels.first().map_or(0, Vec::len) as f64 / TARGET_SAMPLE_RATE as f64;
     Ok(Decoded { probe, channels })
 }
+
+#[cfg(test)]
+mod tests {
+    /// Engines decode on worker threads: the stream must move between threads.
+    #[test]
+    fn audio_stream_is_send() {
+        fn send<T: Send>() {}
+        send::<super::AudioStream>();
+    }
+}

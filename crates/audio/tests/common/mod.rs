@@ -345,3 +345,12 @@ pub fn middle(signal: &[f32], len: usize) -> &[f32] {
 pub fn rms(signal: &[f32]) -> f64 {
     (signal.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / signal.len() as f64).sqrt()
 }
+
+/// Makes a file with ffmpeg from `args` (inputs and options; the output path is appended).
+pub fn ffmpeg_file(name: &str, args: &[&str]) -> PathBuf {
+    let path = dir().join(name);
+    let mut all = args.to_vec();
+    all.push(path.to_str().unwrap());
+    ffmpeg(&all);
+    path
+}
