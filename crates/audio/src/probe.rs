@@ -64,7 +64,9 @@ fn symphonia_open(path: &Path, s: Sniffed) -> Result<Opened, AudioError> {
     let h = source.header();
     let probe = named(
         s,
-        h.duration_seconds.unwrap_or(0.0),
+        h.duration_seconds
+            .filter(|_| !s.duration_unreliable)
+            .unwrap_or(0.0),
         h.channels.unwrap_or(0),
         h.sample_rate.unwrap_or(0),
     );
@@ -79,7 +81,7 @@ fn symphonia_probe(path: &Path, s: Sniffed) -> Result<Probe, AudioError> {
     let h = source.header();
     // Raw MPEG audio and ADTS headers give at best an estimate from the bitrate (wrong for VBR
     // without a Xing header): walking the frames is exact and needs no decoding.
-    let estimated = matches!(s.hint, "mp3" | "mp2" | "mp1" | "aac");
+    let estimated = matches!(s.hint, "mp3" | "mp2" | "mp1" | "aac") || s.duration_unreliable;
     let duration = match h.duration_seconds {
         Some(d) if !estimated => d,
         _ => source.count_duration()?,
@@ -94,6 +96,7 @@ fn symphonia_probe(path: &Path, s: Sniffed) -> Result<Probe, AudioError> {
         channels = block.planes.len() as u16;
         sample_rate = block.sample_rate;
     }
+    no_audio_check(duration)?;
     Ok(named(s, duration, channels, sample_rate))
 }
 
@@ -123,7 +126,13 @@ fn name_from_ffprobe(info: &FfprobeInfo) -> Result<(&'static str, &'static str),
 
 /// ffprobe's view of a file, named and checked for an audio stream.
 fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool), AudioError> {
-    let info = ffprobe(path)?;
+    let info = ffprobe(path).map_err(|e| match (e, sniffed) {
+        // The format is known from its magic bytes: ffprobe failing on it means damage.
+        (AudioError::Unsupported(why), Some(s)) => {
+            AudioError::Corrupt(format!("{} file: {why}", s.format))
+        }
+        (e, _) => e,
+    })?;
     let (format, mime) = match sniffed {
         Some(s) => (s.format, s.mime),
         None => name_from_ffprobe(&info)?,
@@ -170,5 +179,18 @@ fn ffmpeg_probe(path: &Path, sniffed: Option<Sniffed>) -> Result<Probe, AudioErr
         }
         probe.duration_seconds = frames as f64 / probe.sample_rate as f64;
     }
+    no_audio_check(probe.duration_seconds)?;
     Ok(probe)
+}
+
+/// A file with no audio in it is as useless to transcribe as a broken one; say so at probe
+/// time rather than accept it and fail at decode time.
+fn no_audio_check(duration_seconds: f64) -> Result<(), AudioError> {
+    if duration_seconds > 0.0 {
+        Ok(())
+    } else {
+        Err(AudioError::Corrupt(
+            "no audio could be decoded from the file".into(),
+        ))
+    }
 }

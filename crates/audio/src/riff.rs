@@ -16,8 +16,10 @@ const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 const MAX_CHUNKS: usize = 1_000;
 
 /// Walks the chunks of a RIFF/WAVE file (the reader is at any position; it is left anywhere)
-/// and checks the `fmt ` chunk is coherent and a `data` chunk exists.
-pub(crate) fn check_wav<R: Read + Seek>(reader: &mut R) -> Result<(), AudioError> {
+/// and checks the `fmt ` chunk is coherent and a `data` chunk exists. Returns whether the
+/// `data` chunk claims more bytes than the file holds: streaming writers put 0xFFFFFFFF there,
+/// and a truncated file keeps its original figure, so the header duration cannot be trusted.
+pub(crate) fn check_wav<R: Read + Seek>(reader: &mut R) -> Result<bool, AudioError> {
     let corrupt = |why: &str| AudioError::Corrupt(format!("invalid WAV header: {why}"));
     reader.seek(SeekFrom::Start(12))?;
     let mut format_seen = false;
@@ -44,7 +46,9 @@ pub(crate) fn check_wav<R: Read + Seek>(reader: &mut R) -> Result<(), AudioError
             }
             b"data" => {
                 return if format_seen {
-                    Ok(())
+                    let start = reader.stream_position()?;
+                    let end = reader.seek(SeekFrom::End(0))?;
+                    Ok(start + size > end)
                 } else {
                     Err(corrupt(
                         "the audio data comes before any format description",
@@ -132,7 +136,10 @@ mod tests {
 
     #[test]
     fn accepts_a_coherent_header() {
-        check_wav(&mut Cursor::new(wav(2, 44_100, 4, 16))).unwrap();
+        assert!(!check_wav(&mut Cursor::new(wav(2, 44_100, 4, 16))).unwrap());
+        let mut overstated = wav(2, 44_100, 4, 16);
+        overstated.truncate(overstated.len() - 2);
+        assert!(check_wav(&mut Cursor::new(overstated)).unwrap());
     }
 
     #[test]

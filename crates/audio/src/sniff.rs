@@ -24,6 +24,9 @@ pub(crate) struct Sniffed {
     pub route: Route,
     /// File extension that steers symphonia's probe to the right reader.
     pub hint: &'static str,
+    /// The container's own duration figure is known to be wrong (a WAV `data` chunk larger
+    /// than the file).
+    pub duration_unreliable: bool,
 }
 
 /// How far into the file (after any ID3v2 tags) the magic bytes are looked for.
@@ -44,9 +47,12 @@ pub(crate) fn sniff(file: &mut File) -> Result<Option<Sniffed>, AudioError> {
         window = read_window(file, offset)?;
     }
     let whole = offset + window.len() as u64 >= file_len;
-    let found = match_magic(&window, whole);
-    if found.is_some_and(|s| s.format == "wav") && window.starts_with(b"RIFF") {
-        riff::check_wav(file)?;
+    let mut found = match_magic(&window, whole);
+    if let Some(s) = found
+        .as_mut()
+        .filter(|s| s.format == "wav" && window.starts_with(b"RIFF"))
+    {
+        s.duration_unreliable = riff::check_wav(file)?;
     }
     if found.is_none() && offset == 0 && looks_like_text(&window) {
         return Err(AudioError::Unsupported(
@@ -83,6 +89,7 @@ fn match_magic(b: &[u8], whole: bool) -> Option<Sniffed> {
             mime,
             route,
             hint,
+            duration_unreliable: false,
         })
     };
     use Route::*;
@@ -147,6 +154,7 @@ fn ogg(b: &[u8]) -> Sniffed {
         mime: "audio/ogg",
         route,
         hint: "ogg",
+        duration_unreliable: false,
     }
 }
 

@@ -185,11 +185,9 @@ impl SymphoniaSource {
                         .map_err(map_error)?;
                     continue;
                 }
-                Err(e) if self.decoded_any => {
-                    // A damaged container after good audio: treat it as a truncation.
-                    let _ = e;
-                    return Ok(None);
-                }
+                // A damaged container after good audio: keep what was decoded, as for a
+                // truncated file.
+                Err(_) if self.decoded_any => return Ok(None),
                 Err(e) => return Err(map_error(e)),
             };
             if packet.track_id() != self.track_id {

@@ -303,3 +303,25 @@ fn damaged_files_never_panic() {
         let _ = probe(&path);
     }
 }
+
+#[test]
+fn wav_without_samples_has_no_audio() {
+    let mut bytes = std::fs::read(fixture("s16-44k-mono.wav")).unwrap();
+    let data = bytes.windows(4).position(|w| w == b"data").unwrap();
+    bytes.truncate(data + 4);
+    bytes.extend(0u32.to_le_bytes());
+    let path = write_file("no-samples.wav", &bytes);
+    let (p, d) = both_fail(&path);
+    for e in [p, d] {
+        assert!(matches!(e, AudioError::Corrupt(_)), "{e}");
+    }
+}
+
+#[test]
+fn amr_magic_without_frames_has_no_audio() {
+    let path = write_file("magic-only.amr", b"#!AMR\n");
+    let (p, d) = both_fail(&path);
+    for e in [p, d] {
+        assert!(matches!(e, AudioError::Corrupt(_)), "{e}");
+    }
+}

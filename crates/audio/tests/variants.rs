@@ -188,3 +188,30 @@ fn containers_outside_the_contract_are_named_in_the_error() {
     assert!(matches!(err, AudioError::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("webm"), "{err}");
 }
+
+#[test]
+fn wav_written_to_a_pipe_has_no_sizes_in_its_header() {
+    // ffmpeg writing to a pipe cannot seek back, so the RIFF and data sizes stay 0xFFFFFFFF.
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-nostdin", "-v", "error", "-f", "lavfi", "-i", TONE_44K, "-f", "wav", "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let data = out.stdout.windows(4).position(|w| w == b"data").unwrap();
+    assert_eq!(
+        &out.stdout[data + 4..data + 8],
+        &[0xFF; 4],
+        "data size should be unknown"
+    );
+    let path = write_file("piped.wav", &out.stdout);
+    let p = probe(&path).unwrap();
+    assert!(
+        (p.duration_seconds - SECONDS).abs() / SECONDS < 0.05,
+        "{} s",
+        p.duration_seconds
+    );
+    let d = decode(&path, ChannelMode::Mix).unwrap();
+    assert_eq!(d.channels[0].len(), 64_000);
+}
