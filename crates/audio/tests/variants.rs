@@ -215,3 +215,31 @@ fn wav_written_to_a_pipe_has_no_sizes_in_its_header() {
     let d = decode(&path, ChannelMode::Mix).unwrap();
     assert_eq!(d.channels[0].len(), 64_000);
 }
+
+#[test]
+fn mpeg_2_and_2_5_low_rate_audio() {
+    // Lower sample rates use MPEG-2 and MPEG-2.5 frame layouts (other frame sizes, bitrates).
+    let tone = |rate: u32| format!("sine=frequency=440:sample_rate={rate}:duration=4");
+    let (t16, t8, t24) = (tone(16_000), tone(8_000), tone(24_000));
+    check(
+        "mpeg2.mp3",
+        &with(lavfi(&t16), &["-c:a", "libmp3lame", "-b:a", "32k"]),
+        "mp3",
+        1,
+        16_000,
+    );
+    check(
+        "mpeg25.mp3",
+        &with(lavfi(&t8), &["-c:a", "libmp3lame", "-b:a", "16k"]),
+        "mp3",
+        1,
+        8_000,
+    );
+    check(
+        "mpeg2.mp2",
+        &with(lavfi(&t24), &["-c:a", "mp2", "-b:a", "64k", "-f", "mp2"]),
+        "mpeg",
+        1,
+        24_000,
+    );
+}
