@@ -1,1 +1,26 @@
-//! Job records, their state machine and the queue (leases, retries), behind one storage trait: SQLite embedded, PostgreSQL for a fleet
+//! Job records, their state machine and the queue (leases, retries), behind one storage trait:
+//! SQLite embedded now, PostgreSQL for a fleet later (issue 4) behind the same [`JobStore`].
+//!
+//! Notes for the api and worker code using this crate:
+//! - Every api-side method is scoped by organisation: another organisation's job is `None` /
+//!   [`JobsError::NotFound`], exactly as if it did not exist.
+//! - `create` wakes idle workers itself (through [`JobStore::notifier`]); calling
+//!   `notifier().notify_waiters()` again is harmless.
+//! - A [`Lease`] carries a fencing `token` minted by each `claim`: once another worker has
+//!   re-claimed an expired job, every call with the old lease answers [`JobsError::LeaseLost`]
+//!   (or `false` from `renew`), so a job completes exactly once.
+//! - Status moves are checked by [`JobStatus::can_advance_to`]; a bad move is
+//!   [`JobsError::InvalidTransition`]. A re-claimed job restarts at `IN_PROGRESS` from any working state.
+//! - Times are UTC, stored and returned with millisecond precision.
+
+mod error;
+mod ids;
+mod model;
+mod sqlite;
+mod store;
+
+pub use error::JobsError;
+pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
+pub use model::{ApiKey, Job, JobStatus, Lease, ListQuery, NewJob, SortBy, SortOrder};
+pub use sqlite::{open_sqlite, SqliteJobStore};
+pub use store::JobStore;

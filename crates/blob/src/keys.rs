@@ -1,0 +1,45 @@
+use crate::BlobError;
+
+/// Refuses keys that are not plain relative `/`-separated paths, so no key can reach outside
+/// its bucket's folder (or mean two different objects on two backends).
+pub fn validate_key(key: &str) -> Result<(), BlobError> {
+    let bad = |why: &str| Err(BlobError::InvalidKey(format!("{why}: {key:?}")));
+    if key.is_empty() {
+        return bad("empty key");
+    }
+    if key.len() > 1024 {
+        return bad("key longer than 1024 bytes");
+    }
+    if key.starts_with('/') {
+        return bad("absolute key");
+    }
+    if key.contains('\\') {
+        return bad("backslash in key");
+    }
+    if key.chars().any(|c| c.is_control()) {
+        return bad("control character in key");
+    }
+    for seg in key.split('/') {
+        match seg {
+            "" => return bad("empty path segment"),
+            "." | ".." => return bad("relative path segment"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        for ok in ["inputs/job1.wav", "inputs/job1/my audio.wav", "outputs/j.srt", "a..b/c"] {
+            assert_eq!(validate_key(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "/etc/passwd", "../x", "inputs/../../x", "a/./b", "a//b", "a/", "a\\b", "..\\x", "a\0b", "a\nb", "..", "."] {
+            assert!(matches!(validate_key(bad), Err(BlobError::InvalidKey(_))), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The storage trait every backend implements (SQLite now, PostgreSQL next).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{ApiKey, Job, JobStatus, JobsError, Lease, ListQuery, NewJob};
+
+#[async_trait::async_trait]
+pub trait JobStore: Send + Sync {
+    // ---- api side: everything is scoped by organisation ----
+
+    /// Creates a QUEUED job and wakes idle workers. [`JobsError::AlreadyExists`] if the job id
+    /// exists in any organisation (ids are also storage keys), or is reserved by a live
+    /// presigned upload of another organisation. Consumes this organisation's reservation of the id.
+    async fn create(&self, job: NewJob) -> Result<Job, JobsError>;
+    async fn get(&self, org: &str, job_id: &str) -> Result<Option<Job>, JobsError>;
+    /// One page and the total number of matching jobs.
+    async fn list(&self, org: &str, q: &ListQuery) -> Result<(Vec<Job>, u64), JobsError>;
+    /// DONE/FAILED → DELETED (sets `deleted_at`). NotFound | NotDeletable.
+    async fn mark_deleted(&self, org: &str, job_id: &str) -> Result<Job, JobsError>;
+    /// Presign step 1: holds `job_id` for `org` until `expires_at`. AlreadyExists if a job has
+    /// the id, or another organisation holds a live reservation. The same organisation may
+    /// reserve again (the newer key and expiry win).
+    async fn reserve_upload(
+        &self,
+        org: &str,
+        job_id: &str,
+        key: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), JobsError>;
+    /// Presign step 3: the key reserved by `org` for `job_id`, if any (also after the upload
+    /// URL expired, as long as nobody else took the id). It is removed by `create`.
+    async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError>;
+
+    // ---- worker side: the queue ----
+
+    /// Atomically takes the oldest visible QUEUED job, or a working job whose lease expired;
+    /// sets the lease, adds one to `attempts`, sets `started_at` on the first claim.
+    async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Lease>, JobsError>;
+    /// Extends the lease to now + `lease_for`; `false` = lost (someone else claimed it, or it ended).
+    async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError>;
+    /// Moves a held job to IN_PROGRESS / DECODING / POST_PROCESSING, optionally replacing
+    /// `input_metadata`. LeaseLost | InvalidTransition.
+    async fn advance(&self, lease: &Lease, status: JobStatus, input_metadata: Option<Value>) -> Result<(), JobsError>;
+    /// POST_PROCESSING → DONE with `output_metadata`, `completed_at`; clears the lease.
+    async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError>;
+    /// → FAILED with `error_message`, `completed_at`; clears the lease.
+    async fn fail(&self, lease: &Lease, message: &str) -> Result<(), JobsError>;
+    /// Hands the job back: QUEUED, lease cleared, claimable again after `retry_after`.
+    async fn release(&self, lease: &Lease, retry_after: Duration) -> Result<(), JobsError>;
+    /// Records where a fetched URL input now lives in the input bucket.
+    async fn set_input(&self, lease: &Lease, input_key: &str) -> Result<(), JobsError>;
+    /// Signalled when a job becomes claimable (`create`, `release` with no delay). Workers wait
+    /// on it with a timeout and poll `claim` anyway, so a missed signal costs only latency.
+    fn notifier(&self) -> Arc<tokio::sync::Notify>;
+
+    // ---- organisations and API keys ----
+
+    /// A new key for the organisation of that name (created on first use with a stable UUID).
+    /// Returns the record and the secret, which is shown once and stored only hashed.
+    async fn create_key(&self, organisation_name: &str) -> Result<(ApiKey, String), JobsError>;
+    /// The key of this secret; `None` if unknown or revoked.
+    async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, JobsError>;
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, JobsError>;
+    /// `false` if no such key or already revoked.
+    async fn revoke_key(&self, id: &str) -> Result<bool, JobsError>;
+    /// Number of jobs per status (statuses with no job are left out).
+    async fn status_counts(&self) -> Result<Vec<(JobStatus, u64)>, JobsError>;
+}
