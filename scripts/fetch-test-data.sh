@@ -364,6 +364,7 @@ say "formats: $(cd "$CACHE/formats" && ls | tr '\n' ' ')"
 
 # ---------------------------------------------------------------------------------------------
 mv "$MANIFEST" "$CACHE/manifest.tsv"
-rm -rf "$WORK"
+# The unpacked sources are rebuilt from downloads/ on every build, so they need not stay.
+rm -rf "$WORK" "$SRC"
 echo "$want_stamp" > "$STAMP"
 say "test data ready: $CACHE/manifest.tsv ($(($(wc -l < "$CACHE/manifest.tsv") - 1)) entries)"

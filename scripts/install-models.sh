@@ -64,12 +64,19 @@ model_ok() {
     for f in "${!want[@]}"; do
         [[ -f "$dir/$f" ]] || return 1
     done
-    # Hashing 150 MB takes a second; a size check first keeps the no-op run fast
-    # when a file is obviously wrong, and the full hash guards against a torn copy.
+    # The full hash (about a second for both models) guards against a torn or stale copy.
     for f in "${!want[@]}"; do
         [[ "$(sha256sum "$dir/$f" | cut -d' ' -f1)" == "${want[$f]}" ]] || return 1
     done
-    [[ -f "$dir/preprocessor_config.json" ]]
+    # A model installed by hand may lack only the preprocessor config: add it in place rather
+    # than reinstall under the feet of a process that has the model open.
+    if [[ ! -f "$dir/preprocessor_config.json" ]]; then
+        local tmp; tmp="$(mktemp -d "$dir/.pp.XXXXXX")"
+        write_preprocessor_config "$tmp"
+        mv "$tmp/preprocessor_config.json" "$dir/preprocessor_config.json"
+        rmdir "$tmp"
+        say "added $dir/preprocessor_config.json"
+    fi
 }
 
 verify_model() {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# THE test command: installs everything the tests need, then runs the whole test suite.
+#   scripts/test.sh [extra cargo test arguments...]
+# Works from a fresh clone on a fresh Debian 12 machine (root or sudo, Rust, Python 3 + pip);
+# every step skips what is already there, so a second run goes straight to the tests.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+say "step 1/4: system packages"
+bash scripts/install-deps.sh
+
+say "step 2/4: Whisper models"
+export VERBATIM_MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
+bash scripts/install-models.sh --dir "$VERBATIM_MODELS_DIR"
+
+say "step 3/4: real-speech fixtures"
+bash scripts/fetch-test-data.sh
+export VERBATIM_FIXTURES="$REPO_ROOT/tests/fixtures/cache"
+
+# ---- services the tests need -----------------------------------------------------------------
+# Start them here (in the background, bound to 127.0.0.1, with their data under a temporary
+# folder) and stop them in the cleanup trap, e.g.:
+#   PG_DIR="$(mktemp -d)"; ...start postgres...; trap 'stop postgres; rm -rf "$PG_DIR"' EXIT
+#   export VERBATIM_TEST_DATABASE_URL=postgres://...
+# None are needed yet: the default stores (SQLite, local folder) run inside the tests.
+# ------------------------------------------------------------------------------------------------
+
+say "step 4/4: tests"
+say "python3 -m unittest (bench helpers)"
+python3 -m unittest discover -s bench -p 'test_*.py'
+say "cargo test --release --workspace $*"
+cargo test --release --workspace "$@"
