@@ -76,7 +76,9 @@ pub(crate) struct AudioStreamInfo {
     pub duration_seconds: Option<f64>,
 }
 
-pub(crate) fn ffprobe(path: &Path) -> Result<FfprobeInfo, AudioError> {
+/// Runs ffprobe. `known_format` is the format the magic bytes showed, if any: ffprobe
+/// rejecting such a file means it is damaged rather than of an unknown kind.
+pub(crate) fn ffprobe(path: &Path, known_format: Option<&str>) -> Result<FfprobeInfo, AudioError> {
     let output = Command::new(program("ffprobe"))
         .args([
             "-v",
@@ -92,9 +94,14 @@ pub(crate) fn ffprobe(path: &Path) -> Result<FfprobeInfo, AudioError> {
         .map_err(|e| spawn_error("ffprobe", e))?;
     if !output.status.success() {
         let why = summarise(&String::from_utf8_lossy(&output.stderr));
-        return Err(AudioError::Unsupported(format!(
-            "the content is not a known audio format ({why})"
-        )));
+        return Err(match known_format {
+            Some(format) => {
+                AudioError::Corrupt(format!("this {format} file cannot be read ({why})"))
+            }
+            None => {
+                AudioError::Unsupported(format!("the content is not a known audio format ({why})"))
+            }
+        });
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| AudioError::Unsupported(format!("ffprobe gave unreadable output: {e}")))?;

@@ -126,13 +126,7 @@ fn name_from_ffprobe(info: &FfprobeInfo) -> Result<(&'static str, &'static str),
 
 /// ffprobe's view of a file, named and checked for an audio stream.
 fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool), AudioError> {
-    let info = ffprobe(path).map_err(|e| match (e, sniffed) {
-        // The format is known from its magic bytes: ffprobe failing on it means damage.
-        (AudioError::Unsupported(why), Some(s)) => {
-            AudioError::Corrupt(format!("{} file: {why}", s.format))
-        }
-        (e, _) => e,
-    })?;
+    let info = ffprobe(path, sniffed.map(|s| s.format))?;
     let (format, mime) = match sniffed {
         Some(s) => (s.format, s.mime),
         None => name_from_ffprobe(&info)?,
