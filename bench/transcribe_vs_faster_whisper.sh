@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmark: `verbatim transcribe` against faster-whisper on the same real recording, model,
+# thread count and compute type. Prints wall time, real-time factor, peak RSS and WER per engine,
+# then the speed ratio faster-whisper / verbatim. Speed is only measured here, never asserted.
+#
+# Usage: bench/transcribe_vs_faster_whisper.sh [options] [FILE]
+#   FILE                 audio to transcribe (default: the >= 10 min fixture long/en_long.wav)
+#   --reference PATH     its reference text (default: FILE with .txt instead of the extension)
+#   --rounds N           rounds, each running both engines, alternating who goes first (default 3)
+#   --threads N          CPU threads for both engines (default: nproc)
+#   --compute-type T     CTranslate2 compute type for both (default: int8)
+#   --model DIR          CTranslate2 Whisper model folder (default: models/tiny.en)
+#   --language CODE      forced language for both (default: en)
+#   --engines LIST       comma-separated subset of verbatim,faster-whisper (default: both)
+#   --no-build           use the existing target/release/verbatim
+# Results (transcripts, GNU time output) are kept in bench/out/<timestamp>/.
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$BENCH_DIR/../scripts/lib/common.sh"
+cd "$REPO_ROOT"
+
+FILE=""; REFERENCE=""; ROUNDS=3; THREADS="$(nproc)"; COMPUTE_TYPE=int8
+MODEL="$REPO_ROOT/models/tiny.en"; LANGUAGE=en; ENGINES="verbatim,faster-whisper"; BUILD=1
+FASTER_WHISPER_VERSION=1.2.1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --reference) REFERENCE="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
+        --threads) THREADS="$2"; shift 2 ;;
+        --compute-type) COMPUTE_TYPE="$2"; shift 2 ;;
+        --model) MODEL="$2"; shift 2 ;;
+        --language) LANGUAGE="$2"; shift 2 ;;
+        --engines) ENGINES="$2"; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -*) die "unknown option: $1 (see --help)" ;;
+        *) [[ -z "$FILE" ]] || die "only one FILE"; FILE="$1"; shift ;;
+    esac
+done
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
+[[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
+MODEL="$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")"
+
+if [[ -z "$FILE" ]]; then
+    bash scripts/fetch-test-data.sh
+    FILE="$REPO_ROOT/tests/fixtures/cache/long/en_long.wav"
+fi
+[[ -f "$FILE" ]] || die "no such file: $FILE"
+[[ -n "$REFERENCE" ]] || REFERENCE="${FILE%.*}.txt"
+[[ -f "$REFERENCE" ]] || die "no reference text at $REFERENCE (give --reference)"
+[[ -f "$MODEL/model.bin" ]] || bash scripts/install-models.sh
+[[ -f "$MODEL/model.bin" ]] || die "no CTranslate2 model at $MODEL"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing: run scripts/install-deps.sh"
+
+run_verbatim=0; run_fw=0
+IFS=',' read -ra engine_list <<< "$ENGINES"
+for e in "${engine_list[@]}"; do
+    case "$e" in
+        verbatim) run_verbatim=1 ;;
+        faster-whisper) run_fw=1 ;;
+        *) die "unknown engine: $e" ;;
+    esac
+done
+
+if [[ $run_fw -eq 1 ]]; then
+    VENV="$BENCH_DIR/.venv"
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        say "creating $VENV"
+        python3 -m venv "$VENV"
+    fi
+    if ! "$VENV/bin/python" -c "import faster_whisper, sys; sys.exit(faster_whisper.__version__ != '$FASTER_WHISPER_VERSION')" 2>/dev/null; then
+        say "pip install faster-whisper==$FASTER_WHISPER_VERSION into $VENV"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "faster-whisper==$FASTER_WHISPER_VERSION"
+    fi
+fi
+
+VERBATIM="$REPO_ROOT/target/release/verbatim"
+if [[ $run_verbatim -eq 1 ]]; then
+    if [[ $BUILD -eq 1 ]]; then
+        say "cargo build --release -p verbatim"
+        cargo build --release -p verbatim
+    fi
+    [[ -x "$VERBATIM" ]] || die "$VERBATIM is missing (build it, or --engines faster-whisper)"
+fi
+
+AUDIO_S="$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$FILE")"
+OUT="$BENCH_DIR/out/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+say "file: $FILE (${AUDIO_S} s); model: $MODEL; threads: $THREADS; compute type: $COMPUTE_TYPE; rounds: $ROUNDS"
+say "results in $OUT"
+
+# run_engine ENGINE ROUND: one timed, complete process run (model load, decoding, recognition).
+run_engine() {
+    local engine="$1" round="$2" cmd
+    case "$engine" in
+        verbatim)
+            cmd=("$VERBATIM" transcribe "$FILE" --format txt --model "$MODEL" --language "$LANGUAGE"
+                 --threads "$THREADS" --compute-type "$COMPUTE_TYPE") ;;
+        faster-whisper)
+            cmd=("$VENV/bin/python" "$BENCH_DIR/fw_transcribe.py" "$FILE" --model "$MODEL" --language "$LANGUAGE"
+                 --threads "$THREADS" --compute-type "$COMPUTE_TYPE") ;;
+    esac
+    say "round $round: $engine"
+    # OMP_NUM_THREADS too, so neither engine's OpenMP pool grows past the thread count given.
+    if ! OMP_NUM_THREADS="$THREADS" /usr/bin/time -v -o "$OUT/$engine.$round.time" "${cmd[@]}" \
+            > "$OUT/$engine.$round.txt" 2> "$OUT/$engine.$round.err" < /dev/null; then
+        tail -n 20 "$OUT/$engine.$round.err" >&2
+        die "$engine failed in round $round (full log: $OUT/$engine.$round.err)"
+    fi
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+    # Alternate who goes first so neither engine always gets the warmer page cache or CPU.
+    if (( round % 2 == 1 )); then order=(verbatim faster-whisper); else order=(faster-whisper verbatim); fi
+    for engine in "${order[@]}"; do
+        if [[ $engine == verbatim && $run_verbatim -eq 1 ]] || [[ $engine == faster-whisper && $run_fw -eq 1 ]]; then
+            run_engine "$engine" "$round"
+        fi
+    done
+done
+
+echo
+python3 "$BENCH_DIR/report.py" "$OUT" "$REFERENCE" "$AUDIO_S" | tee "$OUT/report.txt"
