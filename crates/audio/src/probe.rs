@@ -60,7 +60,8 @@ fn named(s: Sniffed, duration_seconds: f64, channels: u16, sample_rate: u32) -> 
 }
 
 fn symphonia_open(path: &Path, s: Sniffed) -> Result<Opened, AudioError> {
-    let source = SymphoniaSource::open(path, s.hint)?;
+    let mut source = SymphoniaSource::open(path, s.hint)?;
+    source.prime()?;
     let h = source.header();
     let probe = named(
         s,

@@ -31,6 +31,8 @@ pub(crate) struct SymphoniaSource {
     convert: Option<AudioBuffer<f32>>,
     planes: Vec<Vec<f32>>,
     decoded_any: bool,
+    /// Rate of a block decoded by [`SymphoniaSource::prime`] and not yet handed out.
+    primed: Option<u32>,
     spent: bool,
 }
 
@@ -112,6 +114,7 @@ impl SymphoniaSource {
                 convert: None,
                 planes: Vec::new(),
                 decoded_any: false,
+                primed: None,
                 spent: false,
             })
         })
@@ -159,6 +162,21 @@ impl SymphoniaSource {
                 _ => 0.0,
             })
         })
+    }
+
+    /// Decodes the first block now (it is handed out first later), so a file symphonia can
+    /// open but not decode (an unsupported codec profile) is known while ffmpeg can still take
+    /// over.
+    pub(crate) fn prime(&mut self) -> Result<(), AudioError> {
+        match guarded(|| self.decode_next())? {
+            Some(rate) => {
+                self.primed = Some(rate);
+                Ok(())
+            }
+            None => Err(AudioError::Corrupt(
+                "no audio could be decoded from the file".into(),
+            )),
+        }
     }
 
     /// Decodes packets until one yields samples; returns its sample rate.
@@ -238,6 +256,12 @@ impl SymphoniaSource {
 
 impl PcmSource for SymphoniaSource {
     fn next_block(&mut self) -> Result<Option<Block<'_>>, AudioError> {
+        if let Some(sample_rate) = self.primed.take() {
+            return Ok(Some(Block {
+                sample_rate,
+                planes: &self.planes,
+            }));
+        }
         if self.spent {
             return Ok(None);
         }
