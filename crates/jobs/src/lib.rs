@@ -18,6 +18,7 @@ mod ids;
 mod model;
 mod sqlite;
 mod store;
+mod time;
 
 pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
