@@ -256,7 +256,9 @@ part_ref() {
     esac
 }
 say "long recording: normalising ${#LONG_PARTS[@]} parts to 16 kHz mono"
-sox -n -r 16000 -c 1 -b 16 "$WORK/gap1s.wav" trim 0 1.0
+# sox -D everywhere: no dither, so the fixtures are bit-identical from one build to the next
+# (dither is random noise, and "silence" would otherwise not be digital silence).
+sox -D -n -r 16000 -c 1 -b 16 "$WORK/gap1s.wav" trim 0 1.0
 pass_files=()
 : > "$WORK/long_pass.txt"
 i=0
@@ -267,12 +269,12 @@ for part in "${LONG_PARTS[@]}"; do
     pass_files+=("$WORK/part$i.wav" "$WORK/gap1s.wav")
     part_ref "$ref" >> "$WORK/long_pass.txt"
 done
-sox "${pass_files[@]}" "$WORK/long_pass.wav"
+sox -D "${pass_files[@]}" "$WORK/long_pass.wav"
 pass_s="$(duration "$WORK/long_pass.wav")"
 passes="$(python3 -c "import math; print(math.ceil(600.0 / $pass_s))")"
 long_files=(); long_refs=()
 for ((p = 0; p < passes; p++)); do long_files+=("$WORK/long_pass.wav"); long_refs+=("$WORK/long_pass.txt"); done
-sox "${long_files[@]}" "$CACHE/long/en_long.wav"
+sox -D "${long_files[@]}" "$CACHE/long/en_long.wav"
 cat "${long_refs[@]}" | tr '\n' ' ' | norm > "$CACHE/long/en_long.txt"
 add_entry en_long long/en_long.wav long/en_long.txt "$S_MFA + $S_AEN + $S_MOON + $S_PS" \
     "public domain / MIT / BSD-2 / CC BY 4.0 (see README)" en long
@@ -293,7 +295,7 @@ TURNS=(
     "B|$PS/librivox/sense_and_sensibility_01_austen_64kb-0920.wav|ps:0920"
 )
 GAP=0.6
-sox -n -r 16000 -c 1 -b 16 "$WORK/gap_turn.wav" trim 0 "$GAP"
+sox -D -n -r 16000 -c 1 -b 16 "$WORK/gap_turn.wav" trim 0 "$GAP"
 turns_tsv="$CACHE/speakers/two_speakers.turns.tsv"
 printf 'start\tend\tspeaker\ttext\n' > "$turns_tsv"
 : > "$WORK/ref_A.txt"; : > "$WORK/ref_B.txt"; : > "$WORK/ref_all.txt"
@@ -303,8 +305,8 @@ for turn in "${TURNS[@]}"; do
     i=$((i + 1))
     # Trim leading and trailing silence (below -45 dBFS for 50 ms) with sox, via reverse.
     ffmpeg -nostdin -v error -y -i "$wav" -ac 1 -ar 16000 -c:a pcm_s16le "$WORK/turn_raw$i.wav"
-    sox "$WORK/turn_raw$i.wav" "$WORK/turn$i.wav" silence 1 0.05 -45d reverse silence 1 0.05 -45d reverse
-    sox "$WORK/turn$i.wav" "$WORK/turn_silent$i.wav" vol 0
+    sox -D "$WORK/turn_raw$i.wav" "$WORK/turn$i.wav" silence 1 0.05 -45d reverse silence 1 0.05 -45d reverse
+    sox -D "$WORK/turn$i.wav" "$WORK/turn_silent$i.wav" vol 0
     d="$(duration "$WORK/turn$i.wav")"
     text="$(part_ref "$ref")"
     start="$t"; t="$(python3 -c "print(f'{$t + $d:.3f}')")"
@@ -317,10 +319,10 @@ for turn in "${TURNS[@]}"; do
         t="$(python3 -c "print(f'{$t + $GAP:.3f}')")"
     fi
 done
-sox "${left[@]}" "$WORK/left.wav"
-sox "${right[@]}" "$WORK/right.wav"
-sox -M "$WORK/left.wav" "$WORK/right.wav" "$CACHE/speakers/two_speakers_stereo.wav"
-sox -m -v 1 "$WORK/left.wav" -v 1 "$WORK/right.wav" "$CACHE/speakers/two_speakers_turns.wav"
+sox -D "${left[@]}" "$WORK/left.wav"
+sox -D "${right[@]}" "$WORK/right.wav"
+sox -D -M "$WORK/left.wav" "$WORK/right.wav" "$CACHE/speakers/two_speakers_stereo.wav"
+sox -D -m -v 1 "$WORK/left.wav" -v 1 "$WORK/right.wav" "$CACHE/speakers/two_speakers_turns.wav"
 tr '\n' ' ' < "$WORK/ref_all.txt" | norm > "$CACHE/speakers/two_speakers.txt"
 tr '\n' ' ' < "$WORK/ref_A.txt" | norm > "$CACHE/speakers/two_speakers_stereo.left.txt"
 tr '\n' ' ' < "$WORK/ref_B.txt" | norm > "$CACHE/speakers/two_speakers_stereo.right.txt"
@@ -337,7 +339,8 @@ FMT_CLIP=en_sense_and_sensibility_0870
 IN="$CACHE/clips/$FMT_CLIP.wav"
 F="$CACHE/formats/$FMT_CLIP"
 cp "$CACHE/clips/$FMT_CLIP.txt" "$CACHE/formats/$FMT_CLIP.txt"
-enc() { ffmpeg -nostdin -v error -y "$@"; }
+# bitexact: no encoder version strings and fixed Ogg serial numbers, for identical rebuilds.
+enc() { ffmpeg -nostdin -v error -y "${@:1:$#-1}" -fflags +bitexact -flags +bitexact "${@: -1}"; }
 # -shortest alone lets the generated video run past the audio; -t cuts both at the clip's length.
 CLIP_S="$(duration "$IN")"
 cp "$IN" "$F.wav"
@@ -351,7 +354,7 @@ enc -i "$IN" -c:a aac -b:a 64k "$F.m4a"
 enc -f lavfi -i "color=c=black:s=160x120:r=10" -i "$IN" -map 0:v -map 1:a -shortest -t "$CLIP_S" \
     -c:v libx264 -pix_fmt yuv420p -c:a aac -b:a 64k "$F.mp4"
 # Debian's ffmpeg has no AMR-NB encoder; sox writes AMR-NB through libopencore-amrnb.
-sox "$IN" -r 8000 -c 1 -t amr-nb "$F.amr"
+sox -D "$IN" -r 8000 -c 1 -t amr-nb "$F.amr"
 enc -i "$IN" -ar 44100 -c:a mp2 -b:a 128k "$F.mp2"
 # MPEG program stream with MPEG-1 video and MPEG layer II audio.
 enc -f lavfi -i "color=c=black:s=160x120:r=25" -i "$IN" -map 0:v -map 1:a -shortest -t "$CLIP_S" \
