@@ -26,6 +26,12 @@ pub fn validate_key(key: &str) -> Result<(), BlobError> {
             _ => {}
         }
     }
+    // The local store names its in-flight uploads `<key>#<digits>`; such a key would be one.
+    if let Some((_, suffix)) = key.rsplit('/').next().unwrap_or(key).rsplit_once('#') {
+        if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("key ends in '#' and digits");
+        }
+    }
     Ok(())
 }
 
@@ -35,10 +41,10 @@ mod tests {
 
     #[test]
     fn keys() {
-        for ok in ["inputs/job1.wav", "inputs/job1/my audio.wav", "outputs/j.srt", "a..b/c"] {
+        for ok in ["inputs/job1.wav", "inputs/job1/my audio.wav", "outputs/j.srt", "a..b/c", "in/take #2b.wav", "in/a#", "in/[x] {y} 50%.wav"] {
             assert_eq!(validate_key(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "/etc/passwd", "../x", "inputs/../../x", "a/./b", "a//b", "a/", "a\\b", "..\\x", "a\0b", "a\nb", "..", "."] {
+        for bad in ["", "/etc/passwd", "../x", "inputs/../../x", "a/./b", "a//b", "a/", "a\\b", "..\\x", "a\0b", "a\nb", "..", ".", "in/take#2"] {
             assert!(matches!(validate_key(bad), Err(BlobError::InvalidKey(_))), "{bad:?}");
         }
     }

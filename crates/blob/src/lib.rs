@@ -9,6 +9,7 @@
 mod error;
 mod keys;
 mod local;
+mod objects;
 mod signer;
 mod store;
 

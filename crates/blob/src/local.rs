@@ -6,20 +6,26 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
+use object_store::local::LocalFileSystem;
 
+use crate::objects::{object_path, Buckets};
 use crate::{BlobError, BlobStore, Bucket, ByteStream, Signer};
 
 pub struct LocalBlobStore {
-    #[allow(dead_code)]
     root: PathBuf,
     public_base_url: url::Url,
     input_name: String,
     output_name: String,
-    #[allow(dead_code)]
-    input: Arc<dyn object_store::ObjectStore>,
-    #[allow(dead_code)]
-    output: Arc<dyn object_store::ObjectStore>,
+    buckets: Buckets,
     signer: Signer,
+}
+
+fn valid_bucket_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !name.starts_with('.')
+        && !name.contains("..")
 }
 
 impl LocalBlobStore {
@@ -27,9 +33,41 @@ impl LocalBlobStore {
     /// and the signing secret `data_dir/signing.key`. `public_base_url` is how clients reach
     /// this server (e.g. `http://127.0.0.1:8080`); signed URLs are
     /// `{public_base_url}/v1/blob/{bucket}/{key}?expires=<unix>&signature=<hex>`.
+    /// Bucket names follow S3's rules (lowercase letters, digits, `-`, `.`).
     pub fn open(data_dir: &Path, public_base_url: &str, input_bucket: &str, output_bucket: &str) -> Result<Self, BlobError> {
-        let _ = (data_dir, public_base_url, input_bucket, output_bucket);
-        todo!()
+        for name in [input_bucket, output_bucket] {
+            if !valid_bucket_name(name) {
+                return Err(BlobError::Io(format!("invalid bucket name {name:?}: use lowercase letters, digits, '-' and '.'")));
+            }
+        }
+        if input_bucket == output_bucket {
+            return Err(BlobError::Io(format!("the input and output buckets must differ (both {input_bucket:?})")));
+        }
+        let public_base_url = url::Url::parse(public_base_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base() && u.host().is_some())
+            .ok_or_else(|| BlobError::Io(format!("invalid public base URL {public_base_url:?}: need http(s)://host[:port]")))?;
+        let bucket = |name: &str| -> Result<Arc<dyn object_store::ObjectStore>, BlobError> {
+            let dir = data_dir.join(name);
+            std::fs::create_dir_all(&dir).map_err(|e| BlobError::Io(format!("cannot create {}: {e}", dir.display())))?;
+            // Cleanup removes folders emptied by deletes (inputs/<job_id>/), never the bucket root.
+            Ok(Arc::new(LocalFileSystem::new_with_prefix(&dir)?.with_automatic_cleanup(true)))
+        };
+        let buckets = Buckets { input: bucket(input_bucket)?, output: bucket(output_bucket)? };
+        let signer = Signer::load_or_create(&data_dir.join("signing.key"))?;
+        Ok(LocalBlobStore {
+            root: data_dir.to_path_buf(),
+            public_base_url,
+            input_name: input_bucket.to_string(),
+            output_name: output_bucket.to_string(),
+            buckets,
+            signer,
+        })
+    }
+
+    /// The data folder this store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.root
     }
 
     /// Which bucket a name in a signed URL path means.
@@ -44,15 +82,25 @@ impl LocalBlobStore {
     }
 
     /// Checks a signed URL's fields: `method` of the request, `bucket` name and `key` from the
-    /// path (decoded), `expires` and `signature` from the query, and for PUT the request's
-    /// Content-Type. Forbidden (any changed byte) or Expired.
+    /// path (percent-decoded), `expires` and `signature` from the query, and for PUT the
+    /// request's Content-Type. Forbidden (any changed byte) or Expired.
     pub fn verify(&self, method: &str, bucket: &str, key: &str, expires: i64, content_type: Option<&str>, signature: &str) -> Result<(), BlobError> {
         self.signer.verify(method, bucket, key, expires, content_type, signature)
     }
 
-    #[allow(dead_code)]
-    fn base(&self) -> &url::Url {
-        &self.public_base_url
+    fn signed_url(&self, method: &str, b: Bucket, key: &str, content_type: Option<&str>, expires_in: Duration) -> Result<String, BlobError> {
+        object_path(key)?;
+        let expires = chrono::Utc::now().timestamp().saturating_add(i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX));
+        let bucket = self.bucket_name(b);
+        let signature = self.signer.sign(method, bucket, key, expires, content_type);
+        let mut url = self.public_base_url.clone();
+        url.path_segments_mut()
+            .map_err(|_| BlobError::Io("public base URL cannot take a path".into()))?
+            .pop_if_empty()
+            .extend(["v1", "blob", bucket])
+            .extend(key.split('/'));
+        url.query_pairs_mut().clear().append_pair("expires", &expires.to_string()).append_pair("signature", &signature);
+        Ok(url.into())
     }
 }
 
@@ -64,13 +112,40 @@ impl BlobStore for LocalBlobStore {
             Bucket::Output => &self.output_name,
         }
     }
-    async fn put_stream(&self, _b: Bucket, _key: &str, _body: BoxStream<'static, Result<Bytes, std::io::Error>>, _max: u64) -> Result<u64, BlobError> { todo!() }
-    async fn put_file(&self, _b: Bucket, _key: &str, _path: &Path) -> Result<u64, BlobError> { todo!() }
-    async fn get_to_file(&self, _b: Bucket, _key: &str, _path: &Path) -> Result<u64, BlobError> { todo!() }
-    async fn get_stream(&self, _b: Bucket, _key: &str) -> Result<(u64, ByteStream), BlobError> { todo!() }
-    async fn head(&self, _b: Bucket, _key: &str) -> Result<Option<u64>, BlobError> { todo!() }
-    async fn delete(&self, _b: Bucket, _key: &str) -> Result<(), BlobError> { todo!() }
-    async fn delete_prefix(&self, _b: Bucket, _prefix: &str) -> Result<(), BlobError> { todo!() }
-    async fn presign_get(&self, _b: Bucket, _key: &str, _e: Duration) -> Result<String, BlobError> { todo!() }
-    async fn presign_put(&self, _b: Bucket, _key: &str, _ct: &str, _e: Duration) -> Result<String, BlobError> { todo!() }
+
+    async fn put_stream(&self, b: Bucket, key: &str, body: BoxStream<'static, Result<Bytes, std::io::Error>>, max_bytes: u64) -> Result<u64, BlobError> {
+        self.buckets.put_stream(b, key, body, max_bytes).await
+    }
+
+    async fn put_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
+        self.buckets.put_file(b, key, path).await
+    }
+
+    async fn get_to_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
+        self.buckets.get_to_file(b, key, path).await
+    }
+
+    async fn get_stream(&self, b: Bucket, key: &str) -> Result<(u64, ByteStream), BlobError> {
+        self.buckets.get_stream(b, key).await
+    }
+
+    async fn head(&self, b: Bucket, key: &str) -> Result<Option<u64>, BlobError> {
+        self.buckets.head(b, key).await
+    }
+
+    async fn delete(&self, b: Bucket, key: &str) -> Result<(), BlobError> {
+        self.buckets.delete(b, key).await
+    }
+
+    async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError> {
+        self.buckets.delete_prefix(b, prefix).await
+    }
+
+    async fn presign_get(&self, b: Bucket, key: &str, expires_in: Duration) -> Result<String, BlobError> {
+        self.signed_url("GET", b, key, None, expires_in)
+    }
+
+    async fn presign_put(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
+        self.signed_url("PUT", b, key, Some(content_type), expires_in)
+    }
 }
