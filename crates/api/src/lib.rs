@@ -1,1 +1,142 @@
-//! The SLNG Batch API over HTTP (axum): routes, auth, request parsing, the error type
+//! The SLNG Batch API over HTTP (axum): routes, auth, request parsing, the error type.
+//! No business logic lives here: jobs are records in a [`jobs::JobStore`], files are objects in a
+//! [`blob::BlobStore`], and the workers do the rest.
+
+pub mod config_validation;
+pub mod error;
+mod auth;
+mod formats;
+mod list;
+mod job;
+mod render;
+mod signed;
+mod submit;
+mod upload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use blob::fetch::FetchPolicy;
+use blob::{BlobStore, LocalBlobStore};
+use jobs::JobStore;
+
+pub use error::ApiError;
+
+/// The model code a job gets when the client names none (contract section 3).
+pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
+
+/// Settings of the api (environment names are read by `verbatim serve`).
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The largest accepted upload (multipart, presigned PUT; URL input is capped by the worker
+    /// with the same number). `VERBATIM_MAX_UPLOAD_BYTES`, default 1 GiB.
+    pub max_upload_bytes: u64,
+    /// Hosts of `input_url` that skip the private-address refusal. `VERBATIM_URL_ALLOW_HOSTS`.
+    pub url_allow_hosts: Vec<String>,
+    /// A PEM file trusted for `input_url` in addition to the public roots. `VERBATIM_URL_CA_CERT`.
+    pub extra_ca_cert: Option<PathBuf>,
+    /// The base of the URLs the server hands out (signed download and upload URLs).
+    pub public_base_url: String,
+    /// Accepted `model_code` values.
+    pub model_codes: Vec<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 1 << 30,
+            url_allow_hosts: Vec::new(),
+            extra_ca_cert: None,
+            public_base_url: "http://127.0.0.1:8080".into(),
+            model_codes: vec![DEFAULT_MODEL_CODE.into()],
+        }
+    }
+}
+
+impl ApiConfig {
+    pub fn fetch_policy(&self) -> FetchPolicy {
+        FetchPolicy {
+            allow_hosts: self.url_allow_hosts.clone(),
+            extra_ca_cert: self.extra_ca_cert.clone(),
+            ..FetchPolicy::default()
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub jobs: Arc<dyn JobStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    /// The embedded store's signer: when set, the server serves its own signed URLs on
+    /// `/v1/blob/...` (with S3 the URLs point at S3 and this is `None`).
+    pub local_signer: Option<Arc<LocalBlobStore>>,
+    pub config: Arc<ApiConfig>,
+}
+
+/// Every route of the API; unknown routes, wrong methods and axum's own rejections all answer
+/// `{"error": "..."}` like the rest.
+pub fn router(state: AppState) -> Router {
+    let batch = Router::new()
+        .route(
+            "/v1/batch/jobs",
+            get(list::list_jobs).post(submit::submit).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/batch/jobs/{job_id}", get(job::get_job).delete(job::delete_job))
+        .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key));
+
+    let mut app = Router::new().merge(batch).route("/health", get(health));
+    if state.local_signer.is_some() {
+        app = app.route(
+            "/v1/blob/{bucket}/{*key}",
+            get(signed::download).put(signed::upload).layer(DefaultBodyLimit::disable()),
+        );
+    }
+    app.fallback(not_found)
+        .layer(axum::middleware::map_response(json_errors))
+        .with_state(state)
+}
+
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// Gives axum's own plain-text rejections (405, bad paths, 413 body limits, ...) the contract's
+/// error shape; our own errors are already JSON and pass through.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let message = match status {
+        StatusCode::NOT_FOUND => error::MSG_NOT_FOUND.to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed".to_string(),
+        StatusCode::INTERNAL_SERVER_ERROR => error::MSG_INTERNAL.to_string(),
+        other => other.canonical_reason().unwrap_or("Error").to_string(),
+    };
+    let mut fresh = error::error_response(status, &message);
+    // Keep headers such as `Allow` on a 405.
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fresh
+}

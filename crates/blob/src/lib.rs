@@ -7,6 +7,7 @@
 //! ([`BlobError::InvalidKey`]).
 
 mod error;
+pub mod fetch;
 mod keys;
 mod local;
 mod objects;

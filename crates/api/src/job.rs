@@ -1,0 +1,99 @@
+//! One job: `GET`, `DELETE` and `GET .../files` on `/v1/batch/jobs/{jobId}`.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use blob::Bucket;
+use jobs::{ApiKey, Job, JobStatus};
+use serde_json::{json, Value};
+
+use crate::error::MSG_NOT_DELETABLE;
+use crate::{render, ApiError, AppState};
+
+/// Download URLs live an hour (contract section 8).
+pub const DOWNLOAD_EXPIRY: Duration = Duration::from_secs(3600);
+/// The formats the worker writes, in the order `/files` lists them.
+pub const OUTPUT_FORMATS: [&str; 4] = ["json", "txt", "srt", "vtt"];
+
+pub fn output_key(job_id: &str, format: &str) -> String {
+    format!("outputs/{job_id}.{format}")
+}
+
+async fn find(state: &AppState, key: &ApiKey, job_id: &str) -> Result<Job, ApiError> {
+    if !jobs::valid_job_id(job_id) {
+        return Err(ApiError::bad_job_id());
+    }
+    state.jobs.get(&key.organisation_id, job_id).await?.ok_or_else(ApiError::job_not_found)
+}
+
+pub async fn get_job(
+    State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
+    Path(job_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let job = find(&state, &key, &job_id).await?;
+    Ok(Json(render::batch_job(&job)))
+}
+
+/// Purges the input and every output object first, then marks the record: a record marked
+/// DELETED with files left behind would be a lie, while files gone from a DONE record is only a
+/// retry away from consistent (a second DELETE purges again and marks).
+pub async fn delete_job(
+    State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
+    Path(job_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = find(&state, &key, &job_id).await?;
+    if !job.status.is_deletable() {
+        return Err(ApiError::new(StatusCode::CONFLICT, MSG_NOT_DELETABLE));
+    }
+    if let Some(input_key) = &job.input_key {
+        state.blobs.delete(Bucket::Input, input_key).await?;
+    }
+    // A presigned upload lives in a folder of its own; a multipart or URL input is one object.
+    state.blobs.delete_prefix(Bucket::Input, &format!("inputs/{}/", job.job_id)).await?;
+    for format in OUTPUT_FORMATS {
+        state.blobs.delete(Bucket::Output, &output_key(&job.job_id, format)).await?;
+    }
+    let job = state.jobs.mark_deleted(&key.organisation_id, &job.job_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"job_id": job.job_id, "status": JobStatus::Deleted.as_str()}))).into_response())
+}
+
+pub async fn job_files(
+    State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
+    Path(job_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let job = find(&state, &key, &job_id).await?;
+    let mut inputs = Vec::new();
+    let mut outputs = Vec::new();
+    if job.status != JobStatus::Deleted {
+        if let Some(input_key) = &job.input_key {
+            if state.blobs.head(Bucket::Input, input_key).await?.is_some() {
+                inputs.push(json!({
+                    "key": input_key,
+                    "s3_uri": state.blobs.s3_uri(Bucket::Input, input_key),
+                    "download_url": state.blobs.presign_get(Bucket::Input, input_key, DOWNLOAD_EXPIRY).await?,
+                }));
+            }
+        }
+        // Outputs are listed only once the job says DONE: before that they may be half written.
+        if job.status == JobStatus::Done {
+            for format in OUTPUT_FORMATS {
+                let key = output_key(&job.job_id, format);
+                if state.blobs.head(Bucket::Output, &key).await?.is_some() {
+                    outputs.push(json!({
+                        "format": format,
+                        "key": key,
+                        "s3_uri": state.blobs.s3_uri(Bucket::Output, &key),
+                        "download_url": state.blobs.presign_get(Bucket::Output, &key, DOWNLOAD_EXPIRY).await?,
+                    }));
+                }
+            }
+        }
+    }
+    Ok(Json(json!({"job_id": job.job_id, "inputs": inputs, "outputs": outputs})))
+}

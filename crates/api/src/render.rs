@@ -1,0 +1,39 @@
+//! The contract's `BatchJob` JSON from a stored job: internal fields (input location, attempts)
+//! stay inside.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use jobs::Job;
+use serde_json::{json, Value};
+
+pub fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn opt_time(t: &Option<DateTime<Utc>>) -> Value {
+    t.as_ref().map_or(Value::Null, |t| Value::String(time(t)))
+}
+
+pub fn batch_job(job: &Job) -> Value {
+    let mut v = json!({
+        "job_id": job.job_id,
+        "status": job.status.as_str(),
+        "api_key_id": job.api_key_id,
+        "organisation_id": job.organisation_id,
+        "model_code": job.model_code,
+        "job_config": job.job_config,
+        "input_metadata": job.input_metadata,
+        "output_metadata": job.output_metadata,
+        "error_message": job.error_message.as_ref().map(|m| json!({ "message": m })),
+        "submitted_at": time(&job.submitted_at),
+        "started_at": opt_time(&job.started_at),
+        "completed_at": opt_time(&job.completed_at),
+        "deleted_at": opt_time(&job.deleted_at),
+        "expired_at": opt_time(&job.expired_at),
+        "updated_at": time(&job.updated_at),
+    });
+    // The client's own metadata is echoed back only when it sent some.
+    if let Some(metadata) = &job.metadata {
+        v["metadata"] = metadata.clone();
+    }
+    v
+}

@@ -1,0 +1,107 @@
+//! The embedded store's signed URLs: `GET` (downloads, 3600 s) and `PUT` (presigned uploads,
+//! 1800 s) on `/v1/blob/{bucket}/{*key}?expires=..&signature=..`. No API key: the signature is
+//! the permission, and it covers the method, the bucket, the key, the expiry and (for PUT) the
+//! exact Content-Type.
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use blob::{BlobError, Bucket};
+use futures::TryStreamExt;
+
+use crate::{formats, upload, ApiError, AppState};
+
+struct Signed {
+    bucket: Bucket,
+    bucket_name: String,
+    expires: i64,
+    signature: String,
+}
+
+fn parse(state: &AppState, bucket_name: &str, raw_query: Option<&str>) -> Result<Signed, ApiError> {
+    let bucket = if bucket_name == state.blobs.bucket_name(Bucket::Input) {
+        Bucket::Input
+    } else if bucket_name == state.blobs.bucket_name(Bucket::Output) {
+        Bucket::Output
+    } else {
+        return Err(ApiError::not_found());
+    };
+    let mut expires = None;
+    let mut signature = None;
+    for (name, value) in url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes()) {
+        match name.as_ref() {
+            "expires" => expires = value.parse::<i64>().ok(),
+            "signature" => signature = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    match (expires, signature) {
+        (Some(expires), Some(signature)) => {
+            Ok(Signed { bucket, bucket_name: bucket_name.to_string(), expires, signature })
+        }
+        _ => Err(ApiError::forbidden("Missing or malformed signature")),
+    }
+}
+
+fn verify(
+    state: &AppState,
+    method: &str,
+    s: &Signed,
+    key: &str,
+    content_type: Option<&str>,
+) -> Result<(), ApiError> {
+    let signer = state.local_signer.as_ref().ok_or_else(ApiError::not_found)?;
+    signer
+        .verify(method, &s.bucket_name, key, s.expires, content_type, &s.signature)
+        .map_err(|e| match e {
+            BlobError::Expired => ApiError::forbidden("Signed URL has expired"),
+            _ => ApiError::forbidden("Signature does not match"),
+        })
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    Path((bucket_name, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let s = parse(&state, &bucket_name, query.as_deref())?;
+    verify(&state, "GET", &s, &key, None)?;
+    let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
+    let ext = key.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(formats::mime_for_extension(ext)));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    Ok(response)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Path((bucket_name, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let s = parse(&state, &bucket_name, query.as_deref())?;
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    verify(&state, "PUT", &s, &key, Some(&content_type))?;
+    let max = state.config.max_upload_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return Err(ApiError::too_large(max));
+    }
+    let stream = request.into_body().into_data_stream();
+    let size = upload::store_stream(state.blobs.as_ref(), s.bucket, &key, stream, max).await?;
+    tracing::info!(key = %key, size, "presigned upload stored");
+    Ok((StatusCode::OK, axum::Json(serde_json::json!({"key": key, "size_bytes": size}))).into_response())
+}

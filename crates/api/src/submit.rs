@@ -1,0 +1,476 @@
+//! `POST /v1/batch/jobs` in its four forms (contract section 3): a multipart upload, a JSON
+//! `input_url`, and the two JSON steps around a presigned upload.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use blob::Bucket;
+use chrono::Utc;
+use futures::TryStreamExt;
+use jobs::{ApiKey, JobsError, NewJob};
+use serde_json::{json, Map, Value};
+
+use crate::config_validation as check;
+use crate::formats;
+use crate::upload::store_stream;
+use crate::{ApiError, AppState, DEFAULT_MODEL_CODE};
+
+/// The presigned PUT URL lives 30 minutes (contract section 3).
+pub const UPLOAD_EXPIRY: Duration = Duration::from_secs(1800);
+/// How long a job id stays reserved for its presigned upload: the upload window plus an hour
+/// to call step 3.
+const PRESIGN_RESERVATION: Duration = Duration::from_secs(1800 + 3600);
+/// How long a job id stays reserved while its multipart file streams in.
+const MULTIPART_RESERVATION: Duration = Duration::from_secs(3600);
+/// The JSON forms are small; anything bigger is not one of them.
+const MAX_JSON_BYTES: usize = 1 << 20;
+/// The text parts of a multipart body (configs, metadata) likewise.
+const MAX_TEXT_PART_BYTES: usize = 1 << 20;
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Extension(key): Extension<ApiKey>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        multipart(&state, &key, request).await
+    } else if content_type.starts_with("application/json") {
+        let body = axum::body::to_bytes(request.into_body(), MAX_JSON_BYTES)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"))?;
+        let value: Value =
+            serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Request body must be valid JSON"))?;
+        let Value::Object(body) = value else {
+            return Err(ApiError::bad_request("Request body must be a JSON object"));
+        };
+        if body.contains_key("mode") {
+            presign_step1(&state, &key, body).await
+        } else if body.contains_key("s3_key") {
+            presign_step3(&state, &key, body).await
+        } else if body.contains_key("input_url") {
+            url_input(&state, &key, body).await
+        } else {
+            Err(ApiError::bad_request(
+                "Missing input: send a file (multipart/form-data), an input_url, mode \"presign\" or an s3_key",
+            ))
+        }
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be multipart/form-data or application/json",
+        ))
+    }
+}
+
+/// What every form supplies once parsed and checked.
+struct Submission {
+    job_id: String,
+    model_code: String,
+    transcription_config: Value,
+    tracking: Option<Value>,
+    output_config: Option<Value>,
+    metadata: Option<Value>,
+}
+
+/// The optional parts shared by the forms, from JSON values (the multipart texts are parsed
+/// into values first).
+fn submission(
+    state: &AppState,
+    job_id: String,
+    transcription_config: Option<&Value>,
+    model_code: Option<&Value>,
+    tracking: Option<&Value>,
+    output_config: Option<&Value>,
+    metadata: Option<&Value>,
+) -> Result<Submission, ApiError> {
+    let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+    let transcription_config = present(transcription_config)
+        .ok_or_else(|| ApiError::bad_request("transcription_config is required"))?;
+    let transcription_config = check::transcription_config(&transcription_config).map_err(ApiError::bad_request)?;
+    let tracking = present(tracking).map(|v| check::tracking(&v)).transpose().map_err(ApiError::bad_request)?;
+    let output_config =
+        present(output_config).map(|v| check::output_config(&v)).transpose().map_err(ApiError::bad_request)?;
+    let metadata = present(metadata).map(|v| check::metadata(&v)).transpose().map_err(ApiError::bad_request)?;
+    let model_code = match present(model_code) {
+        None => DEFAULT_MODEL_CODE.to_string(),
+        Some(Value::String(code)) if state.config.model_codes.contains(&code) => code,
+        Some(Value::String(code)) => {
+            return Err(ApiError::bad_request(format!(
+                "Unknown model_code: {code}. Allowed: {}",
+                state.config.model_codes.join(", ")
+            )))
+        }
+        Some(_) => return Err(ApiError::bad_request("model_code must be a string")),
+    };
+    Ok(Submission { job_id, model_code, transcription_config, tracking, output_config, metadata })
+}
+
+/// The client's job id, checked, or a fresh one.
+fn job_id_from(value: Option<&Value>) -> Result<String, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(jobs::new_job_id()),
+        Some(Value::String(id)) if jobs::valid_job_id(id) => Ok(id.clone()),
+        Some(_) => Err(ApiError::bad_job_id()),
+    }
+}
+
+async fn create(
+    state: &AppState,
+    key: &ApiKey,
+    s: Submission,
+    input_metadata: Value,
+    input_key: Option<String>,
+    input_url: Option<String>,
+) -> Result<Response, ApiError> {
+    let new = NewJob {
+        job_id: s.job_id,
+        api_key_id: key.id.clone(),
+        organisation_id: key.organisation_id.clone(),
+        model_code: s.model_code,
+        job_config: check::job_config(s.transcription_config, s.tracking, s.output_config),
+        metadata: s.metadata,
+        input_metadata,
+        input_key,
+        input_url,
+    };
+    let job = state.jobs.create(new).await?;
+    state.jobs.notifier().notify_one();
+    tracing::info!(job_id = %job.job_id, org = %job.organisation_id, "job queued");
+    Ok((StatusCode::ACCEPTED, Json(json!({"job_id": job.job_id, "status": job.status.as_str()}))).into_response())
+}
+
+fn input_metadata(size: Option<u64>, ext: &str, source: &str) -> Value {
+    let mut m = Map::new();
+    if let Some(size) = size {
+        m.insert("size_bytes".into(), size.into());
+    }
+    m.insert("format".into(), ext.into());
+    m.insert("mime_type".into(), formats::mime_for_extension(ext).into());
+    m.insert("source".into(), source.into());
+    Value::Object(m)
+}
+
+// ---------------------------------------------------------------------------------------------
+// multipart/form-data
+
+/// The uploaded file while the request is being read: where it is and which reservation holds
+/// its job id, so that a failure later in the body can remove both.
+struct Stored {
+    job_id: String,
+    key: String,
+    ext: String,
+    size: u64,
+    /// The id was generated because no `job_id` part came before the file.
+    generated_id: bool,
+}
+
+async fn multipart(state: &AppState, key: &ApiKey, request: Request) -> Result<Response, ApiError> {
+    let mut stored: Option<Stored> = None;
+    let result = multipart_inner(state, key, request, &mut stored).await;
+    if result.is_err() {
+        if let Some(s) = stored {
+            discard(state, &s.key).await;
+        }
+    }
+    result
+}
+
+/// Removes an upload that will not become a job. Its id stays reserved for this organisation
+/// until the reservation expires (the store has no call to drop one early; the same
+/// organisation may use the id again at once).
+async fn discard(state: &AppState, object_key: &str) {
+    if let Err(e) = state.blobs.delete(Bucket::Input, object_key).await {
+        tracing::warn!("cannot remove abandoned upload {object_key}: {e}");
+    }
+}
+
+async fn reserve(state: &AppState, key: &ApiKey, job_id: &str, object_key: &str, lasts: Duration) -> Result<(), ApiError> {
+    let expires_at = Utc::now() + chrono::Duration::from_std(lasts).unwrap_or_default();
+    if state.jobs.get(&key.organisation_id, job_id).await?.is_some() {
+        return Err(ApiError::job_exists());
+    }
+    state.jobs.reserve_upload(&key.organisation_id, job_id, object_key, expires_at).await.map_err(|e| match e {
+        JobsError::AlreadyExists => ApiError::job_exists(),
+        other => other.into(),
+    })
+}
+
+async fn multipart_inner(
+    state: &AppState,
+    key: &ApiKey,
+    request: Request,
+    stored: &mut Option<Stored>,
+) -> Result<Response, ApiError> {
+    let max = state.config.max_upload_bytes;
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|_| ApiError::bad_request("Invalid multipart/form-data body"))?;
+    let mut texts: HashMap<String, String> = HashMap::new();
+
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| ApiError::bad_request("Invalid multipart/form-data body"))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                if stored.is_some() {
+                    return Err(ApiError::bad_request("Only one file part is allowed"));
+                }
+                let filename = field.file_name().unwrap_or_default().to_string();
+                let ext = formats::audio_extension(&filename)
+                    .or_else(|| {
+                        // A name without an extension says nothing; its declared type may.
+                        (!filename.contains('.'))
+                            .then(|| field.content_type().and_then(formats::extension_for_mime))
+                            .flatten()
+                            .map(str::to_string)
+                    })
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "Unsupported file format: {}. Supported: {}",
+                            if filename.is_empty() { "(no file name)" } else { &filename },
+                            formats::SUPPORTED_LIST
+                        ))
+                    })?;
+                let given_id = texts.get("job_id").map(|id| Value::String(id.trim().to_string()));
+                let generated_id = given_id.is_none();
+                let job_id = job_id_from(given_id.as_ref())?;
+                let object_key = format!("inputs/{job_id}.{ext}");
+                reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
+                *stored = Some(Stored { job_id, key: object_key.clone(), ext, size: 0, generated_id });
+                let size = store_stream(state.blobs.as_ref(), Bucket::Input, &object_key, field, max).await?;
+                if let Some(s) = stored.as_mut() {
+                    s.size = size;
+                }
+            }
+            "transcription_config" | "job_id" | "metadata" | "model_code" | "tracking" | "output_config" => {
+                if texts.contains_key(&name) {
+                    return Err(ApiError::bad_request(format!("{name} is given more than once")));
+                }
+                let text = read_text(field, &name).await?;
+                texts.insert(name, text);
+            }
+            // Parts the contract does not name are skipped, as form parsers usually do.
+            _ => {}
+        }
+    }
+
+    let Some(file) = stored.as_mut() else {
+        return Err(ApiError::bad_request("file is required"));
+    };
+    let parse = |name: &str| -> Result<Option<Value>, ApiError> {
+        texts
+            .get(name)
+            .map(|t| check::parse_json_text(t, name).map_err(ApiError::bad_request))
+            .transpose()
+    };
+    let transcription_config = parse("transcription_config")?;
+    let tracking = parse("tracking")?;
+    let output_config = parse("output_config")?;
+    let metadata = parse("metadata")?;
+    let model_code = texts.get("model_code").map(|m| Value::String(m.trim().to_string()));
+
+    // A `job_id` part after the file: the file was stored under a generated id, so it moves to
+    // the key of the id the client chose.
+    if file.generated_id {
+        if let Some(id) = texts.get("job_id") {
+            let job_id = job_id_from(Some(&Value::String(id.trim().to_string())))?;
+            let object_key = format!("inputs/{job_id}.{}", file.ext);
+            reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
+            let moved = move_object(state, &file.key, &object_key, max).await;
+            file.job_id = job_id;
+            let old_key = std::mem::replace(&mut file.key, object_key);
+            discard(state, &old_key).await;
+            file.generated_id = false;
+            moved?;
+        }
+    }
+
+    let s = submission(
+        state,
+        file.job_id.clone(),
+        transcription_config.as_ref(),
+        model_code.as_ref(),
+        tracking.as_ref(),
+        output_config.as_ref(),
+        metadata.as_ref(),
+    )?;
+    let meta = input_metadata(Some(file.size), &file.ext, "upload");
+    // `create` also removes the reservation: the job now holds the id.
+    create(state, key, s, meta, Some(file.key.clone()), None).await
+}
+
+async fn read_text(mut field: axum::extract::multipart::Field<'_>, name: &str) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|_| ApiError::bad_request("Invalid multipart/form-data body"))?
+    {
+        if bytes.len() + chunk.len() > MAX_TEXT_PART_BYTES {
+            return Err(ApiError::bad_request(format!("{name} is too large")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::bad_request(format!("{name} must be UTF-8 text")))
+}
+
+/// Copies an object to a new key through the store's own streams (the trait has no rename).
+async fn move_object(state: &AppState, from: &str, to: &str, max: u64) -> Result<(), ApiError> {
+    let (_, stream) = state.blobs.get_stream(Bucket::Input, from).await?;
+    let stream = stream.map_err(|e| std::io::Error::other(e.to_string()));
+    store_stream(state.blobs.as_ref(), Bucket::Input, to, stream, max).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON forms
+
+async fn url_input(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
+    let job_id = job_id_from(body.get("job_id"))?;
+    let s = submission(
+        state,
+        job_id,
+        body.get("transcription_config"),
+        body.get("model_code"),
+        body.get("tracking"),
+        body.get("output_config"),
+        body.get("metadata"),
+    )?;
+    let Some(Value::String(url)) = body.get("input_url") else {
+        return Err(ApiError::bad_request("input_url must be a string"));
+    };
+    let url = blob::fetch::check_url(url, &state.config.fetch_policy())
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if state.jobs.get(&key.organisation_id, &s.job_id).await?.is_some() {
+        return Err(ApiError::job_exists());
+    }
+    let ext = formats::audio_extension(url.path());
+    let mut meta = json!({"source": "url"});
+    if let Some(ext) = ext {
+        meta = input_metadata(None, &ext, "url");
+    }
+    create(state, key, s, meta, None, Some(url.to_string())).await
+}
+
+async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
+    if body.get("mode") != Some(&Value::String("presign".into())) {
+        return Err(ApiError::bad_request("mode must be \"presign\""));
+    }
+    let job_id = job_id_from(body.get("job_id"))?;
+    let s = submission(
+        state,
+        job_id,
+        body.get("transcription_config"),
+        None,
+        body.get("tracking"),
+        body.get("output_config"),
+        None,
+    )?;
+    let filename = match body.get("filename") {
+        Some(Value::String(name)) if formats::valid_filename(name) => name.clone(),
+        Some(Value::String(_)) => {
+            return Err(ApiError::bad_request("filename must be a plain file name (no slashes)"))
+        }
+        _ => return Err(ApiError::bad_request("filename is required")),
+    };
+    if formats::audio_extension(&filename).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "Unsupported file format: {filename}. Supported: {}",
+            formats::SUPPORTED_LIST
+        )));
+    }
+    let content_type = match body.get("content_type") {
+        None | Some(Value::Null) => "application/octet-stream".to_string(),
+        Some(Value::String(ct))
+            if !ct.is_empty() && ct.len() <= 255 && ct.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+        {
+            ct.clone()
+        }
+        Some(_) => return Err(ApiError::bad_request("content_type must be a media type such as audio/wav")),
+    };
+    let object_key = format!("inputs/{}/{filename}", s.job_id);
+    reserve(state, key, &s.job_id, &object_key, PRESIGN_RESERVATION).await?;
+    let url = state
+        .blobs
+        .presign_put(Bucket::Input, &object_key, &content_type, UPLOAD_EXPIRY)
+        .await?;
+    let input_uri = state.blobs.s3_uri(Bucket::Input, &object_key);
+    let mut response = json!({
+        "job_id": s.job_id,
+        "transcription_config": s.transcription_config,
+    });
+    if let Some(t) = s.tracking {
+        response["tracking"] = t;
+    }
+    if let Some(o) = s.output_config {
+        response["output_config"] = o;
+    }
+    response["input_s3_uri"] = input_uri.clone().into();
+    response["output_s3_prefix"] = state.blobs.s3_uri(Bucket::Output, &format!("outputs/{}/", s.job_id)).into();
+    response["upload"] = json!({
+        "url": url,
+        "s3_key": object_key,
+        "s3_uri": input_uri,
+        "expires_in": UPLOAD_EXPIRY.as_secs(),
+        "headers": {"Content-Type": content_type},
+    });
+    Ok((StatusCode::OK, Json(response)).into_response())
+}
+
+async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
+    let job_id = match body.get("job_id") {
+        None | Some(Value::Null) => return Err(ApiError::bad_request("job_id is required with s3_key")),
+        some => job_id_from(some)?,
+    };
+    let s = submission(
+        state,
+        job_id,
+        body.get("transcription_config"),
+        body.get("model_code"),
+        body.get("tracking"),
+        body.get("output_config"),
+        body.get("metadata"),
+    )?;
+    let Some(Value::String(s3_key)) = body.get("s3_key") else {
+        return Err(ApiError::bad_request("s3_key must be a string"));
+    };
+    let prefix = format!("inputs/{}/", s.job_id);
+    let filename = s3_key.strip_prefix(&prefix).filter(|f| formats::valid_filename(f)).ok_or_else(|| {
+        ApiError::bad_request(format!("s3_key must be the upload.s3_key given for this job_id ({prefix}<filename>)"))
+    })?;
+    if state.jobs.get(&key.organisation_id, &s.job_id).await?.is_some() {
+        return Err(ApiError::job_exists());
+    }
+    let Some(size) = state.blobs.head(Bucket::Input, s3_key).await? else {
+        return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
+    };
+    // The reservation proves the upload was requested by this organisation.
+    match state.jobs.take_reservation(&key.organisation_id, &s.job_id).await? {
+        Some(reserved) if reserved == *s3_key => {}
+        Some(reserved) => {
+            return Err(ApiError::bad_request(format!("s3_key does not match the upload reserved for this job_id ({reserved})")))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "No pending upload for this job_id: request one with mode \"presign\" (it may have expired)",
+            ))
+        }
+    }
+    let ext = formats::audio_extension(filename).unwrap_or_else(|| "bin".into());
+    let meta = input_metadata(Some(size), &ext, "presigned");
+    create(state, key, s, meta, Some(s3_key.clone()), None).await
+}
