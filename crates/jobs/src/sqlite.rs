@@ -467,9 +467,10 @@ impl JobStore for SqliteJobStore {
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, JobsError> {
+        // In creation order; rowid breaks ties within a millisecond.
         let rows = sqlx::query(
             "SELECT k.id, k.organisation_id, o.name, k.created_at, k.revoked_at
-             FROM api_keys k JOIN organisations o ON o.id = k.organisation_id ORDER BY k.created_at, k.id",
+             FROM api_keys k JOIN organisations o ON o.id = k.organisation_id ORDER BY k.created_at, k.rowid",
         )
         .fetch_all(&self.pool)
         .await?;
