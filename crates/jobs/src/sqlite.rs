@@ -285,6 +285,11 @@ impl JobStore for SqliteJobStore {
 
     async fn reserve_upload(&self, org: &str, job_id: &str, key: &str, expires_at: DateTime<Utc>) -> Result<(), JobsError> {
         let t = to_text(now());
+        // Housekeeping: reservations a day past their expiry were abandoned.
+        sqlx::query("DELETE FROM upload_reservations WHERE expires_at < ?")
+            .bind(to_text(now() - chrono::TimeDelta::days(1)))
+            .execute(&self.pool)
+            .await?;
         // One statement: no row when a job has the id or another organisation's live
         // reservation holds it (the upsert's WHERE leaves that row alone).
         let res = sqlx::query(

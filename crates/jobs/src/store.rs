@@ -31,7 +31,8 @@ pub trait JobStore: Send + Sync {
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), JobsError>;
     /// Presign step 3: the key reserved by `org` for `job_id`, if any (also after the upload
-    /// URL expired, as long as nobody else took the id). It is removed by `create`.
+    /// URL expired, as long as nobody else took the id and it is less than a day past its
+    /// expiry). It is removed by `create`.
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError>;
 
     // ---- worker side: the queue ----

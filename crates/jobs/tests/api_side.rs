@@ -140,6 +140,14 @@ async fn upload_reservations() {
     assert_eq!(s.take_reservation("org2", "up2").await.unwrap().as_deref(), Some("inputs/up2/b.wav"));
     s.reserve_upload("org1", "up3", "inputs/up3/a.wav", past).await.unwrap();
     s.create(new_job("org2", "up3")).await.unwrap();
+
+    // Reservations long abandoned are swept away by later reservations.
+    let long_ago = Utc::now() - TimeDelta::days(2);
+    s.reserve_upload("org1", "old1", "inputs/old1/a.wav", long_ago).await.unwrap();
+    assert_eq!(s.take_reservation("org1", "old1").await.unwrap().as_deref(), Some("inputs/old1/a.wav"));
+    s.reserve_upload("org1", "new1", "inputs/new1/a.wav", later).await.unwrap();
+    assert_eq!(s.take_reservation("org1", "old1").await.unwrap(), None);
+    assert_eq!(s.take_reservation("org1", "new1").await.unwrap().as_deref(), Some("inputs/new1/a.wav"));
 }
 
 #[tokio::test]
