@@ -20,6 +20,39 @@ pub struct LocalBlobStore {
     signer: Signer,
 }
 
+/// Whether a file name is a local-store staging file: `<name>#<digits>`.
+fn is_staging_name(name: &str) -> bool {
+    matches!(name.rsplit_once('#'), Some((_, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn sweep_staging(dir: &Path, older_than: Duration) -> Result<usize, BlobError> {
+    let io = |e: std::io::Error| BlobError::Io(format!("{}: {e}", dir.display()));
+    let mut removed = 0;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io)?;
+        let kind = entry.file_type().map_err(io)?;
+        let path = entry.path();
+        if kind.is_dir() {
+            removed += sweep_staging(&path, older_than)?;
+        } else if kind.is_file() && entry.file_name().to_str().is_some_and(is_staging_name) {
+            let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a >= older_than) {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(e)),
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
 fn valid_bucket_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
@@ -68,6 +101,24 @@ impl LocalBlobStore {
     /// The data folder this store lives in.
     pub fn data_dir(&self) -> &Path {
         &self.root
+    }
+
+    /// Removes what uploads cut off by a crash (kill -9, power loss) left behind: the local
+    /// store stages an upload as `<key>#<n>` next to its key and renames it when complete, so a
+    /// process that dies mid-upload leaves the staging file. Only files untouched for
+    /// `older_than` go, so uploads in flight in another process on the same folder are safe.
+    /// Returns how many were removed. The server calls this at start.
+    pub async fn remove_stale_uploads(&self, older_than: Duration) -> Result<usize, BlobError> {
+        let dirs = [self.root.join(&self.input_name), self.root.join(&self.output_name)];
+        tokio::task::spawn_blocking(move || {
+            let mut removed = 0;
+            for dir in dirs {
+                removed += sweep_staging(&dir, older_than)?;
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| BlobError::Io(format!("sweep task: {e}")))?
     }
 
     /// Which bucket a name in a signed URL path means.

@@ -262,3 +262,25 @@ async fn bad_configuration_is_refused() {
     let url = s.presign_get(Bucket::Output, "outputs/x.json", Duration::from_secs(5)).await.unwrap();
     assert!(url.starts_with("https://example.com/verbatim/v1/blob/out/outputs/x.json?expires="), "{url}");
 }
+
+#[tokio::test]
+async fn stale_staging_files_are_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.put_stream(Bucket::Input, "inputs/kept.wav", body(1, 10), 100).await.unwrap();
+    // What a crash mid-upload leaves: staging files next to their keys.
+    let input = dir.path().join("input/inputs");
+    std::fs::create_dir_all(input.join("job9")).unwrap();
+    std::fs::write(input.join("cut.wav#1"), b"partial").unwrap();
+    std::fs::write(input.join("job9/a b.wav#23"), b"partial").unwrap();
+    std::fs::write(dir.path().join("output/x.json#4"), b"partial").unwrap();
+    std::fs::write(input.join("name#with-hash.wav"), b"a real object").unwrap();
+    // Fresh ones are left alone (another process may be writing them).
+    assert_eq!(store.remove_stale_uploads(Duration::from_secs(3600)).await.unwrap(), 0);
+    assert_eq!(store.remove_stale_uploads(Duration::ZERO).await.unwrap(), 3);
+    assert_eq!(
+        files(&dir.path().join("input")),
+        vec!["inputs/kept.wav".to_string(), "inputs/name#with-hash.wav".to_string()]
+    );
+    assert_eq!(files(&dir.path().join("output")), Vec::<String>::new());
+}
