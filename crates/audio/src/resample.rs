@@ -28,6 +28,13 @@ pub(crate) struct StreamResampler {
 
 impl StreamResampler {
     pub(crate) fn new(rate_in: u32, channels: usize) -> Result<Self, AudioError> {
+        // Real audio lies in this range; a header claiming otherwise is damaged, and a rate
+        // like 1 Hz would make the FFT sizes absurd.
+        if !(1_000..=768_000).contains(&rate_in) {
+            return Err(AudioError::Unsupported(format!(
+                "a sample rate of {rate_in} Hz is not supported"
+            )));
+        }
         let inner = if rate_in == TARGET_SAMPLE_RATE {
             None
         } else {
@@ -175,6 +182,16 @@ mod tests {
         }
         r.finish(&mut out).unwrap();
         out.pop().unwrap()
+    }
+
+    #[test]
+    fn absurd_rates_are_refused() {
+        for rate in [1, 999, 1_000_000] {
+            assert!(matches!(
+                StreamResampler::new(rate, 1),
+                Err(AudioError::Unsupported(_))
+            ));
+        }
     }
 
     #[test]
