@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peak memory and speed of decoding a long file: a 48 kHz stereo recording of HOURS hours
 # (default 3) decoded to 16 kHz mono, whole (decode) and in 30 s windows (decode_stream).
-# The whole decode should peak near HOURS × 230 MB (16 kHz mono f32), the streaming one at a
+# The whole decode should peak near HOURS × 220 MiB (16 kHz mono f32), the streaming one at a
 # few MB whatever the length.
 #
 # Usage: crates/audio/bench/decode-memory.sh [HOURS] [FORMAT: flac|mp3|wav|opus]
@@ -30,10 +30,10 @@ echo "file: $(du -h "$file" | cut -f1)"
 
 cargo build -q --release -p audio --example decode
 bin=$CARGO_TARGET_DIR/release/examples/decode
-mono_mb=$(awk -v s="$seconds" 'BEGIN { printf "%.0f", s * 16000 * 4 / 1e6 }')
-echo "16 kHz mono f32 of ${hours} h: ${mono_mb} MB"
+mono_mb=$(awk -v s="$seconds" 'BEGIN { printf "%.0f", s * 16000 * 4 / 1048576 }')
+echo "16 kHz mono f32 of ${hours} h: ${mono_mb} MiB"
 for mode in mix stream; do
   /usr/bin/time -f "%M %e" -o "$work/time" "$bin" "$file" "$mode" | sed 's/^/  /'
   read -r peak_kb wall < "$work/time"
-  echo "$mode: peak RSS $((peak_kb / 1024)) MB, wall ${wall} s"
+  echo "$mode: peak RSS $((peak_kb / 1024)) MiB, wall ${wall} s"
 done
