@@ -5,6 +5,11 @@
 //! `inputs/<job_id>/<filename>`, `outputs/<job_id>.<format>`). Keys with `..` or `.` segments,
 //! empty segments, a leading `/`, backslashes or control characters are refused
 //! ([`BlobError::InvalidKey`]).
+//!
+//! The storage half is generic over `object_store` (module `objects`), so the S3 backend of
+//! issue 4 reuses it and differs only in URL signing. Beyond the first interface sketch:
+//! `BlobError` has `InvalidKey`, `Forbidden` and `Expired`; `LocalBlobStore` has
+//! `bucket_by_name` (for the signed routes) and `remove_stale_uploads` (for server start).
 
 mod error;
 pub mod fetch;
