@@ -1,0 +1,287 @@
+//! Word timings from the decoder's cross-attention: CTranslate2 aligns the text tokens to
+//! encoder frames by dynamic time warping over the model's alignment heads; this file turns
+//! that into words the way faster-whisper does (`find_alignment`, `add_word_timestamps`,
+//! `merge_punctuations`), including its clamps of overlong words at pauses.
+
+use ct2rs::sys::{StorageView, Whisper};
+
+use super::decode::Segment;
+use super::tokenizer::WhisperTokenizer;
+use crate::AsrError;
+
+const MEDIAN_FILTER_WIDTH: i64 = 7;
+/// Encoder frames (timestamp tokens) per second.
+const TOKENS_PER_SECOND: f64 = 50.0;
+const FRAMES_PER_SECOND: f64 = 100.0;
+pub const PREPEND_PUNCTUATIONS: &str = "\"'“¿([{-";
+pub const APPEND_PUNCTUATIONS: &str = "\"'.。,，!！?？:：”)]}、";
+const SENTENCE_END_MARKS: &str = ".。!！?？";
+
+/// A word with its time in seconds from the audio start and the model's probability for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedWord {
+    /// As Whisper writes it, usually with a leading space.
+    pub word: String,
+    pub start: f64,
+    pub end: f64,
+    pub probability: f32,
+}
+
+struct Timing {
+    word: String,
+    tokens: Vec<u32>,
+    start: f64,
+    end: f64,
+    probability: f32,
+}
+
+pub struct AlignContext<'a> {
+    pub model: &'a Whisper,
+    pub tokenizer: &'a WhisperTokenizer,
+    pub sot_sequence: &'a [u32],
+    pub language: &'a str,
+}
+
+/// Gives every segment of one window its words (`words[i]` for `segments[i]`) and adjusts the
+/// segments' start and end to them. Returns the new end of the last speech.
+pub fn add_word_timestamps(
+    ctx: &AlignContext,
+    segments: &mut [Segment],
+    encoder_output: &StorageView,
+    num_frames: usize,
+    mut last_speech_timestamp: f64,
+) -> Result<(Vec<Vec<TimedWord>>, f64), AsrError> {
+    let eot = ctx.tokenizer.eot;
+    let tokens_per_segment: Vec<Vec<u32>> = segments
+        .iter()
+        .map(|s| s.tokens.iter().copied().filter(|&t| t < eot).collect())
+        .collect();
+    let text_tokens: Vec<u32> = tokens_per_segment.iter().flatten().copied().collect();
+    let mut alignment = find_alignment(ctx, &text_tokens, encoder_output, num_frames)?;
+
+    let mut durations: Vec<f64> = alignment
+        .iter()
+        .map(|w| w.end - w.start)
+        .filter(|d| *d != 0.0)
+        .collect();
+    let median_duration = median(&mut durations).unwrap_or(0.0).min(0.7);
+    let max_duration = median_duration * 2.0;
+
+    // Truncate long words at sentence boundaries (faster-whisper's hack, kept for parity).
+    if !durations.is_empty() {
+        for i in 1..alignment.len() {
+            if alignment[i].end - alignment[i].start > max_duration {
+                if SENTENCE_END_MARKS.contains(alignment[i].word.as_str()) {
+                    alignment[i].end = alignment[i].start + max_duration;
+                } else if SENTENCE_END_MARKS.contains(alignment[i - 1].word.as_str()) {
+                    alignment[i].start = alignment[i].end - max_duration;
+                }
+            }
+        }
+    }
+    merge_punctuations(&mut alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
+
+    let time_offset = segments.first().map_or(0.0, |s| s.seek as f64 / FRAMES_PER_SECOND);
+    let mut word_index = 0;
+    let mut all_words = Vec::with_capacity(segments.len());
+    for (segment, seg_tokens) in segments.iter_mut().zip(&tokens_per_segment) {
+        let mut saved_tokens = 0;
+        let mut words: Vec<TimedWord> = Vec::new();
+        while word_index < alignment.len() && saved_tokens < seg_tokens.len() {
+            let timing = &alignment[word_index];
+            if !timing.word.is_empty() {
+                words.push(TimedWord {
+                    word: timing.word.clone(),
+                    start: round2(time_offset + timing.start),
+                    end: round2(time_offset + timing.end),
+                    probability: timing.probability,
+                });
+            }
+            saved_tokens += timing.tokens.len();
+            word_index += 1;
+        }
+
+        if !words.is_empty() {
+            // The first (and second) word after a pause must not be longer than twice the
+            // median word: DTW tends to stretch them back into the silence.
+            let first_long = words[0].end - words[0].start > max_duration;
+            let pair_long =
+                words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0;
+            if words[0].end - last_speech_timestamp > median_duration * 4.0
+                && (first_long || pair_long)
+            {
+                if words.len() > 1 && words[1].end - words[1].start > max_duration {
+                    let boundary = (words[1].end / 2.0).max(words[1].end - max_duration);
+                    words[0].end = boundary;
+                    words[1].start = boundary;
+                }
+                words[0].start = (words[0].end - max_duration).max(0.0);
+            }
+            // Prefer the segment's own start when the first word is too long.
+            if segment.start < words[0].end && segment.start - 0.5 > words[0].start {
+                words[0].start =
+                    (words[0].end - median_duration).min(segment.start).max(0.0);
+            } else {
+                segment.start = words[0].start;
+            }
+            // And the segment's end when the last word is too long.
+            let last = words.len() - 1;
+            if segment.end > words[last].start && segment.end + 0.5 < words[last].end {
+                words[last].end = (words[last].start + median_duration).max(segment.end);
+            } else {
+                segment.end = words[last].end;
+            }
+            last_speech_timestamp = segment.end;
+        }
+        all_words.push(words);
+    }
+    Ok((all_words, last_speech_timestamp))
+}
+
+fn find_alignment(
+    ctx: &AlignContext,
+    text_tokens: &[u32],
+    encoder_output: &StorageView,
+    num_frames: usize,
+) -> Result<Vec<Timing>, AsrError> {
+    if text_tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let start: Vec<usize> = ctx.sot_sequence.iter().map(|&t| t as usize).collect();
+    let text: Vec<usize> = text_tokens.iter().map(|&t| t as usize).collect();
+    let result = ctx
+        .model
+        .align(encoder_output, &start, &[text], &[num_frames], MEDIAN_FILTER_WIDTH)
+        .map_err(|e| AsrError::Engine(format!("aligning words: {e:#}")))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AsrError::Engine("the aligner returned no result".into()))?;
+
+    let mut with_eot = text_tokens.to_vec();
+    with_eot.push(ctx.tokenizer.eot);
+    let (words, word_tokens) = ctx.tokenizer.split_to_word_tokens(&with_eot, ctx.language);
+    if word_tokens.len() <= 1 {
+        return Ok(Vec::new());
+    }
+    // Time of the first frame of each text token: where the DTW path moves to a new token.
+    let mut jump_times: Vec<f64> = Vec::with_capacity(text_tokens.len() + 1);
+    let mut previous: Option<i64> = None;
+    for pair in &result.alignments {
+        if previous != Some(pair.token_x) {
+            jump_times.push(pair.frame_x as f64 / TOKENS_PER_SECOND);
+        }
+        previous = Some(pair.token_x);
+    }
+    if jump_times.is_empty() {
+        return Ok(Vec::new());
+    }
+    let jump_at = |i: usize| jump_times[i.min(jump_times.len() - 1)];
+    let probs = &result.text_token_probs;
+
+    // The last word is the end token alone; it only closes the one before it.
+    let n_words = words.len() - 1;
+    let mut timings = Vec::with_capacity(n_words);
+    let mut boundary = 0usize;
+    for (word, tokens) in words.into_iter().zip(word_tokens).take(n_words) {
+        let next = boundary + tokens.len();
+        let slice = probs
+            .get(boundary.min(probs.len())..next.min(probs.len()))
+            .unwrap_or(&[]);
+        let probability = if slice.is_empty() {
+            0.0
+        } else {
+            (slice.iter().sum::<f32>() / slice.len() as f32).clamp(0.0, 1.0)
+        };
+        timings.push(Timing {
+            word,
+            tokens,
+            start: jump_at(boundary),
+            end: jump_at(next),
+            probability,
+        });
+        boundary = next;
+    }
+    Ok(timings)
+}
+
+/// faster-whisper's `merge_punctuations`: opening marks join the following word, closing
+/// marks the preceding one, leaving empty entries behind (skipped when words are emitted).
+/// The `contains` tests are substring tests like Python's `in`.
+fn merge_punctuations(alignment: &mut [Timing], prepended: &str, appended: &str) {
+    if alignment.len() < 2 {
+        return;
+    }
+    let mut i = alignment.len() as isize - 2;
+    let mut j = alignment.len() - 1;
+    while i >= 0 {
+        let iu = i as usize;
+        let previous = &alignment[iu];
+        if previous.word.starts_with(' ') && prepended.contains(previous.word.trim()) {
+            let word = std::mem::take(&mut alignment[iu].word);
+            let tokens = std::mem::take(&mut alignment[iu].tokens);
+            let following = &mut alignment[j];
+            following.word = word + &following.word;
+            following.tokens = [tokens, std::mem::take(&mut following.tokens)].concat();
+        } else {
+            j = iu;
+        }
+        i -= 1;
+    }
+    let mut i = 0;
+    let mut j = 1;
+    while j < alignment.len() {
+        if !alignment[i].word.ends_with(' ') && appended.contains(alignment[j].word.as_str()) {
+            let word = std::mem::take(&mut alignment[j].word);
+            let tokens = std::mem::take(&mut alignment[j].tokens);
+            alignment[i].word.push_str(&word);
+            alignment[i].tokens.extend(tokens);
+        } else {
+            i = j;
+        }
+        j += 1;
+    }
+}
+
+/// numpy's median (mean of the middle two for an even count); `None` when empty.
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+/// Python's `round(x, 2)` closely enough for times (ties are vanishingly rare in binary).
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(word: &str) -> Timing {
+        Timing { word: word.into(), tokens: vec![1], start: 0.0, end: 0.0, probability: 1.0 }
+    }
+
+    #[test]
+    fn punctuation_joins_its_word() {
+        let mut a = vec![t(" \""), t(" Hello"), t(","), t(" world"), t("."), t("\"")];
+        merge_punctuations(&mut a, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
+        let words: Vec<&str> = a.iter().map(|w| w.word.as_str()).filter(|w| !w.is_empty()).collect();
+        assert_eq!(words, vec![" \"Hello,", " world.\""]);
+        assert_eq!(a[1].tokens.len(), 3);
+    }
+
+    #[test]
+    fn median_like_numpy() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(&mut []), None);
+    }
+}

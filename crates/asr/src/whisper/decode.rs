@@ -1,0 +1,245 @@
+//! One window's decoding: faster-whisper's `generate_with_fallback` (temperature fallback on
+//! repetitive or improbable output) and `_split_segments_by_timestamps` (the timestamp tokens
+//! that decide where the next window starts).
+
+use std::io::Write;
+
+use ct2rs::sys::{StorageView, Whisper, WhisperOptions};
+
+use super::tokenizer::WhisperTokenizer;
+use crate::AsrError;
+
+pub const TEMPERATURES: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+pub const COMPRESSION_RATIO_THRESHOLD: f32 = 2.4;
+pub const LOG_PROB_THRESHOLD: f32 = -1.0;
+pub const NO_SPEECH_THRESHOLD: f32 = 0.6;
+/// Past this temperature the previous text no longer conditions the next window.
+pub const PROMPT_RESET_ON_TEMPERATURE: f32 = 0.5;
+pub const MAX_LENGTH: usize = 448;
+/// Seconds per timestamp token.
+pub const TIME_PRECISION: f64 = 0.02;
+/// Mel frames per timestamp token (encoder stride).
+pub const INPUT_STRIDE: usize = 2;
+/// The first timestamp may be at most 1 s into the window.
+const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
+/// faster-whisper's `best_of`: hypotheses sampled per fallback temperature.
+const BEST_OF: usize = 5;
+
+pub struct Decoded {
+    pub tokens: Vec<u32>,
+    pub avg_logprob: f32,
+    pub no_speech_prob: f32,
+    pub temperature: f32,
+}
+
+pub struct DecodeParams<'a> {
+    pub beam_size: usize,
+    pub suppress_tokens: &'a [i32],
+}
+
+pub fn generate_with_fallback(
+    model: &Whisper,
+    tokenizer: &WhisperTokenizer,
+    encoder_output: &StorageView,
+    prompt: &[u32],
+    params: &DecodeParams,
+) -> Result<Decoded, AsrError> {
+    let prompt_strings = tokenizer.token_strings(prompt)?;
+    // (decoded, compression ratio) of every attempt, to pick from if all fail.
+    let mut attempts: Vec<(Decoded, f32)> = Vec::new();
+    for &temperature in &TEMPERATURES {
+        let mut options = WhisperOptions {
+            max_length: MAX_LENGTH,
+            return_scores: true,
+            return_no_speech_prob: true,
+            suppress_blank: true,
+            suppress_tokens: params.suppress_tokens.to_vec(),
+            max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
+            ..WhisperOptions::default()
+        };
+        if temperature > 0.0 {
+            options.beam_size = 1;
+            options.num_hypotheses = BEST_OF;
+            options.sampling_topk = 0;
+            options.sampling_temperature = temperature;
+        } else {
+            options.beam_size = params.beam_size.max(1);
+            options.patience = 1.0;
+        }
+        let result = model
+            .generate(encoder_output, &[prompt_strings.clone()], &options)
+            .map_err(|e| AsrError::Engine(format!("decoding a window: {e:#}")))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AsrError::Engine("the decoder returned no result".into()))?;
+        let tokens: Vec<u32> = result
+            .sequences_ids
+            .first()
+            .map(|s| s.iter().map(|&t| t as u32).collect())
+            .unwrap_or_default();
+        let score = result.scores.first().copied().unwrap_or(f32::NEG_INFINITY);
+        // The score is the length-normalised cumulative log-probability (length penalty 1);
+        // faster-whisper recovers an average that also counts the end token.
+        let len = tokens.len() as f32;
+        let avg_logprob = score * len / (len + 1.0);
+        let text = tokenizer.decode(&tokens);
+        let ratio = compression_ratio(text.trim());
+        let no_speech_prob = result.no_speech_prob;
+
+        let mut needs_fallback = ratio > COMPRESSION_RATIO_THRESHOLD;
+        if avg_logprob < LOG_PROB_THRESHOLD {
+            needs_fallback = true;
+        }
+        if no_speech_prob > NO_SPEECH_THRESHOLD && avg_logprob < LOG_PROB_THRESHOLD {
+            needs_fallback = false; // silence: the caller skips the window
+        }
+        let decoded = Decoded { tokens, avg_logprob, no_speech_prob, temperature };
+        if !needs_fallback {
+            return Ok(decoded);
+        }
+        attempts.push((decoded, ratio));
+    }
+    // Every temperature failed: the most probable attempt among the non-repetitive ones (or
+    // among all), reported with the last temperature so the prompt is reset.
+    let last_temperature = *TEMPERATURES.last().unwrap_or(&1.0);
+    let any_below = attempts.iter().any(|(_, r)| *r <= COMPRESSION_RATIO_THRESHOLD);
+    let best = attempts
+        .into_iter()
+        .filter(|(_, r)| !any_below || *r <= COMPRESSION_RATIO_THRESHOLD)
+        .map(|(d, _)| d)
+        .max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob))
+        .ok_or_else(|| AsrError::Engine("no decoding attempt was made".into()))?;
+    Ok(Decoded { temperature: last_temperature, ..best })
+}
+
+/// Text length over its zlib-compressed length: high for the looping output Whisper produces
+/// when it hallucinates.
+pub fn compression_ratio(text: &str) -> f32 {
+    let bytes = text.as_bytes();
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let compressed = encoder
+        .write_all(bytes)
+        .and_then(|_| encoder.finish())
+        .map(|c| c.len())
+        .unwrap_or(1)
+        .max(1);
+    bytes.len() as f32 / compressed as f32
+}
+
+/// A run of tokens between timestamps, with its times in seconds from the audio start.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub seek: usize,
+    pub start: f64,
+    pub end: f64,
+    pub tokens: Vec<u32>,
+}
+
+/// Cuts a window's tokens into segments at consecutive timestamp pairs and says where the next
+/// window starts: after the whole window when the output ends with a single timestamp (no
+/// speech after it), else at the last complete timestamp pair, so an unfinished sentence is
+/// decoded again with the next window.
+pub fn split_segments_by_timestamps(
+    timestamp_begin: u32,
+    tokens: &[u32],
+    time_offset: f64,
+    segment_size: usize,
+    segment_duration: f64,
+    seek: usize,
+) -> (Vec<Segment>, usize, bool) {
+    let is_ts = |t: u32| t >= timestamp_begin;
+    let n = tokens.len();
+    let single_timestamp_ending = n >= 2 && !is_ts(tokens[n - 2]) && is_ts(tokens[n - 1]);
+    let consecutive: Vec<usize> = (1..n)
+        .filter(|&i| is_ts(tokens[i]) && is_ts(tokens[i - 1]))
+        .collect();
+    let position = |t: u32| f64::from(t.saturating_sub(timestamp_begin));
+    let mut segments = Vec::new();
+    let mut next_seek = seek;
+    if !consecutive.is_empty() {
+        let mut slices = consecutive;
+        if single_timestamp_ending {
+            slices.push(n);
+        }
+        let mut last = 0;
+        for &current in &slices {
+            let sliced = &tokens[last..current];
+            if let (Some(&first), Some(&end)) = (sliced.first(), sliced.last()) {
+                segments.push(Segment {
+                    seek,
+                    start: time_offset + position(first) * TIME_PRECISION,
+                    end: time_offset + position(end) * TIME_PRECISION,
+                    tokens: sliced.to_vec(),
+                });
+            }
+            last = current;
+        }
+        if single_timestamp_ending {
+            next_seek += segment_size;
+        } else {
+            let last_ts = position(tokens[last.saturating_sub(1)]) as usize;
+            next_seek += last_ts * INPUT_STRIDE;
+        }
+    } else {
+        let mut duration = segment_duration;
+        if let Some(&last_ts) = tokens.iter().rev().find(|&&t| is_ts(t)) {
+            if last_ts != timestamp_begin {
+                duration = position(last_ts) * TIME_PRECISION;
+            }
+        }
+        segments.push(Segment {
+            seek,
+            start: time_offset,
+            end: time_offset + duration,
+            tokens: tokens.to_vec(),
+        });
+        next_seek += segment_size;
+    }
+    (segments, next_seek, single_timestamp_ending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TB: u32 = 50364;
+
+    #[test]
+    fn repetitive_text_compresses_well() {
+        let normal = compression_ratio("The quick brown fox jumps over the lazy dog.");
+        let looping = compression_ratio(&"Thank you. ".repeat(40));
+        assert!(normal < COMPRESSION_RATIO_THRESHOLD, "{normal}");
+        assert!(looping > COMPRESSION_RATIO_THRESHOLD, "{looping}");
+    }
+
+    #[test]
+    fn seeks_to_last_complete_pair() {
+        // <0.00> a b <2.00><2.00> c d <4.00><4.00> e (unfinished)
+        let tokens = [TB, 1, 2, TB + 100, TB + 100, 3, 4, TB + 200, TB + 200, 5];
+        let (segs, seek, single) = split_segments_by_timestamps(TB, &tokens, 10.0, 3000, 30.0, 1000);
+        assert!(!single);
+        assert_eq!(segs.len(), 2);
+        assert_eq!((segs[0].start, segs[0].end), (10.0, 12.0));
+        assert_eq!((segs[1].start, segs[1].end), (12.0, 14.0));
+        assert_eq!(seek, 1000 + 400);
+    }
+
+    #[test]
+    fn single_timestamp_ending_takes_whole_window() {
+        let tokens = [TB, 1, 2, TB + 100, TB + 100, 3, TB + 150];
+        let (segs, seek, single) = split_segments_by_timestamps(TB, &tokens, 0.0, 2500, 25.0, 0);
+        assert!(single);
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[1].end, 3.0);
+        assert_eq!(seek, 2500);
+    }
+
+    #[test]
+    fn no_pairs_is_one_segment() {
+        let tokens = [TB, 1, 2, TB + 50];
+        let (segs, seek, _) = split_segments_by_timestamps(TB, &tokens, 5.0, 3000, 30.0, 500);
+        assert_eq!(segs.len(), 1);
+        assert_eq!((segs[0].start, segs[0].end), (5.0, 6.0));
+        assert_eq!(seek, 3500);
+    }
+}

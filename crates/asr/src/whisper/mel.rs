@@ -1,0 +1,252 @@
+//! Whisper's log-mel features, computed like faster-whisper's `FeatureExtractor` (and hence
+//! OpenAI's `log_mel_spectrogram`): 400-point Hann STFT with hop 160 over the audio padded
+//! with 160 zeros and reflected at both ends, power spectrum, Slaney mel filterbank,
+//! `log10(max(x, 1e-10))`, floored at the global maximum minus 8, then `(x + 4) / 4`.
+//!
+//! Hand-written rather than taken from a crate because the model folders have no
+//! `preprocessor_config.json` to load filters from, and because long audio is computed window
+//! by window: any frame can be computed on its own from the samples around it, so a window's
+//! features are exactly the slice faster-whisper takes from its whole-file spectrogram without
+//! ever holding the whole spectrogram in memory.
+
+use std::sync::Arc;
+
+use realfft::{RealFftPlanner, RealToComplex};
+
+pub const N_FFT: usize = 400;
+pub const HOP: usize = 160;
+pub const SAMPLE_RATE: usize = 16_000;
+/// Frames in one 30 s model window.
+pub const WINDOW_FRAMES: usize = 3000;
+const N_BINS: usize = N_FFT / 2 + 1;
+
+/// The audio as faster-whisper sees it: the samples followed by `HOP` zeros.
+struct Padded<'a> {
+    samples: &'a [f32],
+}
+
+impl Padded<'_> {
+    fn len(&self) -> usize {
+        self.samples.len() + HOP
+    }
+
+    fn at(&self, i: usize) -> f32 {
+        self.samples.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// Sample `j` of the centred STFT input (numpy `pad(mode="reflect")` by N_FFT/2 on each
+    /// side), `j` relative to the start of the padded audio.
+    fn reflected(&self, j: isize) -> f32 {
+        let len = self.len() as isize;
+        let mut j = j;
+        // One reflection suffices once the audio is longer than N_FFT/2, which `MelExtractor`
+        // guarantees by padding shorter audio; the loop keeps the index in range regardless.
+        loop {
+            if j < 0 {
+                j = -j;
+            } else if j >= len {
+                j = 2 * (len - 1) - j;
+            } else {
+                return self.at(j as usize);
+            }
+        }
+    }
+}
+
+pub struct MelExtractor {
+    n_mels: usize,
+    /// Per mel band: the first FFT bin with a non-zero weight and the weights from there.
+    bands: Vec<(usize, Vec<f32>)>,
+    window: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+}
+
+/// Reusable buffers for one thread computing frames.
+pub struct Scratch {
+    frame: Vec<f32>,
+    spectrum: Vec<realfft::num_complex::Complex<f32>>,
+    fft_scratch: Vec<realfft::num_complex::Complex<f32>>,
+    power: Vec<f32>,
+}
+
+impl MelExtractor {
+    pub fn new(n_mels: usize) -> Self {
+        let filters = mel_filters(n_mels);
+        let bands = filters
+            .chunks(N_BINS)
+            .map(|row| {
+                let first = row.iter().position(|&w| w != 0.0).unwrap_or(row.len());
+                let last = row.iter().rposition(|&w| w != 0.0).map_or(first, |i| i + 1);
+                (first, row[first..last].to_vec())
+            })
+            .collect();
+        // np.hanning(N_FFT + 1)[:-1], computed in f64 and stored as f32 like numpy's astype.
+        let window = (0..N_FFT)
+            .map(|n| {
+                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / N_FFT as f64).cos()) as f32
+            })
+            .collect();
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
+        Self { n_mels, bands, window, fft }
+    }
+
+    pub fn n_mels(&self) -> usize {
+        self.n_mels
+    }
+
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            frame: self.fft.make_input_vec(),
+            spectrum: self.fft.make_output_vec(),
+            fft_scratch: self.fft.make_scratch_vec(),
+            power: vec![0.0; N_BINS],
+        }
+    }
+
+    /// Frames of content (faster-whisper's `content_frames`): one per hop of audio.
+    pub fn content_frames(samples: &[f32]) -> usize {
+        samples.len() / HOP
+    }
+
+    /// Mel power of frame `t` into `out` (length n_mels), before the log.
+    fn frame_mel(&self, audio: &Padded, t: usize, s: &mut Scratch, out: &mut [f32]) {
+        let start = (t * HOP) as isize - (N_FFT / 2) as isize;
+        for (k, x) in s.frame.iter_mut().enumerate() {
+            *x = audio.reflected(start + k as isize) * self.window[k];
+        }
+        // Lengths come from the planner, so the transform cannot fail.
+        let _ = self
+            .fft
+            .process_with_scratch(&mut s.frame, &mut s.spectrum, &mut s.fft_scratch);
+        for (p, c) in s.power.iter_mut().zip(&s.spectrum) {
+            *p = c.re * c.re + c.im * c.im;
+        }
+        for (o, (first, weights)) in out.iter_mut().zip(&self.bands) {
+            *o = weights
+                .iter()
+                .zip(&s.power[*first..])
+                .map(|(w, p)| w * p)
+                .sum();
+        }
+    }
+
+    /// log10 of the largest mel power over the whole audio (faster-whisper's `log_spec.max()`,
+    /// which sets the floor of every window), plus the energy of each frame in dB for the
+    /// silence detector, in one pass that keeps nothing but those numbers.
+    pub fn analyse(&self, samples: &[f32]) -> Analysis {
+        let audio = Padded { samples };
+        let frames = audio.len() / HOP; // faster-whisper's feature count (content + 1)
+        let mut s = self.scratch();
+        let mut mel = vec![0.0f32; self.n_mels];
+        let mut max = f32::NEG_INFINITY;
+        let mut energy_db = Vec::with_capacity(frames);
+        for t in 0..frames {
+            self.frame_mel(&audio, t, &mut s, &mut mel);
+            for &m in &mel {
+                max = max.max(m.max(1e-10).log10());
+            }
+            energy_db.push(frame_energy_db(&audio, t));
+        }
+        Analysis { log_max: max, energy_db }
+    }
+
+    /// The features of `frames` frames from `start` as the model takes them: n_mels rows of
+    /// WINDOW_FRAMES, frames past `frames` zero (faster-whisper's `pad_or_trim`).
+    pub fn window(&self, samples: &[f32], start: usize, frames: usize, log_max: f32) -> Vec<f32> {
+        let audio = Padded { samples };
+        let frames = frames.min(WINDOW_FRAMES);
+        let floor = log_max - 8.0;
+        let mut out = vec![0.0f32; self.n_mels * WINDOW_FRAMES];
+        let mut s = self.scratch();
+        let mut mel = vec![0.0f32; self.n_mels];
+        for f in 0..frames {
+            self.frame_mel(&audio, start + f, &mut s, &mut mel);
+            for (m, &v) in mel.iter().enumerate() {
+                out[m * WINDOW_FRAMES + f] = (v.max(1e-10).log10().max(floor) + 4.0) / 4.0;
+            }
+        }
+        out
+    }
+}
+
+pub struct Analysis {
+    pub log_max: f32,
+    /// Mean square of each frame's 400 samples, in dB (100 per second).
+    pub energy_db: Vec<f32>,
+}
+
+fn frame_energy_db(audio: &Padded, t: usize) -> f32 {
+    let start = (t * HOP) as isize - (N_FFT / 2) as isize;
+    let sum: f32 = (0..N_FFT as isize)
+        .map(|k| {
+            let x = audio.reflected(start + k);
+            x * x
+        })
+        .sum();
+    10.0 * (sum / N_FFT as f32 + 1e-12).log10()
+}
+
+/// librosa's Slaney-style mel filterbank (`htk=False, norm="slaney"`), as faster-whisper's
+/// `get_mel_filters` computes it, row-major n_mels x (N_FFT/2 + 1).
+pub fn mel_filters(n_mels: usize) -> Vec<f32> {
+    let sr = SAMPLE_RATE as f64;
+    let fft_freqs: Vec<f64> = (0..N_BINS).map(|i| i as f64 * sr / N_FFT as f64).collect();
+    let min_mel = 0.0;
+    let max_mel = 45.245640471924965;
+    let f_sp = 200.0 / 3.0;
+    let min_log_hz = 1000.0;
+    let min_log_mel = min_log_hz / f_sp;
+    let logstep = 6.4f64.ln() / 27.0;
+    let freqs: Vec<f64> = (0..n_mels + 2)
+        .map(|i| {
+            let mel = min_mel + (max_mel - min_mel) * i as f64 / (n_mels + 1) as f64;
+            if mel >= min_log_mel {
+                min_log_hz * (logstep * (mel - min_log_mel)).exp()
+            } else {
+                f_sp * mel
+            }
+        })
+        .collect();
+    let mut weights = vec![0.0f32; n_mels * N_BINS];
+    for m in 0..n_mels {
+        let lower_diff = freqs[m + 1] - freqs[m];
+        let upper_diff = freqs[m + 2] - freqs[m + 1];
+        let enorm = 2.0 / (freqs[m + 2] - freqs[m]);
+        for (b, &f) in fft_freqs.iter().enumerate() {
+            let lower = -(freqs[m] - f) / lower_diff;
+            let upper = (freqs[m + 2] - f) / upper_diff;
+            let w = 0f64.max(lower.min(upper));
+            weights[m * N_BINS + b] = (w * enorm) as f32;
+        }
+    }
+    weights
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_triangles_with_slaney_area() {
+        let f = mel_filters(80);
+        assert_eq!(f.len(), 80 * N_BINS);
+        assert!(f.iter().all(|w| w.is_finite() && *w >= 0.0));
+        // every band has some weight
+        for row in f.chunks(N_BINS) {
+            assert!(row.iter().any(|&w| w > 0.0));
+        }
+    }
+
+    #[test]
+    fn window_of_silence_is_the_floor() {
+        let mel = MelExtractor::new(80);
+        let silence = vec![0.0f32; 16_000];
+        let a = mel.analyse(&silence);
+        assert_eq!(a.log_max, -10.0);
+        let w = mel.window(&silence, 0, MelExtractor::content_frames(&silence), a.log_max);
+        // log10(1e-10) = -10 -> (-10 + 4) / 4
+        assert!((w[0] - (-1.5)).abs() < 1e-6);
+        // padding beyond the content is zero
+        assert_eq!(w[WINDOW_FRAMES - 1], 0.0);
+    }
+}

@@ -1,0 +1,212 @@
+//! Whisper on CTranslate2: model loading ([`WhisperEngine::load`], or the process-wide
+//! [`WhisperEngine::load_shared`]) and the [`Engine`](crate::Engine) implementation.
+
+mod align;
+mod cache;
+mod decode;
+mod language;
+pub mod mel;
+mod tokenizer;
+mod transcribe;
+mod vad;
+
+use std::path::{Path, PathBuf};
+
+use ct2rs::sys::{ComputeType, Config, Device, Whisper};
+
+use crate::{AsrError, Engine, Options, Progress, Recognition};
+use mel::MelExtractor;
+use tokenizer::WhisperTokenizer;
+
+/// How to run a model. Two engines with equal configs for the same folder are the same engine
+/// as far as [`WhisperEngine::load_shared`] is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WhisperConfig {
+    /// CPU threads for one recognition; 0 means all available cores.
+    pub threads: usize,
+    /// CTranslate2 compute type: `"default"` (as converted; float16 weights run as float32 on
+    /// CPU), `"auto"`, `"int8"`, `"int8_float32"`, `"float32"`, `"int16"`…
+    pub compute_type: String,
+    /// Beam width of the first (temperature 0) decoding attempt; faster-whisper's default 5.
+    pub beam_size: usize,
+    /// Skip long silent or steady-noise stretches before running the model.
+    pub skip_silence: bool,
+}
+
+impl Default for WhisperConfig {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            compute_type: DEFAULT_COMPUTE_TYPE.to_string(),
+            beam_size: 5,
+            skip_silence: true,
+        }
+    }
+}
+
+/// int8 on CPU: measured as accurate as float32 on the fixtures and faster (see the crate's
+/// report in the repository history).
+pub const DEFAULT_COMPUTE_TYPE: &str = "int8";
+
+pub struct WhisperEngine {
+    name: String,
+    path: PathBuf,
+    config: WhisperConfig,
+    model: Whisper,
+    tokenizer: WhisperTokenizer,
+    mel: MelExtractor,
+    suppress_tokens: Vec<i32>,
+    /// Language codes the model knows, with their token ids.
+    languages: Vec<(String, u32)>,
+    multilingual: bool,
+}
+
+impl std::fmt::Debug for WhisperEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperEngine")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("config", &self.config)
+            .field("multilingual", &self.multilingual)
+            .finish()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ModelConfig {
+    #[serde(default)]
+    lang_ids: Vec<u32>,
+}
+
+impl WhisperEngine {
+    /// Loads a CTranslate2 Whisper model folder (model.bin, config.json, tokenizer.json,
+    /// vocabulary.txt). Each call loads a new copy; servers want [`Self::load_shared`].
+    pub fn load(model_dir: &Path, config: &WhisperConfig) -> Result<Self, AsrError> {
+        if !model_dir.is_dir() {
+            return Err(AsrError::ModelNotFound(model_dir.display().to_string()));
+        }
+        if !crate::models::is_model_dir(model_dir) {
+            return Err(AsrError::InvalidModel(format!(
+                "{} lacks model.bin, config.json or tokenizer.json",
+                model_dir.display()
+            )));
+        }
+        let model_config: ModelConfig = std::fs::read_to_string(model_dir.join("config.json"))
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|e| AsrError::InvalidModel(format!("config.json: {e}")))?;
+        let tokenizer = WhisperTokenizer::load(model_dir)?;
+        let threads = if config.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            config.threads
+        };
+        let ct2_config = Config {
+            device: Device::CPU,
+            compute_type: parse_compute_type(&config.compute_type)?,
+            num_threads_per_replica: threads,
+            ..Config::default()
+        };
+        let model = Whisper::new(model_dir, ct2_config).map_err(|e| {
+            AsrError::InvalidModel(format!("{}: {e:#}", model_dir.display()))
+        })?;
+        let multilingual = model.is_multilingual();
+        let languages = if multilingual {
+            let ids: Vec<u32> = if model_config.lang_ids.is_empty() {
+                Vec::new()
+            } else {
+                model_config.lang_ids.clone()
+            };
+            let strings = tokenizer.token_strings(&ids)?;
+            strings
+                .into_iter()
+                .zip(ids)
+                .filter_map(|(s, id)| {
+                    let code = s.strip_prefix("<|")?.strip_suffix("|>")?;
+                    Some((code.to_string(), id))
+                })
+                .collect()
+        } else {
+            vec![("en".to_string(), u32::MAX)]
+        };
+        if multilingual && languages.is_empty() {
+            return Err(AsrError::InvalidModel(
+                "multilingual model without lang_ids in config.json".into(),
+            ));
+        }
+        let suppress_tokens = tokenizer.suppressed_tokens();
+        Ok(Self {
+            name: crate::models::model_name(model_dir),
+            path: model_dir.to_path_buf(),
+            config: config.clone(),
+            mel: MelExtractor::new(model.n_mels()),
+            model,
+            tokenizer,
+            suppress_tokens,
+            languages,
+            multilingual,
+        })
+    }
+
+    /// Loads the model once per process: later calls with the same folder and config get the
+    /// same engine.
+    pub fn load_shared(
+        model_dir: &Path,
+        config: &WhisperConfig,
+    ) -> Result<std::sync::Arc<Self>, AsrError> {
+        cache::load_shared(model_dir, config)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn config(&self) -> &WhisperConfig {
+        &self.config
+    }
+
+    /// ISO 639-1 codes the model can recognise (`["en"]` for English-only models).
+    pub fn languages(&self) -> Vec<&str> {
+        self.languages.iter().map(|(c, _)| c.as_str()).collect()
+    }
+}
+
+fn parse_compute_type(name: &str) -> Result<ComputeType, AsrError> {
+    Ok(match name.trim().to_ascii_lowercase().as_str() {
+        "" | "default" => ComputeType::DEFAULT,
+        "auto" => ComputeType::AUTO,
+        "float32" => ComputeType::FLOAT32,
+        "int8" => ComputeType::INT8,
+        "int8_float32" => ComputeType::INT8_FLOAT32,
+        "int8_float16" => ComputeType::INT8_FLOAT16,
+        "int8_bfloat16" => ComputeType::INT8_BFLOAT16,
+        "int16" => ComputeType::INT16,
+        "float16" => ComputeType::FLOAT16,
+        "bfloat16" => ComputeType::BFLOAT16,
+        other => {
+            return Err(AsrError::InvalidModel(format!(
+                "unknown compute type {other:?} (default, auto, int8, int8_float32, \
+                 int8_float16, int8_bfloat16, int16, float32, float16, bfloat16)"
+            )))
+        }
+    })
+}
+
+impl Engine for WhisperEngine {
+    fn transcribe(
+        &self,
+        samples: &[f32],
+        options: &Options,
+        progress: Progress<'_>,
+    ) -> Result<Recognition, AsrError> {
+        transcribe::run(self, samples, options, progress)
+    }
+
+    fn model_name(&self) -> &str {
+        &self.name
+    }
+
+    fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+}

@@ -1,0 +1,167 @@
+//! A cheap energy-based voice activity check that finds long silent (or steady-noise)
+//! stretches so the model never runs on them: it saves the encoder and decoder work of every
+//! skipped window and keeps Whisper from hallucinating words into silence.
+//!
+//! Hand-written because Silero VAD would need onnxruntime, which cannot be fetched at build
+//! time here. It is deliberately conservative: a frame counts as sound when it stands
+//! `MARGIN_DB` above the local noise floor (a low percentile of the energy around it) and
+//! above an absolute floor; sound is padded generously and only gaps of at least
+//! `MIN_GAP_FRAMES` are skipped, so quiet syllables next to speech are never cut.
+
+/// 10 ms frames per second (the mel hop).
+const FPS: usize = 100;
+/// Noise floor: this percentile of the frame energies within `FLOOR_SPAN` either side.
+const FLOOR_PERCENTILE: f32 = 0.10;
+const FLOOR_SPAN: usize = 15 * FPS;
+/// Frames are sound when this far above the local floor…
+const MARGIN_DB: f32 = 10.0;
+/// …and above this absolute level (dBFS of the mean square).
+const ABSOLUTE_DB: f32 = -60.0;
+/// Runs of sound shorter than this are clicks, not speech.
+const MIN_SOUND_FRAMES: usize = 5;
+/// Sound is widened by this much on each side before gaps are measured.
+const PAD_FRAMES: usize = FPS / 2;
+/// Only silences at least this long are skipped.
+const MIN_GAP_FRAMES: usize = 2 * FPS;
+
+/// Where the sound is: sorted, disjoint frame ranges.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    regions: Vec<(usize, usize)>,
+    frames: usize,
+}
+
+impl Activity {
+    /// Treats every frame as sound (the check switched off).
+    pub fn everything(frames: usize) -> Self {
+        Self { regions: vec![(0, frames)], frames }
+    }
+
+    pub fn from_energy(energy_db: &[f32]) -> Self {
+        let n = energy_db.len();
+        let floors = local_floors(energy_db);
+        let mut sound: Vec<bool> = energy_db
+            .iter()
+            .enumerate()
+            .map(|(t, &e)| e > ABSOLUTE_DB && e > floors[t / FPS] + MARGIN_DB)
+            .collect();
+        drop_short_runs(&mut sound, MIN_SOUND_FRAMES);
+
+        let mut regions: Vec<(usize, usize)> = Vec::new();
+        let mut t = 0;
+        while t < n {
+            if !sound[t] {
+                t += 1;
+                continue;
+            }
+            let start = t;
+            while t < n && sound[t] {
+                t += 1;
+            }
+            let (s, e) = (start.saturating_sub(PAD_FRAMES), (t + PAD_FRAMES).min(n));
+            match regions.last_mut() {
+                Some(last) if s < last.1 + MIN_GAP_FRAMES => last.1 = e,
+                _ => regions.push((s, e)),
+            }
+        }
+        // Short silences at the very start or end are not worth a skip either.
+        if let Some(first) = regions.first_mut() {
+            if first.0 < MIN_GAP_FRAMES {
+                first.0 = 0;
+            }
+        }
+        if let Some(last) = regions.last_mut() {
+            if n - last.1 < MIN_GAP_FRAMES {
+                last.1 = n;
+            }
+        }
+        Self { regions, frames: n }
+    }
+
+    /// The first frame at or after `frame` that belongs to sound, or `None` when only silence
+    /// follows.
+    pub fn next_sound(&self, frame: usize) -> Option<usize> {
+        self.regions
+            .iter()
+            .find(|&&(_, end)| end > frame)
+            .map(|&(start, _)| start.max(frame))
+    }
+
+    /// Frames judged as sound, for reporting.
+    pub fn sound_frames(&self) -> usize {
+        self.regions.iter().map(|(s, e)| e - s).sum::<usize>().min(self.frames)
+    }
+}
+
+/// The noise floor for each second of audio.
+fn local_floors(energy_db: &[f32]) -> Vec<f32> {
+    let n = energy_db.len();
+    let seconds = n.div_ceil(FPS).max(1);
+    let mut buf: Vec<f32> = Vec::with_capacity(2 * FLOOR_SPAN + FPS);
+    (0..seconds)
+        .map(|s| {
+            let lo = (s * FPS).saturating_sub(FLOOR_SPAN);
+            let hi = ((s + 1) * FPS + FLOOR_SPAN).min(n);
+            buf.clear();
+            buf.extend_from_slice(&energy_db[lo.min(hi)..hi]);
+            if buf.is_empty() {
+                return f32::NEG_INFINITY;
+            }
+            let k = ((buf.len() - 1) as f32 * FLOOR_PERCENTILE) as usize;
+            let (_, v, _) = buf.select_nth_unstable_by(k, f32::total_cmp);
+            *v
+        })
+        .collect()
+}
+
+fn drop_short_runs(flags: &mut [bool], min: usize) {
+    let mut t = 0;
+    while t < flags.len() {
+        if !flags[t] {
+            t += 1;
+            continue;
+        }
+        let start = t;
+        while t < flags.len() && flags[t] {
+            t += 1;
+        }
+        if t - start < min {
+            flags[start..t].iter_mut().for_each(|f| *f = false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn energies(spec: &[(usize, f32)]) -> Vec<f32> {
+        spec.iter().flat_map(|&(n, db)| std::iter::repeat(db).take(n)).collect()
+    }
+
+    #[test]
+    fn steady_noise_and_silence_have_no_sound() {
+        let a = Activity::from_energy(&energies(&[(6000, -40.0)]));
+        assert_eq!(a.next_sound(0), None);
+        let a = Activity::from_energy(&energies(&[(6000, -120.0)]));
+        assert_eq!(a.next_sound(0), None);
+    }
+
+    #[test]
+    fn long_gap_is_skipped_short_gap_is_not() {
+        // 5 s speech, 1 s pause, 5 s speech, 20 s silence, 5 s speech
+        let e = energies(&[(500, -20.0), (100, -90.0), (500, -20.0), (2000, -90.0), (500, -20.0)]);
+        let a = Activity::from_energy(&e);
+        assert_eq!(a.next_sound(0), Some(0));
+        assert_eq!(a.next_sound(550), Some(550));
+        let resume = a.next_sound(1200).unwrap();
+        assert_eq!(resume, 3100 - PAD_FRAMES);
+        assert_eq!(a.next_sound(3200), Some(3200));
+    }
+
+    #[test]
+    fn clicks_are_not_speech() {
+        let e = energies(&[(3000, -90.0), (2, -10.0), (3000, -90.0)]);
+        assert_eq!(Activity::from_energy(&e).next_sound(0), None);
+    }
+}
