@@ -1,1 +1,26 @@
-//! Runs one job through the pipeline stages and moves its status
+//! Runs queued jobs: claims one from the [`jobs::JobStore`], moves it through the pipeline
+//! stages (IN_PROGRESS: fetch, probe, decode → DECODING: recognition → POST_PROCESSING: render
+//! and store json, txt, srt, vtt → DONE), and settles what went wrong.
+//!
+//! - [`WorkerPool`] runs N workers in the server process (or in a worker-only process later).
+//! - [`run_job`] is the pipeline for one held job.
+//! - Failures are sorted by [`JobError`]: the audio's fault → FAILED with a readable message;
+//!   our side's fault → handed back with exponential back-off, FAILED after
+//!   [`WorkerConfig::max_attempts`]; a lost lease → the job is left to its new holder.
+//! - Models are loaded once per process ([`Engines`]) and shared by all workers.
+
+mod config;
+mod engines;
+mod error;
+mod lease;
+mod pipeline;
+mod pool;
+mod request;
+
+pub use config::{WorkerConfig, DEFAULT_MODEL_CODE};
+pub use engines::{Engines, Loader};
+pub use error::JobError;
+pub use lease::LeaseKeeper;
+pub use pipeline::{output_key, run_job, Context, OUTPUT_FORMATS};
+pub use pool::WorkerPool;
+pub use request::{model_for, OperatingPoint, Request};

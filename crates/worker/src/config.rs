@@ -1,0 +1,179 @@
+//! How the worker pool runs: how many workers, how long leases last, how failures are retried,
+//! which models serve which requests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use blob::fetch::FetchPolicy;
+
+/// The `model_code` of the contract's default model; its `operating_point` picks the model.
+pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Jobs run at the same time (one tokio task each).
+    pub workers: usize,
+    /// How long a claim holds a job without renewal. A worker that dies loses its jobs to
+    /// another worker after at most this long.
+    pub lease: Duration,
+    /// How often a held lease is renewed (lease / 3 leaves two renewals' slack).
+    pub renew_every: Duration,
+    /// A job whose worker-side failures (model, storage) reach this many attempts is FAILED.
+    pub max_attempts: u32,
+    /// A job claimed more often than this is FAILED at once: its worker keeps dying on it (a
+    /// crash or out-of-memory kill never reaches the code that counts failures).
+    pub max_claims: u32,
+    /// First back-off after a worker-side failure; doubled on each further attempt.
+    pub retry_base: Duration,
+    /// The longest back-off.
+    pub retry_max: Duration,
+    /// Where installed models live (`asr::models`).
+    pub models_dir: PathBuf,
+    /// Model for the default model code with `operating_point: standard`.
+    pub model_standard: String,
+    /// Model for `operating_point: enhanced`, and for languages other than English when the
+    /// standard model is English-only.
+    pub model_enhanced: String,
+    /// CPU threads given to each recognition.
+    pub threads_per_worker: usize,
+    /// CTranslate2 compute type for loaded models (`"int8"`, `"float32"`, …; default: the asr
+    /// crate's choice).
+    pub compute_type: String,
+    /// What URL input may reach.
+    pub fetch_policy: FetchPolicy,
+    /// The size cap of a downloaded URL input (the upload limit).
+    pub max_input_bytes: u64,
+    /// How long `shutdown` lets a running job finish before handing it back.
+    pub shutdown_grace: Duration,
+    /// How long an idle worker waits for a wake-up before polling the queue anyway.
+    pub idle_poll: Duration,
+    /// Where per-job scratch folders go (`None`: the system temp folder).
+    pub scratch_dir: Option<PathBuf>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        let cores = available_cores();
+        let workers = default_workers(cores);
+        let lease = Duration::from_secs(60);
+        WorkerConfig {
+            workers,
+            lease,
+            renew_every: lease / 3,
+            max_attempts: 3,
+            max_claims: 10,
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(300),
+            models_dir: asr::models::default_models_dir(),
+            model_standard: "tiny.en".into(),
+            model_enhanced: "base".into(),
+            threads_per_worker: threads_per_worker(cores, workers),
+            compute_type: asr::whisper::DEFAULT_COMPUTE_TYPE.into(),
+            fetch_policy: FetchPolicy::default(),
+            max_input_bytes: 1 << 30,
+            shutdown_grace: Duration::from_secs(20),
+            idle_poll: Duration::from_secs(1),
+            scratch_dir: None,
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// The defaults with what the environment sets: `VERBATIM_WORKERS`, `VERBATIM_MODELS_DIR`
+    /// (through `asr::models::default_models_dir`), `VERBATIM_MODEL_STANDARD`,
+    /// `VERBATIM_MODEL_ENHANCED`, `VERBATIM_COMPUTE_TYPE`, `VERBATIM_MAX_UPLOAD_BYTES`,
+    /// `VERBATIM_SHUTDOWN_GRACE_SECS`, and the URL policy (`FetchPolicy::from_env`). Values that
+    /// do not parse are ignored (the default stays).
+    pub fn from_env() -> Self {
+        let mut c = WorkerConfig::default();
+        if let Some(n) = env_parse::<usize>("VERBATIM_WORKERS").filter(|n| *n > 0) {
+            c = c.with_workers(n);
+        }
+        if let Some(m) = env_text("VERBATIM_MODEL_STANDARD") {
+            c.model_standard = m;
+        }
+        if let Some(m) = env_text("VERBATIM_MODEL_ENHANCED") {
+            c.model_enhanced = m;
+        }
+        if let Some(t) = env_text("VERBATIM_COMPUTE_TYPE") {
+            c.compute_type = t;
+        }
+        if let Some(b) = env_parse::<u64>("VERBATIM_MAX_UPLOAD_BYTES").filter(|b| *b > 0) {
+            c.max_input_bytes = b;
+        }
+        if let Some(s) = env_parse::<u64>("VERBATIM_SHUTDOWN_GRACE_SECS") {
+            c.shutdown_grace = Duration::from_secs(s);
+        }
+        c.fetch_policy = FetchPolicy::from_env();
+        c
+    }
+
+    /// Sets the worker count and splits the cores between them.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self.threads_per_worker = threads_per_worker(available_cores(), self.workers);
+        self
+    }
+
+    /// Sets the lease and renews at a third of it.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self.renew_every = lease / 3;
+        self
+    }
+
+    /// The back-off before attempt `attempts + 1`, after `attempts` worker-side failures.
+    pub fn retry_after(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(20);
+        self.retry_base.saturating_mul(1 << doublings).min(self.retry_max)
+    }
+}
+
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// One worker per four cores: recognition scales well to about four threads, and fewer
+/// concurrent jobs keep each job's latency low.
+fn default_workers(cores: usize) -> usize {
+    (cores / 4).max(1)
+}
+
+fn threads_per_worker(cores: usize, workers: usize) -> usize {
+    (cores / workers.max(1)).max(1)
+}
+
+fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
+    env_text(name)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let c = WorkerConfig { retry_base: Duration::from_secs(5), retry_max: Duration::from_secs(60), ..Default::default() };
+        assert_eq!(c.retry_after(1), Duration::from_secs(5));
+        assert_eq!(c.retry_after(2), Duration::from_secs(10));
+        assert_eq!(c.retry_after(3), Duration::from_secs(20));
+        assert_eq!(c.retry_after(5), Duration::from_secs(60));
+        assert_eq!(c.retry_after(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn threads_split_between_workers() {
+        assert_eq!(threads_per_worker(16, 4), 4);
+        assert_eq!(threads_per_worker(2, 4), 1);
+        assert_eq!(threads_per_worker(3, 2), 1);
+        assert_eq!(default_workers(2), 1);
+        assert_eq!(default_workers(16), 4);
+        let c = WorkerConfig::default().with_workers(0);
+        assert_eq!(c.workers, 1);
+        assert!(c.threads_per_worker >= 1);
+    }
+}

@@ -1,0 +1,96 @@
+//! Why a job did not finish, sorted by what the worker does about it.
+
+use audio::AudioError;
+use blob::fetch::FetchError;
+use blob::BlobError;
+use jobs::JobsError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// The job's own fault (audio that cannot be decoded, a URL that refuses us, a language the
+    /// model lacks): FAILED at once with this message, which the client reads.
+    #[error("{0}")]
+    Input(String),
+    /// Our side's fault (storage, model loading, a crash in recognition): handed back and tried
+    /// again later; FAILED once the attempts run out. The text is for logs and for that final
+    /// message.
+    #[error("{0}")]
+    Transient(String),
+    /// Another worker holds the job now (our lease expired), or it left the working states:
+    /// stop without touching it.
+    #[error("the lease on the job was lost")]
+    LeaseLost,
+}
+
+impl From<JobsError> for JobError {
+    fn from(e: JobsError) -> Self {
+        match e {
+            // A refused move means the job is no longer where this worker left it: someone else
+            // moved it, so it is not ours any more.
+            JobsError::LeaseLost | JobsError::InvalidTransition { .. } | JobsError::NotFound => JobError::LeaseLost,
+            other => JobError::Transient(other.to_string()),
+        }
+    }
+}
+
+impl JobError {
+    /// A storage failure while reading the job's input.
+    pub(crate) fn from_input_blob(e: BlobError) -> Self {
+        match e {
+            BlobError::NotFound => JobError::Input("the input file is missing from storage".into()),
+            BlobError::InvalidKey(k) => JobError::Input(format!("the input file cannot be read: {k}")),
+            other => JobError::Transient(format!("reading the input failed: {other}")),
+        }
+    }
+
+    /// A storage failure while writing outputs.
+    pub(crate) fn from_output_blob(e: BlobError) -> Self {
+        JobError::Transient(format!("storing the transcript failed: {e}"))
+    }
+
+    pub(crate) fn from_fetch(e: FetchError) -> Self {
+        if e.is_transient() {
+            JobError::Transient(e.to_string())
+        } else {
+            JobError::Input(e.to_string())
+        }
+    }
+
+    pub(crate) fn from_audio(e: AudioError) -> Self {
+        match e {
+            // Our machine's problem, not the file's: a missing decoder program or a scratch
+            // disk that failed.
+            AudioError::MissingTool { .. } | AudioError::Io(_) => JobError::Transient(e.to_string()),
+            other => JobError::Input(other.to_string()),
+        }
+    }
+
+    pub(crate) fn from_asr(e: asr::AsrError) -> Self {
+        match e {
+            asr::AsrError::UnsupportedLanguage(_) => JobError::Input(e.to_string()),
+            other => JobError::Transient(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting() {
+        assert_eq!(JobError::from(JobsError::LeaseLost), JobError::LeaseLost);
+        assert!(matches!(JobError::from(JobsError::Database("x".into())), JobError::Transient(_)));
+        assert!(matches!(JobError::from_audio(AudioError::Empty), JobError::Input(m) if m == "the file is empty"));
+        assert!(matches!(
+            JobError::from_audio(AudioError::MissingTool { tool: "ffmpeg".into(), reason: "gone".into() }),
+            JobError::Transient(_)
+        ));
+        assert!(matches!(JobError::from_input_blob(BlobError::NotFound), JobError::Input(_)));
+        assert!(matches!(JobError::from_input_blob(BlobError::Io("disk".into())), JobError::Transient(_)));
+        assert!(matches!(JobError::from_fetch(FetchError::NotHttps), JobError::Input(_)));
+        assert!(matches!(JobError::from_fetch(FetchError::Status(503)), JobError::Transient(_)));
+        assert!(matches!(JobError::from_asr(asr::AsrError::ModelNotFound("x".into())), JobError::Transient(_)));
+        assert!(matches!(JobError::from_asr(asr::AsrError::UnsupportedLanguage("xx".into())), JobError::Input(_)));
+    }
+}

@@ -1,0 +1,314 @@
+//! One job, start to finish: IN_PROGRESS (fetch, probe, decode) → DECODING (recognition) →
+//! POST_PROCESSING (render and store every format) → DONE. Running it again on the same job
+//! (after a crash or a hand-back) redoes every stage and overwrites the same output keys.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use audio::{ChannelMode, Decoded};
+use blob::{BlobStore, Bucket};
+use bytes::Bytes;
+use chrono::SecondsFormat;
+use futures::StreamExt;
+use jobs::{Job, JobStatus, JobStore, Lease};
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+use transcript::{Format, JsonMeta, Transcript, Word};
+
+use crate::config::{WorkerConfig, DEFAULT_MODEL_CODE};
+use crate::engines::Engines;
+use crate::error::JobError;
+use crate::request::{model_for, OperatingPoint, Request};
+
+/// What a worker needs to run jobs; shared by all workers of a pool.
+#[derive(Clone)]
+pub struct Context {
+    pub jobs: Arc<dyn JobStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub engines: Arc<Engines>,
+    pub config: Arc<WorkerConfig>,
+    /// Recognitions running at once. The permit lives on the blocking thread, so a recognition
+    /// whose job was abandoned (lease lost, shutdown) still counts until it really ends and the
+    /// cores are not oversubscribed.
+    pub recognitions: Arc<Semaphore>,
+}
+
+impl Context {
+    /// A context with Whisper models loaded from `config.models_dir`.
+    pub fn new(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, config: WorkerConfig) -> Context {
+        let engines = Engines::whisper(config.models_dir.clone(), config.threads_per_worker, config.compute_type.clone());
+        Context::with_engines(jobs, blobs, Arc::new(engines), config)
+    }
+
+    pub fn with_engines(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, engines: Arc<Engines>, config: WorkerConfig) -> Context {
+        let recognitions = Arc::new(Semaphore::new(config.workers.max(1)));
+        Context { jobs, blobs, engines, config: Arc::new(config), recognitions }
+    }
+}
+
+/// Output formats written for every job, in this order.
+pub const OUTPUT_FORMATS: [Format; 4] = [Format::Json, Format::Txt, Format::Srt, Format::Vtt];
+
+/// The key of a job's output in `format` (contract section 9).
+pub fn output_key(job_id: &str, format: Format) -> String {
+    format!("outputs/{job_id}.{}", format.extension())
+}
+
+/// Runs the held job through every stage and completes it (DONE). On error nothing is marked:
+/// the caller fails, releases or abandons the job according to the error.
+pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
+    let job = &lease.job;
+    let request = Request::from_job_config(&job.job_config);
+    ctx.jobs.advance(lease, JobStatus::InProgress, None).await?;
+
+    let scratch = scratch_dir(&ctx.config)?;
+    let input_path = scratch.path().join("input");
+    let (input_key, size) = fetch_input(ctx, lease, &input_path).await?;
+
+    let probe = blocking(input_path.clone(), |p| audio::probe(&p)).await?.map_err(JobError::from_audio)?;
+    let input_key = ensure_input_extension(ctx, lease, &input_key, &probe.format, &input_path).await?;
+    let mut input_metadata = json!({
+        "size_bytes": size,
+        "duration_seconds": round_ms(probe.duration_seconds),
+        "format": probe.format,
+        "mime_type": probe.mime_type,
+        "source": source_of(job),
+    });
+    ctx.jobs.advance(lease, JobStatus::InProgress, Some(input_metadata.clone())).await?;
+
+    let mode = if request.split_channels { ChannelMode::Split } else { ChannelMode::Mix };
+    let decoded = blocking(input_path.clone(), move |p| audio::decode(&p, mode)).await?.map_err(JobError::from_audio)?;
+    // The scratch copy is no longer needed; the samples are in memory.
+    drop(scratch);
+    input_metadata["duration_seconds"] = json!(round_ms(decoded.probe.duration_seconds));
+
+    ctx.jobs.advance(lease, JobStatus::Decoding, Some(input_metadata)).await?;
+    let (engine, model) = choose_engine(ctx, job, &request).await?;
+    let duration = decoded.probe.duration_seconds;
+    let recognised = recognise(ctx, engine, decoded, &request).await?;
+    let transcript = Transcript { language: recognised.language, duration, words: recognised.words };
+
+    ctx.jobs.advance(lease, JobStatus::PostProcessing, None).await?;
+    let meta = JsonMeta::new(
+        job.job_id.clone(),
+        job.submitted_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        data_name(job, &input_key),
+        job.job_config.get("transcription_config").cloned().unwrap_or(Value::Null),
+    );
+    let word_count = transcript.words.len();
+    let language = transcript.language.clone();
+    let cues = request.cues;
+    let rendered = tokio::task::spawn_blocking(move || {
+        OUTPUT_FORMATS.map(|f| (f, transcript::render(&transcript, f, &meta, &cues)))
+    })
+    .await
+    .map_err(|e| JobError::Transient(format!("rendering the transcript crashed: {e}")))?;
+    for (format, text) in rendered {
+        let body = futures::stream::once(async move { Ok(Bytes::from(text)) }).boxed();
+        ctx.blobs
+            .put_stream(Bucket::Output, &output_key(&job.job_id, format), body, u64::MAX)
+            .await
+            .map_err(JobError::from_output_blob)?;
+    }
+
+    let output_metadata = json!({
+        "language": language,
+        "formats": OUTPUT_FORMATS.map(|f| f.as_str()),
+        "duration_seconds": round_ms(duration),
+        "word_count": word_count,
+        "model": model,
+    });
+    ctx.jobs.complete(lease, output_metadata).await?;
+    Ok(())
+}
+
+fn scratch_dir(config: &WorkerConfig) -> Result<tempfile::TempDir, JobError> {
+    let builder = {
+        let mut b = tempfile::Builder::new();
+        b.prefix("verbatim-job-");
+        b
+    };
+    match &config.scratch_dir {
+        Some(dir) => builder.tempdir_in(dir),
+        None => builder.tempdir(),
+    }
+    .map_err(|e| JobError::Transient(format!("cannot create a scratch folder: {e}")))
+}
+
+/// Brings the job's input into `path` (streamed) and returns its key in the input bucket and
+/// its size. A URL input is first downloaded into the input bucket, so it survives a restart
+/// and is listed by `/files` like an upload.
+async fn fetch_input(ctx: &Context, lease: &Lease, path: &Path) -> Result<(String, u64), JobError> {
+    let job = &lease.job;
+    let key = match (&job.input_key, &job.input_url) {
+        (Some(key), _) => key.clone(),
+        (None, Some(url)) => {
+            let url = url::Url::parse(url).map_err(|_| JobError::Input("input_url is not a valid URL".into()))?;
+            let key = format!("inputs/{}.{}", job.job_id, url_extension(&url).unwrap_or("bin"));
+            blob::fetch::fetch_to_store(&url, &ctx.config.fetch_policy, ctx.blobs.as_ref(), Bucket::Input, &key, ctx.config.max_input_bytes)
+                .await
+                .map_err(JobError::from_fetch)?;
+            ctx.jobs.set_input(lease, &key).await?;
+            key
+        }
+        (None, None) => return Err(JobError::Input("the job has no input file".into())),
+    };
+    let size = ctx.blobs.get_to_file(Bucket::Input, &key, path).await.map_err(JobError::from_input_blob)?;
+    Ok((key, size))
+}
+
+/// A URL input whose address named no audio extension was stored as `.bin`; once probed, it
+/// moves to `inputs/<job_id>.<format>`, the contract's key layout.
+async fn ensure_input_extension(ctx: &Context, lease: &Lease, key: &str, format: &str, local: &Path) -> Result<String, JobError> {
+    let job_id = &lease.job.job_id;
+    if lease.job.input_url.is_none() || key != format!("inputs/{job_id}.bin") {
+        return Ok(key.to_string());
+    }
+    let proper = format!("inputs/{job_id}.{format}");
+    ctx.blobs
+        .put_file(Bucket::Input, &proper, local)
+        .await
+        .map_err(|e| JobError::Transient(format!("storing the downloaded input failed: {e}")))?;
+    ctx.jobs.set_input(lease, &proper).await?;
+    if let Err(e) = ctx.blobs.delete(Bucket::Input, key).await {
+        tracing::warn!(job_id = %job_id, error = %e, "could not remove the provisional input copy");
+    }
+    Ok(proper)
+}
+
+/// The contract's audio formats, as they may end a URL path.
+const AUDIO_EXTENSIONS: [&str; 9] = ["wav", "mp3", "flac", "aac", "ogg", "m4a", "mp4", "amr", "mpeg"];
+
+fn url_extension(url: &url::Url) -> Option<&'static str> {
+    let last = url.path_segments()?.next_back()?;
+    let (_, ext) = last.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    AUDIO_EXTENSIONS.into_iter().find(|e| *e == ext)
+}
+
+fn source_of(job: &Job) -> String {
+    match job.input_metadata.get("source").and_then(Value::as_str) {
+        Some(s) => s.to_string(),
+        None if job.input_url.is_some() => "url".into(),
+        None => "upload".into(),
+    }
+}
+
+/// The file name the json header reports: a presigned upload keeps its own name
+/// (`inputs/<job_id>/<filename>`), a URL its last path segment, an upload its stored name.
+fn data_name(job: &Job, input_key: &str) -> String {
+    if let Some(url) = job.input_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+        let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
+        let decoded = percent_decode(last);
+        if !decoded.is_empty() {
+            return decoded;
+        }
+    }
+    input_key.rsplit('/').next().unwrap_or(input_key).to_string()
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// Picks the model for the job. An English-only standard model cannot serve another language,
+/// so such requests on the default model code go to the enhanced (multilingual) model.
+async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(Arc<dyn asr::Engine>, String), JobError> {
+    let name = model_for(&job.model_code, request.operating_point, &ctx.config);
+    let engine = ctx.engines.get(&name).await?;
+    let needs_multilingual = request.language.as_deref() != Some("en");
+    let default_code = job.model_code == DEFAULT_MODEL_CODE || job.model_code.is_empty();
+    if needs_multilingual && !engine.is_multilingual() && default_code && request.operating_point == OperatingPoint::Standard {
+        let name = model_for(&job.model_code, OperatingPoint::Enhanced, &ctx.config);
+        let engine = ctx.engines.get(&name).await?;
+        return Ok((engine.clone(), engine.model_name().to_string()));
+    }
+    let model = engine.model_name().to_string();
+    Ok((engine, model))
+}
+
+struct Recognised {
+    language: String,
+    words: Vec<Word>,
+}
+
+/// Recognises each channel (one when mixed) on a blocking thread and merges the words in time
+/// order, labelled by channel when split.
+async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded, request: &Request) -> Result<Recognised, JobError> {
+    let permit = ctx
+        .recognitions
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| JobError::Transient("the worker pool is shutting down".into()))?;
+    let options = asr::Options { language: request.language.clone(), initial_prompt: request.initial_prompt.clone() };
+    let split = request.split_channels;
+    let run = move || -> Result<Recognised, asr::AsrError> {
+        let _permit = permit;
+        // The first channel with speech decides the language of the transcript.
+        let mut first_language = None;
+        let mut speech_language = None;
+        let mut words = Vec::new();
+        for (i, samples) in decoded.channels.iter().enumerate() {
+            let r = engine.transcribe(samples, &options, &|_| {})?;
+            first_language.get_or_insert_with(|| r.language.clone());
+            if speech_language.is_none() && !r.words.is_empty() {
+                speech_language = Some(r.language.clone());
+            }
+            let label = split.then(|| format!("channel_{}", i + 1));
+            words.extend(r.words.into_iter().map(|w| Word { channel: label.clone(), ..w }));
+        }
+        // Stable: words of one channel keep their order; channels interleave by start time.
+        words.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let language = speech_language
+            .or(first_language)
+            .or_else(|| options.language.clone())
+            .unwrap_or_else(|| "en".into());
+        Ok(Recognised { language, words })
+    };
+    match tokio::task::spawn_blocking(run).await {
+        Ok(r) => r.map_err(JobError::from_asr),
+        Err(e) => Err(JobError::Transient(format!("recognition crashed: {e}"))),
+    }
+}
+
+async fn blocking<T: Send + 'static>(path: PathBuf, f: impl FnOnce(PathBuf) -> T + Send + 'static) -> Result<T, JobError> {
+    tokio::task::spawn_blocking(move || f(path))
+        .await
+        .map_err(|e| JobError::Transient(format!("reading the audio crashed: {e}")))
+}
+
+fn round_ms(seconds: f64) -> f64 {
+    if seconds.is_finite() {
+        (seconds * 1000.0).round() / 1000.0
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_extensions() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(url_extension(&u("https://h/a/b.WAV?x=1")), Some("wav"));
+        assert_eq!(url_extension(&u("https://h/a/b.mp3")), Some("mp3"));
+        assert_eq!(url_extension(&u("https://h/a/b.exe")), None);
+        assert_eq!(url_extension(&u("https://h/")), None);
+        assert_eq!(url_extension(&u("https://h/audio")), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(percent_decode("my%20talk.wav"), "my talk.wav");
+        assert_eq!(percent_decode("a+b.wav"), "a+b.wav");
+        assert_eq!(output_key("job1", Format::Srt), "outputs/job1.srt");
+        assert_eq!(round_ms(1.23456), 1.235);
+        assert_eq!(round_ms(f64::NAN), 0.0);
+    }
+}
