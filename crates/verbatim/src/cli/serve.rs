@@ -1,10 +1,131 @@
-//! `verbatim serve`: the API server with its in-process workers.
+//! `verbatim serve`: the API server with its in-process workers, on the embedded default
+//! (SQLite in the data folder, buckets as folders, the server signing its own URLs).
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port; the log says which).
+    #[arg(long, env = "VERBATIM_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Folder for the database (verbatim.db), the buckets and the signing key; created if missing.
+    #[arg(long, env = "VERBATIM_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// In-process workers (0: none, the api only).
+    #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
+    workers: usize,
+    /// The base of the signed URLs handed to clients (default: http://<the listening address>).
+    #[arg(long, env = "VERBATIM_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The largest upload accepted, in bytes.
+    #[arg(long, env = "VERBATIM_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
+    max_upload_bytes: u64,
+    /// Hosts of input_url allowed even when they resolve to private addresses (comma list).
+    #[arg(long, env = "VERBATIM_URL_ALLOW_HOSTS", value_delimiter = ',')]
+    url_allow_hosts: Vec<String>,
+    /// A PEM file trusted for input_url in addition to the public roots.
+    #[arg(long, env = "VERBATIM_URL_CA_CERT")]
+    url_ca_cert: Option<PathBuf>,
+    /// Where installed models live.
+    #[arg(long, env = "VERBATIM_MODELS_DIR")]
+    models_dir: Option<PathBuf>,
+    /// How long a worker's hold on a job lasts without renewal: after a crash, the job is
+    /// taken up again once this has passed.
+    #[arg(long, env = "VERBATIM_LEASE_SECONDS", default_value_t = 60)]
+    lease_seconds: u64,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("serve is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let data_dir = &args.data_dir;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let jobs = super::keys::open_store(data_dir).await?;
+
+    let addr: SocketAddr = tokio::net::lookup_host(&args.addr)
+        .await
+        .with_context(|| format!("bad --addr {}", args.addr))?
+        .next()
+        .with_context(|| format!("bad --addr {}", args.addr))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_string();
+
+    let local_store = Arc::new(
+        blob::LocalBlobStore::open(data_dir, &public_url, "input", "output")
+            .map_err(|e| anyhow::anyhow!("cannot open the blob store in {}: {e}", data_dir.display()))?,
+    );
+    let blobs: Arc<dyn blob::BlobStore> = local_store.clone();
+
+    let models_dir = args.models_dir.clone().unwrap_or_else(asr::models::default_models_dir);
+    let mut model_codes = vec![api::DEFAULT_MODEL_CODE.to_string()];
+    model_codes.extend(asr::models::list(&models_dir).into_iter().map(|m| m.name));
+    let config = api::ApiConfig {
+        max_upload_bytes: args.max_upload_bytes,
+        url_allow_hosts: args.url_allow_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect(),
+        extra_ca_cert: args.url_ca_cert.clone(),
+        public_base_url: public_url.clone(),
+        model_codes,
+    };
+
+    // The worker pool joins here once crates/worker lands (WorkerPool::start / shutdown).
+    let pool: Option<()> = None;
+    let _ = (args.lease_seconds, &models_dir);
+
+    let state = api::AppState { jobs, blobs, local_signer: Some(local_store), config: Arc::new(config) };
+    let app = api::router(state);
+    tracing::info!(
+        data_dir = %data_dir.display(),
+        models_dir = %models_dir.display(),
+        workers = args.workers,
+        "listening on http://{local}"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+
+    tracing::info!("stopped accepting requests; shutting the workers down");
+    if let Some(pool) = pool {
+        let () = pool;
+    }
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
 }
