@@ -13,14 +13,16 @@
 #   --language CODE      forced language for both (default: en)
 #   --engines LIST       comma-separated subset of verbatim,faster-whisper (default: both)
 #   --no-build           use the existing target/release/verbatim
+#   --verbatim PATH      use this verbatim binary (implies --no-build), e.g. a copy that a
+#                        concurrent build cannot replace mid-benchmark
 # Results (transcripts, GNU time output) are kept in bench/out/<timestamp>/.
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$BENCH_DIR/../scripts/lib/common.sh"
-cd "$REPO_ROOT"
 
 FILE=""; REFERENCE=""; ROUNDS=3; THREADS="$(nproc)"; COMPUTE_TYPE=int8
 MODEL="$REPO_ROOT/models/tiny.en"; LANGUAGE=en; ENGINES="verbatim,faster-whisper"; BUILD=1
+VERBATIM="$REPO_ROOT/target/release/verbatim"
 FASTER_WHISPER_VERSION=1.2.1
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -32,14 +34,18 @@ while [[ $# -gt 0 ]]; do
         --language) LANGUAGE="$2"; shift 2 ;;
         --engines) ENGINES="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --verbatim) VERBATIM="$2"; BUILD=0; shift 2 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         -*) die "unknown option: $1 (see --help)" ;;
         *) [[ -z "$FILE" ]] || die "only one FILE"; FILE="$1"; shift ;;
     esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
-MODEL="$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")"
+# Paths are as given from the caller's folder; the rest of the script runs at the repo root.
+abs() { [[ -z "$1" ]] || realpath -m -- "$1"; }
+FILE="$(abs "$FILE")"; REFERENCE="$(abs "$REFERENCE")"; MODEL="$(abs "$MODEL")"; VERBATIM="$(abs "$VERBATIM")"
+cd "$REPO_ROOT"
 
 if [[ -z "$FILE" ]]; then
     bash scripts/fetch-test-data.sh
@@ -74,7 +80,6 @@ if [[ $run_fw -eq 1 ]]; then
     fi
 fi
 
-VERBATIM="$REPO_ROOT/target/release/verbatim"
 if [[ $run_verbatim -eq 1 ]]; then
     if [[ $BUILD -eq 1 ]]; then
         say "cargo build --release -p verbatim"
