@@ -1,5 +1,6 @@
 //! Job records, their state machine and the queue (leases, retries), behind one storage trait:
-//! SQLite embedded now, PostgreSQL for a fleet later (issue 4) behind the same [`JobStore`].
+//! SQLite embedded, PostgreSQL for a fleet (issue 4), behind the same [`JobStore`]; [`open`]
+//! picks one from a database URL.
 //!
 //! Notes for the api and worker code using this crate:
 //! - Every api-side method is scoped by organisation: another organisation's job is `None` /
@@ -16,6 +17,8 @@
 mod error;
 mod ids;
 mod model;
+mod open;
+mod postgres;
 mod sqlite;
 mod store;
 mod time;
@@ -23,5 +26,7 @@ mod time;
 pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
 pub use model::{ApiKey, Job, JobStatus, Lease, ListQuery, NewJob, SortBy, SortOrder};
+pub use open::open;
+pub use postgres::{open_postgres, PgJobStore, NOTIFY_CHANNEL};
 pub use sqlite::{open_sqlite, SqliteJobStore};
 pub use store::JobStore;
