@@ -8,7 +8,7 @@ use std::time::Duration;
 use blob::{BlobStore, Bucket};
 use common::*;
 use futures::StreamExt;
-use jobs::{JobStatus, JobStore};
+use jobs::JobStatus;
 use serde_json::json;
 use worker::WorkerPool;
 
@@ -153,4 +153,46 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
     assert!(!txt.contains("partial garbage") && txt.to_lowercase().contains("dashwood"), "{txt}");
     // The dead worker's lease is worthless now.
     assert!(matches!(env.db.complete(&dead, json!({})).await, Err(jobs::JobsError::LeaseLost)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_keeps_killing_its_worker_is_failed() {
+    let env = Env::new().await;
+    env.submit("jobpoison", &fixture(CLIP), tc()).await;
+    // Its worker died once already (no failure was ever recorded: the process was gone).
+    let dead = env.db.claim("dead-worker", Duration::from_millis(300)).await.unwrap().unwrap();
+    env.db.advance(&dead, JobStatus::InProgress, None).await.unwrap();
+    let mut config = config();
+    config.max_claims = 1;
+    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
+    let job = env.wait_terminal("jobpoison").await;
+    pool.shutdown().await;
+    assert_eq!(job.status, JobStatus::Failed);
+    assert_eq!(
+        job.error_message.as_deref(),
+        Some("transcription failed after 2 attempts: the worker stopped while processing it")
+    );
+    assert_eq!(env.recorder.statuses("jobpoison"), [JobStatus::Failed], "not run again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_workers_share_the_queue_and_run_each_job_once() {
+    let env = Env::new().await;
+    let ids = ["jobshare1", "jobshare2", "jobshare3", "jobshare4"];
+    for id in ids {
+        env.submit(id, &fixture("clips/en_librispeech_61-70968-0000.wav"), tc()).await;
+    }
+    let pool = WorkerPool::start(env.jobs(), env.blobs(), config().with_workers(3));
+    for id in ids {
+        let job = env.wait_terminal(id).await;
+        assert_eq!(job.status, JobStatus::Done, "{id}: {:?}", job.error_message);
+        assert_eq!(job.attempts, 1, "{id}");
+    }
+    pool.shutdown().await;
+    let events = env.recorder.events();
+    for id in ids {
+        let claims = events.iter().filter(|e| matches!(e, Event::Claim(j) if j == id)).count();
+        let completions = events.iter().filter(|e| matches!(e, Event::Complete { job_id, ok: true } if job_id == id)).count();
+        assert_eq!((claims, completions), (1, 1), "{id}");
+    }
 }
