@@ -1,6 +1,7 @@
 //! The `verbatim` command line: one binary for the server, the workers and the tools.
 
 mod cli;
+mod engine;
 
 use clap::Parser;
 

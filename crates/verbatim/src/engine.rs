@@ -1,0 +1,42 @@
+//! Choosing and loading the recognition model from command-line flags, shared by the
+//! subcommands that recognise speech.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// Model name (a folder under --models-dir, e.g. `tiny.en`, `base`) or a path to any
+    /// CTranslate2 Whisper model folder.
+    #[arg(long, env = "VERBATIM_MODEL", default_value = "tiny.en")]
+    pub model: String,
+    /// Where installed models live.
+    #[arg(long, env = "VERBATIM_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// CPU threads for recognition (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// CTranslate2 compute type: int8, int8_float32, float32, default (as converted)…
+    #[arg(long, default_value = asr::whisper::DEFAULT_COMPUTE_TYPE)]
+    pub compute_type: String,
+}
+
+impl EngineArgs {
+    pub fn models_dir(&self) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(asr::models::default_models_dir)
+    }
+}
+
+pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
+    let path = asr::models::resolve(&args.model, &args.models_dir())?;
+    let config = asr::WhisperConfig {
+        threads: args.threads.unwrap_or(0),
+        compute_type: args.compute_type.clone(),
+        ..Default::default()
+    };
+    let engine = asr::WhisperEngine::load(&path, &config)
+        .with_context(|| format!("cannot load the model at {}", path.display()))?;
+    Ok(Arc::new(engine))
+}
