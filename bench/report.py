@@ -4,7 +4,8 @@ Usage: report.py OUT_DIR REFERENCE_FILE AUDIO_SECONDS
 OUT_DIR holds <engine>.<round>.time (GNU time -v output) and <engine>.<round>.txt (transcript).
 Per engine: median wall time over the rounds, real-time factor (wall / audio duration), the
 largest peak RSS, the WER of each round's transcript (equal across rounds when decoding is
-deterministic, so the mean is shown). Then faster-whisper's median wall time over verbatim's.
+deterministic, so the mean is shown), and the median user + system CPU time, which a busy
+machine disturbs less than wall time. Then faster-whisper's median wall time over verbatim's.
 """
 
 import glob
@@ -16,8 +17,8 @@ import sys
 from wer import word_errors
 
 
-def parse_time(path: str) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in kB, exit status) from GNU time -v output."""
+def parse_time(path: str) -> tuple[float, int, int, float]:
+    """(wall seconds, peak RSS in kB, exit status, user + system CPU seconds) from GNU time -v."""
     text = open(path, encoding="utf-8").read()
     m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
     if not m:
@@ -29,7 +30,8 @@ def parse_time(path: str) -> tuple[float, int, int]:
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
     status_m = re.search(r"Exit status: (\d+)", text)
     status = int(status_m.group(1)) if status_m else 0
-    return wall, rss, status
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text))
+    return wall, rss, status, cpu
 
 
 def main() -> int:
@@ -38,15 +40,16 @@ def main() -> int:
     engines = {}
     for path in sorted(glob.glob(os.path.join(out_dir, "*.time"))):
         engine, rnd = os.path.basename(path)[: -len(".time")].rsplit(".", 1)
-        wall, rss, status = parse_time(path)
+        wall, rss, status, cpu = parse_time(path)
         if status != 0:
             raise SystemExit(f"{engine} round {rnd} exited {status}: see {path[:-5]}.err")
         hyp = open(path[: -len(".time")] + ".txt", encoding="utf-8").read()
         errors, n = word_errors(reference, hyp)
-        engines.setdefault(engine, []).append((wall, rss, errors / n))
+        engines.setdefault(engine, []).append((wall, rss, errors / n, cpu))
 
     print(f"audio: {audio_s:.1f} s; rounds: {max(len(v) for v in engines.values())}")
-    header = f"{'engine':<16}{'wall (s)':>10}{'RTF':>9}{'peak RSS (MB)':>15}{'WER':>8}   walls per round"
+    header = (f"{'engine':<16}{'wall (s)':>10}{'RTF':>9}{'CPU (s)':>10}{'peak RSS (MB)':>15}{'WER':>8}"
+              "   walls per round")
     print(header)
     print("-" * len(header))
     medians = {}
@@ -56,12 +59,16 @@ def main() -> int:
         medians[engine] = wall
         rss_mb = max(r[1] for r in runs) / 1024
         wer = statistics.mean(r[2] for r in runs)
+        cpu = statistics.median(r[3] for r in runs)
         walls = " ".join(f"{r[0]:.1f}" for r in runs)
-        print(f"{engine:<16}{wall:>10.2f}{wall / audio_s:>9.4f}{rss_mb:>15.0f}{wer:>8.2%}   {walls}")
+        print(f"{engine:<16}{wall:>10.2f}{wall / audio_s:>9.4f}{cpu:>10.1f}{rss_mb:>15.0f}{wer:>8.2%}   {walls}")
     if "verbatim" in medians and "faster-whisper" in medians:
         ratio = medians["faster-whisper"] / medians["verbatim"]
         print(f"speed ratio faster-whisper/verbatim (median wall): {ratio:.2f}"
               f"  ({'verbatim faster' if ratio > 1 else 'faster-whisper faster'})")
+        cpu = {e: statistics.median(r[3] for r in engines[e]) for e in ("verbatim", "faster-whisper")}
+        if cpu["verbatim"] > 0:
+            print(f"CPU-time ratio faster-whisper/verbatim (median): {cpu['faster-whisper'] / cpu['verbatim']:.2f}")
     return 0
 
 
