@@ -51,7 +51,10 @@ impl Engines {
                 tracing::info!(model = %name, "loading model");
                 match tokio::task::spawn_blocking(move || loader(&name)).await {
                     Ok(loaded) => loaded.map_err(JobError::from_asr),
-                    Err(e) => Err(JobError::Transient(format!("loading model {model} crashed: {e}"))),
+                    Err(e) => Err(JobError::transient(
+                        "the speech recognition model could not be loaded",
+                        format!("loading model {model} crashed: {e}"),
+                    )),
                 }
             })
             .await?;

@@ -12,14 +12,20 @@ pub enum JobError {
     #[error("{0}")]
     Input(String),
     /// Our side's fault (storage, model loading, a crash in recognition): handed back and tried
-    /// again later; FAILED once the attempts run out. The text is for logs and for that final
-    /// message.
-    #[error("{0}")]
-    Transient(String),
+    /// again later; FAILED once the attempts run out. `reason` is safe to show a client (it
+    /// ends that final message); `detail` (paths, backend text) goes to the logs only.
+    #[error("{reason}")]
+    Transient { reason: String, detail: String },
     /// Another worker holds the job now (our lease expired), or it left the working states:
     /// stop without touching it.
     #[error("the lease on the job was lost")]
     LeaseLost,
+}
+
+impl JobError {
+    pub fn transient(reason: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        JobError::Transient { reason: reason.into(), detail: detail.to_string() }
+    }
 }
 
 impl From<JobsError> for JobError {
@@ -28,7 +34,7 @@ impl From<JobsError> for JobError {
             // A refused move means the job is no longer where this worker left it: someone else
             // moved it, so it is not ours any more.
             JobsError::LeaseLost | JobsError::InvalidTransition { .. } | JobsError::NotFound => JobError::LeaseLost,
-            other => JobError::Transient(other.to_string()),
+            other => JobError::transient("the job database is unavailable", other),
         }
     }
 }
@@ -39,18 +45,19 @@ impl JobError {
         match e {
             BlobError::NotFound => JobError::Input("the input file is missing from storage".into()),
             BlobError::InvalidKey(k) => JobError::Input(format!("the input file cannot be read: {k}")),
-            other => JobError::Transient(format!("reading the input failed: {other}")),
+            other => JobError::transient("the input file could not be read from storage", other),
         }
     }
 
     /// A storage failure while writing outputs.
     pub(crate) fn from_output_blob(e: BlobError) -> Self {
-        JobError::Transient(format!("storing the transcript failed: {e}"))
+        JobError::transient("the transcript could not be stored", e)
     }
 
     pub(crate) fn from_fetch(e: FetchError) -> Self {
+        // Fetch messages are written for clients (no upstream text).
         if e.is_transient() {
-            JobError::Transient(e.to_string())
+            JobError::transient(e.to_string(), &e)
         } else {
             JobError::Input(e.to_string())
         }
@@ -60,7 +67,8 @@ impl JobError {
         match e {
             // Our machine's problem, not the file's: a missing decoder program or a scratch
             // disk that failed.
-            AudioError::MissingTool { .. } | AudioError::Io(_) => JobError::Transient(e.to_string()),
+            AudioError::MissingTool { .. } => JobError::transient("the audio decoder is not available on the server", e),
+            AudioError::Io(_) => JobError::transient("the audio could not be read from the worker's scratch space", e),
             other => JobError::Input(other.to_string()),
         }
     }
@@ -68,7 +76,10 @@ impl JobError {
     pub(crate) fn from_asr(e: asr::AsrError) -> Self {
         match e {
             asr::AsrError::UnsupportedLanguage(_) => JobError::Input(e.to_string()),
-            other => JobError::Transient(other.to_string()),
+            asr::AsrError::ModelNotFound(_) | asr::AsrError::InvalidModel(_) => {
+                JobError::transient("the speech recognition model could not be loaded", e)
+            }
+            asr::AsrError::Engine(_) => JobError::transient("speech recognition failed", e),
         }
     }
 }
@@ -80,17 +91,17 @@ mod tests {
     #[test]
     fn sorting() {
         assert_eq!(JobError::from(JobsError::LeaseLost), JobError::LeaseLost);
-        assert!(matches!(JobError::from(JobsError::Database("x".into())), JobError::Transient(_)));
+        assert!(matches!(JobError::from(JobsError::Database("x".into())), JobError::Transient { .. }));
         assert!(matches!(JobError::from_audio(AudioError::Empty), JobError::Input(m) if m == "the file is empty"));
         assert!(matches!(
             JobError::from_audio(AudioError::MissingTool { tool: "ffmpeg".into(), reason: "gone".into() }),
-            JobError::Transient(_)
+            JobError::Transient { .. }
         ));
         assert!(matches!(JobError::from_input_blob(BlobError::NotFound), JobError::Input(_)));
-        assert!(matches!(JobError::from_input_blob(BlobError::Io("disk".into())), JobError::Transient(_)));
+        assert!(matches!(JobError::from_input_blob(BlobError::Io("disk".into())), JobError::Transient { .. }));
         assert!(matches!(JobError::from_fetch(FetchError::NotHttps), JobError::Input(_)));
-        assert!(matches!(JobError::from_fetch(FetchError::Status(503)), JobError::Transient(_)));
-        assert!(matches!(JobError::from_asr(asr::AsrError::ModelNotFound("x".into())), JobError::Transient(_)));
+        assert!(matches!(JobError::from_fetch(FetchError::Status(503)), JobError::Transient { .. }));
+        assert!(matches!(JobError::from_asr(asr::AsrError::ModelNotFound("x".into())), JobError::Transient { .. }));
         assert!(matches!(JobError::from_asr(asr::AsrError::UnsupportedLanguage("xx".into())), JobError::Input(_)));
     }
 }

@@ -102,7 +102,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
         OUTPUT_FORMATS.map(|f| (f, transcript::render(&transcript, f, &meta, &cues)))
     })
     .await
-    .map_err(|e| JobError::Transient(format!("rendering the transcript crashed: {e}")))?;
+    .map_err(|e| JobError::transient("the transcript could not be rendered", format!("rendering crashed: {e}")))?;
     for (format, text) in rendered {
         let body = futures::stream::once(async move { Ok(Bytes::from(text)) }).boxed();
         ctx.blobs
@@ -132,7 +132,7 @@ fn scratch_dir(config: &WorkerConfig) -> Result<tempfile::TempDir, JobError> {
         Some(dir) => builder.tempdir_in(dir),
         None => builder.tempdir(),
     }
-    .map_err(|e| JobError::Transient(format!("cannot create a scratch folder: {e}")))
+    .map_err(|e| JobError::transient("the worker's scratch space is unavailable", e))
 }
 
 /// Brings the job's input into `path` (streamed) and returns its key in the input bucket and
@@ -168,7 +168,7 @@ async fn ensure_input_extension(ctx: &Context, lease: &Lease, key: &str, format:
     ctx.blobs
         .put_file(Bucket::Input, &proper, local)
         .await
-        .map_err(|e| JobError::Transient(format!("storing the downloaded input failed: {e}")))?;
+        .map_err(|e| JobError::transient("the downloaded input could not be stored", e))?;
     ctx.jobs.set_input(lease, &proper).await?;
     if let Err(e) = ctx.blobs.delete(Bucket::Input, key).await {
         tracing::warn!(job_id = %job_id, error = %e, "could not remove the provisional input copy");
@@ -243,7 +243,7 @@ async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| JobError::Transient("the worker pool is shutting down".into()))?;
+        .map_err(|_| JobError::transient("the worker is shutting down", "recognition semaphore closed"))?;
     let options = asr::Options { language: request.language.clone(), initial_prompt: request.initial_prompt.clone() };
     let split = request.split_channels;
     let run = move || -> Result<Recognised, asr::AsrError> {
@@ -271,14 +271,14 @@ async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(r) => r.map_err(JobError::from_asr),
-        Err(e) => Err(JobError::Transient(format!("recognition crashed: {e}"))),
+        Err(e) => Err(JobError::transient("speech recognition failed", format!("recognition crashed: {e}"))),
     }
 }
 
 async fn blocking<T: Send + 'static>(path: PathBuf, f: impl FnOnce(PathBuf) -> T + Send + 'static) -> Result<T, JobError> {
     tokio::task::spawn_blocking(move || f(path))
         .await
-        .map_err(|e| JobError::Transient(format!("reading the audio crashed: {e}")))
+        .map_err(|e| JobError::transient("the audio could not be read", format!("reading the audio crashed: {e}")))
 }
 
 fn round_ms(seconds: f64) -> f64 {

@@ -125,14 +125,14 @@ async fn handle(ctx: &Context, lease: Lease, stop: &CancellationToken) {
             tracing::info!(job_id = %job_id, reason = %message, "job failed");
             settle_fail(ctx, &lease, &message).await;
         }
-        Err(JobError::Transient(message)) if attempts >= ctx.config.max_attempts => {
-            tracing::error!(job_id = %job_id, reason = %message, "job failed after its last attempt");
-            settle_fail(ctx, &lease, &format!("transcription failed after {attempts} attempts: {message}")).await;
+        Err(JobError::Transient { reason, detail }) if attempts >= ctx.config.max_attempts => {
+            tracing::error!(job_id = %job_id, %reason, %detail, "job failed after its last attempt");
+            settle_fail(ctx, &lease, &format!("transcription failed after {attempts} attempts: {reason}")).await;
         }
-        Err(JobError::Transient(message)) => {
+        Err(JobError::Transient { reason, detail }) => {
             let after = ctx.config.retry_after(attempts);
-            tracing::warn!(job_id = %job_id, reason = %message, retry_in_s = after.as_secs_f64(), "job handed back to retry");
-            settle_release(ctx, &lease, after, &message).await;
+            tracing::warn!(job_id = %job_id, %reason, %detail, retry_in_s = after.as_secs_f64(), "job handed back to retry");
+            settle_release(ctx, &lease, after, &reason).await;
         }
     }
     drop(keeper);

@@ -186,7 +186,7 @@ async fn worker_side_failures_are_retried_then_failed_with_a_clear_message() {
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.attempts, 3);
     let message = job.error_message.unwrap();
-    assert!(message.starts_with("transcription failed after 3 attempts: model not found"), "{message}");
+    assert_eq!(message, "transcription failed after 3 attempts: the speech recognition model could not be loaded");
     let releases: Vec<Duration> = env
         .recorder
         .events()
