@@ -57,8 +57,9 @@ pypi_sdist() {
     say "pip download $name==$version (sdist)"
     if ! python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
             -d "$DL" "$name==$version" >"$WORK/pip-$name.log" 2>&1 || [[ ! -f "$DL/$file" ]]; then
-        say "pip could not prepare $name (see below); fetching the file through PyPI's JSON API"
-        tail -n 3 "$WORK/pip-$name.log" >&2 || true
+        local why
+        why="$( { grep -m1 -F '[ERRO]' "$WORK/pip-$name.log" || grep -m1 -i 'error' "$WORK/pip-$name.log"; } | sed 's/^ *//' || true)"
+        say "pip could not prepare $name (${why:-see the pip log}); fetching the file through PyPI's JSON API"
         local url
         url="$(python3 - "$name" "$version" "$file" <<'PY'
 import json, sys, urllib.parse, urllib.request
