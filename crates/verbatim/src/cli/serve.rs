@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -96,9 +97,17 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         model_codes,
     };
 
-    // The worker pool joins here once crates/worker lands (WorkerPool::start / shutdown).
-    let pool: Option<()> = None;
-    let _ = (args.lease_seconds, &models_dir);
+    // The rest of the worker settings (models per operating point, compute type, shutdown
+    // grace) come from the worker's own environment variables.
+    let pool = (args.workers > 0).then(|| {
+        let mut worker_config = worker::WorkerConfig::from_env()
+            .with_workers(args.workers)
+            .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
+        worker_config.models_dir = models_dir.clone();
+        worker_config.fetch_policy = config.fetch_policy();
+        worker_config.max_input_bytes = args.max_upload_bytes;
+        worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config)
+    });
 
     let state = api::AppState { jobs, blobs, local_signer: Some(local_store), config: Arc::new(config) };
     let app = api::router(state);
@@ -115,7 +124,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 
     tracing::info!("stopped accepting requests; shutting the workers down");
     if let Some(pool) = pool {
-        let () = pool;
+        pool.shutdown().await;
     }
     tracing::info!("shut down");
     Ok(())
