@@ -368,7 +368,17 @@ fn classify(error: &reqwest::Error) -> FetchError {
         }
         source = e.source();
     }
-    let what = if error.is_timeout() {
+    // Name a refused certificate: it is the usual cause of a failed fetch from a private host,
+    // and the operator can fix it (VERBATIM_URL_CA_CERT).
+    let mut certificate = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        certificate |= e.to_string().to_ascii_lowercase().contains("certificate");
+        source = e.source();
+    }
+    let what = if certificate {
+        "TLS certificate was not accepted"
+    } else if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
         "connection failed"
