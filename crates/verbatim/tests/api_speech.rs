@@ -137,6 +137,11 @@ async fn real_speech_every_input_form_then_delete() {
         "input_url": https.url("/redirect-ip"), "job_id": "byurl2", "transcription_config": {}}))).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
 
+    // Endless redirects stop after five.
+    let r = post(http.post(server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
+        "input_url": https.url("/loop"), "job_id": "byurl3", "transcription_config": {}}))).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+
     // 4. A corrupt file.
     let form = Form::new()
         .text("job_id", "corrupt1")
@@ -168,6 +173,9 @@ async fn real_speech_every_input_form_then_delete() {
     }
     let job = wait_finished(&http, &server.base, &key, "byurl2", JOB_LIMIT).await;
     assert!(job["error_message"]["message"].as_str().unwrap().contains("private or reserved"), "{job}");
+    let job = wait_finished(&http, &server.base, &key, "byurl3", JOB_LIMIT).await;
+    assert_eq!(job["status"], "FAILED", "{job}");
+    assert!(job["error_message"]["message"].as_str().unwrap().contains("redirected more than 5 times"), "{job}");
 
     // Delete: 202, record kept as DELETED, files gone (lists empty, old URLs dead), 409 again.
     let before = files(&http, &server, &key, "speech1").await;
