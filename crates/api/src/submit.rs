@@ -455,14 +455,14 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     if state.jobs.get(&key.organisation_id, &s.job_id).await?.is_some() {
         return Err(ApiError::job_exists());
     }
-    let Some(size) = state.blobs.head(Bucket::Input, s3_key).await? else {
-        return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
-    };
-    // The reservation proves the upload was requested by this organisation.
+    // The reservation proves the upload was requested by this organisation; it is checked
+    // before the object, so nobody learns what another organisation has uploaded.
     match state.jobs.take_reservation(&key.organisation_id, &s.job_id).await? {
         Some(reserved) if reserved == *s3_key => {}
         Some(reserved) => {
-            return Err(ApiError::bad_request(format!("s3_key does not match the upload reserved for this job_id ({reserved})")))
+            return Err(ApiError::bad_request(format!(
+                "s3_key does not match the upload reserved for this job_id ({reserved})"
+            )))
         }
         None => {
             return Err(ApiError::bad_request(
@@ -470,6 +470,9 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
             ))
         }
     }
+    let Some(size) = state.blobs.head(Bucket::Input, s3_key).await? else {
+        return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
+    };
     let ext = formats::audio_extension(filename).unwrap_or_else(|| "bin".into());
     let meta = input_metadata(Some(size), &ext, "presigned");
     create(state, key, s, meta, Some(s3_key.clone()), None).await
