@@ -19,11 +19,12 @@ bash scripts/fetch-test-data.sh
 export VERBATIM_FIXTURES="$REPO_ROOT/tests/fixtures/cache"
 
 # ---- services the tests need -----------------------------------------------------------------
-# Start them here (in the background, bound to 127.0.0.1, with their data under a temporary
-# folder) and stop them in the cleanup trap, e.g.:
-#   PG_DIR="$(mktemp -d)"; ...start postgres...; trap 'stop postgres; rm -rf "$PG_DIR"' EXIT
-#   export VERBATIM_TEST_DATABASE_URL=postgres://...
-# None are needed yet: the default stores (SQLite, local folder) run inside the tests.
+# PostgreSQL and an S3 server (s3s-fs) for the fleet backends, bound to 127.0.0.1 with their
+# data under temporary folders; stopped by the EXIT trap. Exports VERBATIM_TEST_DATABASE_URL,
+# VERBATIM_TEST_S3_ENDPOINT, VERBATIM_TEST_S3_DIR and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+say "services: PostgreSQL, S3"
+trap 'stop_test_services' EXIT
+source scripts/start-test-services.sh
 # ------------------------------------------------------------------------------------------------
 
 say "step 4/4: tests"

@@ -1,5 +1,6 @@
-//! Object storage and signed URLs behind one trait: a local folder embedded now
-//! ([`LocalBlobStore`]), S3 for a fleet later (issue 4) behind the same [`BlobStore`].
+//! Object storage and signed URLs behind one trait: a local folder embedded
+//! ([`LocalBlobStore`]), any S3-compatible store for a fleet ([`S3BlobStore`], issue 4);
+//! [`open_from_env`] picks one.
 //!
 //! Keys are `/`-separated relative paths (contract section 9: `inputs/<job_id>.<ext>`,
 //! `inputs/<job_id>/<filename>`, `outputs/<job_id>.<format>`). Keys with `..` or `.` segments,
@@ -16,11 +17,15 @@ pub mod fetch;
 mod keys;
 mod local;
 mod objects;
+mod open;
+mod s3;
 mod signer;
 mod store;
 
 pub use error::BlobError;
 pub use keys::validate_key;
 pub use local::LocalBlobStore;
+pub use open::open_from_env;
+pub use s3::{S3BlobStore, S3Config};
 pub use signer::Signer;
 pub use store::{Bucket, BlobStore, ByteStream};
