@@ -8,6 +8,10 @@ use std::time::Instant;
 use asr::{Engine, Options, WhisperConfig, WhisperEngine};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
         return Err("usage: transcribe_wav MODEL_DIR FILE.wav [REFERENCE.txt]".into());

@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn punctuation_joins_its_word() {
-        let mut a = vec![t(" \""), t(" Hello"), t(","), t(" world"), t("."), t("\"")];
+        let mut a = vec![t(" \""), t("Hello"), t(","), t(" world"), t("."), t("\"")];
         merge_punctuations(&mut a, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
         let words: Vec<&str> = a.iter().map(|w| w.word.as_str()).filter(|w| !w.is_empty()).collect();
         assert_eq!(words, vec![" \"Hello,", " world.\""]);

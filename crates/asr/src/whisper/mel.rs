@@ -237,6 +237,41 @@ mod tests {
         }
     }
 
+    /// Values printed by faster-whisper 1.x's `FeatureExtractor(feature_size=n)(x)` for the
+    /// same signal (a tone plus a chirp for 1 s, then 0.3 s of silence): frames at the start,
+    /// the tone/silence edge and the reflected end, for 80 and 128 bands.
+    #[test]
+    fn matches_faster_whisper() {
+        let x: Vec<f32> = (0..20_800)
+            .map(|n| {
+                let n = n as f64;
+                let v = 0.5 * (2.0 * std::f64::consts::PI * 440.0 * n / 16000.0).sin()
+                    + 0.2 * (2.0 * std::f64::consts::PI * (300.0 + n * 0.2) * n / 16000.0).sin();
+                if n < 16000.0 { v as f32 } else { 0.0 }
+            })
+            .collect();
+        let expected: [(usize, &[(usize, usize, f32)]); 2] = [
+            (80, &[(0, 0, 1.0844395), (3, 1, 0.59115493), (10, 50, 1.3487380), (20, 99, 0.17589879),
+                (79, 100, 0.41697949), (40, 129, -0.55778468), (5, 2, 0.14929843), (40, 75, -0.55778468)]),
+            (128, &[(0, 0, 1.0086803), (3, 1, 0.53474867), (10, 50, -0.50985777), (20, 99, 1.2894678),
+                (127, 100, 0.40839696), (40, 129, -0.50985777), (5, 2, -0.24679768), (64, 75, -0.50985777)]),
+        ];
+        for (n_mels, points) in expected {
+            let mel = MelExtractor::new(n_mels);
+            let a = mel.analyse(&x);
+            let frames = MelExtractor::content_frames(&x);
+            assert_eq!(frames, 130);
+            let w = mel.window(&x, 0, frames, a.log_max);
+            for &(m, t, v) in points {
+                let got = w[m * WINDOW_FRAMES + t];
+                assert!((got - v).abs() < 1e-4, "{n_mels} mels, band {m} frame {t}: {got} vs {v}");
+            }
+            // A window starting later holds the same values as the whole-file computation.
+            let later = mel.window(&x, 50, frames - 50, a.log_max);
+            assert_eq!(later[10 * WINDOW_FRAMES], w[10 * WINDOW_FRAMES + 50]);
+        }
+    }
+
     #[test]
     fn window_of_silence_is_the_floor() {
         let mel = MelExtractor::new(80);

@@ -3,6 +3,7 @@
 //! Features are computed per 30 s window, so memory does not grow with the audio length.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
 use ct2rs::sys::{Device, StorageView};
 use transcript::Word;
@@ -51,13 +52,26 @@ pub fn run(
     }
     let samples = sanitize(samples);
     let content_frames = MelExtractor::content_frames(&samples);
+    let started = Instant::now();
     let analysis = engine.mel.analyse(&samples);
-    let activity = if engine.config.skip_silence {
-        Activity::from_energy(&analysis.energy_db)
-    } else {
-        Activity::everything(content_frames)
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "audio analysed");
+    // The sound map is always used to fit word times; skipping silent stretches before the
+    // model is the configurable part.
+    let activity = Activity::from_energy(&analysis.energy_db);
+    let skip_silence = engine.config.skip_silence;
+    let next_start = |seek: usize| {
+        if skip_silence {
+            activity.next_sound(seek)
+        } else {
+            Some(seek)
+        }
     };
-    let Some(first_sound) = activity.next_sound(0).filter(|&f| f < content_frames) else {
+    tracing::debug!(
+        frames = content_frames,
+        sound_frames = activity.sound_frames(),
+        "silence check"
+    );
+    let Some(first_sound) = next_start(0).filter(|&f| f < content_frames) else {
         progress(1.0);
         return Ok(undetected(Vec::new()));
     };
@@ -95,15 +109,17 @@ pub fn run(
     let mut last_speech_timestamp = 0.0f64;
     let mut seek = 0usize;
     while seek < content_frames {
-        match activity.next_sound(seek) {
+        match next_start(seek) {
             Some(next) if next < content_frames => seek = next,
             _ => break,
         }
         let time_offset = seek as f64 / FRAMES_PER_SECOND;
         let segment_size = WINDOW_FRAMES.min(content_frames - seek);
         let segment_duration = segment_size as f64 / FRAMES_PER_SECOND;
+        let t_encode = Instant::now();
         let encoded = window.encode(seek)?;
-
+        let encode_s = t_encode.elapsed().as_secs_f64();
+        let t_decode = Instant::now();
         let previous = &all_tokens[prompt_reset_since.min(all_tokens.len())..];
         let mut prompt = Vec::with_capacity(previous.len() + 4);
         if !previous.is_empty() {
@@ -120,6 +136,8 @@ pub fn run(
             continue;
         }
 
+        let decode_s = t_decode.elapsed().as_secs_f64();
+        let t_align = Instant::now();
         let previous_seek = seek;
         let (mut segments, next_seek, single_timestamp_ending) = split_segments_by_timestamps(
             tok.timestamp_begin(),
@@ -141,6 +159,15 @@ pub fn run(
         if let Some(end) = last_end(&segments, &segment_words) {
             last_speech_timestamp = end;
         }
+        tracing::debug!(
+            seek = previous_seek,
+            encode_s,
+            decode_s,
+            align_s = t_align.elapsed().as_secs_f64(),
+            temperature = decoded.temperature,
+            tokens = decoded.tokens.len(),
+            "window decoded"
+        );
         // A window must always move the seek forward, whatever the model wrote.
         if seek <= previous_seek {
             seek = previous_seek + segment_size;
@@ -151,7 +178,7 @@ pub fn run(
                 continue;
             }
             all_tokens.extend_from_slice(&segment.tokens);
-            push_words(&mut words, seg_words, samples.len());
+            push_words(&mut words, seg_words, samples.len(), &activity);
         }
         if decoded.temperature > PROMPT_RESET_ON_TEMPERATURE {
             prompt_reset_since = all_tokens.len();
@@ -241,18 +268,22 @@ fn last_end(segments: &[Segment], words: &[Vec<TimedWord>]) -> Option<f64> {
         .or_else(|| segments.last().map(|s| s.end))
 }
 
-/// Appends a segment's words as `transcript::Word`s, keeping times inside the audio,
-/// non-decreasing and non-overlapping.
-fn push_words(out: &mut Vec<Word>, words: Vec<TimedWord>, n_samples: usize) {
+/// Appends a segment's words as `transcript::Word`s, fitted to the sound (see
+/// `Activity::fit_word`), inside the audio, non-decreasing and non-overlapping.
+fn push_words(out: &mut Vec<Word>, words: Vec<TimedWord>, n_samples: usize, activity: &Activity) {
     let duration = n_samples as f64 / (HOP as f64 * FRAMES_PER_SECOND);
     for w in words {
         let text = w.word.trim();
         if text.is_empty() {
             continue;
         }
+        let Some((start, end)) = activity.fit_word(w.start, w.end) else {
+            tracing::debug!(word = text, start = w.start, end = w.end, "word in silence dropped");
+            continue;
+        };
         let floor = out.last().map_or(0.0, |p| p.end);
-        let start = w.start.clamp(floor, duration.max(floor));
-        let end = w.end.clamp(start, duration.max(start));
+        let start = start.clamp(floor, duration.max(floor));
+        let end = end.clamp(start, duration.max(start));
         out.push(Word {
             text: text.to_string(),
             start,

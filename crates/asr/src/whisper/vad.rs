@@ -29,12 +29,22 @@ const MIN_GAP_FRAMES: usize = 2 * FPS;
 pub struct Activity {
     regions: Vec<(usize, usize)>,
     frames: usize,
+    /// Per frame, unpadded: whether it is sound. Empty when the check is switched off.
+    sound: Vec<bool>,
 }
 
+/// Words may reach this far past the last sound frame in them (trailing consonants are
+/// quieter than the floor margin), and start this far before the first.
+const WORD_TAIL_FRAMES: usize = 25;
+const WORD_LEAD_FRAMES: usize = 10;
+/// A word with no sound within this many frames of it was written into silence.
+const WORD_SEARCH_FRAMES: usize = 30;
+
 impl Activity {
-    /// Treats every frame as sound (the check switched off).
+    /// Treats every frame as sound (no energy information).
+    #[cfg(test)]
     pub fn everything(frames: usize) -> Self {
-        Self { regions: vec![(0, frames)], frames }
+        Self { regions: vec![(0, frames)], frames, sound: Vec::new() }
     }
 
     pub fn from_energy(energy_db: &[f32]) -> Self {
@@ -75,7 +85,35 @@ impl Activity {
                 last.1 = n;
             }
         }
-        Self { regions, frames: n }
+        Self { regions, frames: n, sound }
+    }
+
+    /// Fits a word's times (seconds) to the sound inside it: Whisper's cross-attention
+    /// alignment tends to stretch the word before a pause deep into the silence after it (and
+    /// the word after a pause back into it). Returns `None` for a word with no sound at all
+    /// near it — a hallucination written into silence. Words pass unchanged when the check
+    /// is switched off.
+    pub fn fit_word(&self, start: f64, end: f64) -> Option<(f64, f64)> {
+        if self.sound.is_empty() {
+            return Some((start, end));
+        }
+        let n = self.sound.len();
+        let s = ((start * FPS as f64).floor().max(0.0) as usize).min(n);
+        let e = ((end * FPS as f64).ceil().max(0.0) as usize).min(n).max(s);
+        let near = s.saturating_sub(WORD_SEARCH_FRAMES)..(e + WORD_SEARCH_FRAMES).min(n);
+        if !self.sound[near].iter().any(|&b| b) {
+            return None;
+        }
+        let inside = &self.sound[s..e];
+        let (Some(first), Some(last)) =
+            (inside.iter().position(|&b| b), inside.iter().rposition(|&b| b))
+        else {
+            return Some((start, end)); // sound only just outside: leave it be
+        };
+        let to_s = |f: usize| f as f64 / FPS as f64;
+        let new_start = start.max(to_s((s + first).saturating_sub(WORD_LEAD_FRAMES)));
+        let new_end = end.min(to_s(s + last + WORD_TAIL_FRAMES)).max(new_start);
+        Some((new_start, new_end))
     }
 
     /// The first frame at or after `frame` that belongs to sound, or `None` when only silence
@@ -157,6 +195,24 @@ mod tests {
         let resume = a.next_sound(1200).unwrap();
         assert_eq!(resume, 3100 - PAD_FRAMES);
         assert_eq!(a.next_sound(3200), Some(3200));
+    }
+
+    #[test]
+    fn words_are_fitted_to_sound() {
+        // 2 s speech, 5 s silence, 2 s speech
+        let e = energies(&[(200, -20.0), (500, -90.0), (200, -20.0)]);
+        let a = Activity::from_energy(&e);
+        // a word stretched 3 s into the silence is cut back to the sound (+ tail)
+        let (s, end) = a.fit_word(1.8, 4.8).unwrap();
+        assert_eq!(s, 1.8);
+        assert!((end - 2.24).abs() < 0.02, "{end}");
+        // a word starting deep in the silence moves up to the speech after it
+        let (s, end) = a.fit_word(5.0, 7.3).unwrap();
+        assert!((s - 6.9).abs() < 0.02 && end == 7.3, "{s} {end}");
+        // a word entirely in the silence is dropped
+        assert_eq!(a.fit_word(3.5, 4.0), None);
+        // switched off: unchanged
+        assert_eq!(Activity::everything(900).fit_word(3.5, 4.0), Some((3.5, 4.0)));
     }
 
     #[test]
