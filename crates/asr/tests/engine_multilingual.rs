@@ -10,13 +10,13 @@ use common::*;
 fn detects_the_spoken_language() {
     let e = engine("base");
     assert!(e.is_multilingual());
-    let audio = wav("clips/sv_nst_u0016002.wav");
+    let audio = wav("clips/sv_nst_u0016004.wav");
     let rec = e.transcribe(&audio, &Options::default(), &|_| {}).unwrap();
     assert_eq!(rec.language, "sv", "{:?}", text(&rec.words));
     assert!(rec.language_probability > 0.5 && rec.language_probability <= 1.0);
     assert_well_formed(&rec.words, audio.len() as f64 / 16_000.0);
-    let wer = word_error_rate(&reference("clips/sv_nst_u0016002.txt"), &text(&rec.words));
-    assert!(wer < 0.5, "{wer}: {}", text(&rec.words));
+    let wer = word_error_rate(&reference("clips/sv_nst_u0016004.txt"), &text(&rec.words));
+    assert!(wer < 0.35, "{wer}: {}", text(&rec.words));
 }
 
 #[test]
