@@ -38,7 +38,8 @@ pub struct S3Config {
 }
 
 impl S3Config {
-    /// From `VERBATIM_S3_ENDPOINT`, `VERBATIM_S3_REGION` (default `us-east-1`),
+    /// From `VERBATIM_S3_ENDPOINT`, `VERBATIM_S3_REGION` (else `AWS_REGION`, `AWS_DEFAULT_REGION`,
+    /// `us-east-1`),
     /// `VERBATIM_INPUT_BUCKET`, `VERBATIM_OUTPUT_BUCKET`. `Ok(None)` when none of the endpoint
     /// and buckets is set (the local store is wanted); an error when S3 is wanted but a bucket
     /// is missing.
@@ -57,7 +58,10 @@ impl S3Config {
         };
         Ok(Some(S3Config {
             endpoint,
-            region: var("VERBATIM_S3_REGION").unwrap_or_else(|| "us-east-1".to_string()),
+            region: var("VERBATIM_S3_REGION")
+                .or_else(|| var("AWS_REGION"))
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".to_string()),
             input_bucket: need(input, "VERBATIM_INPUT_BUCKET")?,
             output_bucket: need(output, "VERBATIM_OUTPUT_BUCKET")?,
         }))
