@@ -60,11 +60,11 @@ pub fn too_large_message(max_bytes: u64) -> String {
     const GIB: u64 = 1 << 30;
     const MIB: u64 = 1 << 20;
     const KIB: u64 = 1 << 10;
-    let size = if max_bytes >= GIB && max_bytes % GIB == 0 {
+    let size = if max_bytes >= GIB && max_bytes.is_multiple_of(GIB) {
         format!("{} GB", max_bytes / GIB)
-    } else if max_bytes >= MIB && max_bytes % MIB == 0 {
+    } else if max_bytes >= MIB && max_bytes.is_multiple_of(MIB) {
         format!("{} MB", max_bytes / MIB)
-    } else if max_bytes >= KIB && max_bytes % KIB == 0 {
+    } else if max_bytes >= KIB && max_bytes.is_multiple_of(KIB) {
         format!("{} KB", max_bytes / KIB)
     } else {
         format!("{max_bytes} bytes")
