@@ -92,14 +92,8 @@ pub async fn upload(
         .to_string();
     verify(&state, "PUT", &s, &key, Some(&content_type))?;
     let max = state.config.max_upload_bytes;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max) {
-        return Err(ApiError::too_large(max));
-    }
+    // No early refusal on a declared Content-Length over the limit: a client still sending its
+    // body would see a reset connection instead of the 413; the stream stops at the limit anyway.
     let stream = request.into_body().into_data_stream();
     let size = upload::store_stream(state.blobs.as_ref(), s.bucket, &key, stream, max).await?;
     tracing::info!(key = %key, size, "presigned upload stored");
