@@ -172,3 +172,32 @@ async fn the_factory_picks_postgres_from_the_url() {
     let bad = server.replacen("127.0.0.1", "127.0.0.1:1", 1);
     assert!(matches!(jobs::open(&bad).await.map(|_| ()), Err(JobsError::Database(_))));
 }
+
+#[tokio::test]
+async fn tls_connections_when_the_server_offers_them() {
+    // Managed databases usually require TLS (`?sslmode=require`, or verify-full with sslrootcert).
+    let Some(server) = postgres_server_url() else { return };
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&mut admin).await.unwrap();
+    if ssl != "on" {
+        eprintln!("note: this PostgreSQL server has ssl off; TLS not tested");
+        return;
+    }
+    let db = PgDatabase::create(&server).await;
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let store = jobs::open(&format!("{}{sep}sslmode=require", db.url)).await.unwrap();
+    store.create(new_job("org1", "overtls")).await.unwrap();
+    // The store's own connections (it names itself "verbatim") are encrypted.
+    let (n, all_tls): (i64, Option<bool>) = sqlx::query_as(
+        "SELECT COUNT(*), bool_and(s.ssl) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+         WHERE a.application_name = 'verbatim' AND a.datname = $1",
+    )
+    .bind(db.url.rsplit('/').next().unwrap())
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(n >= 1, "no connection of the store seen");
+    assert_eq!(all_tls, Some(true));
+    assert!(store.get("org1", "overtls").await.unwrap().is_some());
+}
