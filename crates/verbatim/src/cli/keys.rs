@@ -31,9 +31,12 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct DataDir {
-    /// The server's data folder (holds verbatim.db).
+    /// The server's data folder (holds verbatim.db when no database URL is given).
     #[arg(long, env = "VERBATIM_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// The job database: postgres://… for a fleet; default: SQLite in the data folder.
+    #[arg(long, env = "VERBATIM_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// The database file inside a data folder; `serve` opens the same.
@@ -41,12 +44,24 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
     data_dir.join("verbatim.db")
 }
 
-pub async fn open_store(data_dir: &Path) -> anyhow::Result<std::sync::Arc<dyn jobs::JobStore>> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let path = database_path(data_dir);
-    jobs::open_sqlite(&path)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))
+/// Opens the job store that `serve`, `worker` and `keys` share: the database URL when one is
+/// given (PostgreSQL or SQLite, `jobs::open` decides), else SQLite in the data folder.
+pub async fn open_store(data: &DataDir) -> anyhow::Result<std::sync::Arc<dyn jobs::JobStore>> {
+    match data.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        // The URL may carry a password: name only the backend in the error.
+        Some(url) => jobs::open(url).await.map_err(|e| {
+            let kind = if url.starts_with("postgres") { "the PostgreSQL database" } else { "the database" };
+            anyhow::anyhow!("cannot open {kind}: {e}")
+        }),
+        None => {
+            let data_dir = &data.data_dir;
+            std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+            let path = database_path(data_dir);
+            jobs::open_sqlite(&path)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))
+        }
+    }
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -58,7 +73,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 if organisation.is_empty() {
                     anyhow::bail!("--organisation must not be empty");
                 }
-                let store = open_store(&data.data_dir).await?;
+                let store = open_store(&data).await?;
                 let (key, secret) = store
                     .create_key(organisation)
                     .await
@@ -68,7 +83,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::List { data } => {
-                let store = open_store(&data.data_dir).await?;
+                let store = open_store(&data).await?;
                 let keys = store.list_keys().await.map_err(|e| anyhow::anyhow!("cannot list keys: {e}"))?;
                 println!("{:<38} {:<24} {:<38} {:<25} REVOKED", "ID", "ORGANISATION", "ORGANISATION_ID", "CREATED");
                 for k in keys {
@@ -86,7 +101,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Revoke { id, data } => {
-                let store = open_store(&data.data_dir).await?;
+                let store = open_store(&data).await?;
                 if store.revoke_key(&id).await.map_err(|e| anyhow::anyhow!("cannot revoke: {e}"))? {
                     eprintln!("revoked key {id}");
                     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@ mod keys;
 mod models;
 mod serve;
 mod transcribe;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Serve the SLNG Batch API (with in-process workers unless --workers 0).
     Serve(serve::Args),
+    /// Run workers only (no API), against the same database and buckets as the API replicas.
+    Worker(worker::Args),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -33,6 +36,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Worker(args) => worker::run(args),
         Command::Keys(command) => keys::run(command),
         Command::Transcribe(args) => transcribe::run(args),
         Command::Models(command) => models::run(command),

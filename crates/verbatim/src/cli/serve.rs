@@ -1,8 +1,10 @@
-//! `verbatim serve`: the API server with its in-process workers, on the embedded default
-//! (SQLite in the data folder, buckets as folders, the server signing its own URLs).
+//! `verbatim serve`: the API server with its in-process workers. The backends come from the
+//! environment: PostgreSQL when `VERBATIM_DATABASE_URL` says so, S3 when `VERBATIM_S3_ENDPOINT`
+//! or the bucket variables are set; otherwise the embedded default (SQLite in the data folder,
+//! buckets as folders, the server signing its own URLs). `--workers 0` makes an API replica.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +16,9 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free port; the log says which).
     #[arg(long, env = "VERBATIM_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
-    /// Folder for the database (verbatim.db), the buckets and the signing key; created if missing.
-    #[arg(long, env = "VERBATIM_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    /// The data folder (SQLite database, local buckets, signing key) and the database URL.
+    #[command(flatten)]
+    data: super::keys::DataDir,
     /// In-process workers (0: none, the api only).
     #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
     workers: usize,
@@ -44,11 +46,15 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args))?;
+    let result = runtime.block_on(serve(args));
+    // A recognition still running on a blocking thread (its job already handed back) must not
+    // keep the process alive after a shutdown signal.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn init_tracing() {
+pub(super) fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -59,9 +65,9 @@ fn init_tracing() {
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    let data_dir = &args.data_dir;
+    let data_dir = &args.data.data_dir;
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let jobs = super::keys::open_store(data_dir).await?;
+    let jobs = super::keys::open_store(&args.data).await?;
 
     let addr: SocketAddr = tokio::net::lookup_host(&args.addr)
         .await
@@ -80,11 +86,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .trim_end_matches('/')
         .to_string();
 
-    let local_store = Arc::new(
-        blob::LocalBlobStore::open(data_dir, &public_url, "input", "output")
-            .map_err(|e| anyhow::anyhow!("cannot open the blob store in {}: {e}", data_dir.display()))?,
-    );
-    let blobs: Arc<dyn blob::BlobStore> = local_store.clone();
+    let (blobs, local_store) = open_blobs(data_dir, &public_url).await?;
 
     let models_dir = args.models_dir.clone().unwrap_or_else(asr::models::default_models_dir);
     let mut model_codes = vec![api::DEFAULT_MODEL_CODE.to_string()];
@@ -109,7 +111,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config)
     });
 
-    let state = api::AppState { jobs, blobs, local_signer: Some(local_store), config: Arc::new(config) };
+    let state = api::AppState { jobs, blobs, local_signer: local_store, config: Arc::new(config) };
     let app = api::router(state);
     tracing::info!(
         data_dir = %data_dir.display(),
@@ -130,7 +132,28 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// The blob store the environment picks (see `blob::open_from_env`); on the local store, what
+/// uploads cut off by a crash left behind is swept first. The second value is the local store
+/// when it is the one in use (only then are the signed `/v1/blob/...` routes served).
+#[allow(clippy::type_complexity)]
+pub(super) async fn open_blobs(
+    data_dir: &Path,
+    public_url: &str,
+) -> anyhow::Result<(Arc<dyn blob::BlobStore>, Option<Arc<blob::LocalBlobStore>>)> {
+    let (blobs, local) = blob::open_from_env(data_dir, public_url)
+        .map_err(|e| anyhow::anyhow!("cannot open the blob store: {e}"))?;
+    match &local {
+        Some(local) => match local.remove_stale_uploads(Duration::from_secs(24 * 3600)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed uploads left behind by a crash"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep stale uploads"),
+        },
+        None => tracing::info!(input = blobs.bucket_name(blob::Bucket::Input), output = blobs.bucket_name(blob::Bucket::Output), "using S3"),
+    }
+    Ok((blobs, local))
+}
+
+pub(super) async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     tokio::select! {

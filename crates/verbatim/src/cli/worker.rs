@@ -1,0 +1,64 @@
+//! `verbatim worker`: workers only, no API. Points at the same database and buckets as the API
+//! replicas (`VERBATIM_DATABASE_URL`, `VERBATIM_S3_*`), so any number of these processes, on any
+//! machines, drain one queue. SIGTERM/SIGINT stop claiming and hand back what is held.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The data folder (only used by the embedded default) and the database URL.
+    #[command(flatten)]
+    data: super::keys::DataDir,
+    /// Workers in this process (each recognises one job at a time).
+    #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
+    workers: usize,
+    /// Where installed models live.
+    #[arg(long, env = "VERBATIM_MODELS_DIR")]
+    models_dir: Option<std::path::PathBuf>,
+    /// How long a worker's hold on a job lasts without renewal: after a crash, the job is
+    /// taken up again once this has passed.
+    #[arg(long, env = "VERBATIM_LEASE_SECONDS", default_value_t = 60)]
+    lease_seconds: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.workers == 0 {
+        anyhow::bail!("--workers must be at least 1");
+    }
+    super::serve::init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(work(args));
+    // A recognition still running on a blocking thread (its job already handed back) must not
+    // keep the process alive after a shutdown signal.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn work(args: Args) -> anyhow::Result<()> {
+    let data_dir = &args.data.data_dir;
+    let jobs = super::keys::open_store(&args.data).await?;
+    if !data_dir.exists() {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    }
+    // Workers never sign URLs for clients; the base URL only matters to the local store's API.
+    let (blobs, _local) = super::serve::open_blobs(data_dir, "http://127.0.0.1").await?;
+
+    let mut config = worker::WorkerConfig::from_env()
+        .with_workers(args.workers)
+        .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
+    if let Some(dir) = args.models_dir.clone() {
+        config.models_dir = dir;
+    }
+    tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
+    let pool = worker::WorkerPool::start(jobs, blobs as Arc<dyn blob::BlobStore>, config);
+    super::serve::shutdown_signal().await;
+    tracing::info!("stopping: finishing or handing back the jobs held");
+    pool.shutdown().await;
+    tracing::info!("shut down");
+    Ok(())
+}
