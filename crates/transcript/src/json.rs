@@ -4,7 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::clean::{clean_words, duration};
+use crate::affix::affixed;
+use crate::clean::{clean_words, duration, CleanWord};
+use crate::entities::{find_entities, EntitySpan};
 use crate::language::{language_description, word_delimiter, writing_direction};
 use crate::model::Transcript;
 use crate::punct::{split_word, Attach, Piece};
@@ -74,48 +76,147 @@ pub fn to_json(t: &Transcript, meta: &JsonMeta) -> Value {
                 "adapted": false,
             },
         },
-        "results": results(t, language),
+        "results": results(t, language, entities_enabled(meta)),
     })
 }
 
-fn results(t: &Transcript, language: &str) -> Vec<Value> {
+/// Whether the job asked for entities (`transcription_config.enable_entities: true`).
+fn entities_enabled(meta: &JsonMeta) -> bool {
+    meta.transcription_config.get("enable_entities").and_then(Value::as_bool) == Some(true)
+}
+
+fn results(t: &Transcript, language: &str, with_entities: bool) -> Vec<Value> {
     let words = clean_words(t);
+    let spans = if with_entities { entity_spans(&words) } else { Vec::new() };
+    let mut spans = spans.into_iter().peekable();
     let mut out = Vec::with_capacity(words.len() * 5 / 4);
-    for w in &words {
-        let speaker = w.speaker.unwrap_or("UU");
-        for piece in split_word(&w.text) {
-            let mut r = Map::new();
-            let (content, confidence) = match piece {
-                Piece::Word(content) => {
-                    r.insert("type".into(), "word".into());
-                    r.insert("start_time".into(), round_ms(w.start).into());
-                    r.insert("end_time".into(), round_ms(w.end).into());
-                    (content, round_ms(w.confidence))
+    let mut i = 0;
+    while i < words.len() {
+        if let Some(span) = spans.next_if(|s| s.start == i) {
+            let group = &words[span.start..span.end];
+            // Marks glued before the first word and after the last stay outside the entity.
+            for piece in split_word(&group[0].text) {
+                if let Piece::Punct { attaches_to: Attach::Next, .. } = piece {
+                    out.push(item(&group[0], piece, language));
                 }
-                Piece::Punct { content, attaches_to, is_eos } => {
-                    // A mark takes no time: it sits where the word it attaches to ends or starts.
-                    let at = match attaches_to {
-                        Attach::Previous => w.end,
-                        Attach::Next => w.start,
-                    };
-                    r.insert("type".into(), "punctuation".into());
-                    r.insert("start_time".into(), round_ms(at).into());
-                    r.insert("end_time".into(), round_ms(at).into());
-                    r.insert("attaches_to".into(), attaches_to.as_str().into());
-                    r.insert("is_eos".into(), is_eos.into());
-                    // Speechmatics gives punctuation full confidence.
-                    (content, 1.0)
-                }
-            };
-            if let Some(channel) = w.channel {
-                r.insert("channel".into(), channel.into());
             }
-            r.insert(
-                "alternatives".into(),
-                json!([{ "content": content, "confidence": confidence, "language": language, "speaker": speaker }]),
-            );
-            out.push(Value::Object(r));
+            out.push(entity_item(group, &span, language));
+            let last = &group[group.len() - 1];
+            let pieces = split_word(&last.text);
+            let word_at = pieces.iter().rposition(|p| matches!(p, Piece::Word(_)));
+            for (k, piece) in pieces.into_iter().enumerate() {
+                if word_at.is_some_and(|w| k > w) {
+                    out.push(item(last, piece, language));
+                }
+            }
+            i = span.end;
+            continue;
         }
+        for piece in split_word(&words[i].text) {
+            out.push(item(&words[i], piece, language));
+        }
+        i += 1;
     }
     out
+}
+
+/// Entities over the cleaned words; one never spans two channels or speakers.
+fn entity_spans(words: &[CleanWord<'_>]) -> Vec<EntitySpan> {
+    let cores: Vec<&str> = words.iter().map(|w| affixed(&w.text).core).collect();
+    find_entities(&cores)
+        .into_iter()
+        .filter(|s| {
+            let g = &words[s.start..s.end];
+            g.iter().all(|w| w.channel == g[0].channel && w.speaker == g[0].speaker)
+        })
+        .collect()
+}
+
+/// A Speechmatics entity result: the written value as its content, the words heard as
+/// `spoken_form`, the written value split into word items over the same time as `written_form`.
+fn entity_item(group: &[CleanWord<'_>], span: &EntitySpan, language: &str) -> Value {
+    let first = &group[0];
+    let (start, end) = (first.start, group[group.len() - 1].end);
+    let speaker = first.speaker.unwrap_or("UU");
+    let confidence = round_ms(group.iter().map(|w| w.confidence).sum::<f64>() / group.len() as f64);
+    let spoken: Vec<Value> = group
+        .iter()
+        .filter(|w| !affixed(&w.text).core.is_empty())
+        .map(|w| word_value(affixed(&w.text).core, w.start, w.end, w.confidence, language, w.speaker.unwrap_or("UU"), w.channel))
+        .collect();
+    let tokens: Vec<&str> = span.written.split(' ').collect();
+    let step = (end - start) / tokens.len() as f64;
+    let written: Vec<Value> = tokens
+        .iter()
+        .enumerate()
+        .map(|(k, tok)| {
+            let s = start + step * k as f64;
+            word_value(tok, s, s + step, confidence, language, speaker, first.channel)
+        })
+        .collect();
+    let mut r = Map::new();
+    r.insert("type".into(), "entity".into());
+    r.insert("entity_class".into(), span.class.into());
+    r.insert("start_time".into(), round_ms(start).into());
+    r.insert("end_time".into(), round_ms(end).into());
+    if let Some(channel) = first.channel {
+        r.insert("channel".into(), channel.into());
+    }
+    r.insert(
+        "alternatives".into(),
+        json!([{ "content": span.written, "confidence": confidence, "language": language, "speaker": speaker }]),
+    );
+    r.insert("spoken_form".into(), spoken.into());
+    r.insert("written_form".into(), written.into());
+    Value::Object(r)
+}
+
+fn word_value(content: &str, start: f64, end: f64, confidence: f64, language: &str, speaker: &str, channel: Option<&str>) -> Value {
+    let mut r = Map::new();
+    r.insert("type".into(), "word".into());
+    r.insert("start_time".into(), round_ms(start).into());
+    r.insert("end_time".into(), round_ms(end).into());
+    if let Some(channel) = channel {
+        r.insert("channel".into(), channel.into());
+    }
+    r.insert(
+        "alternatives".into(),
+        json!([{ "content": content, "confidence": round_ms(confidence), "language": language, "speaker": speaker }]),
+    );
+    Value::Object(r)
+}
+
+fn item(w: &CleanWord<'_>, piece: Piece<'_>, language: &str) -> Value {
+    let speaker = w.speaker.unwrap_or("UU");
+    let mut r = Map::new();
+    let (content, confidence) = match piece {
+        Piece::Word(content) => {
+            r.insert("type".into(), "word".into());
+            r.insert("start_time".into(), round_ms(w.start).into());
+            r.insert("end_time".into(), round_ms(w.end).into());
+            (content, round_ms(w.confidence))
+        }
+        Piece::Punct { content, attaches_to, is_eos } => {
+            // A mark takes no time: it sits where the word it attaches to ends or starts.
+            let at = match attaches_to {
+                Attach::Previous => w.end,
+                Attach::Next => w.start,
+            };
+            r.insert("type".into(), "punctuation".into());
+            r.insert("start_time".into(), round_ms(at).into());
+            r.insert("end_time".into(), round_ms(at).into());
+            r.insert("attaches_to".into(), attaches_to.as_str().into());
+            r.insert("is_eos".into(), is_eos.into());
+            // Speechmatics gives punctuation full confidence.
+            (content, 1.0)
+        }
+    };
+    if let Some(channel) = w.channel {
+        r.insert("channel".into(), channel.into());
+    }
+    r.insert(
+        "alternatives".into(),
+        json!([{ "content": content, "confidence": confidence, "language": language, "speaker": speaker }]),
+    );
+    Value::Object(r)
 }

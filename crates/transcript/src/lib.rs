@@ -12,23 +12,30 @@
 //! Renderers never fail: they clean what they are given (see `clean`), so a malformed word
 //! (NaN times, empty text) degrades the output instead of aborting a finished job.
 
+mod affix;
 mod clean;
 pub mod cues;
+pub mod entities;
 pub mod format;
 pub mod json;
 pub mod language;
+pub mod locale;
 pub mod model;
 pub mod punct;
 pub mod subtitles;
 pub mod txt;
 mod units;
+pub mod vocab;
 
 pub use cues::{cues, Cue, CueOptions};
+pub use entities::{find_entities, EntitySpan};
 pub use format::{Format, ParseFormatError};
+pub use locale::{apply_locale, spelling_for, Spelling};
 pub use json::{to_json, JsonMeta};
 pub use model::{Transcript, Word};
 pub use subtitles::{to_srt, to_vtt};
 pub use txt::to_txt;
+pub use vocab::{apply_vocab, VocabEntry};
 
 /// The transcript in `format`, as the text of the output file. `meta` is used by json only,
 /// `cues` by srt and vtt only. Json is pretty-printed and ends with a newline.

@@ -217,3 +217,39 @@ fn invariants_over_generated_transcripts() {
         assert_eq!(rebuilt, g.text, "seed {seed}: results do not give back the text");
     }
 }
+
+/// `enable_entities`: an entity result replaces the words it covers, with both forms; without
+/// the option the same words stay plain word results.
+#[test]
+fn entities_only_when_enabled() {
+    let w = |text: &str, start: f64| transcript::Word {
+        text: text.into(), start, end: start + 0.4, confidence: 0.9, speaker: None, channel: None,
+    };
+    let t = Transcript {
+        language: "en".into(),
+        duration: 5.0,
+        words: vec![w("Pay", 0.0), w("twenty", 0.5), w("five", 1.0), w("dollars", 1.5), w("by", 2.0), w("January", 2.5), w("5th.", 3.0)],
+    };
+    let mut m = meta();
+    m.transcription_config = serde_json::json!({"language": "en", "enable_entities": true});
+    let v = transcript::to_json(&t, &m);
+    let results = v["results"].as_array().unwrap();
+    let entities: Vec<&serde_json::Value> = results.iter().filter(|r| r["type"] == "entity").collect();
+    assert_eq!(entities.len(), 2, "{results:#?}");
+    assert_eq!(entities[0]["entity_class"], "money");
+    assert_eq!(entities[0]["alternatives"][0]["content"], "$25");
+    assert_eq!(entities[0]["start_time"], 0.5);
+    assert_eq!(entities[0]["end_time"], 1.9);
+    let spoken: Vec<&str> = entities[0]["spoken_form"].as_array().unwrap().iter().map(|s| s["alternatives"][0]["content"].as_str().unwrap()).collect();
+    assert_eq!(spoken, ["twenty", "five", "dollars"]);
+    assert_eq!(entities[0]["written_form"][0]["alternatives"][0]["content"], "$25");
+    assert_eq!(entities[1]["entity_class"], "date");
+    assert_eq!(entities[1]["alternatives"][0]["content"], "January 5");
+    // The full stop after "5th" stays a punctuation result after the entity.
+    assert_eq!(results.last().unwrap()["type"], "punctuation");
+    assert!(!results.iter().any(|r| r["alternatives"][0]["content"] == "twenty"));
+
+    m.transcription_config = serde_json::json!({"language": "en", "enable_entities": false});
+    let v = transcript::to_json(&t, &m);
+    assert!(!v["results"].as_array().unwrap().iter().any(|r| r["type"] == "entity"));
+}
