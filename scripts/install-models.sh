@@ -141,4 +141,5 @@ install_base() {
 
 install_tiny_en
 install_base
+bash "$REPO_ROOT/scripts/install-speaker-model.sh" --dir "$MODELS_DIR"
 say "models in $MODELS_DIR: $(cd "$MODELS_DIR" && ls -d */ | tr -d / | tr '\n' ' ')"
