@@ -7,6 +7,7 @@ pub mod error;
 mod auth;
 mod formats;
 mod list;
+mod metrics;
 mod job;
 mod render;
 mod signed;
@@ -90,7 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key));
 
-    let mut app = Router::new().merge(batch).route("/health", get(health));
+    let mut app = Router::new().merge(batch).route("/health", get(health))
+        .route("/metrics", get(metrics::metrics));
     if state.local_signer.is_some() {
         app = app.route(
             "/v1/blob/{bucket}/{*key}",
