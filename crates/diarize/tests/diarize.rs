@@ -201,6 +201,20 @@ fn three_readers_taking_turns_are_three_speakers() {
     println!("three readers: {found} speakers, DER {:.2}%\n{}", der * 100.0, per_turn.join("\n"));
     assert_eq!(found, 3, "speakers found");
     assert!(der < THREE_READERS_DER_BOUND, "DER {der}");
+
+    // The renderers (crates/transcript) act on the labels: a txt paragraph per speaker change,
+    // each headed by its label, and no subtitle cue spanning a change.
+    let changes = words.windows(2).filter(|p| p[0].speaker != p[1].speaker).count();
+    let t = transcript::Transcript { language: "en".into(), duration: samples.len() as f64 / 16_000.0, words: words.clone() };
+    let txt = transcript::to_txt(&t);
+    let paragraphs: Vec<&str> = txt.trim_end().split("\n\n").collect();
+    assert!(paragraphs.len() > changes, "{} paragraphs for {changes} speaker changes", paragraphs.len());
+    assert!(paragraphs.iter().all(|p| ["S1: ", "S2: ", "S3: "].iter().any(|l| p.starts_with(l))), "{txt}");
+    for cue in transcript::cues(&t, &transcript::CueOptions::default()) {
+        let inside: Vec<&Word> =
+            words.iter().filter(|w| w.start * 1000.0 >= cue.start_ms as f64 - 1.0 && w.end * 1000.0 <= cue.end_ms as f64 + 1.0).collect();
+        assert!(inside.windows(2).all(|p| p[0].speaker == p[1].speaker), "cue {}..{} spans speakers", cue.start_ms, cue.end_ms);
+    }
 }
 
 /// Measured: 3 speakers, DER 1.3 % (a few words at turn edges); bound with margin.
