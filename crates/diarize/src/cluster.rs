@@ -6,6 +6,7 @@
 //! 3. the large clusters are merged by the cosine distance of their mean embeddings while the
 //!    nearest pair is closer than `speaker_threshold`: a mean over many windows averages the
 //!    per-window noise away, so this is where the number of speakers is decided.
+//!
 //! A final pass removes single-window label flips.
 
 use kodama::{linkage, Method};
@@ -60,12 +61,12 @@ pub fn cluster(emb: &Array2<f32>, window_threshold: f32, speaker_threshold: f32,
     labels.iter().enumerate().for_each(|(i, &l)| sums[l] += &emb.row(i));
     let unit = |v: &Array1<f32>| v / v.dot(v).sqrt().max(f32::MIN_POSITIVE);
     let big_centroids: Vec<Array1<f32>> = big.iter().map(|&c| unit(&sums[c])).collect();
-    for i in 0..n {
-        if !big.contains(&labels[i]) {
+    for (i, label) in labels.iter_mut().enumerate() {
+        if !big.contains(label) {
             let best = (0..big.len())
                 .max_by(|&x, &y| emb.row(i).dot(&big_centroids[x]).total_cmp(&emb.row(i).dot(&big_centroids[y])).then(y.cmp(&x)))
                 .expect("big is not empty");
-            labels[i] = big[best];
+            *label = big[best];
         }
     }
     let mut labels_sums: Vec<Array1<f32>> = vec![Array1::zeros(emb.ncols()); k];
