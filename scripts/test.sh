@@ -30,5 +30,6 @@ source scripts/start-test-services.sh
 say "step 4/4: tests"
 say "python3 -m unittest (bench helpers)"
 python3 -m unittest discover -s bench -p 'test_*.py'
-say "cargo test --release --workspace $*"
-cargo test --release --workspace "$@"
+# --no-fail-fast: one failing test binary must not hide the results of the others.
+say "cargo test --release --workspace --no-fail-fast $*"
+cargo test --release --workspace --no-fail-fast "$@"
