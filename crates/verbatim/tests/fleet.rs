@@ -140,13 +140,10 @@ fn param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
     url.split_once('?')?.1.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fleet_survives_worker_kills_and_completes_every_job_once() {
-    let Some(svc) = services() else { return };
-    let started = Instant::now();
-    let db = Database::create(&svc.database_server).await;
-    // Buckets of their own when the S3 server's folder is known (s3s-fs: a bucket is a folder);
-    // else the shared test buckets (job ids are unique, so keys do not collide).
+/// The environment of every process of one fleet: its own database, its own buckets when the
+/// S3 server's folder is known (s3s-fs: a bucket is a folder), else the shared test buckets
+/// (job ids are unique, so keys do not collide). Returns (env, input bucket, output bucket).
+fn fleet_env(svc: &Services, db: &Database) -> (Vec<(String, String)>, String, String) {
     let (input_bucket, output_bucket) = match &svc.s3_dir {
         Some(dir) => {
             let tag = format!("{:08x}", rand::random::<u32>());
@@ -172,6 +169,15 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .chain([("VERBATIM_MODELS_DIR".to_string(), models_dir().display().to_string())])
     .collect();
+    (env, input_bucket, output_bucket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fleet_survives_worker_kills_and_completes_every_job_once() {
+    let Some(svc) = services() else { return };
+    let started = Instant::now();
+    let db = Database::create(&svc.database_server).await;
+    let (env, input_bucket, output_bucket) = fleet_env(&svc, &db);
 
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let apis: Vec<Server> = (0..2)
@@ -334,4 +340,52 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
     drop(apis);
     drop(workers);
     drop(dead);
+}
+
+/// Throughput with one worker process and with three (`cargo test --release --test fleet --
+/// --ignored --nocapture`): prints jobs per minute; no assertion on speed (shared machines).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a measurement: run by hand"]
+async fn fleet_throughput_one_worker_vs_three() {
+    let Some(svc) = services() else { return };
+    const N: usize = 12;
+    let clips = short_clips();
+    let http = client();
+    for processes in [1usize, 3] {
+        let db = Database::create(&svc.database_server).await;
+        let (env, _, _) = fleet_env(&svc, &db);
+        let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let api = Server::start(dirs[0].path(), Options { workers: 0, env: env.clone() });
+        let key = create_key(&env, dirs[0].path());
+        let workers: Vec<Worker> = (0..processes).map(|_| Worker::start(&env, dirs[1].path())).collect();
+        // Every worker process up before the clock starts (each loads its model on its first job).
+        let warm = Instant::now();
+        while workers.iter().any(|w| !w.log.lock().unwrap().contains("worker started")) && warm.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let t0 = Instant::now();
+        let mut ids = Vec::new();
+        for n in 0..N {
+            let wav = tokio::fs::read(&clips[n % 3].wav).await.unwrap();
+            let form = Form::new()
+                .text("transcription_config", r#"{"language":"en"}"#)
+                .part("file", Part::bytes(wav).file_name("clip.wav").mime_str("audio/wav").unwrap());
+            let r = http.post(api.url("/v1/batch/jobs")).bearer_auth(&key).multipart(form).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+            ids.push(r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string());
+        }
+        for id in &ids {
+            let job = server::wait_finished(&http, &api.base, &key, id, LIMIT).await;
+            assert_eq!(job["status"], "DONE", "{job}");
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        let audio: f64 = (0..N).map(|n| clips[n % 3].duration).sum();
+        eprintln!(
+            "throughput: {processes} worker process(es): {N} jobs ({audio:.0} s of audio) in {secs:.1} s = {:.1} jobs/min, {:.1}x real time",
+            N as f64 * 60.0 / secs,
+            audio / secs
+        );
+        drop(workers);
+        drop(api);
+    }
 }
