@@ -15,6 +15,7 @@ mod error;
 mod lease;
 mod pipeline;
 mod pool;
+mod recognition;
 mod request;
 
 pub use config::{WorkerConfig, DEFAULT_MODEL_CODE};
@@ -23,4 +24,5 @@ pub use error::JobError;
 pub use lease::LeaseKeeper;
 pub use pipeline::{output_key, run_job, Context, OUTPUT_FORMATS};
 pub use pool::WorkerPool;
+pub use recognition::{needs_multilingual_fallback, post_process, recognise_channels, Recognised};
 pub use request::{model_for, OperatingPoint, Request};

@@ -13,11 +13,12 @@ use futures::StreamExt;
 use jobs::{Job, JobStatus, JobStore, Lease};
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
-use transcript::{Format, JsonMeta, Transcript, Word};
+use transcript::{Format, JsonMeta, Transcript};
 
-use crate::config::{WorkerConfig, DEFAULT_MODEL_CODE};
+use crate::config::WorkerConfig;
 use crate::engines::Engines;
 use crate::error::JobError;
+use crate::recognition::{needs_multilingual_fallback, recognise_channels, Recognised};
 use crate::request::{model_for, OperatingPoint, Request};
 
 /// What a worker needs to run jobs; shared by all workers of a pool.
@@ -219,9 +220,7 @@ fn percent_decode(s: &str) -> String {
 async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(Arc<dyn asr::Engine>, String), JobError> {
     let name = model_for(&job.model_code, request.operating_point, &ctx.config);
     let engine = ctx.engines.get(&name).await?;
-    let needs_multilingual = request.language.as_deref() != Some("en");
-    let default_code = job.model_code == DEFAULT_MODEL_CODE || job.model_code.is_empty();
-    if needs_multilingual && !engine.is_multilingual() && default_code && request.operating_point == OperatingPoint::Standard {
+    if needs_multilingual_fallback(&job.model_code, request, engine.as_ref()) {
         let name = model_for(&job.model_code, OperatingPoint::Enhanced, &ctx.config);
         let engine = ctx.engines.get(&name).await?;
         return Ok((engine.clone(), engine.model_name().to_string()));
@@ -230,13 +229,7 @@ async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(A
     Ok((engine, model))
 }
 
-struct Recognised {
-    language: String,
-    words: Vec<Word>,
-}
-
-/// Recognises each channel (one when mixed) on a blocking thread and merges the words in time
-/// order, labelled by channel when split.
+/// Recognises on a blocking thread (see [`recognise_channels`]).
 async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded, request: &Request) -> Result<Recognised, JobError> {
     let permit = ctx
         .recognitions
@@ -244,30 +237,10 @@ async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded
         .acquire_owned()
         .await
         .map_err(|_| JobError::transient("the worker is shutting down", "recognition semaphore closed"))?;
-    let options = asr::Options { language: request.language.clone(), initial_prompt: request.initial_prompt.clone() };
-    let split = request.split_channels;
+    let request = request.clone();
     let run = move || -> Result<Recognised, asr::AsrError> {
         let _permit = permit;
-        // The first channel with speech decides the language of the transcript.
-        let mut first_language = None;
-        let mut speech_language = None;
-        let mut words = Vec::new();
-        for (i, samples) in decoded.channels.iter().enumerate() {
-            let r = engine.transcribe(samples, &options, &|_| {})?;
-            first_language.get_or_insert_with(|| r.language.clone());
-            if speech_language.is_none() && !r.words.is_empty() {
-                speech_language = Some(r.language.clone());
-            }
-            let label = split.then(|| format!("channel_{}", i + 1));
-            words.extend(r.words.into_iter().map(|w| Word { channel: label.clone(), ..w }));
-        }
-        // Stable: words of one channel keep their order; channels interleave by start time.
-        words.sort_by(|a, b| a.start.total_cmp(&b.start));
-        let language = speech_language
-            .or(first_language)
-            .or_else(|| options.language.clone())
-            .unwrap_or_else(|| "en".into());
-        Ok(Recognised { language, words })
+        recognise_channels(engine.as_ref(), &decoded.channels, &request, &|_| {})
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(r) => r.map_err(JobError::from_asr),

@@ -2,7 +2,7 @@
 //! unexpected here falls back to the contract's default instead of failing the job).
 
 use serde_json::Value;
-use transcript::CueOptions;
+use transcript::{CueOptions, VocabEntry};
 
 use crate::config::{WorkerConfig, DEFAULT_MODEL_CODE};
 
@@ -13,8 +13,13 @@ pub struct Request {
     pub operating_point: OperatingPoint,
     /// `diarization: "channel"`: each channel recognised on its own and labelled.
     pub split_channels: bool,
-    /// From `additional_vocab`: Whisper follows the spelling of words in its prompt.
+    /// From `domain` and `additional_vocab`: Whisper follows the topic and the spelling of
+    /// words in its prompt.
     pub initial_prompt: Option<String>,
+    /// `additional_vocab` entries, whose `sounds_like` phrases are rewritten after recognition.
+    pub vocab: Vec<VocabEntry>,
+    /// `output_locale` (e.g. `en-GB`): the spelling of the output.
+    pub output_locale: Option<String>,
     pub cues: CueOptions,
 }
 
@@ -37,18 +42,13 @@ impl Request {
             _ => OperatingPoint::Standard,
         };
         let split_channels = tc["diarization"].as_str() == Some("channel");
-        let vocab: Vec<&str> = tc["additional_vocab"]
+        let vocab: Vec<VocabEntry> = tc["additional_vocab"]
             .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|v| v["content"].as_str().or_else(|| v.as_str()))
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
+            .map(|items| items.iter().filter_map(vocab_entry).collect())
             .unwrap_or_default();
-        let initial_prompt = (!vocab.is_empty()).then(|| format!("{}.", vocab.join(", ")));
+        let domain = tc["domain"].as_str().map(str::trim).filter(|d| !d.is_empty());
+        let initial_prompt = prompt(domain, &vocab);
+        let output_locale = tc["output_locale"].as_str().map(str::trim).filter(|l| !l.is_empty()).map(String::from);
         let overrides = &job_config["output_config"]["srt_overrides"];
         let defaults = CueOptions::default();
         let positive = |v: &Value| v.as_u64().filter(|n| *n > 0).map(|n| n.min(10_000) as usize);
@@ -56,8 +56,34 @@ impl Request {
             max_line_length: positive(&overrides["max_line_length"]).unwrap_or(defaults.max_line_length),
             max_lines: positive(&overrides["max_lines"]).unwrap_or(defaults.max_lines),
         };
-        Request { language, operating_point, split_channels, initial_prompt, cues }
+        Request { language, operating_point, split_channels, initial_prompt, vocab, output_locale, cues }
     }
+}
+
+fn vocab_entry(v: &Value) -> Option<VocabEntry> {
+    let content = v["content"].as_str().or_else(|| v.as_str())?.trim();
+    if content.is_empty() {
+        return None;
+    }
+    let sounds_like = v["sounds_like"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+        .unwrap_or_default();
+    Some(VocabEntry { content: content.to_string(), sounds_like })
+}
+
+/// The decoder prompt: Whisper continues the style, topic and spellings of the text it is
+/// prompted with, so a domain sentence and the vocabulary make those words likelier.
+fn prompt(domain: Option<&str>, vocab: &[VocabEntry]) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(domain) = domain {
+        parts.push(format!("A {domain} recording."));
+    }
+    if !vocab.is_empty() {
+        let words: Vec<&str> = vocab.iter().map(|e| e.content.as_str()).collect();
+        parts.push(format!("{}.", words.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// The model to load for a job: the default model code maps through the operating point,
@@ -85,6 +111,8 @@ mod tests {
         assert_eq!(r.operating_point, OperatingPoint::Standard);
         assert!(!r.split_channels);
         assert_eq!(r.initial_prompt, None);
+        assert!(r.vocab.is_empty());
+        assert_eq!(r.output_locale, None);
         assert_eq!(r.cues, CueOptions::default());
     }
 
@@ -93,13 +121,16 @@ mod tests {
         let r = Request::from_job_config(&json!({
             "type": "transcription",
             "transcription_config": {"language": "auto", "operating_point": "enhanced", "diarization": "channel",
-                "additional_vocab": [{"content": "Verbatim"}, {"content": "CTranslate2", "sounds_like": ["see translate two"]}]},
+                "additional_vocab": [{"content": "Verbatim"}, {"content": "CTranslate2", "sounds_like": ["see translate two"]}],
+                "domain": "software", "output_locale": "en-GB"},
             "output_config": {"srt_overrides": {"max_line_length": 20, "max_lines": 1}}
         }));
         assert_eq!(r.language, None);
         assert_eq!(r.operating_point, OperatingPoint::Enhanced);
         assert!(r.split_channels);
-        assert_eq!(r.initial_prompt.as_deref(), Some("Verbatim, CTranslate2."));
+        assert_eq!(r.initial_prompt.as_deref(), Some("A software recording. Verbatim, CTranslate2."));
+        assert_eq!(r.vocab[1].sounds_like, ["see translate two"]);
+        assert_eq!(r.output_locale.as_deref(), Some("en-GB"));
         assert_eq!(r.cues, CueOptions { max_line_length: 20, max_lines: 1 });
         let r = Request::from_job_config(&json!({"transcription_config": {"language": "DE"},
             "output_config": {"srt_overrides": {"max_line_length": 0}}}));
