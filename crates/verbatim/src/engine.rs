@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct EngineArgs {
     /// Model name (a folder under --models-dir, e.g. `tiny.en`, `base`) or a path to any
     /// CTranslate2 Whisper model folder.

@@ -20,6 +20,24 @@ pub struct Args {
     /// Spoken language (ISO 639-1 code), or `auto` to detect it.
     #[arg(long, default_value = "auto")]
     language: String,
+    /// `standard` (the --model model) or `enhanced` (VERBATIM_MODEL_ENHANCED, default `base`).
+    #[arg(long, default_value = "standard")]
+    operating_point: String,
+    /// `none`, `channel` (each channel recognised on its own) or `speaker`.
+    #[arg(long, default_value = "none")]
+    diarization: String,
+    /// JSON array of `{"content": "...", "sounds_like": ["..."]}`.
+    #[arg(long)]
+    additional_vocab: Option<String>,
+    /// Mark numbers, money, dates, times, e-mails, URLs… as entities in the json.
+    #[arg(long)]
+    enable_entities: bool,
+    /// Spelling of the output: en-US, en-GB, en-AU.
+    #[arg(long)]
+    output_locale: Option<String>,
+    /// Topic of the recording (prompt context for the decoder).
+    #[arg(long)]
+    domain: Option<String>,
     #[command(flatten)]
     engine: EngineArgs,
     /// Subtitle line length in characters (srt, vtt).
@@ -37,19 +55,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.max_line_length == 0 || args.max_lines == 0 {
         anyhow::bail!("--max-line-length and --max-lines must be at least 1");
     }
-    let decoded = audio::decode(&args.file, audio::ChannelMode::Mix)
-        .with_context(|| format!("cannot decode {}", args.file.display()))?;
-    let engine = engine::load(&args.engine)?;
-    let language = match args.language.as_str() {
-        "auto" => None,
-        code => Some(code.to_string()),
-    };
-    let options = asr::Options { language, ..Default::default() };
+    // The same validation and option logic as an API job: a bad value is the same message.
+    let mut config = serde_json::json!({
+        "language": args.language,
+        "operating_point": args.operating_point,
+        "diarization": args.diarization,
+    });
+    if let Some(vocab) = &args.additional_vocab {
+        config["additional_vocab"] = api::config_validation::parse_json_text(vocab, "--additional-vocab").map_err(anyhow::Error::msg)?;
+    }
+    if args.enable_entities {
+        config["enable_entities"] = true.into();
+    }
+    if let Some(locale) = &args.output_locale {
+        config["output_locale"] = locale.as_str().into();
+    }
+    if let Some(domain) = &args.domain {
+        config["domain"] = domain.as_str().into();
+    }
+    let config = api::config_validation::transcription_config(&config).map_err(anyhow::Error::msg)?;
+    if config["diarization"] == "speaker" {
+        anyhow::bail!("--diarization speaker is not available yet (speaker diarization has not landed)");
+    }
+    let request = worker::Request::from_job_config(&serde_json::json!({ "transcription_config": config }));
 
-    let samples = decoded.channels.into_iter().next().unwrap_or_default();
+    let mode = if request.split_channels { audio::ChannelMode::Split } else { audio::ChannelMode::Mix };
+    let decoded = audio::decode(&args.file, mode).with_context(|| format!("cannot decode {}", args.file.display()))?;
+    let enhanced_model = worker::WorkerConfig::from_env().model_enhanced;
+    let mut engine_args = args.engine.clone();
+    if request.operating_point == worker::OperatingPoint::Enhanced {
+        engine_args.model = enhanced_model.clone();
+    }
+    let mut engine = engine::load(&engine_args)?;
+    if worker::needs_multilingual_fallback(worker::DEFAULT_MODEL_CODE, &request, engine.as_ref()) {
+        engine_args.model = enhanced_model;
+        engine = engine::load(&engine_args)?;
+    }
+
     let progress = ProgressBar::new(std::io::stderr().is_terminal());
-    let recognition = engine
-        .transcribe(&samples, &options, &|fraction| progress.set(fraction))
+    let recognition = worker::recognise_channels(engine.as_ref(), &decoded.channels, &request, &|fraction| progress.set(fraction))
         .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
     progress.finish();
 
@@ -66,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        transcription_config: serde_json::json!({ "language": args.language }),
+        transcription_config: config,
     };
     let cues = CueOptions { max_line_length: args.max_line_length, max_lines: args.max_lines };
 
