@@ -48,6 +48,9 @@ fn string<'a>(value: &'a Value, name: &str) -> Result<&'a str, Invalid> {
 
 /// Validates `transcription_config` and fills the defaults (`language` `en`, `operating_point`
 /// `standard`, `diarization` `none`), so the stored config says what was done.
+/// Longest accepted `domain`.
+pub const MAX_DOMAIN_CHARS: usize = 64;
+
 pub fn transcription_config(value: &Value) -> Result<Value, Invalid> {
     let name = "transcription_config";
     let map = object(value, name)?;
@@ -90,6 +93,13 @@ pub fn transcription_config(value: &Value) -> Result<Value, Invalid> {
             if !v.is_null() {
                 string(v, &format!("transcription_config.{field}"))?;
             }
+        }
+    }
+    // The domain goes into the decoder prompt, whose room is small: a short topic only.
+    if let Some(domain) = map.get("domain").and_then(Value::as_str) {
+        let n = domain.trim().chars().count();
+        if n == 0 || n > MAX_DOMAIN_CHARS {
+            return Err(format!("transcription_config.domain must be 1 to {MAX_DOMAIN_CHARS} characters"));
         }
     }
     if let Some(v) = map.get("enable_entities") {
@@ -237,6 +247,9 @@ mod tests {
         assert!(transcription_config(&json!({"operating_point": "fast"})).is_err());
         assert!(transcription_config(&json!({"diarization": "yes"})).is_err());
         assert!(transcription_config(&json!({"enable_entities": "yes"})).is_err());
+        assert!(transcription_config(&json!({"domain": ""})).unwrap_err().contains("domain"));
+        assert!(transcription_config(&json!({"domain": "x".repeat(65)})).unwrap_err().contains("domain"));
+        assert_eq!(transcription_config(&json!({"domain": "finance"})).unwrap()["domain"], "finance");
         assert!(transcription_config(&json!({"additional_vocab": [{"content": ""}]})).is_err());
         assert!(transcription_config(&json!({"additional_vocab": [{"content": "a", "sounds_like": [1]}]})).is_err());
         assert!(output_config(&json!({"srt_overrides": {"max_lines": 0}})).is_err());
