@@ -17,8 +17,9 @@ pub struct Args {
     /// Output format printed to stdout.
     #[arg(long, default_value = "txt")]
     format: Format,
-    /// Spoken language (ISO 639-1 code), or `auto` to detect it.
-    #[arg(long, default_value = "auto")]
+    /// Spoken language (one of the contract's codes), or `auto` to detect it (the multilingual
+    /// enhanced model then serves the file). Default `en`, as in the API.
+    #[arg(long, default_value = "en")]
     language: String,
     /// `standard` (the --model model) or `enhanced` (VERBATIM_MODEL_ENHANCED, default `base`).
     #[arg(long, default_value = "standard")]
