@@ -95,6 +95,19 @@ pub fn transcription_config(value: &Value) -> Result<Value, Invalid> {
             }
         }
     }
+    // A locale that would change nothing must not pass silently as if it did.
+    if let Some(locale) = map.get("output_locale").and_then(Value::as_str) {
+        let canonical = transcript::locale::LOCALES
+            .iter()
+            .find(|l| l.eq_ignore_ascii_case(&locale.trim().replace('_', "-")))
+            .ok_or_else(|| {
+                format!(
+                    "Unsupported output_locale: {locale}. Supported: {}",
+                    transcript::locale::LOCALES.join(", ")
+                )
+            })?;
+        out.insert("output_locale".into(), (*canonical).into());
+    }
     // The domain goes into the decoder prompt, whose room is small: a short topic only.
     if let Some(domain) = map.get("domain").and_then(Value::as_str) {
         let n = domain.trim().chars().count();
@@ -248,6 +261,11 @@ mod tests {
         assert!(transcription_config(&json!({"diarization": "yes"})).is_err());
         assert!(transcription_config(&json!({"enable_entities": "yes"})).is_err());
         assert!(transcription_config(&json!({"domain": ""})).unwrap_err().contains("domain"));
+        assert_eq!(
+            transcription_config(&json!({"output_locale": "fr-FR"})).unwrap_err(),
+            "Unsupported output_locale: fr-FR. Supported: en-US, en-GB, en-AU, en-NZ"
+        );
+        assert_eq!(transcription_config(&json!({"output_locale": "en_gb"})).unwrap()["output_locale"], "en-GB");
         assert!(transcription_config(&json!({"domain": "x".repeat(65)})).unwrap_err().contains("domain"));
         assert_eq!(transcription_config(&json!({"domain": "finance"})).unwrap()["domain"], "finance");
         assert!(transcription_config(&json!({"additional_vocab": [{"content": ""}]})).is_err());

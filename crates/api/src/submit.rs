@@ -473,6 +473,13 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     let Some(size) = state.blobs.head(Bucket::Input, s3_key).await? else {
         return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
     };
+    // An S3 presigned PUT cannot cap the size (the local store's PUT already refuses with 413),
+    // so the limit is enforced here; the reservation stays for a smaller upload.
+    let max = state.config.max_upload_bytes;
+    if size > max {
+        state.blobs.delete(Bucket::Input, s3_key).await?;
+        return Err(ApiError::too_large(max));
+    }
     let ext = formats::audio_extension(filename).unwrap_or_else(|| "bin".into());
     let meta = input_metadata(Some(size), &ext, "presigned");
     create(state, key, s, meta, Some(s3_key.clone()), None).await

@@ -7,8 +7,9 @@ mod server;
 
 use std::time::Duration;
 
+use server::deployment::{Deployment, Kind};
 use server::https::HttpsServer;
-use server::{assert_transcribes, client, short_clips, wait_finished, Options, Server};
+use server::{assert_transcribes, client, short_clips, wait_finished, Server};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -28,7 +29,8 @@ async fn files(http: &reqwest::Client, server: &Server, key: &str, id: &str) -> 
 }
 
 /// Checks a DONE job's record and outputs; returns the srt text.
-async fn check_done(http: &reqwest::Client, server: &Server, key: &str, job: &Value, reference: &str, source: &str) -> String {
+async fn check_done(http: &reqwest::Client, d: &Deployment, key: &str, job: &Value, reference: &str, source: &str) -> String {
+    let server = &d.server;
     let id = job["job_id"].as_str().unwrap();
     assert_eq!(job["status"], "DONE", "{job}");
     assert_eq!(job["error_message"], Value::Null);
@@ -53,7 +55,8 @@ async fn check_done(http: &reqwest::Client, server: &Server, key: &str, job: &Va
     for o in outputs {
         let format = o["format"].as_str().unwrap();
         assert_eq!(o["key"], format!("outputs/{id}.{format}"));
-        assert_eq!(o["s3_uri"], format!("s3://output/outputs/{id}.{format}"));
+        assert_eq!(o["s3_uri"], format!("s3://{}/outputs/{id}.{format}", d.output_bucket));
+        assert!(o["download_url"].as_str().unwrap().starts_with(d.signed_url_base()), "{o}");
         let body = download(http, o["download_url"].as_str().unwrap()).await;
         match format {
             "json" => {
@@ -82,22 +85,27 @@ async fn check_done(http: &reqwest::Client, server: &Server, key: &str, job: &Va
 }
 
 #[tokio::test]
-async fn real_speech_every_input_form_then_delete() {
+async fn real_speech_every_input_form_then_delete_embedded() {
+    real_speech_every_input_form_then_delete(Kind::Embedded).await
+}
+
+/// The same on the fleet: PostgreSQL, S3, and the worker in the API process.
+#[tokio::test]
+async fn real_speech_every_input_form_then_delete_fleet() {
+    real_speech_every_input_form_then_delete(Kind::Fleet).await
+}
+
+async fn real_speech_every_input_form_then_delete(kind: Kind) {
     let clips = short_clips();
     let dir = tempfile::tempdir().unwrap();
     let https = HttpsServer::start(&clips[2].wav, dir.path()).await;
-    let data = dir.path().join("data");
-    let server = Server::start(
-        &data,
-        Options {
-            workers: 1,
-            env: vec![
-                ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-                ("VERBATIM_URL_CA_CERT".into(), https.ca_path.display().to_string()),
-            ],
-        },
-    );
-    let key = server.create_key("acme");
+    let env = vec![
+        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
+        ("VERBATIM_URL_CA_CERT".into(), https.ca_path.display().to_string()),
+    ];
+    let Some(d) = Deployment::start(kind, 1, env).await else { return };
+    let server = &d.server;
+    let key = d.create_key("acme");
     let http = client();
     let post = |body: reqwest::RequestBuilder| async { body.send().await.unwrap() };
 
@@ -151,15 +159,15 @@ async fn real_speech_every_input_form_then_delete() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
 
     let job = wait_finished(&http, &server.base, &key, "speech1", JOB_LIMIT).await;
-    let srt = check_done(&http, &server, &key, &job, &clips[0].reference, "upload").await;
+    let srt = check_done(&http, &d, &key, &job, &clips[0].reference, "upload").await;
     for line in srt.lines().filter(|l| !l.contains("-->") && l.parse::<u32>().is_err()) {
         assert!(line.chars().count() <= 20, "srt_overrides.max_line_length 20 not applied: {line:?}\n{srt}");
     }
     let job = wait_finished(&http, &server.base, &key, &presigned_id, JOB_LIMIT).await;
-    check_done(&http, &server, &key, &job, &clips[1].reference, "presigned").await;
+    check_done(&http, &d, &key, &job, &clips[1].reference, "presigned").await;
     let job = wait_finished(&http, &server.base, &key, "byurl1", JOB_LIMIT).await;
-    check_done(&http, &server, &key, &job, &clips[2].reference, "url").await;
-    let by_url_files = files(&http, &server, &key, "byurl1").await;
+    check_done(&http, &d, &key, &job, &clips[2].reference, "url").await;
+    let by_url_files = files(&http, server, &key, "byurl1").await;
     assert!(by_url_files["inputs"][0]["key"].as_str().unwrap().starts_with("inputs/byurl1"), "{by_url_files}");
 
     for id in ["byurl2", "corrupt1"] {
@@ -168,7 +176,7 @@ async fn real_speech_every_input_form_then_delete() {
         let message = job["error_message"]["message"].as_str().unwrap_or_else(|| panic!("error_message object: {job}"));
         assert!(message.len() > 10 && !message.contains("panicked"), "{message}");
         assert_eq!(job["error_message"].as_object().unwrap().len(), 1);
-        let files = files(&http, &server, &key, id).await;
+        let files = files(&http, server, &key, id).await;
         assert_eq!(files["outputs"], json!([]), "a FAILED job has no outputs");
     }
     let job = wait_finished(&http, &server.base, &key, "byurl2", JOB_LIMIT).await;
@@ -178,7 +186,7 @@ async fn real_speech_every_input_form_then_delete() {
     assert!(job["error_message"]["message"].as_str().unwrap().contains("redirected more than 5 times"), "{job}");
 
     // Delete: 202, record kept as DELETED, files gone (lists empty, old URLs dead), 409 again.
-    let before = files(&http, &server, &key, "speech1").await;
+    let before = files(&http, server, &key, "speech1").await;
     let old_urls: Vec<String> = before["inputs"]
         .as_array()
         .unwrap()
@@ -193,15 +201,19 @@ async fn real_speech_every_input_form_then_delete() {
     let job: Value = http.get(server.url("/v1/batch/jobs/speech1")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
     assert_eq!(job["status"], "DELETED");
     assert!(job["deleted_at"].is_string());
-    assert_eq!(files(&http, &server, &key, "speech1").await, json!({"job_id": "speech1", "inputs": [], "outputs": []}));
+    assert_eq!(files(&http, server, &key, "speech1").await, json!({"job_id": "speech1", "inputs": [], "outputs": []}));
     for url in old_urls {
         let r = http.get(&url).send().await.unwrap();
         assert!(matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{url} still works");
-        let body: Value = r.json().await.unwrap();
-        assert!(body["error"].is_string());
+        if !d.is_fleet() {
+            // S3 answers in its own XML; the API's signed URLs in the contract's JSON.
+            let body: Value = r.json().await.unwrap();
+            assert!(body["error"].is_string());
+        }
     }
-    assert!(!data.join("input/inputs/speech1.wav").exists());
-    assert!(!data.join("output/outputs/speech1.json").exists());
+    assert!(!d.input_files().iter().any(|f| f.contains("speech1")), "{:?}", d.input_files());
+    assert!(!d.output_files().iter().any(|f| f.contains("speech1")), "{:?}", d.output_files());
+    assert!(d.output_files().iter().any(|f| f.contains(&presigned_id)), "other jobs' outputs stay: {:?}", d.output_files());
     let r = http.delete(server.url("/v1/batch/jobs/speech1")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // A FAILED job can be deleted too; the list filter sees both.
@@ -209,4 +221,65 @@ async fn real_speech_every_input_form_then_delete() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let list: Value = http.get(server.url("/v1/batch/jobs?status=DELETED")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["meta"]["total"], 2);
+}
+
+/// transcription_config options reach API jobs (the CLI tests in options_cli.rs cover each
+/// option in depth; this pins that the worker reads them from `job_config`): the same real clip
+/// with and without entities, locale and vocabulary, and `auto` reporting its language.
+#[tokio::test]
+async fn options_reach_api_jobs() {
+    let Some(d) = Deployment::start(Kind::Embedded, 1, Vec::new()).await else { return };
+    let key = d.create_key("acme");
+    let http = client();
+    let sonnet = server::repo_root().join("tests/fixtures/cache/clips/en_sonnet_001.wav");
+    let audio = std::fs::read(&sonnet).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fetch-test-data.sh)", sonnet.display()));
+    // "From fairest creatures we desire increase": the vocabulary turns real recognised words into
+    // a value and a spelling the other passes act on, with the spoken words' times.
+    let vocab = json!([{"content": "$5", "sounds_like": ["increase"]}, {"content": "color", "sounds_like": ["fairest"]}]);
+    let configs = [
+        ("opton", json!({"language": "en", "additional_vocab": vocab, "enable_entities": true, "output_locale": "en-GB", "domain": "poetry"})),
+        ("optoff", json!({"language": "en", "additional_vocab": vocab})),
+        ("optauto", json!({"language": "auto"})),
+    ];
+    for (id, config) in &configs {
+        let form = Form::new()
+            .text("job_id", id.to_string())
+            .text("transcription_config", config.to_string())
+            .part("file", Part::bytes(audio.clone()).file_name("sonnet.wav").mime_str("audio/wav").unwrap());
+        let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    let mut outputs = std::collections::HashMap::new();
+    for (id, _) in &configs {
+        let job = wait_finished(&http, &d.server.base, &key, id, JOB_LIMIT).await;
+        assert_eq!(job["status"], "DONE", "{job}");
+        let files = files(&http, &d.server, &key, id).await;
+        let mut by_format = std::collections::HashMap::new();
+        for o in files["outputs"].as_array().unwrap() {
+            by_format.insert(o["format"].as_str().unwrap().to_string(), download(&http, o["download_url"].as_str().unwrap()).await);
+        }
+        outputs.insert(*id, (job, by_format));
+    }
+    let results = |id: &str| -> Vec<Value> {
+        let json: Value = serde_json::from_str(&outputs[id].1["json"]).unwrap();
+        json["results"].as_array().unwrap().clone()
+    };
+
+    let (job, on) = &outputs["opton"];
+    assert_eq!(job["job_config"]["transcription_config"]["domain"], "poetry");
+    let entity = results("opton").into_iter().find(|r| r["type"] == "entity").expect("an entity result");
+    assert_eq!(entity["entity_class"], "money");
+    assert_eq!(entity["written_form"][0]["alternatives"][0]["content"], "$5");
+    let words: Vec<String> = results("opton").iter().map(|r| r["alternatives"][0]["content"].as_str().unwrap().to_string()).collect();
+    assert!(words.iter().any(|w| w == "colour") && !words.iter().any(|w| w == "color"), "{words:?}");
+    for format in ["txt", "srt", "vtt"] {
+        assert!(on[format].contains("colour") && !on[format].contains("color"), "{format}: {}", on[format]);
+    }
+    let (_, off) = &outputs["optoff"];
+    assert!(!results("optoff").iter().any(|r| r["type"] == "entity"));
+    assert!(off["txt"].contains("color") && !off["txt"].contains("colour"), "{}", off["txt"]);
+
+    let (job, _) = &outputs["optauto"];
+    assert_eq!(job["output_metadata"]["language"], "en", "{job}");
+    assert_eq!(results("optauto")[0]["alternatives"][0]["language"], "en");
 }

@@ -20,69 +20,13 @@ use rand::Rng;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::{assert_transcribes, client, models_dir, short_clips, Options, Server, BIN};
+use server::fleet::{fleet_env, param, services, Database};
+use server::{assert_transcribes, client, short_clips, Options, Server, BIN};
 
 const JOBS: usize = 30;
 const KILLS: usize = 4;
 /// The whole run (submissions, kills, recognition) must fit in this; a stuck job fails the test.
 const LIMIT: Duration = Duration::from_secs(200);
-
-struct Services {
-    database_server: String,
-    s3_endpoint: String,
-    s3_dir: Option<std::path::PathBuf>,
-}
-
-fn services() -> Option<Services> {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    match (var("VERBATIM_TEST_DATABASE_URL"), var("VERBATIM_TEST_S3_ENDPOINT")) {
-        (Some(database_server), Some(s3_endpoint)) => {
-            Some(Services { database_server, s3_endpoint, s3_dir: var("VERBATIM_TEST_S3_DIR").map(Into::into) })
-        }
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
-            "VERBATIM_TEST_DATABASE_URL and VERBATIM_TEST_S3_ENDPOINT must be set under CI (scripts/test.sh starts the services)"
-        ),
-        _ => {
-            eprintln!("note: fleet test skipped: VERBATIM_TEST_DATABASE_URL / VERBATIM_TEST_S3_ENDPOINT not set (scripts/test.sh starts PostgreSQL and S3)");
-            None
-        }
-    }
-}
-
-/// A database of its own for this run, dropped at the end.
-struct Database {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    async fn create(server: &str) -> Database {
-        use sqlx::Connection;
-        let name = format!("vbfleet_{:016x}", rand::random::<u64>());
-        let mut admin = sqlx::PgConnection::connect(server).await.expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
-        let mut url = url::Url::parse(server).unwrap();
-        url.set_path(&format!("/{name}"));
-        Database { server: server.to_string(), name, url: url.to_string() }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 /// A `verbatim worker` process; its log is kept after it dies (for the completion count).
 struct Worker {
@@ -134,42 +78,6 @@ fn create_key(env: &[(String, String)], data_dir: &Path) -> String {
     let out = command.output().unwrap();
     assert!(out.status.success(), "keys create: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
-    url.split_once('?')?.1.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-}
-
-/// The environment of every process of one fleet: its own database, its own buckets when the
-/// S3 server's folder is known (s3s-fs: a bucket is a folder), else the shared test buckets
-/// (job ids are unique, so keys do not collide). Returns (env, input bucket, output bucket).
-fn fleet_env(svc: &Services, db: &Database) -> (Vec<(String, String)>, String, String) {
-    let (input_bucket, output_bucket) = match &svc.s3_dir {
-        Some(dir) => {
-            let tag = format!("{:08x}", rand::random::<u32>());
-            let (i, o) = (format!("vbfleet-{tag}-in"), format!("vbfleet-{tag}-out"));
-            std::fs::create_dir_all(dir.join(&i)).unwrap();
-            std::fs::create_dir_all(dir.join(&o)).unwrap();
-            (i, o)
-        }
-        None => ("vbtest-input".to_string(), "vbtest-output".to_string()),
-    };
-    let env: Vec<(String, String)> = [
-        ("VERBATIM_DATABASE_URL", db.url.as_str()),
-        ("VERBATIM_S3_ENDPOINT", svc.s3_endpoint.as_str()),
-        ("VERBATIM_S3_REGION", "us-east-1"),
-        ("VERBATIM_INPUT_BUCKET", input_bucket.as_str()),
-        ("VERBATIM_OUTPUT_BUCKET", output_bucket.as_str()),
-        ("VERBATIM_LEASE_SECONDS", "5"),
-        ("VERBATIM_SHUTDOWN_GRACE_SECS", "2"),
-        ("VERBATIM_MODEL_STANDARD", "tiny.en"),
-        ("RUST_LOG", "info"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .chain([("VERBATIM_MODELS_DIR".to_string(), models_dir().display().to_string())])
-    .collect();
-    (env, input_bucket, output_bucket)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

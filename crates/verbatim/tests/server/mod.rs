@@ -3,6 +3,8 @@
 //! fixtures and an HTTPS server with a self-signed certificate for URL input.
 #![allow(dead_code)]
 
+pub mod deployment;
+pub mod fleet;
 pub mod https;
 
 use std::io::{BufRead, BufReader};
