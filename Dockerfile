@@ -4,10 +4,11 @@
 #   docker build -t verbatim .
 FROM rust:1-bookworm AS build
 WORKDIR /src
-COPY scripts/install-deps.sh scripts/
-RUN scripts/install-deps.sh
+COPY scripts/ scripts/
+# The Debian packages, and the prebuilt CTranslate2 library from PyPI (into /src/.ct2/lib).
+RUN scripts/install-deps.sh && scripts/install-ctranslate2.sh
 COPY . .
-# CTranslate2 is a C++ build (~10 min on two cores); the release profile is the project's only one.
+# The release profile is the project's only one.
 RUN cargo build --release -p verbatim && cp target/release/verbatim /usr/local/bin/verbatim
 RUN scripts/install-models.sh --dir /models
 
@@ -17,6 +18,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /data verbatim && mkdir -p /data && chown verbatim /data
 COPY --from=build /usr/local/bin/verbatim /usr/local/bin/verbatim
+# libctranslate2 (with oneDNN and MKL inside) and its OpenMP runtime; the binary's RUNPATH
+# points into the source tree, so the system's library path serves here.
+COPY --from=build /src/.ct2/lib/*.so* /usr/local/lib/
+RUN ldconfig
 COPY --from=build /models /models
 ENV VERBATIM_MODELS_DIR=/models \
     VERBATIM_DATA_DIR=/data \
