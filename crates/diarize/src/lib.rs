@@ -11,6 +11,7 @@
 mod cluster;
 mod encoder;
 mod mel;
+pub mod metrics;
 
 use std::path::{Path, PathBuf};
 

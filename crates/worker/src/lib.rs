@@ -7,7 +7,8 @@
 //! - Failures are sorted by [`JobError`]: the audio's fault → FAILED with a readable message;
 //!   our side's fault → handed back with exponential back-off, FAILED after
 //!   [`WorkerConfig::max_attempts`]; a lost lease → the job is left to its new holder.
-//! - Models are loaded once per process ([`Engines`]) and shared by all workers.
+//! - Models are loaded once per process ([`Engines`], [`SpeakerModel`] for speaker
+//!   diarization) and shared by all workers.
 
 mod config;
 mod engines;
@@ -17,6 +18,7 @@ mod pipeline;
 mod pool;
 mod recognition;
 mod request;
+mod speakers;
 
 pub use config::{WorkerConfig, DEFAULT_MODEL_CODE};
 pub use engines::{Engines, Loader};
@@ -24,5 +26,6 @@ pub use error::JobError;
 pub use lease::LeaseKeeper;
 pub use pipeline::{output_key, run_job, Context, OUTPUT_FORMATS};
 pub use pool::WorkerPool;
-pub use recognition::{needs_multilingual_fallback, post_process, recognise_channels, Recognised};
+pub use recognition::{label_speakers, needs_multilingual_fallback, post_process, recognise_channels, Recognised};
 pub use request::{model_for, OperatingPoint, Request};
+pub use speakers::{load_speaker_model, SpeakerModel, SpeakerModelError, INSTALL_COMMAND};

@@ -20,6 +20,7 @@ use crate::engines::Engines;
 use crate::error::JobError;
 use crate::recognition::{needs_multilingual_fallback, recognise_channels, Recognised};
 use crate::request::{model_for, OperatingPoint, Request};
+use crate::speakers::SpeakerModel;
 
 /// What a worker needs to run jobs; shared by all workers of a pool.
 #[derive(Clone)]
@@ -27,6 +28,9 @@ pub struct Context {
     pub jobs: Arc<dyn JobStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub engines: Arc<Engines>,
+    /// The speaker model for `diarization: "speaker"`, loaded on first use (from
+    /// `config.models_dir`).
+    pub speakers: Arc<SpeakerModel>,
     pub config: Arc<WorkerConfig>,
     /// Recognitions running at once. The permit lives on the blocking thread, so a recognition
     /// whose job was abandoned (lease lost, shutdown) still counts until it really ends and the
@@ -43,7 +47,8 @@ impl Context {
 
     pub fn with_engines(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, engines: Arc<Engines>, config: WorkerConfig) -> Context {
         let recognitions = Arc::new(Semaphore::new(config.workers.max(1)));
-        Context { jobs, blobs, engines, config: Arc::new(config), recognitions }
+        let speakers = Arc::new(SpeakerModel::new(config.models_dir.clone()));
+        Context { jobs, blobs, engines, speakers, config: Arc::new(config), recognitions }
     }
 }
 
@@ -84,9 +89,11 @@ pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
     input_metadata["duration_seconds"] = json!(round_ms(decoded.probe.duration_seconds));
 
     ctx.jobs.advance(lease, JobStatus::Decoding, Some(input_metadata)).await?;
+    // Before recognition, so a missing speaker model fails the job without minutes of work.
+    let speakers = if request.speaker_diarization { Some(ctx.speakers.get().await?) } else { None };
     let (engine, model) = choose_engine(ctx, job, &request).await?;
     let duration = decoded.probe.duration_seconds;
-    let recognised = recognise(ctx, engine, decoded, &request).await?;
+    let recognised = recognise(ctx, engine, speakers, decoded, &request).await?;
     let transcript = Transcript { language: recognised.language, duration, words: recognised.words };
 
     ctx.jobs.advance(lease, JobStatus::PostProcessing, None).await?;
@@ -229,8 +236,14 @@ async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(A
     Ok((engine, model))
 }
 
-/// Recognises on a blocking thread (see [`recognise_channels`]).
-async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded, request: &Request) -> Result<Recognised, JobError> {
+/// Recognises (and diarizes, when asked) on a blocking thread (see [`recognise_channels`]).
+async fn recognise(
+    ctx: &Context,
+    engine: Arc<dyn asr::Engine>,
+    speakers: Option<Arc<diarize::SpeakerDiarizer>>,
+    decoded: Decoded,
+    request: &Request,
+) -> Result<Recognised, JobError> {
     let permit = ctx
         .recognitions
         .clone()
@@ -240,7 +253,7 @@ async fn recognise(ctx: &Context, engine: Arc<dyn asr::Engine>, decoded: Decoded
     let request = request.clone();
     let run = move || -> Result<Recognised, asr::AsrError> {
         let _permit = permit;
-        recognise_channels(engine.as_ref(), &decoded.channels, &request, &|_| {})
+        recognise_channels(engine.as_ref(), &decoded.channels, &request, speakers.as_deref(), &|_| {})
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(r) => r.map_err(JobError::from_asr),

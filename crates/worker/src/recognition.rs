@@ -1,8 +1,10 @@
 //! The option logic of recognition, shared by API jobs (`pipeline`) and `verbatim transcribe`:
-//! which model serves a request, how channels are recognised, and how the words are rewritten
-//! (vocabulary, spelling) before any format is rendered.
+//! which model serves a request, how channels are recognised, who speaks each word (speaker
+//! diarization), and how the words are rewritten (vocabulary, spelling) before any format is
+//! rendered.
 
 use asr::{AsrError, Engine};
+use diarize::SpeakerDiarizer;
 use transcript::Word;
 
 use crate::config::DEFAULT_MODEL_CODE;
@@ -25,11 +27,14 @@ pub fn needs_multilingual_fallback(model_code: &str, request: &Request, engine: 
 }
 
 /// Recognises each channel (one when mixed) and merges the words in time order, labelled by
-/// channel when the request split them; then applies [`post_process`]. Blocking.
+/// channel when the request split them; with `diarization: "speaker"` labels each word's
+/// speaker from the voices (`speakers` must then be given: the caller loads the model, shared);
+/// then applies [`post_process`]. Blocking.
 pub fn recognise_channels(
     engine: &dyn Engine,
     channels: &[Vec<f32>],
     request: &Request,
+    speakers: Option<&SpeakerDiarizer>,
     progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Recognised, AsrError> {
     let options = asr::Options { language: request.language.clone(), initial_prompt: request.initial_prompt.clone() };
@@ -49,6 +54,11 @@ pub fn recognise_channels(
     }
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
+    if request.speaker_diarization {
+        let diarizer = speakers.ok_or_else(|| AsrError::Engine("speaker diarization was asked without a speaker model".into()))?;
+        label_speakers(diarizer, channels, &mut words).map_err(|e| AsrError::Engine(format!("speaker diarization: {e}")))?;
+    }
+    // After diarization: a vocabulary phrase never merges words of two speakers.
     post_process(&mut words, request);
     let language = speech_language
         .or(first_language)
@@ -57,11 +67,50 @@ pub fn recognise_channels(
     Ok(Recognised { language, words })
 }
 
+/// Labels every word `S1`, `S2`… by voice (see [`diarize`]); returns the number of speakers
+/// found. Several channels are diarized on their down-mix (their mean), the audio the words'
+/// times refer to.
+pub fn label_speakers(diarizer: &SpeakerDiarizer, channels: &[Vec<f32>], words: &mut [Word]) -> Result<usize, diarize::DiarizeError> {
+    let mixed;
+    let samples: &[f32] = match channels {
+        [] => &[],
+        [one] => one,
+        many => {
+            mixed = down_mix(many);
+            &mixed
+        }
+    };
+    diarizer.assign_speakers(samples, words)
+}
+
+fn down_mix(channels: &[Vec<f32>]) -> Vec<f32> {
+    let len = channels.iter().map(Vec::len).max().unwrap_or(0);
+    let scale = 1.0 / channels.len().max(1) as f32;
+    let mut out = vec![0f32; len];
+    for ch in channels {
+        for (o, s) in out.iter_mut().zip(ch) {
+            *o += s * scale;
+        }
+    }
+    out
+}
+
 /// The words as the job asked them written: `sounds_like` phrases become their vocabulary
 /// `content`, then the spelling follows `output_locale`. Before rendering, so every format agrees.
 pub fn post_process(words: &mut Vec<Word>, request: &Request) {
     transcript::apply_vocab(words, &request.vocab);
     if let Some(locale) = &request.output_locale {
         transcript::apply_locale(words, locale);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn down_mix_is_the_mean_over_the_longest_channel() {
+        let mixed = down_mix(&[vec![1.0, 1.0, 1.0], vec![0.0, -1.0]]);
+        assert_eq!(mixed, [0.5, 0.0, 0.5]);
     }
 }

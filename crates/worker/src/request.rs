@@ -13,6 +13,8 @@ pub struct Request {
     pub operating_point: OperatingPoint,
     /// `diarization: "channel"`: each channel recognised on its own and labelled.
     pub split_channels: bool,
+    /// `diarization: "speaker"`: the words are labelled `S1`, `S2`… by voice, on the down-mix.
+    pub speaker_diarization: bool,
     /// From `domain` and `additional_vocab`: Whisper follows the topic and the spelling of
     /// words in its prompt.
     pub initial_prompt: Option<String>,
@@ -42,6 +44,7 @@ impl Request {
             _ => OperatingPoint::Standard,
         };
         let split_channels = tc["diarization"].as_str() == Some("channel");
+        let speaker_diarization = tc["diarization"].as_str() == Some("speaker");
         let vocab: Vec<VocabEntry> = tc["additional_vocab"]
             .as_array()
             .map(|items| items.iter().filter_map(vocab_entry).collect())
@@ -56,7 +59,7 @@ impl Request {
             max_line_length: positive(&overrides["max_line_length"]).unwrap_or(defaults.max_line_length),
             max_lines: positive(&overrides["max_lines"]).unwrap_or(defaults.max_lines),
         };
-        Request { language, operating_point, split_channels, initial_prompt, vocab, output_locale, cues }
+        Request { language, operating_point, split_channels, speaker_diarization, initial_prompt, vocab, output_locale, cues }
     }
 }
 
@@ -110,6 +113,7 @@ mod tests {
         assert_eq!(r.language.as_deref(), Some("en"));
         assert_eq!(r.operating_point, OperatingPoint::Standard);
         assert!(!r.split_channels);
+        assert!(!r.speaker_diarization);
         assert_eq!(r.initial_prompt, None);
         assert!(r.vocab.is_empty());
         assert_eq!(r.output_locale, None);
@@ -128,6 +132,7 @@ mod tests {
         assert_eq!(r.language, None);
         assert_eq!(r.operating_point, OperatingPoint::Enhanced);
         assert!(r.split_channels);
+        assert!(!r.speaker_diarization);
         assert_eq!(r.initial_prompt.as_deref(), Some("A software recording. Verbatim, CTranslate2."));
         assert_eq!(r.vocab[1].sounds_like, ["see translate two"]);
         assert_eq!(r.output_locale.as_deref(), Some("en-GB"));
@@ -136,6 +141,8 @@ mod tests {
             "output_config": {"srt_overrides": {"max_line_length": 0}}}));
         assert_eq!(r.language.as_deref(), Some("de"));
         assert_eq!(r.cues, CueOptions::default());
+        let r = Request::from_job_config(&json!({"transcription_config": {"diarization": "speaker"}}));
+        assert!(r.speaker_diarization && !r.split_channels);
     }
 
     #[test]

@@ -229,3 +229,128 @@ async fn channel_diarization_labels_each_channel() {
     let txt = env.output("jobstereo", "txt").await.unwrap();
     assert!(txt.contains("Channel 1: ") && txt.contains("Channel 2: "), "{txt}");
 }
+
+/// The two-speaker fixture's reference turns (scripts/fetch-test-data.sh writes them).
+fn speaker_turns() -> Vec<diarize::metrics::Turn> {
+    fixture_text("speakers/two_speakers.turns.tsv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            diarize::metrics::Turn { start: f[0].parse().unwrap(), end: f[1].parse().unwrap(), speaker: f[2].into() }
+        })
+        .collect()
+}
+
+/// `diarization: "speaker"` on two real speakers taking turns (A: the MFA corpus author,
+/// B: a LibriVox reader; 6 turns, 62.7 s): the words carry S1/S2 found from the voices with the
+/// recogniser's own word times, the txt is labelled at each change, no subtitle cue holds two
+/// speakers' words. Ignoring the option leaves every word "UU" and fails every check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaker_diarization_labels_each_voice() {
+    let env = Env::new().await;
+    let config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
+    env.submit("jobspeakers", &fixture("speakers/two_speakers_turns.wav"), config).await;
+    let pool = WorkerPool::start(env.jobs(), env.blobs(), common::config());
+    let job = env.wait_terminal("jobspeakers").await;
+    pool.shutdown().await;
+    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
+
+    let doc: Value = serde_json::from_str(&env.output("jobspeakers", "json").await.unwrap()).unwrap();
+    let words: Vec<transcript::Word> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "word")
+        .map(|r| transcript::Word {
+            text: r["alternatives"][0]["content"].as_str().unwrap().into(),
+            start: r["start_time"].as_f64().unwrap(),
+            end: r["end_time"].as_f64().unwrap(),
+            confidence: 1.0,
+            speaker: r["alternatives"][0]["speaker"].as_str().map(String::from),
+            channel: None,
+        })
+        .collect();
+    let labels: std::collections::BTreeSet<&str> = words.iter().filter_map(|w| w.speaker.as_deref()).collect();
+    assert_eq!(labels.into_iter().collect::<Vec<_>>(), ["S1", "S2"], "two voices found");
+    assert_eq!(words[0].speaker.as_deref(), Some("S1"), "labels in order of first appearance");
+
+    // Per reference turn, the label most of its words carry.
+    let reference = speaker_turns();
+    let majority: Vec<&str> = reference
+        .iter()
+        .map(|t| {
+            let inside: Vec<&str> = words
+                .iter()
+                .filter(|w| (w.start + w.end) / 2.0 >= t.start && (w.start + w.end) / 2.0 <= t.end)
+                .map(|w| w.speaker.as_deref().unwrap())
+                .collect();
+            let s1 = inside.iter().filter(|l| **l == "S1").count();
+            if s1 * 2 > inside.len() {
+                "S1"
+            } else {
+                "S2"
+            }
+        })
+        .collect();
+    let der = diarize::metrics::diarization_error_rate(&reference, &words);
+    eprintln!(
+        "two_speakers_turns through the pipeline (tiny.en word times): DER {:.1}% (confusion {:.1}%, missed {:.1}%, false alarm {:.1}%); turn majorities {majority:?}",
+        der.total() * 100.0,
+        der.confusion * 100.0,
+        der.missed * 100.0,
+        der.false_alarm * 100.0
+    );
+    // A's first turn and B's three turns are told apart (A's two later turns, another recording
+    // session, are the voice model's known confusion: crates/diarize/tests/diarize.rs).
+    assert_eq!(majority[0], "S1");
+    assert!([1, 3, 5].iter().all(|&b| majority[b] == "S2"), "{majority:?}");
+    assert!(der.confusion < SPEAKER_CONFUSION_BOUND && der.total() < SPEAKER_DER_BOUND, "{der:?}");
+
+    let txt = env.output("jobspeakers", "txt").await.unwrap();
+    let paragraphs: Vec<&str> = txt.trim_end().split("\n\n").collect();
+    assert!(paragraphs.len() >= 2, "{txt}");
+    assert!(paragraphs.iter().all(|p| p.starts_with("S1: ") || p.starts_with("S2: ")), "{txt}");
+    assert!(txt.contains("S2: "), "{txt}");
+
+    // No cue holds words of two speakers.
+    let srt = env.output("jobspeakers", "srt").await.unwrap();
+    let ms = |t: &str| {
+        let (hms, millis) = t.trim().split_once(',').unwrap();
+        let p: Vec<u64> = hms.split(':').map(|x| x.parse().unwrap()).collect();
+        ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 + millis.parse::<u64>().unwrap()
+    };
+    for cue in srt.trim_end().split("\n\n") {
+        let timing = cue.lines().nth(1).unwrap();
+        let (a, b) = timing.split_once(" --> ").unwrap();
+        let (a, b) = (ms(a) as f64 / 1000.0, ms(b) as f64 / 1000.0);
+        let inside: std::collections::BTreeSet<&str> =
+            words.iter().filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002).filter_map(|w| w.speaker.as_deref()).collect();
+        assert!(inside.len() <= 1, "cue {timing} spans speakers {inside:?}");
+    }
+}
+
+/// Measured with tiny.en's word times: DER 37.0 % = confusion 26.4 % (A's two later turns, as
+/// with reference times in crates/diarize/tests) + missed 5.5 % (pauses over 1 s inside turns,
+/// word times inside the speech) + false alarm 5.1 % (word times running into the gaps between
+/// turns). The bounds leave margin; an ignored option (no labels) is 100 % missed.
+const SPEAKER_CONFUSION_BOUND: f64 = 0.32;
+const SPEAKER_DER_BOUND: f64 = 0.50;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaker_diarization_without_its_model_fails_with_the_install_command() {
+    let env = Env::new().await;
+    let empty = tempfile::tempdir().unwrap();
+    let mut config = common::config();
+    config.models_dir = empty.path().to_path_buf();
+    config.max_attempts = 2;
+    let job_config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
+    env.submit("jobnospeakermodel", &fixture(CLIP), job_config).await;
+    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
+    let job = env.wait_terminal("jobnospeakermodel").await;
+    pool.shutdown().await;
+    assert_eq!(job.status, JobStatus::Failed);
+    let message = job.error_message.unwrap();
+    assert!(message.contains("speaker diarization") && message.contains("scripts/install-models.sh"), "{message}");
+    assert!(!message.contains(&empty.path().display().to_string()), "message leaks a path: {message}");
+}

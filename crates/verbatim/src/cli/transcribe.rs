@@ -24,7 +24,8 @@ pub struct Args {
     /// `standard` (the --model model) or `enhanced` (VERBATIM_MODEL_ENHANCED, default `base`).
     #[arg(long, default_value = "standard")]
     operating_point: String,
-    /// `none`, `channel` (each channel recognised on its own) or `speaker`.
+    /// `none`, `channel` (each channel recognised on its own) or `speaker` (words labelled S1,
+    /// S2… by voice; needs the speaker model from scripts/install-models.sh in --models-dir).
     #[arg(long, default_value = "none")]
     diarization: String,
     /// JSON array of `{"content": "...", "sounds_like": ["..."]}`.
@@ -75,10 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config["domain"] = domain.as_str().into();
     }
     let config = api::config_validation::transcription_config(&config).map_err(anyhow::Error::msg)?;
-    if config["diarization"] == "speaker" {
-        anyhow::bail!("--diarization speaker is not available yet (speaker diarization has not landed)");
-    }
     let request = worker::Request::from_job_config(&serde_json::json!({ "transcription_config": config }));
+    // Loaded first: a missing speaker model is reported before minutes of recognition.
+    let speakers = if request.speaker_diarization { Some(worker::load_speaker_model(&args.engine.models_dir())?) } else { None };
 
     let mode = if request.split_channels { audio::ChannelMode::Split } else { audio::ChannelMode::Mix };
     let decoded = audio::decode(&args.file, mode).with_context(|| format!("cannot decode {}", args.file.display()))?;
@@ -94,7 +94,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let progress = ProgressBar::new(std::io::stderr().is_terminal());
-    let recognition = worker::recognise_channels(engine.as_ref(), &decoded.channels, &request, &|fraction| progress.set(fraction))
+    let recognition =
+        worker::recognise_channels(engine.as_ref(), &decoded.channels, &request, speakers.as_ref(), &|fraction| progress.set(fraction))
         .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
     progress.finish();
 

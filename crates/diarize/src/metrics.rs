@@ -1,0 +1,163 @@
+//! Diarization error rate of labelled words against reference speaker turns, for tests and
+//! measurements (the same figure whether the word times come from a reference or from the
+//! recogniser).
+
+use transcript::Word;
+
+/// A reference turn: `speaker` speaks from `start` to `end` (seconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub start: f64,
+    pub end: f64,
+    pub speaker: String,
+}
+
+/// The parts of the diarization error rate, each a fraction of the reference speech time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Der {
+    /// Reference speech with no hypothesis speech over it.
+    pub missed: f64,
+    /// Hypothesis speech where the reference has none.
+    pub false_alarm: f64,
+    /// Both speak, but the hypothesis label is not the one mapped to the reference speaker.
+    pub confusion: f64,
+    /// Seconds of reference speech.
+    pub reference_seconds: f64,
+}
+
+impl Der {
+    /// missed + false alarm + confusion.
+    pub fn total(&self) -> f64 {
+        self.missed + self.false_alarm + self.confusion
+    }
+}
+
+/// Speech of one hypothesis label continues over a pause between two of its words up to this
+/// long (seconds): word times leave the short pauses between words unlabelled, which a speaker
+/// segment covers.
+pub const JOIN_GAP_S: f64 = 1.0;
+
+const STEP_S: f64 = 0.01;
+
+/// Diarization error rate in 10 ms steps under the best one-to-one mapping of hypothesis labels
+/// to reference speakers (NIST's definition, no collar, no overlapping speech in the reference).
+/// The hypothesis segments are the labelled words, each extended to the next word of the same
+/// label when the pause between them is under [`JOIN_GAP_S`]. Words without a speaker count as
+/// no speech.
+pub fn diarization_error_rate(reference: &[Turn], words: &[Word]) -> Der {
+    let mut ref_names: Vec<&str> = reference.iter().map(|t| t.speaker.as_str()).collect();
+    ref_names.sort();
+    ref_names.dedup();
+    let mut labelled: Vec<&Word> = words.iter().filter(|w| w.speaker.is_some()).collect();
+    labelled.sort_by(|a, b| a.start.total_cmp(&b.start));
+    let mut hyp_names: Vec<&str> = labelled.iter().filter_map(|w| w.speaker.as_deref()).collect();
+    hyp_names.sort();
+    hyp_names.dedup();
+
+    // Hypothesis segments (start, end, label index).
+    let mut segments: Vec<(f64, f64, usize)> = Vec::new();
+    for (i, w) in labelled.iter().enumerate() {
+        let h = hyp_names.iter().position(|n| Some(*n) == w.speaker.as_deref()).expect("collected");
+        let mut end = w.end;
+        if let Some(next) = labelled.get(i + 1) {
+            if next.speaker == w.speaker && next.start > end && next.start - end < JOIN_GAP_S {
+                end = next.start;
+            }
+        }
+        segments.push((w.start, end, h));
+    }
+
+    let last = reference.iter().map(|t| t.end).chain(segments.iter().map(|s| s.1)).fold(0.0, f64::max);
+    let steps = (last / STEP_S).ceil() as usize + 1;
+    let mut ref_at: Vec<Option<usize>> = vec![None; steps];
+    for t in reference {
+        let r = ref_names.iter().position(|n| *n == t.speaker).expect("collected");
+        for slot in ref_at.iter_mut().take(((t.end / STEP_S).floor() as usize).min(steps)).skip((t.start / STEP_S).ceil() as usize) {
+            *slot = Some(r);
+        }
+    }
+    // One label per step: the latest segment to start over it.
+    let mut hyp_at: Vec<Option<usize>> = vec![None; steps];
+    for &(s, e, h) in &segments {
+        for slot in hyp_at.iter_mut().take(((e / STEP_S).floor() as usize).min(steps)).skip((s / STEP_S).ceil() as usize) {
+            *slot = Some(h);
+        }
+    }
+
+    let (mut total, mut missed, mut false_alarm) = (0usize, 0usize, 0usize);
+    let mut co = vec![vec![0usize; hyp_names.len()]; ref_names.len()];
+    for (r, h) in ref_at.iter().zip(&hyp_at) {
+        match (r, h) {
+            (Some(r), Some(h)) => {
+                total += 1;
+                co[*r][*h] += 1;
+            }
+            (Some(_), None) => {
+                total += 1;
+                missed += 1;
+            }
+            (None, Some(_)) => false_alarm += 1,
+            (None, None) => {}
+        }
+    }
+    let both: usize = co.iter().flatten().sum();
+    let correct = best_mapping(&co, 0, &mut vec![false; hyp_names.len()]);
+    let denom = total.max(1) as f64;
+    Der {
+        missed: missed as f64 / denom,
+        false_alarm: false_alarm as f64 / denom,
+        confusion: (both - correct) as f64 / denom,
+        reference_seconds: total as f64 * STEP_S,
+    }
+}
+
+/// Steps matched under the best assignment of hypothesis labels to reference speakers
+/// (exhaustive: a handful of speakers).
+fn best_mapping(co: &[Vec<usize>], r: usize, used: &mut [bool]) -> usize {
+    if r == co.len() {
+        return 0;
+    }
+    let mut best = best_mapping(co, r + 1, used);
+    for h in 0..used.len() {
+        if !used[h] {
+            used[h] = true;
+            best = best.max(co[r][h] + best_mapping(co, r + 1, used));
+            used[h] = false;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(start: f64, end: f64, speaker: Option<&str>) -> Word {
+        Word { text: "w".into(), start, end, confidence: 1.0, speaker: speaker.map(String::from), channel: None }
+    }
+
+    fn turn(start: f64, end: f64, speaker: &str) -> Turn {
+        Turn { start, end, speaker: speaker.into() }
+    }
+
+    #[test]
+    fn perfect_swapped_and_partial() {
+        let reference = [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")];
+        // Labels are names only: S2 for A and S1 for B is a perfect answer.
+        let words = [word(0.0, 1.0, Some("S2")), word(1.0, 2.0, Some("S2")), word(3.0, 5.0, Some("S1"))];
+        let d = diarization_error_rate(&reference, &words);
+        assert!(d.total() < 0.01, "{d:?}");
+        assert!((d.reference_seconds - 4.0).abs() < 0.02);
+        // Everything one speaker: B's half is confusion.
+        let words = [word(0.0, 2.0, Some("S1")), word(3.0, 5.0, Some("S1"))];
+        let d = diarization_error_rate(&reference, &words);
+        assert!((d.confusion - 0.5).abs() < 0.01 && d.missed < 0.01, "{d:?}");
+        // A pause of 0.5 s inside a turn is joined; a word in the silence is a false alarm;
+        // unlabelled words are no speech.
+        let words = [word(0.0, 0.5, Some("S1")), word(1.0, 2.0, Some("S1")), word(2.2, 2.7, Some("S2")), word(3.0, 5.0, None)];
+        let d = diarization_error_rate(&reference, &words);
+        assert!((d.missed - 0.5).abs() < 0.01, "{d:?}");
+        assert!((d.false_alarm - 0.125).abs() < 0.01, "{d:?}");
+        assert!(d.confusion < 0.01, "{d:?}");
+    }
+}
