@@ -277,10 +277,10 @@ fn push_words(out: &mut Vec<Word>, words: Vec<TimedWord>, n_samples: usize, acti
         if text.is_empty() {
             continue;
         }
-        // The energy map only tightens times: a quiet voice (a speaker with a cold, a far
-        // microphone) can read as silence, and dropping the model's words there lost whole
-        // passages. Hallucinations on real silence are the no-speech check's job.
-        let (start, end) = activity.fit_word(w.start, w.end).unwrap_or((w.start, w.end));
+        let Some((start, end)) = activity.fit_word(w.start, w.end) else {
+            tracing::debug!(word = text, start = w.start, end = w.end, "word in silence dropped");
+            continue;
+        };
         let floor = out.last().map_or(0.0, |p| p.end);
         let start = start.clamp(floor, duration.max(floor));
         let end = end.clamp(start, duration.max(start));
