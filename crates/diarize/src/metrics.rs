@@ -12,6 +12,23 @@ pub struct Turn {
     pub speaker: String,
 }
 
+/// Reads reference turns from a TSV text with a header line and the columns `start`, `end`,
+/// `speaker` (further columns, such as the turn's text, are ignored): the format
+/// scripts/fetch-test-data.sh writes next to the two-speaker fixture.
+pub fn parse_turns(tsv: &str) -> Result<Vec<Turn>, String> {
+    tsv.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let bad = || format!("turns line {}: need start, end and speaker: {l:?}", i + 2);
+            let time = |s: Option<&&str>| s.and_then(|s| s.trim().parse::<f64>().ok()).ok_or_else(bad);
+            Ok(Turn { start: time(f.first())?, end: time(f.get(1))?, speaker: f.get(2).ok_or_else(bad)?.to_string() })
+        })
+        .collect()
+}
+
 /// The parts of the diarization error rate, each a fraction of the reference speech time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Der {
@@ -138,6 +155,13 @@ mod tests {
 
     fn turn(start: f64, end: f64, speaker: &str) -> Turn {
         Turn { start, end, speaker: speaker.into() }
+    }
+
+    #[test]
+    fn turns_are_read_from_tsv_and_bad_lines_named() {
+        let tsv = "start\tend\tspeaker\ttext\n0.0\t4.5\tA\thello there\n4.5\t9\tB\tgood day\n";
+        assert_eq!(parse_turns(tsv).unwrap(), [turn(0.0, 4.5, "A"), turn(4.5, 9.0, "B")]);
+        assert_eq!(parse_turns("start\tend\tspeaker\nx\t1\tA\n").unwrap_err(), "turns line 2: need start, end and speaker: \"x\\t1\\tA\"");
     }
 
     #[test]

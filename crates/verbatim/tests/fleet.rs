@@ -75,9 +75,7 @@ fn create_key(env: &[(String, String)], data_dir: &Path) -> String {
     for (k, v) in env {
         command.env(k, v);
     }
-    let out = command.output().unwrap();
-    assert!(out.status.success(), "keys create: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    server::key_of(command.output().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use blob::Bucket;
+
 use super::fleet::{fleet_env, services, Database};
 use super::{Options, Server, BIN};
 
@@ -69,27 +71,24 @@ impl Deployment {
 
     /// A new API key for `organisation` (the only stdout line of `verbatim keys create`).
     pub fn create_key(&self, organisation: &str) -> String {
-        let out = self.cli(&["keys", "create", "--organisation", organisation]);
-        assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "keys create must print exactly one line, got {stdout:?}");
-        assert!(lines[0].starts_with("vb_"), "{stdout}");
-        lines[0].to_string()
+        super::key_of(self.cli(&["keys", "create", "--organisation", organisation]))
     }
 
-    fn bucket_root(&self, output: bool) -> &Path {
+    fn bucket_root(&self, bucket: Bucket) -> &Path {
         let Some((input_root, output_root)) = &self.bucket_roots else {
             panic!("the S3 server's folder is unknown (VERBATIM_TEST_S3_DIR): cannot look into the buckets");
         };
-        if output { output_root } else { input_root }
+        match bucket {
+            Bucket::Input => input_root,
+            Bucket::Output => output_root,
+        }
     }
 
     /// Every object of a bucket, by key, read from the store's own folder (the local store's, or
     /// s3s-fs's) so that a leftover cannot hide behind the API. s3s-fs keeps metadata and
     /// unfinished uploads in dot-files, which are skipped.
-    fn bucket_files(&self, output: bool) -> Vec<String> {
-        let root = self.bucket_root(output);
+    fn bucket_files(&self, bucket: Bucket) -> Vec<String> {
+        let root = self.bucket_root(bucket);
         let mut out = Vec::new();
         let mut stack = vec![root.to_path_buf()];
         while let Some(d) = stack.pop() {
@@ -109,16 +108,16 @@ impl Deployment {
     }
 
     pub fn input_files(&self) -> Vec<String> {
-        self.bucket_files(false)
+        self.bucket_files(Bucket::Input)
     }
 
     pub fn output_files(&self) -> Vec<String> {
-        self.bucket_files(true)
+        self.bucket_files(Bucket::Output)
     }
 
     /// The bytes stored under `key` in the input bucket.
     pub fn read_input(&self, key: &str) -> Vec<u8> {
-        std::fs::read(self.bucket_root(false).join(key)).unwrap_or_else(|e| panic!("input {key}: {e}"))
+        std::fs::read(self.bucket_root(Bucket::Input).join(key)).unwrap_or_else(|e| panic!("input {key}: {e}"))
     }
 
     /// Where signed URLs of this deployment point: the API itself, or the S3 server.

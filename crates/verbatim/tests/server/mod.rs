@@ -175,6 +175,11 @@ pub fn create_key(data_dir: &Path, organisation: &str) -> String {
         .arg(data_dir)
         .output()
         .expect("verbatim keys create");
+    key_of(out)
+}
+
+/// The secret that `verbatim keys create` printed, checking it is its only stdout line.
+pub fn key_of(out: std::process::Output) -> String {
     assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
