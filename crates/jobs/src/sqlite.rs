@@ -72,11 +72,14 @@ impl SqliteJobStore {
         Ok(JobsError::InvalidTransition { from: parse_status(&row.try_get::<String, _>("status")?)?, to })
     }
 
-    /// One lease-checked move to `to`, allowed only from the states that may advance to it.
+    /// One lease-checked move to `to`, allowed only from the states that may advance to it;
+    /// `updated_at` becomes `at` (the caller's one clock read, so a completion time it also
+    /// writes is the same instant).
     async fn move_held(
         &self,
         lease: &Lease,
         to: JobStatus,
+        at: &str,
         set: &str,
         set_args: Vec<Option<String>>,
     ) -> Result<(), JobsError> {
@@ -84,7 +87,7 @@ impl SqliteJobStore {
         let sql = format!(
             "UPDATE jobs SET status = ?, updated_at = ?, {set} WHERE job_id = ? AND lease_token = ? AND status IN {from}"
         );
-        let mut q = sqlx::query(&sql).bind(to.as_str()).bind(to_text(now()));
+        let mut q = sqlx::query(&sql).bind(to.as_str()).bind(at);
         for a in set_args {
             q = q.bind(a);
         }
@@ -365,7 +368,7 @@ impl JobStore for SqliteJobStore {
             return Err(self.lease_refusal(lease, status).await?);
         }
         let meta = input_metadata.as_ref().map(json_text);
-        self.move_held(lease, status, "input_metadata = COALESCE(?, input_metadata)", vec![meta]).await
+        self.move_held(lease, status, &to_text(now()), "input_metadata = COALESCE(?, input_metadata)", vec![meta]).await
     }
 
     async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
@@ -373,8 +376,9 @@ impl JobStore for SqliteJobStore {
         self.move_held(
             lease,
             JobStatus::Done,
+            &t,
             "output_metadata = ?, completed_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL",
-            vec![Some(json_text(&output_metadata)), Some(t)],
+            vec![Some(json_text(&output_metadata)), Some(t.clone())],
         )
         .await
     }
@@ -384,8 +388,9 @@ impl JobStore for SqliteJobStore {
         self.move_held(
             lease,
             JobStatus::Failed,
+            &t,
             "error_message = ?, completed_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL",
-            vec![Some(message.to_string()), Some(t)],
+            vec![Some(message.to_string()), Some(t.clone())],
         )
         .await
     }
