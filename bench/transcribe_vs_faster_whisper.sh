@@ -19,6 +19,7 @@
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$BENCH_DIR/../scripts/lib/common.sh"
+source "$BENCH_DIR/lib.sh"
 
 FILE=""; REFERENCE=""; ROUNDS=3; THREADS="$(nproc)"; COMPUTE_TYPE=int8
 MODEL="$REPO_ROOT/models/tiny.en"; LANGUAGE=en; ENGINES="verbatim,faster-whisper"; BUILD=1
@@ -81,16 +82,11 @@ if [[ $run_fw -eq 1 ]]; then
 fi
 
 if [[ $run_verbatim -eq 1 ]]; then
-    if [[ $BUILD -eq 1 ]]; then
-        say "cargo build --release -p verbatim"
-        cargo build --release -p verbatim
-    fi
-    [[ -x "$VERBATIM" ]] || die "$VERBATIM is missing (build it, or --engines faster-whisper)"
+    build_verbatim "$BUILD" "$VERBATIM"
 fi
 
-AUDIO_S="$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$FILE")"
-OUT="$BENCH_DIR/out/$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$OUT"
+AUDIO_S="$(audio_seconds "$FILE")"
+OUT="$(new_out_dir "")"
 say "file: $FILE (${AUDIO_S} s); model: $MODEL; threads: $THREADS; compute type: $COMPUTE_TYPE; rounds: $ROUNDS"
 say "results in $OUT"
 

@@ -19,8 +19,9 @@ pub struct EngineArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// CTranslate2 compute type: int8, int8_float32, float32, default (as converted)…
-    #[arg(long, default_value = asr::whisper::DEFAULT_COMPUTE_TYPE)]
-    pub compute_type: String,
+    /// [default: int8; with --operating-point enhanced, VERBATIM_COMPUTE_TYPE_ENHANCED or float32]
+    #[arg(long)]
+    pub compute_type: Option<String>,
 }
 
 impl EngineArgs {
@@ -33,7 +34,7 @@ pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
     let path = asr::models::resolve(&args.model, &args.models_dir())?;
     let config = asr::WhisperConfig {
         threads: args.threads.unwrap_or(0),
-        compute_type: args.compute_type.clone(),
+        compute_type: args.compute_type.clone().unwrap_or_else(|| asr::whisper::DEFAULT_COMPUTE_TYPE.to_string()),
         ..Default::default()
     };
     let engine = asr::WhisperEngine::load(&path, &config)

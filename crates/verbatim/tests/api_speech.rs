@@ -240,6 +240,7 @@ async fn options_reach_api_jobs() {
         ("opton", json!({"language": "en", "additional_vocab": vocab, "enable_entities": true, "output_locale": "en-GB", "domain": "poetry"})),
         ("optoff", json!({"language": "en", "additional_vocab": vocab})),
         ("optauto", json!({"language": "auto"})),
+        ("optenh", json!({"language": "en", "operating_point": "enhanced"})),
     ];
     for (id, config) in &configs {
         let form = Form::new()
@@ -282,4 +283,10 @@ async fn options_reach_api_jobs() {
     let (job, _) = &outputs["optauto"];
     assert_eq!(job["output_metadata"]["language"], "en", "{job}");
     assert_eq!(results("optauto")[0]["alternatives"][0]["language"], "en");
+
+    // The operating point picks the model: standard is tiny.en, enhanced is base.
+    assert_eq!(outputs["optoff"].0["output_metadata"]["model"], "tiny.en");
+    let (job, enhanced) = &outputs["optenh"];
+    assert_eq!(job["output_metadata"]["model"], "base", "{job}");
+    assert!(enhanced["txt"].to_lowercase().contains("fairest creatures"), "{}", enhanced["txt"]);
 }

@@ -193,8 +193,8 @@ fn speaker_diarization_tells_two_voices_apart() {
     assert!(!txt.contains("S1: ") && !txt.contains("UU: "), "{txt}");
 }
 
-/// Measured (tiny.en word times, as the worker's pipeline test): DER 42.8 % = confusion 26.4 %
-/// (A's two later turns land with B: the voice model, see crates/diarize/tests) + missed 11.3 %
+/// Measured (tiny.en word times, as the worker's pipeline test): DER 35.8 % = confusion 24.4 %
+/// (A's two later turns land with B: the voice model, see crates/diarize/tests) + missed 6.3 %
 /// + false alarm 5.1 % (word times against turn bounds). Bounds with margin.
 const SPEAKER_CONFUSION_BOUND: f64 = 0.32;
 const SPEAKER_DER_BOUND: f64 = 0.50;

@@ -9,6 +9,11 @@ use blob::fetch::FetchPolicy;
 /// The `model_code` of the contract's default model; its `operating_point` picks the model.
 pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
 
+/// The enhanced model runs unquantised: int8 costs base more accuracy than it costs tiny.en
+/// (`bench/operating_points.sh` on en_long: base int8 scored no better than tiny.en int8,
+/// base float32 clearly better; see docs/transcription-options.md for the figures).
+pub const ENHANCED_COMPUTE_TYPE: &str = "float32";
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Jobs run at the same time (one tokio task each).
@@ -36,9 +41,11 @@ pub struct WorkerConfig {
     pub model_enhanced: String,
     /// CPU threads given to each recognition.
     pub threads_per_worker: usize,
-    /// CTranslate2 compute type for loaded models (`"int8"`, `"float32"`, …; default: the asr
-    /// crate's choice).
+    /// CTranslate2 compute type of the standard model and of models named by `model_code`
+    /// (`"int8"`, `"float32"`, …; default: the asr crate's choice).
     pub compute_type: String,
+    /// CTranslate2 compute type of the enhanced model (default [`ENHANCED_COMPUTE_TYPE`]).
+    pub compute_type_enhanced: String,
     /// What URL input may reach.
     pub fetch_policy: FetchPolicy,
     /// The size cap of a downloaded URL input (the upload limit).
@@ -69,6 +76,7 @@ impl Default for WorkerConfig {
             model_enhanced: "base".into(),
             threads_per_worker: threads_per_worker(cores, workers),
             compute_type: asr::whisper::DEFAULT_COMPUTE_TYPE.into(),
+            compute_type_enhanced: ENHANCED_COMPUTE_TYPE.into(),
             fetch_policy: FetchPolicy::default(),
             max_input_bytes: 1 << 30,
             shutdown_grace: Duration::from_secs(20),
@@ -81,7 +89,8 @@ impl Default for WorkerConfig {
 impl WorkerConfig {
     /// The defaults with what the environment sets: `VERBATIM_WORKERS`, `VERBATIM_MODELS_DIR`
     /// (through `asr::models::default_models_dir`), `VERBATIM_MODEL_STANDARD`,
-    /// `VERBATIM_MODEL_ENHANCED`, `VERBATIM_COMPUTE_TYPE`, `VERBATIM_MAX_UPLOAD_BYTES`,
+    /// `VERBATIM_MODEL_ENHANCED`, `VERBATIM_COMPUTE_TYPE`, `VERBATIM_COMPUTE_TYPE_ENHANCED`,
+    /// `VERBATIM_MAX_UPLOAD_BYTES`,
     /// `VERBATIM_SHUTDOWN_GRACE_SECS`, and the URL policy (`FetchPolicy::from_env`). Values that
     /// do not parse are ignored (the default stays).
     pub fn from_env() -> Self {
@@ -97,6 +106,9 @@ impl WorkerConfig {
         }
         if let Some(t) = env_text("VERBATIM_COMPUTE_TYPE") {
             c.compute_type = t;
+        }
+        if let Some(t) = env_text("VERBATIM_COMPUTE_TYPE_ENHANCED") {
+            c.compute_type_enhanced = t;
         }
         if let Some(b) = env_parse::<u64>("VERBATIM_MAX_UPLOAD_BYTES").filter(|b| *b > 0) {
             c.max_input_bytes = b;

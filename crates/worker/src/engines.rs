@@ -9,16 +9,17 @@ use asr::{AsrError, Engine};
 use tokio::sync::OnceCell;
 
 use crate::error::JobError;
+use crate::request::ModelChoice;
 
-/// Loads a model by name. Blocking: called on a blocking thread.
-pub type Loader = dyn Fn(&str) -> Result<Arc<dyn Engine>, AsrError> + Send + Sync;
+/// Loads a model. Blocking: called on a blocking thread.
+pub type Loader = dyn Fn(&ModelChoice) -> Result<Arc<dyn Engine>, AsrError> + Send + Sync;
 
 pub struct Engines {
     loader: Arc<Loader>,
-    /// One cell per model name, so concurrent first requests for a model wait for a single
-    /// load. A failed load leaves its cell empty and the next job tries again (the model may
-    /// have been installed meanwhile).
-    cells: Mutex<HashMap<String, Arc<OnceCell<Arc<dyn Engine>>>>>,
+    /// One cell per model and compute type, so concurrent first requests for a model wait for
+    /// a single load. A failed load leaves its cell empty and the next job tries again (the
+    /// model may have been installed meanwhile).
+    cells: Mutex<HashMap<ModelChoice, Arc<OnceCell<Arc<dyn Engine>>>>>,
 }
 
 impl Engines {
@@ -27,10 +28,10 @@ impl Engines {
     }
 
     /// Whisper models from `models_dir`, each loaded with `threads` CPU threads.
-    pub fn whisper(models_dir: PathBuf, threads: usize, compute_type: String) -> Self {
-        Engines::new(Arc::new(move |name: &str| {
-            let path = asr::models::resolve(name, &models_dir)?;
-            let config = asr::WhisperConfig { threads, compute_type: compute_type.clone(), ..Default::default() };
+    pub fn whisper(models_dir: PathBuf, threads: usize) -> Self {
+        Engines::new(Arc::new(move |model: &ModelChoice| {
+            let path = asr::models::resolve(&model.name, &models_dir)?;
+            let config = asr::WhisperConfig { threads, compute_type: model.compute_type.clone(), ..Default::default() };
             // The asr crate's own cache: `verbatim transcribe` and the workers of one process
             // share a loaded model too.
             let engine = asr::WhisperEngine::load_shared(&path, &config)?;
@@ -39,21 +40,21 @@ impl Engines {
     }
 
     /// The engine of `model`, loading it on first use.
-    pub async fn get(&self, model: &str) -> Result<Arc<dyn Engine>, JobError> {
+    pub async fn get(&self, model: &ModelChoice) -> Result<Arc<dyn Engine>, JobError> {
         let cell = {
             let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
-            cells.entry(model.to_string()).or_default().clone()
+            cells.entry(model.clone()).or_default().clone()
         };
         let engine = cell
             .get_or_try_init(|| async {
                 let loader = self.loader.clone();
-                let name = model.to_string();
-                tracing::info!(model = %name, "loading model");
-                match tokio::task::spawn_blocking(move || loader(&name)).await {
+                let choice = model.clone();
+                tracing::info!(model = %model.name, compute_type = %model.compute_type, "loading model");
+                match tokio::task::spawn_blocking(move || loader(&choice)).await {
                     Ok(loaded) => loaded.map_err(JobError::from_asr),
                     Err(e) => Err(JobError::transient(
                         "the speech recognition model could not be loaded",
-                        format!("loading model {model} crashed: {e}"),
+                        format!("loading model {} crashed: {e}", model.name),
                     )),
                 }
             })

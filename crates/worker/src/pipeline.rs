@@ -41,7 +41,7 @@ pub struct Context {
 impl Context {
     /// A context with Whisper models loaded from `config.models_dir`.
     pub fn new(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, config: WorkerConfig) -> Context {
-        let engines = Engines::whisper(config.models_dir.clone(), config.threads_per_worker, config.compute_type.clone());
+        let engines = Engines::whisper(config.models_dir.clone(), config.threads_per_worker);
         Context::with_engines(jobs, blobs, Arc::new(engines), config)
     }
 
@@ -225,11 +225,11 @@ fn percent_decode(s: &str) -> String {
 /// Picks the model for the job. An English-only standard model cannot serve another language,
 /// so such requests on the default model code go to the enhanced (multilingual) model.
 async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(Arc<dyn asr::Engine>, String), JobError> {
-    let name = model_for(&job.model_code, request.operating_point, &ctx.config);
-    let engine = ctx.engines.get(&name).await?;
+    let choice = model_for(&job.model_code, request.operating_point, &ctx.config);
+    let engine = ctx.engines.get(&choice).await?;
     if needs_multilingual_fallback(&job.model_code, request, engine.as_ref()) {
-        let name = model_for(&job.model_code, OperatingPoint::Enhanced, &ctx.config);
-        let engine = ctx.engines.get(&name).await?;
+        let choice = model_for(&job.model_code, OperatingPoint::Enhanced, &ctx.config);
+        let engine = ctx.engines.get(&choice).await?;
         return Ok((engine.clone(), engine.model_name().to_string()));
     }
     let model = engine.model_name().to_string();

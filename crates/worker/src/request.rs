@@ -89,16 +89,26 @@ fn prompt(domain: Option<&str>, vocab: &[VocabEntry]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
+/// A model and how to run it: what an operating point stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelChoice {
+    /// An installed model's name, or a model folder (`asr::models::resolve`).
+    pub name: String,
+    /// CTranslate2 compute type (`int8`, `float32`…).
+    pub compute_type: String,
+}
+
 /// The model to load for a job: the default model code maps through the operating point,
-/// any other accepted code names an installed model.
-pub fn model_for(model_code: &str, op: OperatingPoint, config: &WorkerConfig) -> String {
+/// any other accepted code names an installed model (run like the standard point).
+pub fn model_for(model_code: &str, op: OperatingPoint, config: &WorkerConfig) -> ModelChoice {
+    let choice = |name: &str, compute_type: &str| ModelChoice { name: name.to_string(), compute_type: compute_type.to_string() };
     if model_code == DEFAULT_MODEL_CODE || model_code.is_empty() {
         match op {
-            OperatingPoint::Standard => config.model_standard.clone(),
-            OperatingPoint::Enhanced => config.model_enhanced.clone(),
+            OperatingPoint::Standard => choice(&config.model_standard, &config.compute_type),
+            OperatingPoint::Enhanced => choice(&config.model_enhanced, &config.compute_type_enhanced),
         }
     } else {
-        model_code.to_string()
+        choice(model_code, &config.compute_type)
     }
 }
 
@@ -147,9 +157,17 @@ mod tests {
 
     #[test]
     fn models() {
-        let c = WorkerConfig { model_standard: "tiny.en".into(), model_enhanced: "base".into(), ..Default::default() };
-        assert_eq!(model_for(DEFAULT_MODEL_CODE, OperatingPoint::Standard, &c), "tiny.en");
-        assert_eq!(model_for(DEFAULT_MODEL_CODE, OperatingPoint::Enhanced, &c), "base");
-        assert_eq!(model_for("base", OperatingPoint::Standard, &c), "base");
+        let c = WorkerConfig {
+            model_standard: "tiny.en".into(),
+            model_enhanced: "base".into(),
+            compute_type: "int8".into(),
+            compute_type_enhanced: "float32".into(),
+            ..Default::default()
+        };
+        let choice = |name: &str, compute_type: &str| ModelChoice { name: name.into(), compute_type: compute_type.into() };
+        assert_eq!(model_for(DEFAULT_MODEL_CODE, OperatingPoint::Standard, &c), choice("tiny.en", "int8"));
+        assert_eq!(model_for(DEFAULT_MODEL_CODE, OperatingPoint::Enhanced, &c), choice("base", "float32"));
+        assert_eq!(model_for("base", OperatingPoint::Standard, &c), choice("base", "int8"));
+        assert_eq!(model_for("base", OperatingPoint::Enhanced, &c), choice("base", "int8"));
     }
 }

@@ -323,8 +323,8 @@ async fn speaker_diarization_labels_each_voice() {
     }
 }
 
-/// Measured with tiny.en's word times: DER 42.8 % = confusion 26.4 % (A's two later turns, as
-/// with reference times in crates/diarize/tests) + missed 11.3 % (pauses over 1 s inside turns, quiet words dropped as silence,
+/// Measured with tiny.en's word times: DER 35.8 % = confusion 24.4 % (A's two later turns, as
+/// with reference times in crates/diarize/tests) + missed 6.3 % (pauses over 1 s inside turns,
 /// word times inside the speech) + false alarm 5.1 % (word times running into the gaps between
 /// turns). The bounds leave margin; an ignored option (no labels) is 100 % missed.
 const SPEAKER_CONFUSION_BOUND: f64 = 0.32;

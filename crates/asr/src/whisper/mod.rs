@@ -22,11 +22,9 @@ use tokenizer::WhisperTokenizer;
 /// as far as [`WhisperEngine::load_shared`] is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WhisperConfig {
-    /// CPU threads for one recognition; 0 means all available cores. The default is 1:
-    /// ct2rs 0.10.3 computes matrix products with ruy on one thread whatever this says, so
-    /// more threads only split the element-wise work, and on a busy machine that costs far
-    /// more than it gains (60 s of speech, tiny.en int8, 2-core machine under load: 7.5 s with
-    /// 1 thread, 26.4 s with 2).
+    /// CPU threads for one recognition; 0 means all available cores. The default is 1 because
+    /// the callers size it themselves: the worker pool splits the cores between its workers
+    /// (`WorkerConfig::threads_per_worker`) and `verbatim transcribe` takes `--threads`.
     pub threads: usize,
     /// CTranslate2 compute type: `"default"` (as converted; float16 weights run as float32 on
     /// CPU), `"auto"`, `"int8"`, `"int8_float32"`, `"float32"`, `"int16"`…

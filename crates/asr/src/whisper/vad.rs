@@ -15,6 +15,10 @@ const FLOOR_PERCENTILE: f32 = 0.10;
 const FLOOR_SPAN: usize = 15 * FPS;
 /// Frames are sound when this far above the local floor…
 const MARGIN_DB: f32 = 10.0;
+/// …and faint when this far: a quiet voice in a noisy room (the MFA cold-corpus speaker sits
+/// 7–10 dB over the room noise for seconds at a time). Faint frames only keep words that the
+/// decoder wrote there; they do not stop a skip. Steady noise stays within ±2 dB of its floor.
+const FAINT_MARGIN_DB: f32 = 7.0;
 /// …and above this absolute level (dBFS of the mean square).
 const ABSOLUTE_DB: f32 = -60.0;
 /// Runs of sound shorter than this are clicks, not speech.
@@ -31,6 +35,8 @@ pub struct Activity {
     frames: usize,
     /// Per frame, unpadded: whether it is sound. Empty when the check is switched off.
     sound: Vec<bool>,
+    /// Per frame, unpadded: whether it is at least faint sound (a superset of `sound`).
+    faint: Vec<bool>,
 }
 
 /// Words may reach this far past the last sound frame in them (trailing consonants are
@@ -44,18 +50,23 @@ impl Activity {
     /// Treats every frame as sound (no energy information).
     #[cfg(test)]
     pub fn everything(frames: usize) -> Self {
-        Self { regions: vec![(0, frames)], frames, sound: Vec::new() }
+        Self { regions: vec![(0, frames)], frames, sound: Vec::new(), faint: Vec::new() }
     }
 
     pub fn from_energy(energy_db: &[f32]) -> Self {
         let n = energy_db.len();
         let floors = local_floors(energy_db);
-        let mut sound: Vec<bool> = energy_db
-            .iter()
-            .enumerate()
-            .map(|(t, &e)| e > ABSOLUTE_DB && e > floors[t / FPS] + MARGIN_DB)
-            .collect();
-        drop_short_runs(&mut sound, MIN_SOUND_FRAMES);
+        let above = |margin: f32| {
+            let mut flags: Vec<bool> = energy_db
+                .iter()
+                .enumerate()
+                .map(|(t, &e)| e > ABSOLUTE_DB && e > floors[t / FPS] + margin)
+                .collect();
+            drop_short_runs(&mut flags, MIN_SOUND_FRAMES);
+            flags
+        };
+        let sound = above(MARGIN_DB);
+        let faint = above(FAINT_MARGIN_DB);
 
         let mut regions: Vec<(usize, usize)> = Vec::new();
         let mut t = 0;
@@ -85,14 +96,14 @@ impl Activity {
                 last.1 = n;
             }
         }
-        Self { regions, frames: n, sound }
+        Self { regions, frames: n, sound, faint }
     }
 
     /// Fits a word's times (seconds) to the sound inside it: Whisper's cross-attention
     /// alignment tends to stretch the word before a pause deep into the silence after it (and
-    /// the word after a pause back into it). Returns `None` for a word with no sound at all
-    /// near it — a hallucination written into silence. Words pass unchanged when the check
-    /// is switched off.
+    /// the word after a pause back into it). Returns `None` for a word with not even faint
+    /// sound near it — a hallucination written into silence. Words pass unchanged when the
+    /// check is switched off.
     pub fn fit_word(&self, start: f64, end: f64) -> Option<(f64, f64)> {
         if self.sound.is_empty() {
             return Some((start, end));
@@ -101,7 +112,7 @@ impl Activity {
         let s = ((start * FPS as f64).floor().max(0.0) as usize).min(n);
         let e = ((end * FPS as f64).ceil().max(0.0) as usize).min(n).max(s);
         let near = s.saturating_sub(WORD_SEARCH_FRAMES)..(e + WORD_SEARCH_FRAMES).min(n);
-        if !self.sound[near].iter().any(|&b| b) {
+        if !self.faint[near].iter().any(|&b| b) {
             return None;
         }
         let inside = &self.sound[s..e];
@@ -213,6 +224,16 @@ mod tests {
         assert_eq!(a.fit_word(3.5, 4.0), None);
         // switched off: unchanged
         assert_eq!(Activity::everything(900).fit_word(3.5, 4.0), Some((3.5, 4.0)));
+    }
+
+    #[test]
+    fn faint_voice_keeps_its_words_but_not_the_skip() {
+        // 30 s of room noise at -44 dB with 3 s of a quiet voice 8 dB above it in the middle
+        let e = energies(&[(1400, -44.0), (300, -36.0), (1300, -44.0)]);
+        let a = Activity::from_energy(&e);
+        assert_eq!(a.next_sound(0), None, "faint sound alone is not worth decoding");
+        assert!(a.fit_word(15.0, 15.4).is_some(), "a word over the faint voice is kept");
+        assert_eq!(a.fit_word(5.0, 5.4), None, "a word over the room noise is dropped");
     }
 
     #[test]

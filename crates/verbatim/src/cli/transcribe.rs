@@ -21,7 +21,8 @@ pub struct Args {
     /// enhanced model then serves the file). Default `en`, as in the API.
     #[arg(long, default_value = "en")]
     language: String,
-    /// `standard` (the --model model) or `enhanced` (VERBATIM_MODEL_ENHANCED, default `base`).
+    /// `standard` (the --model model) or `enhanced` (VERBATIM_MODEL_ENHANCED, default `base`,
+    /// run as VERBATIM_COMPUTE_TYPE_ENHANCED, default `float32`, unless --compute-type says).
     #[arg(long, default_value = "standard")]
     operating_point: String,
     /// `none`, `channel` (each channel recognised on its own) or `speaker` (words labelled S1,
@@ -82,15 +83,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mode = if request.split_channels { audio::ChannelMode::Split } else { audio::ChannelMode::Mix };
     let decoded = audio::decode(&args.file, mode).with_context(|| format!("cannot decode {}", args.file.display()))?;
-    let enhanced_model = worker::WorkerConfig::from_env().model_enhanced;
+    let enhanced = worker::model_for(worker::DEFAULT_MODEL_CODE, worker::OperatingPoint::Enhanced, &worker::WorkerConfig::from_env());
+    let as_enhanced = |mut engine_args: EngineArgs| {
+        engine_args.model = enhanced.name.clone();
+        engine_args.compute_type.get_or_insert_with(|| enhanced.compute_type.clone());
+        engine_args
+    };
     let mut engine_args = args.engine.clone();
     if request.operating_point == worker::OperatingPoint::Enhanced {
-        engine_args.model = enhanced_model.clone();
+        engine_args = as_enhanced(engine_args);
     }
     let mut engine = engine::load(&engine_args)?;
     if worker::needs_multilingual_fallback(worker::DEFAULT_MODEL_CODE, &request, engine.as_ref()) {
-        engine_args.model = enhanced_model;
-        engine = engine::load(&engine_args)?;
+        engine = engine::load(&as_enhanced(engine_args))?;
     }
 
     let progress = ProgressBar::new(std::io::stderr().is_terminal());
