@@ -20,7 +20,7 @@ mod recognition;
 mod request;
 mod speakers;
 
-pub use config::{WorkerConfig, DEFAULT_MODEL_CODE};
+pub use config::{WorkerConfig, DEFAULT_MODEL_CODE, ENHANCED_COMPUTE_TYPE};
 pub use engines::{Engines, Loader};
 pub use error::JobError;
 pub use lease::LeaseKeeper;
