@@ -284,9 +284,11 @@ async fn options_reach_api_jobs() {
     assert_eq!(job["output_metadata"]["language"], "en", "{job}");
     assert_eq!(results("optauto")[0]["alternatives"][0]["language"], "en");
 
-    // The operating point picks the model: standard is tiny.en, enhanced is base.
+    // The operating point picks the model and how it runs: tiny.en int8, base float32.
     assert_eq!(outputs["optoff"].0["output_metadata"]["model"], "tiny.en");
+    assert_eq!(outputs["optoff"].0["output_metadata"]["compute_type"], "int8");
     let (job, enhanced) = &outputs["optenh"];
     assert_eq!(job["output_metadata"]["model"], "base", "{job}");
+    assert_eq!(job["output_metadata"]["compute_type"], "float32", "{job}");
     assert!(enhanced["txt"].to_lowercase().contains("fairest creatures"), "{}", enhanced["txt"]);
 }

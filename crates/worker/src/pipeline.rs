@@ -19,7 +19,7 @@ use crate::config::WorkerConfig;
 use crate::engines::Engines;
 use crate::error::JobError;
 use crate::recognition::{needs_multilingual_fallback, recognise_channels, Recognised};
-use crate::request::{model_for, OperatingPoint, Request};
+use crate::request::{model_for, ModelChoice, OperatingPoint, Request};
 use crate::speakers::SpeakerModel;
 
 /// What a worker needs to run jobs; shared by all workers of a pool.
@@ -91,7 +91,8 @@ pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
     ctx.jobs.advance(lease, JobStatus::Decoding, Some(input_metadata)).await?;
     // Before recognition, so a missing speaker model fails the job without minutes of work.
     let speakers = if request.speaker_diarization { Some(ctx.speakers.get().await?) } else { None };
-    let (engine, model) = choose_engine(ctx, job, &request).await?;
+    let (engine, choice) = choose_engine(ctx, job, &request).await?;
+    let engine_name = engine.model_name().to_string();
     let duration = decoded.probe.duration_seconds;
     let recognised = recognise(ctx, engine, speakers, decoded, &request).await?;
     let transcript = Transcript { language: recognised.language, duration, words: recognised.words };
@@ -124,7 +125,8 @@ pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
         "formats": OUTPUT_FORMATS.map(|f| f.as_str()),
         "duration_seconds": round_ms(duration),
         "word_count": word_count,
-        "model": model,
+        "model": engine_name,
+        "compute_type": choice.compute_type,
     });
     ctx.jobs.complete(lease, output_metadata).await?;
     Ok(())
@@ -224,16 +226,15 @@ fn percent_decode(s: &str) -> String {
 
 /// Picks the model for the job. An English-only standard model cannot serve another language,
 /// so such requests on the default model code go to the enhanced (multilingual) model.
-async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(Arc<dyn asr::Engine>, String), JobError> {
+async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(Arc<dyn asr::Engine>, ModelChoice), JobError> {
     let choice = model_for(&job.model_code, request.operating_point, &ctx.config);
     let engine = ctx.engines.get(&choice).await?;
     if needs_multilingual_fallback(&job.model_code, request, engine.as_ref()) {
         let choice = model_for(&job.model_code, OperatingPoint::Enhanced, &ctx.config);
         let engine = ctx.engines.get(&choice).await?;
-        return Ok((engine.clone(), engine.model_name().to_string()));
+        return Ok((engine, choice));
     }
-    let model = engine.model_name().to_string();
-    Ok((engine, model))
+    Ok((engine, choice))
 }
 
 /// Recognises (and diarizes, when asked) on a blocking thread (see [`recognise_channels`]).

@@ -52,6 +52,7 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     let out = &job.output_metadata;
     assert_eq!(out["language"], "en");
     assert_eq!(out["model"], "tiny.en");
+    assert_eq!(out["compute_type"], "int8");
     assert_eq!(out["formats"], json!(["json", "txt", "srt", "vtt"]));
     assert!(out["word_count"].as_u64().unwrap() >= 15, "{out}");
 
