@@ -230,3 +230,34 @@ fn enable_entities_and_locale_reach_the_output() {
     let srt = run(&[&base[..4], &["--format", "srt", "--additional-vocab", vocab, "--output-locale", "en-GB"]].concat());
     assert!(srt.contains("colour"), "{srt}");
 }
+
+/// An operating point's compute type that CTranslate2 does not know would fail every job that
+/// loads the model, so `serve` refuses it at start-up and names the variable. (Ignored, the
+/// server would keep running and the wait below would time out.)
+#[test]
+fn an_unknown_compute_type_stops_serve_at_start_up() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", data.path().to_str().unwrap()])
+        .env("VERBATIM_MODELS_DIR", common::models_dir())
+        .env("VERBATIM_COMPUTE_TYPE_ENHANCED", "int3")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("serve kept running with VERBATIM_COMPUTE_TYPE_ENHANCED=int3");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("VERBATIM_COMPUTE_TYPE_ENHANCED") && stderr.contains("int3"), "{stderr}");
+}

@@ -120,6 +120,17 @@ impl WorkerConfig {
         c
     }
 
+    /// Refuses settings that would fail every job: an unknown compute type.
+    pub fn validate(&self) -> Result<(), String> {
+        for (variable, value) in [
+            ("VERBATIM_COMPUTE_TYPE", &self.compute_type),
+            ("VERBATIM_COMPUTE_TYPE_ENHANCED", &self.compute_type_enhanced),
+        ] {
+            asr::whisper::check_compute_type(value).map_err(|e| format!("{variable}: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// Sets the worker count and splits the cores between them.
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
@@ -175,6 +186,16 @@ mod tests {
         assert_eq!(c.retry_after(3), Duration::from_secs(20));
         assert_eq!(c.retry_after(5), Duration::from_secs(60));
         assert_eq!(c.retry_after(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unknown_compute_types_are_refused_by_name() {
+        assert!(WorkerConfig::default().validate().is_ok());
+        let c = WorkerConfig { compute_type_enhanced: "int3".into(), ..Default::default() };
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("VERBATIM_COMPUTE_TYPE_ENHANCED") && e.contains("int3"), "{e}");
+        let c = WorkerConfig { compute_type: "float64".into(), ..Default::default() };
+        assert!(c.validate().unwrap_err().contains("VERBATIM_COMPUTE_TYPE:"));
     }
 
     #[test]

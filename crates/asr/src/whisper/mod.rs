@@ -175,7 +175,17 @@ impl WhisperEngine {
     }
 }
 
+/// Whether CTranslate2 knows the compute type `name`, so a server can refuse a bad setting at
+/// start-up instead of failing every job that loads the model.
+pub fn check_compute_type(name: &str) -> Result<(), String> {
+    compute_type_named(name).map(|_| ())
+}
+
 fn parse_compute_type(name: &str) -> Result<ComputeType, AsrError> {
+    compute_type_named(name).map_err(AsrError::InvalidModel)
+}
+
+fn compute_type_named(name: &str) -> Result<ComputeType, String> {
     Ok(match name.trim().to_ascii_lowercase().as_str() {
         "" | "default" => ComputeType::DEFAULT,
         "auto" => ComputeType::AUTO,
@@ -188,10 +198,10 @@ fn parse_compute_type(name: &str) -> Result<ComputeType, AsrError> {
         "float16" => ComputeType::FLOAT16,
         "bfloat16" => ComputeType::BFLOAT16,
         other => {
-            return Err(AsrError::InvalidModel(format!(
+            return Err(format!(
                 "unknown compute type {other:?} (default, auto, int8, int8_float32, \
                  int8_float16, int8_bfloat16, int16, float32, float16, bfloat16)"
-            )))
+            ))
         }
     })
 }

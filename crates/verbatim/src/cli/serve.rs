@@ -101,15 +101,16 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 
     // The rest of the worker settings (models per operating point, compute type, shutdown
     // grace) come from the worker's own environment variables.
-    let pool = (args.workers > 0).then(|| {
-        let mut worker_config = worker::WorkerConfig::from_env()
-            .with_workers(args.workers)
-            .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
-        worker_config.models_dir = models_dir.clone();
-        worker_config.fetch_policy = config.fetch_policy();
-        worker_config.max_input_bytes = args.max_upload_bytes;
-        worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config)
-    });
+    let mut worker_config = worker::WorkerConfig::from_env()
+        .with_workers(args.workers)
+        .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
+    worker_config.models_dir = models_dir.clone();
+    worker_config.fetch_policy = config.fetch_policy();
+    worker_config.max_input_bytes = args.max_upload_bytes;
+    if args.workers > 0 {
+        worker_config.validate().map_err(anyhow::Error::msg)?;
+    }
+    let pool = (args.workers > 0).then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 
     let state = api::AppState { jobs, blobs, local_signer: local_store, config: Arc::new(config) };
     let app = api::router(state);

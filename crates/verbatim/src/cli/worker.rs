@@ -54,6 +54,7 @@ async fn work(args: Args) -> anyhow::Result<()> {
     if let Some(dir) = args.models_dir.clone() {
         config.models_dir = dir;
     }
+    config.validate().map_err(anyhow::Error::msg)?;
     tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
     let pool = worker::WorkerPool::start(jobs, blobs as Arc<dyn blob::BlobStore>, config);
     super::serve::shutdown_signal().await;
