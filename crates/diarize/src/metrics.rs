@@ -2,6 +2,8 @@
 //! measurements (the same figure whether the word times come from a reference or from the
 //! recogniser).
 
+use std::collections::BTreeMap;
+
 use transcript::Word;
 
 /// A reference turn: `speaker` speaks from `start` to `end` (seconds).
@@ -25,6 +27,23 @@ pub fn parse_turns(tsv: &str) -> Result<Vec<Turn>, String> {
             let bad = || format!("turns line {}: need start, end and speaker: {l:?}", i + 2);
             let time = |s: Option<&&str>| s.and_then(|s| s.trim().parse::<f64>().ok()).ok_or_else(bad);
             Ok(Turn { start: time(f.first())?, end: time(f.get(1))?, speaker: f.get(2).ok_or_else(bad)?.to_string() })
+        })
+        .collect()
+}
+
+/// For each reference turn, how many words (by their midpoint) carry each label; unlabelled
+/// words are not counted.
+pub fn labels_per_turn(turns: &[Turn], words: &[Word]) -> Vec<BTreeMap<String, usize>> {
+    turns
+        .iter()
+        .map(|t| {
+            let mut counts = BTreeMap::new();
+            for w in words.iter().filter(|w| (w.start + w.end) / 2.0 >= t.start && (w.start + w.end) / 2.0 <= t.end) {
+                if let Some(label) = &w.speaker {
+                    *counts.entry(label.clone()).or_insert(0) += 1;
+                }
+            }
+            counts
         })
         .collect()
 }
@@ -162,6 +181,16 @@ mod tests {
         let tsv = "start\tend\tspeaker\ttext\n0.0\t4.5\tA\thello there\n4.5\t9\tB\tgood day\n";
         assert_eq!(parse_turns(tsv).unwrap(), [turn(0.0, 4.5, "A"), turn(4.5, 9.0, "B")]);
         assert_eq!(parse_turns("start\tend\tspeaker\nx\t1\tA\n").unwrap_err(), "turns line 2: need start, end and speaker: \"x\\t1\\tA\"");
+    }
+
+    #[test]
+    fn labels_are_counted_per_turn_by_word_midpoint() {
+        let reference = [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")];
+        // the last word's midpoint (2.25) falls between the turns; the unlabelled one is skipped
+        let words = [word(0.0, 1.0, Some("S1")), word(1.0, 1.9, Some("S2")), word(1.5, 3.0, Some("S1")), word(3.5, 4.0, None), word(4.0, 5.0, Some("S2"))];
+        let counts = labels_per_turn(&reference, &words);
+        let expected = |pairs: &[(&str, usize)]| pairs.iter().map(|(l, n)| (l.to_string(), *n)).collect::<BTreeMap<_, _>>();
+        assert_eq!(counts, [expected(&[("S1", 1), ("S2", 1)]), expected(&[("S2", 1)])]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::affix::affixed;
 use crate::clean::{clean_words, duration, CleanWord};
 use crate::entities::{find_entities, EntitySpan};
 use crate::language::{language_description, word_delimiter, writing_direction};
-use crate::model::Transcript;
+use crate::model::{Transcript, Word};
 use crate::punct::{split_word, Attach, Piece};
 
 pub const JSON_FORMAT_VERSION: &str = "2.9";
@@ -78,6 +78,29 @@ pub fn to_json(t: &Transcript, meta: &JsonMeta) -> Value {
         },
         "results": results(t, language, entities_enabled(meta)),
     })
+}
+
+/// The `word` results of a json-v2 transcript read back as words, as a client sees them: text
+/// without its punctuation (those are `punctuation` results), times, confidence, speaker
+/// (`"UU"` included) and channel. Entity results are not read; results that lack a field read as
+/// empty, zero or none.
+pub fn word_results(doc: &Value) -> Vec<Word> {
+    let results = doc["results"].as_array().map(Vec::as_slice).unwrap_or_default();
+    results
+        .iter()
+        .filter(|r| r["type"] == "word")
+        .map(|r| {
+            let alternative = &r["alternatives"][0];
+            Word {
+                text: alternative["content"].as_str().unwrap_or_default().to_string(),
+                start: r["start_time"].as_f64().unwrap_or_default(),
+                end: r["end_time"].as_f64().unwrap_or_default(),
+                confidence: alternative["confidence"].as_f64().unwrap_or_default() as f32,
+                speaker: alternative["speaker"].as_str().map(String::from),
+                channel: r["channel"].as_str().map(String::from),
+            }
+        })
+        .collect()
 }
 
 /// Whether the job asked for entities (`transcription_config.enable_entities: true`).

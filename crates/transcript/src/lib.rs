@@ -31,7 +31,7 @@ pub use cues::{cues, Cue, CueOptions};
 pub use entities::{find_entities, EntitySpan};
 pub use format::{Format, ParseFormatError};
 pub use locale::{apply_locale, spelling_for, Spelling};
-pub use json::{to_json, JsonMeta};
+pub use json::{to_json, word_results, JsonMeta};
 pub use model::{Transcript, Word};
 pub use subtitles::{to_srt, to_vtt};
 pub use txt::to_txt;

@@ -5,7 +5,7 @@ mod common;
 
 use common::{generate, Spec};
 use serde_json::{json, Value};
-use transcript::{render, to_json, CueOptions, Format, JsonMeta, Transcript, Word};
+use transcript::{render, to_json, word_results, CueOptions, Format, JsonMeta, Transcript, Word};
 
 fn word(text: &str, start: f64, end: f64, confidence: f32) -> Word {
     Word { text: text.into(), start, end, confidence, speaker: None, channel: None }
@@ -65,6 +65,23 @@ fn contents(rs: &[Value]) -> Vec<(String, String)> {
     rs.iter()
         .map(|r| (r["type"].as_str().unwrap().to_string(), r["alternatives"][0]["content"].as_str().unwrap().to_string()))
         .collect()
+}
+
+/// What a client reads back: every word, without its punctuation, with its times, confidence,
+/// speaker (`UU` when none) and channel.
+#[test]
+fn word_results_read_back_the_words() {
+    let mut words = vec![word("Hello,", 0.5, 0.9, 0.93), word("world.", 1.0, 1.23, 0.8)];
+    words[1].speaker = Some("S2".into());
+    words[1].channel = Some("channel_2".into());
+    let t = Transcript { language: "en".into(), duration: 2.0, words };
+    let read = word_results(&to_json(&t, &meta()));
+    let mut expected = vec![word("Hello", 0.5, 0.9, 0.93), word("world", 1.0, 1.23, 0.8)];
+    expected[0].speaker = Some("UU".into());
+    expected[1].speaker = Some("S2".into());
+    expected[1].channel = Some("channel_2".into());
+    assert_eq!(read, expected);
+    assert!(word_results(&json!({})).is_empty());
 }
 
 #[test]

@@ -103,24 +103,6 @@ fn speaker_turns() -> Vec<diarize::metrics::Turn> {
     diarize::metrics::parse_turns(&tsv).unwrap()
 }
 
-/// The json's words with their times and speaker labels.
-fn labelled_words(json: &Value) -> Vec<transcript::Word> {
-    json["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["type"] == "word")
-        .map(|r| transcript::Word {
-            text: r["alternatives"][0]["content"].as_str().unwrap().into(),
-            start: r["start_time"].as_f64().unwrap(),
-            end: r["end_time"].as_f64().unwrap(),
-            confidence: 1.0,
-            speaker: r["alternatives"][0]["speaker"].as_str().map(String::from),
-            channel: None,
-        })
-        .collect()
-}
-
 /// Two real speakers taking turns (6 turns, A B A B A B, 62.7 s; A: the MFA corpus author, B: a
 /// LibriVox reader). With `--diarization speaker` the words carry S1/S2 found from the voices
 /// (on the recogniser's own word times), the txt is a labelled paragraph per change, and the
@@ -138,22 +120,15 @@ fn speaker_diarization_tells_two_voices_apart() {
         (serde_json::from_str::<Value>(&read("json")).unwrap(), read("txt"), read("srt"))
     };
     let (json, txt, srt) = outputs(&["--diarization", "speaker"]);
-    let words = labelled_words(&json);
+    let words = transcript::word_results(&json);
     let labels: std::collections::BTreeSet<&str> = words.iter().filter_map(|w| w.speaker.as_deref()).collect();
     assert_eq!(labels.into_iter().collect::<Vec<_>>(), ["S1", "S2"], "two voices, numbered S1, S2");
     assert_eq!(words[0].speaker.as_deref(), Some("S1"));
 
     let reference = speaker_turns();
-    let per_turn: Vec<(usize, usize)> = reference
+    let per_turn: Vec<(usize, usize)> = diarize::metrics::labels_per_turn(&reference, &words)
         .iter()
-        .map(|t| {
-            let inside: Vec<&str> = words
-                .iter()
-                .filter(|w| (w.start + w.end) / 2.0 >= t.start && (w.start + w.end) / 2.0 <= t.end)
-                .map(|w| w.speaker.as_deref().unwrap())
-                .collect();
-            (inside.iter().filter(|l| **l == "S1").count(), inside.iter().filter(|l| **l == "S2").count())
-        })
+        .map(|counts| (counts.get("S1").copied().unwrap_or(0), counts.get("S2").copied().unwrap_or(0)))
         .collect();
     let der = diarize::metrics::diarization_error_rate(&reference, &words);
     eprintln!(
@@ -189,7 +164,7 @@ fn speaker_diarization_tells_two_voices_apart() {
 
     // Without the option: one anonymous speaker, no labels.
     let (plain, txt, _) = outputs(&[]);
-    assert!(labelled_words(&plain).iter().all(|w| w.speaker.as_deref() == Some("UU")));
+    assert!(transcript::word_results(&plain).iter().all(|w| w.speaker.as_deref() == Some("UU")));
     assert!(!txt.contains("S1: ") && !txt.contains("UU: "), "{txt}");
 }
 

@@ -251,36 +251,18 @@ async fn speaker_diarization_labels_each_voice() {
     assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
 
     let doc: Value = serde_json::from_str(&env.output("jobspeakers", "json").await.unwrap()).unwrap();
-    let words: Vec<transcript::Word> = doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["type"] == "word")
-        .map(|r| transcript::Word {
-            text: r["alternatives"][0]["content"].as_str().unwrap().into(),
-            start: r["start_time"].as_f64().unwrap(),
-            end: r["end_time"].as_f64().unwrap(),
-            confidence: 1.0,
-            speaker: r["alternatives"][0]["speaker"].as_str().map(String::from),
-            channel: None,
-        })
-        .collect();
+    let words = transcript::word_results(&doc);
     let labels: std::collections::BTreeSet<&str> = words.iter().filter_map(|w| w.speaker.as_deref()).collect();
     assert_eq!(labels.into_iter().collect::<Vec<_>>(), ["S1", "S2"], "two voices found");
     assert_eq!(words[0].speaker.as_deref(), Some("S1"), "labels in order of first appearance");
 
     // Per reference turn, the label most of its words carry.
     let reference = speaker_turns();
-    let majority: Vec<&str> = reference
+    let majority: Vec<&str> = diarize::metrics::labels_per_turn(&reference, &words)
         .iter()
-        .map(|t| {
-            let inside: Vec<&str> = words
-                .iter()
-                .filter(|w| (w.start + w.end) / 2.0 >= t.start && (w.start + w.end) / 2.0 <= t.end)
-                .map(|w| w.speaker.as_deref().unwrap())
-                .collect();
-            let s1 = inside.iter().filter(|l| **l == "S1").count();
-            if s1 * 2 > inside.len() {
+        .map(|counts| {
+            let s1 = counts.get("S1").copied().unwrap_or(0);
+            if s1 * 2 > counts.values().sum() {
                 "S1"
             } else {
                 "S2"
