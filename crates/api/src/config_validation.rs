@@ -126,10 +126,19 @@ pub fn transcription_config(value: &Value) -> Result<Value, Invalid> {
     Ok(Value::Object(out))
 }
 
+/// Most `additional_vocab` entries (Speechmatics' limit), and `sounds_like` per entry.
+pub const MAX_VOCAB_ENTRIES: usize = 1000;
+pub const MAX_SOUNDS_LIKE: usize = 10;
+/// Largest `metadata` and `tracking`, as compact JSON.
+pub const MAX_OBJECT_BYTES: usize = 16 * 1024;
+
 fn additional_vocab(value: &Value) -> Result<(), Invalid> {
     let items = value
         .as_array()
         .ok_or("transcription_config.additional_vocab must be an array")?;
+    if items.len() > MAX_VOCAB_ENTRIES {
+        return Err(format!("transcription_config.additional_vocab has more than {MAX_VOCAB_ENTRIES} entries"));
+    }
     for (i, item) in items.iter().enumerate() {
         let name = format!("transcription_config.additional_vocab[{i}]");
         let map = object(item, &name)?;
@@ -142,6 +151,9 @@ fn additional_vocab(value: &Value) -> Result<(), Invalid> {
             let ok = sounds.as_array().is_some_and(|a| a.iter().all(Value::is_string));
             if !ok {
                 return Err(format!("{name}.sounds_like must be an array of strings"));
+            }
+            if sounds.as_array().is_some_and(|a| a.len() > MAX_SOUNDS_LIKE) {
+                return Err(format!("{name}.sounds_like has more than {MAX_SOUNDS_LIKE} entries"));
             }
         }
     }
@@ -173,6 +185,7 @@ pub fn output_config(value: &Value) -> Result<Value, Invalid> {
 pub fn tracking(value: &Value) -> Result<Value, Invalid> {
     let name = "tracking";
     let map = object(value, name)?;
+    within_size(value, name)?;
     known_fields(map, name, &TRACKING_FIELDS)?;
     for field in ["title", "reference"] {
         if let Some(v) = map.get(field) {
@@ -193,7 +206,15 @@ pub fn tracking(value: &Value) -> Result<Value, Invalid> {
 /// `metadata` is any JSON object, stored as sent.
 pub fn metadata(value: &Value) -> Result<Value, Invalid> {
     object(value, "metadata")?;
+    within_size(value, "metadata")?;
     Ok(value.clone())
+}
+
+fn within_size(value: &Value, name: &str) -> Result<(), Invalid> {
+    if value.to_string().len() > MAX_OBJECT_BYTES {
+        return Err(format!("{name} is larger than {} KB", MAX_OBJECT_BYTES / 1024));
+    }
+    Ok(())
 }
 
 /// Parses a JSON text (the multipart form of the fields) naming the field when it is not JSON.

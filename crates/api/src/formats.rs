@@ -62,14 +62,23 @@ pub fn mime_for_extension(ext: &str) -> &'static str {
     }
 }
 
-/// A presign `filename` must be one plain file name: it becomes part of a storage key.
+/// The media type of a stored object by its key's extension.
+pub fn mime_for_key(key: &str) -> &'static str {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    mime_for_extension(name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default())
+}
+
+/// The longest presign `filename`, in bytes (the common file-system limit).
+pub const MAX_FILENAME_BYTES: usize = 255;
+
+/// A presign `filename` must be one plain file name of `[A-Za-z0-9._-]`: it becomes part of a
+/// storage key, a download's file name and a header, where anything else needs escaping.
 pub fn valid_filename(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 255
+        && name.len() <= MAX_FILENAME_BYTES
         && name != "."
         && name != ".."
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(|c| c.is_control())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]
@@ -85,8 +94,10 @@ mod tests {
         assert_eq!(extension_for_mime("audio/x-wav; charset=binary"), Some("wav"));
         assert_eq!(extension_for_mime("application/octet-stream"), None);
         assert_eq!(mime_for_extension("srt"), "application/x-subrip");
-        assert!(valid_filename("audio file.wav"));
-        for bad in ["", "..", "a/b.wav", "a\\b.wav", "a\nb.wav"] {
+        assert!(valid_filename("audio_file-2.final.wav"));
+        assert!(valid_filename(&format!("{}.wav", "a".repeat(251))));
+        assert!(!valid_filename(&format!("{}.wav", "a".repeat(252))));
+        for bad in ["", "..", "a/b.wav", "a\\b.wav", "a\nb.wav", "audio file.wav", "é.wav", "a\"b.wav"] {
             assert!(!valid_filename(bad), "{bad:?}");
         }
     }

@@ -10,6 +10,7 @@ use blob::Bucket;
 use jobs::{ApiKey, Job, JobStatus};
 use serde_json::{json, Value};
 
+use crate::formats;
 use crate::error::MSG_NOT_DELETABLE;
 use crate::{render, ApiError, AppState};
 
@@ -76,7 +77,7 @@ pub async fn job_files(
                 inputs.push(json!({
                     "key": input_key,
                     "s3_uri": state.blobs.s3_uri(Bucket::Input, input_key),
-                    "download_url": state.blobs.presign_get(Bucket::Input, input_key, DOWNLOAD_EXPIRY).await?,
+                    "download_url": state.blobs.presign_get(Bucket::Input, input_key, formats::mime_for_key(input_key), DOWNLOAD_EXPIRY).await?,
                 }));
             }
         }
@@ -89,7 +90,7 @@ pub async fn job_files(
                         "format": format,
                         "key": key,
                         "s3_uri": state.blobs.s3_uri(Bucket::Output, &key),
-                        "download_url": state.blobs.presign_get(Bucket::Output, &key, DOWNLOAD_EXPIRY).await?,
+                        "download_url": state.blobs.presign_get(Bucket::Output, &key, formats::mime_for_key(&key), DOWNLOAD_EXPIRY).await?,
                     }));
                 }
             }

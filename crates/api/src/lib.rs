@@ -6,12 +6,15 @@ pub mod config_validation;
 pub mod error;
 mod auth;
 mod formats;
+mod http_server;
 mod list;
 mod metrics;
 mod job;
 mod render;
 mod signed;
+mod slow_body;
 mod submit;
+mod throttle;
 mod upload;
 
 use std::path::PathBuf;
@@ -27,6 +30,7 @@ use blob::{BlobStore, LocalBlobStore};
 use jobs::JobStore;
 
 pub use error::ApiError;
+pub use http_server::serve;
 
 /// The model code a job gets when the client names none (contract section 3).
 pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
@@ -45,6 +49,16 @@ pub struct ApiConfig {
     pub public_base_url: String,
     /// Accepted `model_code` values.
     pub model_codes: Vec<String>,
+    /// POSTs each API key may make per minute (0: no limit). `VERBATIM_RATE_LIMIT_PER_MINUTE`.
+    pub posts_per_minute: u32,
+    /// Uploads (multipart POSTs and presigned PUTs) in flight at once; past it, 503.
+    /// `VERBATIM_MAX_CONCURRENT_UPLOADS`.
+    pub max_concurrent_uploads: usize,
+    /// The slowest accepted request body, in bytes per second over each 30 s (0: no floor).
+    /// `VERBATIM_BODY_MIN_RATE`.
+    pub min_body_bytes_per_second: u64,
+    /// When set, `/metrics` wants `Authorization: Bearer <token>`. `VERBATIM_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -55,6 +69,10 @@ impl Default for ApiConfig {
             extra_ca_cert: None,
             public_base_url: "http://127.0.0.1:8080".into(),
             model_codes: vec![DEFAULT_MODEL_CODE.into()],
+            posts_per_minute: 600,
+            max_concurrent_uploads: 64,
+            min_body_bytes_per_second: 1024,
+            metrics_token: None,
         }
     }
 }
@@ -77,6 +95,15 @@ pub struct AppState {
     /// `/v1/blob/...` (with S3 the URLs point at S3 and this is `None`).
     pub local_signer: Option<Arc<LocalBlobStore>>,
     pub config: Arc<ApiConfig>,
+    throttle: Arc<throttle::Throttle>,
+    metrics: Arc<metrics::Cache>,
+}
+
+impl AppState {
+    pub fn new(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, local_signer: Option<Arc<LocalBlobStore>>, config: ApiConfig) -> AppState {
+        let throttle = Arc::new(throttle::Throttle::new(config.posts_per_minute, config.max_concurrent_uploads));
+        AppState { jobs, blobs, local_signer, config: Arc::new(config), throttle, metrics: Arc::default() }
+    }
 }
 
 /// Every route of the API; unknown routes, wrong methods and axum's own rejections all answer
@@ -89,6 +116,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/batch/jobs/{job_id}", get(job::get_job).delete(job::delete_job))
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
+        // Layers run outside in: the key is checked first, then its rate.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), throttle::limit_post_rate))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key));
 
     let mut app = Router::new().merge(batch).route("/health", get(health))
@@ -100,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app.fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), slow_body::floor_body_rate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), throttle::cap_uploads))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
 }

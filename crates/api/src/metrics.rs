@@ -2,26 +2,56 @@
 //! metric) and dashboards. No auth: the figures are counts across organisations, no job data.
 //!
 //! The text exposition format is written by hand: two gauges do not justify a metrics registry
-//! crate, and the counts come fresh from the store on every scrape (so every API replica
-//! answers the same figures, whichever one the scraper reaches).
+//! crate. The counts come from the store (so every API replica answers the same figures,
+//! whichever one the scraper reaches), at most once per [`FRESH_FOR`]: a flood of scrapes costs
+//! the database one query per period. `VERBATIM_METRICS_TOKEN` puts the route behind a token.
 
 use std::fmt::Write;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jobs::JobStatus;
 
 use crate::{ApiError, AppState};
 
-pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let counts = state.jobs.status_counts().await.map_err(ApiError::internal)?;
-    let count = |s: JobStatus| counts.iter().filter(|(c, _)| *c == s).map(|(_, n)| *n).sum::<u64>();
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        render(count(JobStatus::Queued), JobStatus::ALL.iter().map(|s| (*s, count(*s)))),
-    )
-        .into_response())
+/// How long one reading of the counts is served.
+pub(crate) const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// The last exposition and when it was read; the lock also makes concurrent scrapes wait for
+/// one refresh instead of each querying the store.
+#[derive(Default)]
+pub(crate) struct Cache(tokio::sync::Mutex<Option<(Instant, String)>>);
+
+pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = &state.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !same(given.trim().as_bytes(), token.as_bytes()) {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "A valid metrics token is required"));
+        }
+    }
+    let mut cached = state.metrics.0.lock().await;
+    let text = match cached.as_ref() {
+        Some((at, text)) if at.elapsed() < FRESH_FOR => text.clone(),
+        _ => {
+            let counts = state.jobs.status_counts().await.map_err(ApiError::internal)?;
+            let count = |s: JobStatus| counts.iter().filter(|(c, _)| *c == s).map(|(_, n)| *n).sum::<u64>();
+            let text = render(count(JobStatus::Queued), JobStatus::ALL.iter().map(|s| (*s, count(*s))));
+            *cached = Some((Instant::now(), text.clone()));
+            text
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}
+
+/// Equality that takes as long whatever the first differing byte (the token is a secret).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn render(queue_depth: u64, per_status: impl Iterator<Item = (JobStatus, u64)>) -> String {

@@ -68,12 +68,16 @@ pub async fn download(
     let s = parse(&state, &bucket_name, query.as_deref())?;
     verify(&state, "GET", &s, &key, None)?;
     let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
-    let ext = key.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
     let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(formats::mime_for_extension(ext)));
+    // The format's own type, as an attachment, never sniffed: an uploaded "audio" file that is
+    // really HTML must not render as a page in the API's origin.
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(formats::mime_for_key(&key)));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    let disposition = blob::attachment_disposition(&key);
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| ApiError::not_found())?);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
 }
 

@@ -383,7 +383,9 @@ async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     let filename = match body.get("filename") {
         Some(Value::String(name)) if formats::valid_filename(name) => name.clone(),
         Some(Value::String(_)) => {
-            return Err(ApiError::bad_request("filename must be a plain file name (no slashes)"))
+            return Err(ApiError::bad_request(
+                "filename must be a plain file name (no slashes) of at most 255 letters, digits, '.', '_' or '-'",
+            ))
         }
         _ => return Err(ApiError::bad_request("filename is required")),
     };

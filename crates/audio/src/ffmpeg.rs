@@ -6,8 +6,10 @@
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::source::{sanitize, Block, PcmSource};
 use crate::AudioError;
@@ -76,32 +78,46 @@ pub(crate) struct AudioStreamInfo {
     pub duration_seconds: Option<f64>,
 }
 
-/// Runs ffprobe. `known_format` is the format the magic bytes showed, if any: ffprobe
-/// rejecting such a file means it is damaged rather than of an unknown kind.
-pub(crate) fn ffprobe(path: &Path, known_format: Option<&str>) -> Result<FfprobeInfo, AudioError> {
-    let output = Command::new(program("ffprobe"))
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(input_arg(path))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error("ffprobe", e))?;
+/// Every demuxer ffprobe and ffmpeg may use: one per format of the contract. Demuxers whose
+/// files name other files or URLs (hls, concat, dash, playlists, image sequences…) are not
+/// among them, so a file can never make ffmpeg read anything but itself.
+pub(crate) const ALLOWED_DEMUXERS: [&str; 11] =
+    ["wav", "mp3", "flac", "aac", "ogg", "mov", "amr", "amrnb", "amrwb", "mpeg", "mpegts"];
+
+/// The input options every ffprobe and ffmpeg run gets: only the `file` protocol (the input is
+/// always a local `file:` path), and the one demuxer of the sniffed format or, when the content
+/// was not recognised, the allowed ones.
+fn input_options(demuxer: Option<&str>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec!["-protocol_whitelist".into(), "file".into()];
+    match demuxer {
+        Some(d) => args.extend(["-f".into(), d.into()]),
+        None => args.extend(["-format_whitelist".into(), ALLOWED_DEMUXERS.join(",").into()]),
+    }
+    args
+}
+
+/// Runs ffprobe with the demuxer of the format the magic bytes showed (`known`: the contract's
+/// format name and ffmpeg's demuxer), or with the allowed demuxers when nothing was recognised.
+/// Either way the demuxer ffprobe used must be the expected one, or the file is refused.
+/// ffprobe's own words go to the log, never into the message.
+pub(crate) fn ffprobe(path: &Path, known: Option<(&str, &str)>, timeout: Duration) -> Result<FfprobeInfo, AudioError> {
+    let mut command = Command::new(program("ffprobe"));
+    command
+        .args(["-v", "error"])
+        .args(input_options(known.map(|(_, demuxer)| demuxer)))
+        .args(["-print_format", "json", "-show_format", "-show_streams"])
+        .arg(input_arg(path));
+    let output = output_within(command, timeout).map_err(|e| spawn_error("ffprobe", e))?;
+    let output = output.ok_or(AudioError::TimedOut { timeout })?;
+    let refused = |why: &str| {
+        tracing::warn!(ffprobe = %why, "ffprobe refused the audio");
+        match known {
+            Some((format, _)) => AudioError::Corrupt(format!("this {format} file cannot be read")),
+            None => AudioError::Unsupported("the content is not a known audio format".into()),
+        }
+    };
     if !output.status.success() {
-        let why = summarise(&String::from_utf8_lossy(&output.stderr));
-        return Err(match known_format {
-            Some(format) => {
-                AudioError::Corrupt(format!("this {format} file cannot be read ({why})"))
-            }
-            None => {
-                AudioError::Unsupported(format!("the content is not a known audio format ({why})"))
-            }
-        });
+        return Err(refused(&summarise(&String::from_utf8_lossy(&output.stderr))));
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| AudioError::Unsupported(format!("ffprobe gave unreadable output: {e}")))?;
@@ -125,14 +141,71 @@ pub(crate) fn ffprobe(path: &Path, known_format: Option<&str>) -> Result<Ffprobe
                 duration_seconds: number(&s["duration"]).filter(|d| d.is_finite() && *d > 0.0),
             })
         });
+    let format_name = format["format_name"].as_str().unwrap_or("unknown").to_string();
+    let used = format_name.split(',').next().unwrap_or_default();
+    let expected = match known {
+        Some((_, demuxer)) => used == demuxer,
+        None => ALLOWED_DEMUXERS.contains(&used),
+    };
+    if !expected {
+        return Err(refused(&format!("demuxer {format_name} is not the expected one")));
+    }
     Ok(FfprobeInfo {
-        format_name: format["format_name"]
-            .as_str()
-            .unwrap_or("unknown")
-            .to_string(),
+        format_name,
         audio,
         duration_seconds: number(&format["duration"]).filter(|d| d.is_finite() && *d > 0.0),
     })
+}
+
+/// Runs `command` to its end, or kills it once `timeout` has passed (`Ok(None)`). Output is
+/// read on threads so a full pipe never stalls the child.
+fn output_within(mut command: Command, timeout: Duration) -> std::io::Result<Option<Output>> {
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let watchdog = Watchdog::start(&child, timeout);
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout is piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr is piped")));
+    let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    let fired = watchdog.disarm();
+    let status = child.wait()?;
+    Ok((!fired).then_some(Output { status, stdout, stderr }))
+}
+
+/// Kills a child that outlives its time. std has no wait-with-timeout, and a child blocked on
+/// a damaged file would otherwise hold its worker thread forever. The kill goes by pid, which
+/// stays the child's until it is waited for (disarm comes first).
+struct Watchdog {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<bool>,
+}
+
+impl Watchdog {
+    fn start(child: &Child, timeout: Duration) -> Watchdog {
+        let pid = child.id();
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || match stopped.recv_timeout(timeout) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                tracing::warn!(pid, timeout_s = timeout.as_secs_f64(), "killing an audio decoder that ran past its time");
+                // SAFETY: kill(2) with a pid we own (not yet reaped) and a constant signal.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                true
+            }
+            _ => false,
+        });
+        Watchdog { stop, thread }
+    }
+
+    /// Stops the watchdog; true when it had already killed the child.
+    fn disarm(self) -> bool {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or(false)
+    }
 }
 
 /// ffmpeg decoding the first audio stream to interleaved f32 on its stdout, read a block at a
@@ -141,6 +214,8 @@ pub(crate) struct FfmpegSource {
     child: Child,
     stdout: ChildStdout,
     stderr: Option<JoinHandle<String>>,
+    watchdog: Option<Watchdog>,
+    timeout: Duration,
     channels: usize,
     sample_rate: u32,
     /// Bytes read but not yet a whole frame.
@@ -153,9 +228,12 @@ impl FfmpegSource {
     /// Starts ffmpeg. It keeps the native rate and channel count (stated explicitly so a
     /// mid-stream change cannot break the de-interleaving): the resampling is ours, the same
     /// band-limited one for every format.
-    pub(crate) fn spawn(path: &Path, channels: u16, sample_rate: u32) -> Result<Self, AudioError> {
+    /// `demuxer` is the one ffprobe used (one of [`ALLOWED_DEMUXERS`]).
+    pub(crate) fn spawn(path: &Path, demuxer: &str, channels: u16, sample_rate: u32, timeout: Duration) -> Result<Self, AudioError> {
         let mut child = Command::new(program("ffmpeg"))
-            .args(["-nostdin", "-hide_banner", "-v", "error", "-i"])
+            .args(["-nostdin", "-hide_banner", "-v", "error"])
+            .args(input_options(Some(demuxer)))
+            .arg("-i")
             .arg(input_arg(path))
             .args([
                 "-map",
@@ -189,10 +267,13 @@ impl FfmpegSource {
             let _ = std::io::copy(&mut stderr, &mut std::io::sink());
             text
         });
+        let watchdog = Some(Watchdog::start(&child, timeout));
         Ok(FfmpegSource {
             child,
             stdout,
             stderr: Some(stderr),
+            watchdog,
+            timeout,
             channels: channels as usize,
             sample_rate,
             bytes: Vec::with_capacity(READ_SIZE),
@@ -201,7 +282,16 @@ impl FfmpegSource {
         })
     }
 
+    /// Disarms the watchdog (before any wait, see [`Watchdog`]); true when it had fired.
+    fn disarm(&mut self) -> bool {
+        self.watchdog.take().is_some_and(Watchdog::disarm)
+    }
+
     fn finish(&mut self) -> Result<(), AudioError> {
+        if self.disarm() {
+            let _ = self.child.wait();
+            return Err(AudioError::TimedOut { timeout: self.timeout });
+        }
         let status = self.child.wait()?;
         let stderr = self
             .stderr
@@ -213,7 +303,8 @@ impl FfmpegSource {
         } else if stderr.contains("matches no streams") {
             Err(AudioError::NoAudioTrack)
         } else {
-            Err(AudioError::Corrupt(summarise(&stderr)))
+            tracing::warn!(ffmpeg = %summarise(&stderr), "ffmpeg could not decode the audio");
+            Err(AudioError::Corrupt("ffmpeg could not decode it".into()))
         }
     }
 }
@@ -268,6 +359,7 @@ impl Drop for FfmpegSource {
     fn drop(&mut self) {
         // A caller that stops early must not leave ffmpeg running (or a zombie behind).
         // (Both are harmless on a child already waited for.)
+        self.disarm();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

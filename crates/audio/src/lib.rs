@@ -24,6 +24,32 @@ pub use stream::AudioStream;
 /// Sample rate of decoded audio: what the recognition engines take.
 pub const TARGET_SAMPLE_RATE: u32 = 16_000;
 
+/// Bounds on what one file may cost: a small file can hold hours of audio (a FLAC of silence
+/// compresses a thousandfold), and a damaged one can make a decoder program hang.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// The longest audio accepted: refused at probe time when the headers say more, and
+    /// decoding stops with [`AudioError::TooLong`] once this much has come out.
+    pub max_seconds: Option<f64>,
+    /// How long an `ffprobe` or `ffmpeg` child may run before it is killed.
+    pub tool_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_seconds: None, tool_timeout: std::time::Duration::from_secs(3600) }
+    }
+}
+
+impl Limits {
+    pub(crate) fn check_seconds(&self, seconds: f64) -> Result<(), AudioError> {
+        match self.max_seconds {
+            Some(limit) if seconds > limit => Err(AudioError::TooLong { limit_seconds: limit }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What a file is, read from its headers (and, where the container has no duration, from a
 /// decode pass).
 #[derive(Debug, Clone, PartialEq)]
@@ -70,17 +96,43 @@ pub enum AudioError {
     /// An external program this format needs (`ffmpeg`, `ffprobe`) could not be started.
     #[error("reading this file needs the `{tool}` program, which could not be run: {reason}")]
     MissingTool { tool: String, reason: String },
+    /// The audio lasts longer than [`Limits::max_seconds`].
+    #[error("the audio is longer than this server's limit of {}", describe_seconds(*limit_seconds))]
+    TooLong { limit_seconds: f64 },
+    /// `ffprobe` or `ffmpeg` ran past [`Limits::tool_timeout`] and was killed.
+    #[error("reading the audio took longer than {} and was stopped", describe_seconds(timeout.as_secs_f64()))]
+    TimedOut { timeout: std::time::Duration },
+}
+
+/// "6 h", "90 min", "45 s": a limit as a person reads it.
+pub fn describe_seconds(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
 }
 
 /// Reads what a file is: format, MIME type, duration, channels and native sample rate.
 pub fn probe(path: &Path) -> Result<Probe, AudioError> {
-    probe::probe(path)
+    probe::probe(path, &Limits::default())
+}
+
+/// [`probe`], refusing audio longer than `limits.max_seconds`.
+pub fn probe_with(path: &Path, limits: &Limits) -> Result<Probe, AudioError> {
+    probe::probe(path, limits)
 }
 
 /// Decodes the whole file to [`TARGET_SAMPLE_RATE`]. Only the 16 kHz output is held in memory;
 /// use [`decode_stream`] or [`AudioStream`] to process it window by window instead.
 pub fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioError> {
-    stream::decode(path, mode)
+    stream::decode(path, mode, &Limits::default())
+}
+
+/// [`decode`] within `limits`.
+pub fn decode_with(path: &Path, mode: ChannelMode, limits: &Limits) -> Result<Decoded, AudioError> {
+    stream::decode(path, mode, limits)
 }
 
 /// Decodes the file and hands the 16 kHz audio to `on_chunk` in chunks of `chunk_seconds`

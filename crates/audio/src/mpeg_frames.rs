@@ -18,31 +18,34 @@ pub(crate) enum FrameKind {
 /// Frames in a row needed to accept a stream (fewer when the data ends first).
 const FRAMES_REQUIRED: usize = 3;
 
-/// Finds the first offset in `data` from which `FRAMES_REQUIRED` consecutive valid frames of
-/// one kind follow (or valid frames run exactly to the end of `data` when `data_is_whole`).
-pub(crate) fn find_frames(data: &[u8], data_is_whole: bool) -> Option<(usize, FrameKind)> {
-    (0..data.len().saturating_sub(4)).find_map(|start| {
-        let (kind, _) = parse_header(&data[start..])?;
-        let (mut pos, mut count) = (start, 0);
-        loop {
-            if count == FRAMES_REQUIRED {
-                return Some((start, kind));
-            }
-            if pos >= data.len() {
-                // The data ran out mid-run: a whole file may hold a single frame exactly; a
-                // window (or a truncated last frame) needs two matched frames.
-                let ok = count >= 2 || (data_is_whole && pos == data.len() && count >= 1);
-                return ok.then_some((start, kind));
-            }
-            match parse_header(&data[pos..]) {
-                Some((k, len)) if k == kind => {
-                    pos += len;
-                    count += 1;
-                }
-                _ => return None,
-            }
+/// Whether `data` starts with `FRAMES_REQUIRED` consecutive valid frames of one kind (or valid
+/// frames run exactly to the end of `data` when `data_is_whole`), and of which kind.
+///
+/// Only a run at offset 0 counts (the caller has skipped any ID3v2 tag): ffmpeg's own probes
+/// would read a file whose frames start later as something else (an HLS playlist with frame
+/// headers in a comment line was once taken for AAC, then decoded by ffmpeg as a playlist that
+/// pointed at another job's input).
+pub(crate) fn frames_at_start(data: &[u8], data_is_whole: bool) -> Option<FrameKind> {
+    let (kind, _) = parse_header(data)?;
+    let (mut pos, mut count) = (0, 0);
+    loop {
+        if count == FRAMES_REQUIRED {
+            return Some(kind);
         }
-    })
+        if pos >= data.len() {
+            // The data ran out mid-run: a whole file may hold a single frame exactly; a
+            // window (or a truncated last frame) needs two matched frames.
+            let ok = count >= 2 || (data_is_whole && pos == data.len() && count >= 1);
+            return ok.then_some(kind);
+        }
+        match parse_header(&data[pos..]) {
+            Some((k, len)) if k == kind => {
+                pos += len;
+                count += 1;
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// Parses one frame header at the start of `b`: its kind and total frame length in bytes.
@@ -131,22 +134,25 @@ mod tests {
     }
 
     #[test]
-    fn accepts_a_run_of_frames_after_junk() {
-        let mut data = b"junk".to_vec();
+    fn accepts_a_run_of_frames_at_the_start() {
+        let data: Vec<u8> = (0..4).flat_map(|_| mp3_frame()).collect();
+        assert_eq!(frames_at_start(&data, true), Some(FrameKind::MpegAudio { layer: 3 }));
+    }
+
+    #[test]
+    fn refuses_frames_that_start_later() {
+        let mut data = b"#EXTM3U\n# ".to_vec();
         for _ in 0..4 {
             data.extend(mp3_frame());
         }
-        assert_eq!(
-            find_frames(&data, true),
-            Some((4, FrameKind::MpegAudio { layer: 3 }))
-        );
+        assert_eq!(frames_at_start(&data, true), None);
     }
 
     #[test]
     fn rejects_a_single_stray_sync_word() {
         let mut data = vec![0x55u8; 4000];
-        data[100..104].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
-        assert_eq!(find_frames(&data, true), None);
+        data[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+        assert_eq!(frames_at_start(&data, true), None);
     }
 
     #[test]
@@ -155,6 +161,6 @@ mod tests {
         let mut frame = [0u8; 100];
         frame[..7].copy_from_slice(&[0xFF, 0xF1, 0x50, 0x80, 0x0C, 0x9F, 0xFC]);
         let data: Vec<u8> = frame.iter().cycle().take(500).copied().collect();
-        assert_eq!(find_frames(&data, true), Some((0, FrameKind::Adts)));
+        assert_eq!(frames_at_start(&data, true), Some(FrameKind::Adts));
     }
 }

@@ -8,7 +8,7 @@ use crate::ffmpeg::{ffprobe, FfmpegSource, FfprobeInfo};
 use crate::sniff::{sniff, Route, Sniffed};
 use crate::source::PcmSource;
 use crate::symphonia_source::SymphoniaSource;
-use crate::{AudioError, Probe};
+use crate::{AudioError, Limits, Probe};
 
 /// A file identified and ready to decode. `probe.duration_seconds` is the headers' figure
 /// (0 where they have none).
@@ -17,26 +17,30 @@ pub(crate) struct Opened {
     pub source: Box<dyn PcmSource>,
 }
 
-pub(crate) fn probe(path: &Path) -> Result<Probe, AudioError> {
+pub(crate) fn probe(path: &Path, limits: &Limits) -> Result<Probe, AudioError> {
     let sniffed = sniff(&mut File::open(path)?)?;
-    match sniffed {
+    let probe = match sniffed {
         Some(s) if s.route == Route::Symphonia => match symphonia_probe(path, s) {
-            Ok(probe) => Ok(probe),
-            Err(e) => ffmpeg_probe(path, Some(s)).map_err(|fe| prefer(e, fe)),
+            Ok(probe) => probe,
+            Err(e) => ffmpeg_probe(path, Some(s), limits).map_err(|fe| prefer(e, fe))?,
         },
-        other => ffmpeg_probe(path, other),
-    }
+        other => ffmpeg_probe(path, other, limits)?,
+    };
+    limits.check_seconds(probe.duration_seconds)?;
+    Ok(probe)
 }
 
-pub(crate) fn open(path: &Path) -> Result<Opened, AudioError> {
+pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Opened, AudioError> {
     let sniffed = sniff(&mut File::open(path)?)?;
-    match sniffed {
+    let opened = match sniffed {
         Some(s) if s.route == Route::Symphonia => match symphonia_open(path, s) {
-            Ok(opened) => Ok(opened),
-            Err(e) => ffmpeg_open(path, Some(s)).map_err(|fe| prefer(e, fe)),
+            Ok(opened) => opened,
+            Err(e) => ffmpeg_open(path, Some(s), limits).map_err(|fe| prefer(e, fe))?,
         },
-        other => ffmpeg_open(path, other),
-    }
+        other => ffmpeg_open(path, other, limits)?,
+    };
+    limits.check_seconds(opened.probe.duration_seconds)?;
+    Ok(opened)
 }
 
 /// Which error to report when symphonia failed and the ffmpeg fallback failed too. Where
@@ -125,9 +129,19 @@ fn name_from_ffprobe(info: &FfprobeInfo) -> Result<(&'static str, &'static str),
     })
 }
 
+/// A file as ffprobe saw it: named and checked for an audio stream.
+struct FfprobeNamed {
+    probe: Probe,
+    /// The container gave a duration.
+    has_duration: bool,
+    /// The demuxer ffprobe used, for ffmpeg to use too.
+    demuxer: String,
+}
+
 /// ffprobe's view of a file, named and checked for an audio stream.
-fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool), AudioError> {
-    let info = ffprobe(path, sniffed.map(|s| s.format))?;
+fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Result<FfprobeNamed, AudioError> {
+    let info = ffprobe(path, sniffed.map(|s| (s.format, s.demuxer)), limits.tool_timeout)?;
+    let demuxer = info.format_name.split(',').next().unwrap_or_default().to_string();
     let (format, mime) = match sniffed {
         Some(s) => (s.format, s.mime),
         None => name_from_ffprobe(&info)?,
@@ -151,26 +165,27 @@ fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>) -> Result<(Probe, bool),
         channels: audio.channels,
         sample_rate: audio.sample_rate,
     };
-    Ok((probe, duration.is_some()))
+    Ok(FfprobeNamed { probe, has_duration: duration.is_some(), demuxer })
 }
 
-fn ffmpeg_open(path: &Path, sniffed: Option<Sniffed>) -> Result<Opened, AudioError> {
-    let (probe, _) = ffprobe_named(path, sniffed)?;
-    let source = FfmpegSource::spawn(path, probe.channels, probe.sample_rate)?;
+fn ffmpeg_open(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Result<Opened, AudioError> {
+    let FfprobeNamed { probe, demuxer, .. } = ffprobe_named(path, sniffed, limits)?;
+    let source = FfmpegSource::spawn(path, &demuxer, probe.channels, probe.sample_rate, limits.tool_timeout)?;
     Ok(Opened {
         probe,
         source: Box::new(source),
     })
 }
 
-fn ffmpeg_probe(path: &Path, sniffed: Option<Sniffed>) -> Result<Probe, AudioError> {
-    let (mut probe, has_duration) = ffprobe_named(path, sniffed)?;
+fn ffmpeg_probe(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Result<Probe, AudioError> {
+    let FfprobeNamed { mut probe, has_duration, demuxer } = ffprobe_named(path, sniffed, limits)?;
     if !has_duration {
         // Nothing in the headers: decode (at the native rate, no resampling) and count.
-        let mut source = FfmpegSource::spawn(path, probe.channels, probe.sample_rate)?;
+        let mut source = FfmpegSource::spawn(path, &demuxer, probe.channels, probe.sample_rate, limits.tool_timeout)?;
         let mut frames = 0u64;
         while let Some(block) = source.next_block()? {
             frames += block.planes.first().map_or(0, Vec::len) as u64;
+            limits.check_seconds(frames as f64 / probe.sample_rate as f64)?;
         }
         probe.duration_seconds = frames as f64 / probe.sample_rate as f64;
     }

@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use crate::mpeg_frames::{find_frames, FrameKind};
+use crate::mpeg_frames::{frames_at_start, FrameKind};
 use crate::{riff, AudioError};
 
 /// Which decoder a format goes to.
@@ -24,6 +24,9 @@ pub(crate) struct Sniffed {
     pub route: Route,
     /// File extension that steers symphonia's probe to the right reader.
     pub hint: &'static str,
+    /// The ffmpeg demuxer of this format: ffprobe and ffmpeg are told it (`-f`) rather than left
+    /// to guess, since their guess may be a demuxer that opens other files.
+    pub demuxer: &'static str,
     /// The container's own duration figure is known to be wrong (a WAV `data` chunk larger
     /// than the file).
     pub duration_unreliable: bool,
@@ -89,6 +92,7 @@ fn match_magic(b: &[u8], whole: bool) -> Option<Sniffed> {
             mime,
             route,
             hint,
+            demuxer: demuxer_for(hint),
             duration_unreliable: false,
         })
     };
@@ -127,7 +131,7 @@ fn match_magic(b: &[u8], whole: bool) -> Option<Sniffed> {
     if b.len() > 188 * 2 && b[0] == 0x47 && b[188] == 0x47 && b[376] == 0x47 {
         return s("mpeg", "video/mp2t", Ffmpeg, "ts");
     }
-    match find_frames(b, whole)?.1 {
+    match frames_at_start(b, whole)? {
         FrameKind::Adts => s("aac", "audio/aac", Symphonia, "aac"),
         FrameKind::MpegAudio { layer: 3 } => s("mp3", "audio/mpeg", Symphonia, "mp3"),
         FrameKind::MpegAudio { layer: 2 } => s("mpeg", "audio/mpeg", Symphonia, "mp2"),
@@ -154,7 +158,24 @@ fn ogg(b: &[u8]) -> Sniffed {
         mime: "audio/ogg",
         route,
         hint: "ogg",
+        demuxer: "ogg",
         duration_unreliable: false,
+    }
+}
+
+/// ffmpeg's demuxer for a symphonia hint.
+fn demuxer_for(hint: &str) -> &'static str {
+    match hint {
+        "wav" => "wav",
+        "flac" => "flac",
+        "ogg" => "ogg",
+        "amr" => "amr",
+        "m4a" | "mp4" => "mov",
+        "mpg" => "mpeg",
+        "ts" => "mpegts",
+        "aac" => "aac",
+        // ffmpeg's mp3 demuxer reads MPEG audio of every layer.
+        _ => "mp3",
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::probe::{open, Opened};
 use crate::resample::StreamResampler;
 use crate::source::PcmSource;
-use crate::{AudioError, ChannelMode, Decoded, Probe, TARGET_SAMPLE_RATE};
+use crate::{AudioError, ChannelMode, Decoded, Limits, Probe, TARGET_SAMPLE_RATE};
 
 /// A file being decoded: an iterator of 16 kHz chunks, each one `Vec` when mixed or one per
 /// channel when split. Only the chunk being filled is held, so a long file can be processed
@@ -23,6 +23,9 @@ pub struct AudioStream {
     /// Scratch for the mixed-down block.
     mixed: Vec<Vec<f32>>,
     frames_emitted: u64,
+    /// Frames past which decoding stops with [`AudioError::TooLong`].
+    max_frames: u64,
+    limit_seconds: Option<f64>,
     finished: bool,
 }
 
@@ -31,7 +34,18 @@ impl AudioStream {
     /// may be shorter). A `chunk_seconds` that is not a positive finite number means one chunk
     /// for the whole file.
     pub fn open(path: &Path, mode: ChannelMode, chunk_seconds: f64) -> Result<Self, AudioError> {
-        let Opened { probe, source } = open(path)?;
+        Self::open_with(path, mode, chunk_seconds, &Limits::default())
+    }
+
+    /// [`AudioStream::open`] within `limits`: refused when the headers say the audio is too
+    /// long, stopped with [`AudioError::TooLong`] when the decoded audio grows past the limit
+    /// (headers can lie).
+    pub fn open_with(path: &Path, mode: ChannelMode, chunk_seconds: f64, limits: &Limits) -> Result<Self, AudioError> {
+        let Opened { probe, source } = open(path, limits)?;
+        // Resampling may round up a few frames; a second of slack keeps an exact fit accepted.
+        let max_frames = limits
+            .max_seconds
+            .map_or(u64::MAX, |s| ((s + 1.0) * TARGET_SAMPLE_RATE as f64) as u64);
         let chunk_frames = if chunk_seconds.is_finite() && chunk_seconds > 0.0 {
             ((chunk_seconds * TARGET_SAMPLE_RATE as f64).round() as usize).max(1)
         } else {
@@ -47,6 +61,8 @@ impl AudioStream {
             ready: Vec::new(),
             mixed: vec![Vec::new()],
             frames_emitted: 0,
+            max_frames,
+            limit_seconds: limits.max_seconds,
             finished: false,
         })
     }
@@ -144,6 +160,12 @@ impl Iterator for AudioStream {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            if self.frames_emitted + self.ready_frames() as u64 > self.max_frames {
+                self.finished = true;
+                self.ready.clear();
+                let limit_seconds = self.limit_seconds.unwrap_or_default();
+                return Some(Err(AudioError::TooLong { limit_seconds }));
+            }
             if self.ready_frames() >= self.chunk_frames {
                 return Some(Ok(self.take_ready(self.chunk_frames)));
             }
@@ -178,8 +200,8 @@ impl Iterator for AudioStream {
 /// it (or with lying headers) the buffer grows as needed.
 const MAX_RESERVED_SECONDS: f64 = 4.0 * 3600.0;
 
-pub(crate) fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioError> {
-    let mut stream = AudioStream::open(path, mode, 60.0)?;
+pub(crate) fn decode(path: &Path, mode: ChannelMode, limits: &Limits) -> Result<Decoded, AudioError> {
+    let mut stream = AudioStream::open_with(path, mode, 60.0, limits)?;
     // Reserving from the headers' duration keeps the output from doubling its way up (a
     // doubling holds 1.5× the audio at the moment it copies).
     let expected = stream

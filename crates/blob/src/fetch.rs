@@ -31,6 +31,17 @@ pub struct FetchPolicy {
     pub connect_timeout: Duration,
     /// The longest wait for the next bytes of a response.
     pub read_timeout: Duration,
+    /// The longest a whole download may take, redirects included.
+    pub total_timeout: Duration,
+    /// The slowest accepted download, in bytes per second, averaged over each
+    /// [`FetchPolicy::rate_window`]: a server that drips a byte at a time fails the job at the end
+    /// of the first window instead of holding a worker until the total timeout.
+    pub min_bytes_per_second: u64,
+    pub rate_window: Duration,
+    /// A proxy for every URL fetch (`VERBATIM_URL_PROXY`). Proxy variables of the environment
+    /// (`HTTPS_PROXY`, `ALL_PROXY`…) are never used: a proxy resolves names itself, out of reach
+    /// of the address check, so one has to be chosen on purpose.
+    pub proxy: Option<String>,
 }
 
 impl Default for FetchPolicy {
@@ -40,25 +51,15 @@ impl Default for FetchPolicy {
             extra_ca_cert: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            total_timeout: Duration::from_secs(30 * 60),
+            min_bytes_per_second: 16 * 1024,
+            rate_window: Duration::from_secs(30),
+            proxy: None,
         }
     }
 }
 
 impl FetchPolicy {
-    /// The policy from `VERBATIM_URL_ALLOW_HOSTS` (comma list) and `VERBATIM_URL_CA_CERT` (path).
-    pub fn from_env() -> Self {
-        let allow_hosts = std::env::var("VERBATIM_URL_ALLOW_HOSTS")
-            .unwrap_or_default()
-            .split(',')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty())
-            .collect();
-        let extra_ca_cert = std::env::var_os("VERBATIM_URL_CA_CERT")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from);
-        Self { allow_hosts, extra_ca_cert, ..Self::default() }
-    }
-
     fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         self.allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
@@ -83,6 +84,10 @@ pub enum FetchError {
     Status(u16),
     #[error("input_url is larger than the upload limit")]
     TooLarge,
+    #[error("input_url took longer than {0} s to download")]
+    TotalTimeout(u64),
+    #[error("input_url downloaded too slowly (under {0} bytes per second)")]
+    TooSlow(u64),
     #[error("input_url could not be downloaded: {0}")]
     Network(String),
     #[error("the TLS settings for URL input are invalid: {0}")]
@@ -136,9 +141,23 @@ pub async fn fetch_to_store(
     key: &str,
     max_bytes: u64,
 ) -> Result<u64, FetchError> {
-    let url = check_url(url.as_str(), policy).await?;
+    let total = policy.total_timeout;
+    match tokio::time::timeout(total, fetch_within(url, policy, store, bucket, key, max_bytes)).await {
+        Ok(result) => result,
+        Err(_) => Err(FetchError::TotalTimeout(total.as_secs())),
+    }
+}
+
+async fn fetch_within(
+    url: &Url,
+    policy: &FetchPolicy,
+    store: &dyn BlobStore,
+    bucket: Bucket,
+    key: &str,
+    max_bytes: u64,
+) -> Result<u64, FetchError> {
     let client = client(policy)?;
-    let response = client.get(url).send().await.map_err(|e| classify(&e))?;
+    let response = get_following_redirects(&client, url, policy).await?;
     if !response.status().is_success() {
         return Err(FetchError::Status(response.status().as_u16()));
     }
@@ -149,10 +168,15 @@ pub async fn fetch_to_store(
     // what really happened so a dropped connection is reported as the network's fault.
     let body_error: Arc<std::sync::Mutex<Option<FetchError>>> = Arc::default();
     let slot = body_error.clone();
+    let mut rate = RateFloor::new(policy.min_bytes_per_second, policy.rate_window);
     let body = response
         .bytes_stream()
-        .map_err(move |e| {
-            let error = classify(&e);
+        .map_err(|e| classify(&e))
+        .and_then(move |chunk| {
+            let verdict = rate.record(chunk.len() as u64).map(|()| chunk);
+            futures::future::ready(verdict)
+        })
+        .map_err(move |error| {
             let message = error.to_string();
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
             std::io::Error::other(message)
@@ -166,6 +190,55 @@ pub async fn fetch_to_store(
         Ok(size) => Ok(size),
         Err(BlobError::TooLarge) => Err(FetchError::TooLarge),
         Err(other) => Err(FetchError::Store(other)),
+    }
+}
+
+/// GET that follows redirects itself, each hop checked like the first URL (scheme, resolved
+/// addresses): with a proxy configured, the client's resolver never sees the target's name, so
+/// the check cannot live there alone.
+async fn get_following_redirects(client: &reqwest::Client, url: &Url, policy: &FetchPolicy) -> Result<reqwest::Response, FetchError> {
+    let mut url = url.clone();
+    for _ in 0..=MAX_REDIRECTS {
+        url = check_url(url.as_str(), policy).await?;
+        let response = client.get(url.clone()).send().await.map_err(|e| classify(&e))?;
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
+            return Ok(response);
+        };
+        let location = location.to_str().map_err(|_| FetchError::Network("input_url bad redirect".into()))?;
+        url = url.join(location).map_err(|_| FetchError::Network("input_url bad redirect".into()))?;
+    }
+    Err(FetchError::TooManyRedirects)
+}
+
+/// Fails a download whose bytes over the last window fall below the floor. Checked as chunks
+/// arrive; a server that sends nothing at all is stopped by the read timeout.
+struct RateFloor {
+    floor: u64,
+    window: Duration,
+    window_start: tokio::time::Instant,
+    bytes_in_window: u64,
+}
+
+impl RateFloor {
+    fn new(floor: u64, window: Duration) -> Self {
+        Self { floor, window, window_start: tokio::time::Instant::now(), bytes_in_window: 0 }
+    }
+
+    fn record(&mut self, bytes: u64) -> Result<(), FetchError> {
+        self.bytes_in_window += bytes;
+        let elapsed = self.window_start.elapsed();
+        if elapsed < self.window || self.floor == 0 {
+            return Ok(());
+        }
+        if (self.bytes_in_window as f64) < self.floor as f64 * elapsed.as_secs_f64() {
+            return Err(FetchError::TooSlow(self.floor));
+        }
+        self.window_start = tokio::time::Instant::now();
+        self.bytes_in_window = 0;
+        Ok(())
     }
 }
 
@@ -291,37 +364,18 @@ impl reqwest::dns::Resolve for CheckingResolver {
 
 fn client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
     let policy = Arc::new(policy.clone());
-    let redirect_policy = {
-        let policy = policy.clone();
-        reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > MAX_REDIRECTS {
-                return attempt.error(TooManyRedirects);
-            }
-            let url = attempt.url();
-            if url.scheme() != "https" {
-                return attempt.error(RedirectNotHttps);
-            }
-            let host = url.host_str().unwrap_or_default().to_string();
-            if !policy.allows_host(&host) {
-                let literal = match url.host() {
-                    Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-                    Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-                    _ => None,
-                };
-                if literal.is_some_and(|ip| !is_public(ip)) {
-                    return attempt.error(RefusedHost(host));
-                }
-            }
-            attempt.follow()
-        })
-    };
     let mut builder = reqwest::Client::builder()
         .https_only(true)
-        .redirect(redirect_policy)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .dns_resolver(Arc::new(CheckingResolver { policy: policy.clone() }))
         .connect_timeout(policy.connect_timeout)
         .read_timeout(policy.read_timeout)
         .user_agent(concat!("verbatim/", env!("CARGO_PKG_VERSION")));
+    if let Some(proxy) = &policy.proxy {
+        let proxy = reqwest::Proxy::all(proxy).map_err(|_| FetchError::Config("VERBATIM_URL_PROXY is not a valid proxy URL".into()))?;
+        builder = builder.proxy(proxy);
+    }
     if let Some(path) = &policy.extra_ca_cert {
         let pem = std::fs::read(path)
             .map_err(|e| FetchError::Config(format!("cannot read {}: {e}", path.display())))?;
@@ -334,24 +388,6 @@ fn client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
     builder.build().map_err(|e| FetchError::Config(e.to_string()))
 }
 
-#[derive(Debug)]
-struct TooManyRedirects;
-impl std::fmt::Display for TooManyRedirects {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("too many redirects")
-    }
-}
-impl std::error::Error for TooManyRedirects {}
-
-#[derive(Debug)]
-struct RedirectNotHttps;
-impl std::fmt::Display for RedirectNotHttps {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("redirect to a URL that is not https")
-    }
-}
-impl std::error::Error for RedirectNotHttps {}
-
 /// Turns a reqwest error into ours by looking for our own refusals in its source chain; anything
 /// else is a network failure, reported without the upstream's text.
 fn classify(error: &reqwest::Error) -> FetchError {
@@ -359,12 +395,6 @@ fn classify(error: &reqwest::Error) -> FetchError {
     while let Some(e) = source {
         if let Some(refused) = e.downcast_ref::<RefusedHost>() {
             return FetchError::Forbidden(refused.0.clone());
-        }
-        if e.downcast_ref::<TooManyRedirects>().is_some() {
-            return FetchError::TooManyRedirects;
-        }
-        if e.downcast_ref::<RedirectNotHttps>().is_some() {
-            return FetchError::NotHttps;
         }
         source = e.source();
     }

@@ -20,6 +20,7 @@ mod objects;
 mod open;
 mod s3;
 mod signer;
+mod sigv4;
 mod store;
 
 pub use error::BlobError;
@@ -29,3 +30,16 @@ pub use open::open_from_env;
 pub use s3::{S3BlobStore, S3Config};
 pub use signer::Signer;
 pub use store::{Bucket, BlobStore, ByteStream};
+
+/// `Content-Disposition` of every download: an attachment named after the key's last part, with
+/// anything but `[A-Za-z0-9._-]` replaced, so no name can break out of the header.
+pub fn attachment_disposition(key: &str) -> String {
+    let name: String = key
+        .rsplit('/')
+        .next()
+        .unwrap_or(key)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect();
+    format!("attachment; filename=\"{name}\"")
+}

@@ -17,6 +17,8 @@ pub struct LocalBlobStore {
     input_name: String,
     output_name: String,
     buckets: Buckets,
+    /// The same two folders, typed, to find an object's file (input, output).
+    files: (Arc<LocalFileSystem>, Arc<LocalFileSystem>),
     signer: Signer,
 }
 
@@ -80,13 +82,14 @@ impl LocalBlobStore {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base() && u.host().is_some())
             .ok_or_else(|| BlobError::Io(format!("invalid public base URL {public_base_url:?}: need http(s)://host[:port]")))?;
-        let bucket = |name: &str| -> Result<Arc<dyn object_store::ObjectStore>, BlobError> {
+        let bucket = |name: &str| -> Result<Arc<LocalFileSystem>, BlobError> {
             let dir = data_dir.join(name);
             std::fs::create_dir_all(&dir).map_err(|e| BlobError::Io(format!("cannot create {}: {e}", dir.display())))?;
             // Cleanup removes folders emptied by deletes (inputs/<job_id>/), never the bucket root.
             Ok(Arc::new(LocalFileSystem::new_with_prefix(&dir)?.with_automatic_cleanup(true)))
         };
-        let buckets = Buckets { input: bucket(input_bucket)?, output: bucket(output_bucket)? };
+        let files = (bucket(input_bucket)?, bucket(output_bucket)?);
+        let buckets = Buckets { input: files.0.clone(), output: files.1.clone() };
         let signer = Signer::load_or_create(&data_dir.join("signing.key"))?;
         Ok(LocalBlobStore {
             root: data_dir.to_path_buf(),
@@ -94,8 +97,29 @@ impl LocalBlobStore {
             input_name: input_bucket.to_string(),
             output_name: output_bucket.to_string(),
             buckets,
+            files,
             signer,
         })
+    }
+
+    /// Makes a just-written object survive a power cut: its data, then the folder entry the
+    /// rename made. Called before `put_*` returns, so before the job store records the key.
+    async fn make_durable(&self, b: Bucket, key: &str) -> Result<(), BlobError> {
+        let store = match b {
+            Bucket::Input => &self.files.0,
+            Bucket::Output => &self.files.1,
+        };
+        let path = store.path_to_filesystem(&crate::objects::object_path(key)?)?;
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::File::open(&path)?.sync_all()?;
+            if let Some(folder) = path.parent() {
+                std::fs::File::open(folder)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| BlobError::Io(format!("syncing an object: {e}")))?
+        .map_err(|e| BlobError::Io(format!("syncing an object: {e}")))
     }
 
     /// The data folder this store lives in.
@@ -165,11 +189,15 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn put_stream(&self, b: Bucket, key: &str, body: BoxStream<'static, Result<Bytes, std::io::Error>>, max_bytes: u64) -> Result<u64, BlobError> {
-        self.buckets.put_stream(b, key, body, max_bytes).await
+        let size = self.buckets.put_stream(b, key, body, max_bytes).await?;
+        self.make_durable(b, key).await?;
+        Ok(size)
     }
 
     async fn put_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
-        self.buckets.put_file(b, key, path).await
+        let size = self.buckets.put_file(b, key, path).await?;
+        self.make_durable(b, key).await?;
+        Ok(size)
     }
 
     async fn get_to_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
@@ -192,7 +220,9 @@ impl BlobStore for LocalBlobStore {
         self.buckets.delete_prefix(b, prefix).await
     }
 
-    async fn presign_get(&self, b: Bucket, key: &str, expires_in: Duration) -> Result<String, BlobError> {
+    /// The API's download route sets the headers (it knows the format); `content_type` is not
+    /// part of the URL.
+    async fn presign_get(&self, b: Bucket, key: &str, _content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
         self.signed_url("GET", b, key, None, expires_in)
     }
 

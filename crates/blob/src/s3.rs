@@ -20,6 +20,7 @@ use object_store::signer::Signer as _;
 use reqwest::Method;
 
 use crate::objects::{object_path, Buckets};
+use crate::sigv4;
 use crate::{BlobError, BlobStore, Bucket, ByteStream};
 
 /// SigV4 refuses presigned URLs valid for more than seven days.
@@ -164,8 +165,29 @@ impl BlobStore for S3BlobStore {
         self.buckets.delete_prefix(b, prefix).await
     }
 
-    async fn presign_get(&self, b: Bucket, key: &str, expires_in: Duration) -> Result<String, BlobError> {
-        self.presign(Method::GET, b, key, expires_in).await
+    /// Signed with `response-content-type` and `response-content-disposition: attachment`, so
+    /// a download can never render as a page in the store's origin.
+    async fn presign_get(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
+        // object_store's URL gives the object's address in the configured style; the query is
+        // signed again with the response parameters inside.
+        let mut url = url::Url::parse(&self.presign(Method::GET, b, key, expires_in).await?)
+            .map_err(|e| BlobError::Io(format!("presigned URL: {e}")))?;
+        url.set_query(None);
+        let client = match b {
+            Bucket::Input => &self.input,
+            Bucket::Output => &self.output,
+        };
+        let credential = client.credentials().get_credential().await?;
+        let credential = sigv4::Credential {
+            key_id: &credential.key_id,
+            secret_key: &credential.secret_key,
+            token: credential.token.as_deref(),
+        };
+        let disposition = crate::attachment_disposition(key);
+        let params = [("response-content-type", content_type), ("response-content-disposition", disposition.as_str())];
+        let expires = expires_in.min(MAX_PRESIGN).as_secs().max(1);
+        sigv4::presign_get(&mut url, &credential, &self.config.region, chrono::Utc::now(), expires, &params);
+        Ok(url.into())
     }
 
     /// See the module docs: the signature does not cover `content_type`.

@@ -49,8 +49,10 @@ pub trait BlobStore: Send + Sync {
     /// Removes every object under the folder `prefix` (whole path segments, as object stores
     /// list: `inputs/job1` removes `inputs/job1/a.wav`, not `inputs/job1.wav`).
     async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError>;
-    /// A full URL that downloads `key` without an API key until it expires.
-    async fn presign_get(&self, b: Bucket, key: &str, expires_in: Duration) -> Result<String, BlobError>;
+    /// A full URL that downloads `key` without an API key until it expires. Where the store
+    /// serves the download itself (S3), the response is an attachment of `content_type`,
+    /// whatever the uploader declared.
+    async fn presign_get(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError>;
     /// A full URL that accepts one PUT of `key` with exactly this `Content-Type` until it expires.
     async fn presign_put(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError>;
 }

@@ -146,7 +146,7 @@ async fn keys_that_escape_or_are_odd_are_refused() {
         assert!(matches!(store.get_stream(Bucket::Input, key).await, Err(BlobError::InvalidKey(_))), "get {key:?}");
         assert!(matches!(store.head(Bucket::Input, key).await, Err(BlobError::InvalidKey(_))), "head {key:?}");
         assert!(matches!(store.delete(Bucket::Input, key).await, Err(BlobError::InvalidKey(_))), "delete {key:?}");
-        assert!(matches!(store.presign_get(Bucket::Input, key, Duration::from_secs(60)).await, Err(BlobError::InvalidKey(_))));
+        assert!(matches!(store.presign_get(Bucket::Input, key, "application/octet-stream", Duration::from_secs(60)).await, Err(BlobError::InvalidKey(_))));
     }
     assert!(matches!(store.delete_prefix(Bucket::Input, "../").await, Err(BlobError::InvalidKey(_))));
     assert_eq!(std::fs::read(dir.path().join("secret.txt")).unwrap(), b"secret");
@@ -175,7 +175,7 @@ async fn signed_urls_verify_and_refuse_every_change() {
     let store = open(dir.path());
     let key = "inputs/job3/my file.wav";
 
-    let url = store.presign_get(Bucket::Output, "outputs/job3.srt", Duration::from_secs(3600)).await.unwrap();
+    let url = store.presign_get(Bucket::Output, "outputs/job3.srt", "application/octet-stream", Duration::from_secs(3600)).await.unwrap();
     assert!(url.starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/job3.srt?expires="), "{url}");
     let (path, expires, sig) = parts(&url);
     let now = chrono::Utc::now().timestamp();
@@ -223,7 +223,7 @@ async fn signed_urls_verify_and_refuse_every_change() {
 #[tokio::test]
 async fn the_signing_key_persists_and_is_private() {
     let dir = tempfile::tempdir().unwrap();
-    let url = open(dir.path()).presign_get(Bucket::Input, "inputs/a.wav", Duration::from_secs(60)).await.unwrap();
+    let url = open(dir.path()).presign_get(Bucket::Input, "inputs/a.wav", "application/octet-stream", Duration::from_secs(60)).await.unwrap();
     let (_, expires, sig) = parts(&url);
     // Reopened (a restart): the same secret, so issued URLs still work.
     let again = open(dir.path());
@@ -259,7 +259,7 @@ async fn bad_configuration_is_refused() {
     // A base URL with a path prefix keeps it.
     let s = LocalBlobStore::open(dir.path(), "https://example.com/verbatim/", "in", "out").unwrap();
     assert_eq!(s.s3_uri(Bucket::Input, "inputs/x.wav"), "s3://in/inputs/x.wav");
-    let url = s.presign_get(Bucket::Output, "outputs/x.json", Duration::from_secs(5)).await.unwrap();
+    let url = s.presign_get(Bucket::Output, "outputs/x.json", "application/octet-stream", Duration::from_secs(5)).await.unwrap();
     assert!(url.starts_with("https://example.com/verbatim/v1/blob/out/outputs/x.json?expires="), "{url}");
 }
 

@@ -37,7 +37,7 @@ async fn the_environment_picks_the_backend() {
     assert!(local.is_some());
     assert_eq!((store.bucket_name(Bucket::Input), store.bucket_name(Bucket::Output)), ("input", "output"));
     assert!(data.join("input").is_dir() && data.join("output").is_dir());
-    assert!(store.presign_get(Bucket::Output, "outputs/a.txt", Duration::from_secs(60)).await.unwrap().starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/a.txt?"));
+    assert!(store.presign_get(Bucket::Output, "outputs/a.txt", "application/octet-stream", Duration::from_secs(60)).await.unwrap().starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/a.txt?"));
 
     // Half-done S3 configurations are refused, not silently local.
     refused(data, &[("VERBATIM_INPUT_BUCKET", "in")], "VERBATIM_OUTPUT_BUCKET is not set");
@@ -57,7 +57,7 @@ async fn the_environment_picks_the_backend() {
     let (store, local) = open_from_env(data, "http://127.0.0.1:8080").unwrap();
     assert!(local.is_none());
     assert_eq!(store.s3_uri(Bucket::Input, "inputs/j.wav"), "s3://acme-in/inputs/j.wav");
-    let url = store.presign_get(Bucket::Output, "outputs/j.srt", Duration::from_secs(3600)).await.unwrap();
+    let url = store.presign_get(Bucket::Output, "outputs/j.srt", "application/octet-stream", Duration::from_secs(3600)).await.unwrap();
     assert!(url.starts_with("https://acme-out.s3.eu-west-1.amazonaws.com/outputs/j.srt?"), "{url}");
     assert!(url.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256") && url.contains("X-Amz-Expires=3600"), "{url}");
     assert!(url.contains("X-Amz-Credential=AKIDEXAMPLE%2F"), "{url}");
@@ -81,7 +81,7 @@ async fn the_environment_picks_the_backend() {
     let body = futures::stream::iter([Ok(bytes::Bytes::from_static(b"hello"))]).boxed();
     assert_eq!(store.put_stream(Bucket::Output, &key, body, 100).await.unwrap(), 5);
     assert_eq!(store.head(Bucket::Output, &key).await.unwrap(), Some(5));
-    let url = store.presign_get(Bucket::Output, &key, Duration::from_secs(60)).await.unwrap();
+    let url = store.presign_get(Bucket::Output, &key, "application/octet-stream", Duration::from_secs(60)).await.unwrap();
     assert_eq!(reqwest::get(&url).await.unwrap().text().await.unwrap(), "hello");
     store.delete(Bucket::Output, &key).await.unwrap();
 }

@@ -189,7 +189,7 @@ async fn presigned_get_and_put_work_with_a_plain_client_and_refuse_changes() {
     // GET, as in /files (1 hour).
     let key = format!("{p}/outputs/job1.srt");
     store.put_stream(Bucket::Output, &key, body(3, 1000), 1 << 20).await.unwrap();
-    let url = store.presign_get(Bucket::Output, &key, Duration::from_secs(3600)).await.unwrap();
+    let url = store.presign_get(Bucket::Output, &key, "application/octet-stream", Duration::from_secs(3600)).await.unwrap();
     assert!(url.starts_with(&format!("{}/{OUTPUT}/{p}/outputs/job1.srt?", endpoint.trim_end_matches('/'))), "path-style: {url}");
     assert_eq!(param(&url, "X-Amz-Algorithm"), "AWS4-HMAC-SHA256");
     assert_eq!(param(&url, "X-Amz-Expires"), "3600");
@@ -240,7 +240,7 @@ async fn presigned_urls_expire() {
     let _guard = UPLOADS.read().await;
     let key = format!("{p}/outputs/short.txt");
     store.put_stream(Bucket::Output, &key, body(1, 10), 100).await.unwrap();
-    let get = store.presign_get(Bucket::Output, &key, Duration::from_secs(1)).await.unwrap();
+    let get = store.presign_get(Bucket::Output, &key, "application/octet-stream", Duration::from_secs(1)).await.unwrap();
     let put = store.presign_put(Bucket::Input, &format!("{p}/inputs/late.wav"), "audio/wav", Duration::from_secs(1)).await.unwrap();
     // Past the expiry (whole seconds in SigV4) with a margin.
     tokio::time::sleep(Duration::from_millis(2500)).await;

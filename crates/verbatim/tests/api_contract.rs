@@ -531,11 +531,11 @@ async fn expired_signed_urls_are_refused(kind: Kind) {
             output_bucket: env["VERBATIM_OUTPUT_BUCKET"].clone(),
         };
         let store = blob::S3BlobStore::open(config).unwrap();
-        blob::BlobStore::presign_get(&store, blob::Bucket::Input, &format!("inputs/{id}.wav"), Duration::from_secs(1)).await.unwrap()
+        blob::BlobStore::presign_get(&store, blob::Bucket::Input, &format!("inputs/{id}.wav"), "audio/wav", Duration::from_secs(1)).await.unwrap()
     } else {
         // Signed with the server's own key (in its data folder) through the blob crate.
         let store = blob::LocalBlobStore::open(&c.d.server.data_dir, &c.d.server.base, "input", "output").unwrap();
-        blob::BlobStore::presign_get(&store, blob::Bucket::Input, &format!("inputs/{id}.wav"), Duration::from_secs(1)).await.unwrap()
+        blob::BlobStore::presign_get(&store, blob::Bucket::Input, &format!("inputs/{id}.wav"), "audio/wav", Duration::from_secs(1)).await.unwrap()
     };
     assert_eq!(c.http.get(&url).send().await.unwrap().status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(2100)).await;

@@ -1,5 +1,5 @@
 //! `GET /metrics` over real HTTP: no key needed, Prometheus text, and the figures follow the
-//! store (jobs submitted to a server without workers stay QUEUED).
+//! store (jobs submitted to a server without workers stay QUEUED), read at most every 5 s.
 
 mod server;
 
@@ -45,6 +45,10 @@ async fn metrics_count_queued_jobs_without_auth() {
         assert_eq!(r.status(), StatusCode::ACCEPTED);
     }
 
+    // Within the cache period the figures may still be the old ones; past it they are new.
+    let cached = get_metrics().await;
+    assert!(metric(&cached, "verbatim_queue_depth") <= 3, "{cached}");
+    tokio::time::sleep(std::time::Duration::from_millis(5_500)).await;
     let after = get_metrics().await;
     assert_eq!(metric(&after, "verbatim_queue_depth"), 3, "{after}");
     assert_eq!(metric(&after, "verbatim_jobs{status=\"QUEUED\"}"), 3, "{after}");

@@ -14,6 +14,10 @@ pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
 /// base float32 clearly better; see docs/transcription-options.md for the figures).
 pub const ENHANCED_COMPUTE_TYPE: &str = "float32";
 
+/// Six hours: longer than any meeting or lecture people send, short of what a few megabytes of
+/// hostile FLAC can expand to.
+pub const DEFAULT_MAX_AUDIO_SECONDS: f64 = 6.0 * 3600.0;
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Jobs run at the same time (one tokio task each).
@@ -56,6 +60,14 @@ pub struct WorkerConfig {
     pub idle_poll: Duration,
     /// Where per-job scratch folders go (`None`: the system temp folder).
     pub scratch_dir: Option<PathBuf>,
+    /// The longest audio a job may hold, in seconds (`VERBATIM_MAX_AUDIO_SECONDS`).
+    pub max_audio_seconds: f64,
+    /// A fixed wall-clock budget for every job (`VERBATIM_JOB_TIMEOUT`); `None`: the larger of
+    /// [`WorkerConfig::job_timeout_floor`] and [`WorkerConfig::job_timeout_per_audio_second`]
+    /// times the audio's duration. Past it the lease is no longer renewed and the job FAILS.
+    pub job_timeout: Option<Duration>,
+    pub job_timeout_floor: Duration,
+    pub job_timeout_per_audio_second: f64,
 }
 
 impl Default for WorkerConfig {
@@ -82,6 +94,10 @@ impl Default for WorkerConfig {
             shutdown_grace: Duration::from_secs(20),
             idle_poll: Duration::from_secs(1),
             scratch_dir: None,
+            max_audio_seconds: DEFAULT_MAX_AUDIO_SECONDS,
+            job_timeout: None,
+            job_timeout_floor: Duration::from_secs(15 * 60),
+            job_timeout_per_audio_second: 4.0,
         }
     }
 }
@@ -91,8 +107,8 @@ impl WorkerConfig {
     /// (through `asr::models::default_models_dir`), `VERBATIM_MODEL_STANDARD`,
     /// `VERBATIM_MODEL_ENHANCED`, `VERBATIM_COMPUTE_TYPE`, `VERBATIM_COMPUTE_TYPE_ENHANCED`,
     /// `VERBATIM_MAX_UPLOAD_BYTES`,
-    /// `VERBATIM_SHUTDOWN_GRACE_SECS`, and the URL policy (`FetchPolicy::from_env`). Values that
-    /// do not parse are ignored (the default stays).
+    /// `VERBATIM_SHUTDOWN_GRACE_SECS`. Values that do not parse are ignored (the default stays);
+    /// the binary sets the URL policy and the job limits.
     pub fn from_env() -> Self {
         let mut c = WorkerConfig::default();
         if let Some(n) = env_parse::<usize>("VERBATIM_WORKERS").filter(|n| *n > 0) {
@@ -116,8 +132,15 @@ impl WorkerConfig {
         if let Some(s) = env_parse::<u64>("VERBATIM_SHUTDOWN_GRACE_SECS") {
             c.shutdown_grace = Duration::from_secs(s);
         }
-        c.fetch_policy = FetchPolicy::from_env();
         c
+    }
+
+    /// The job's wall-clock budget once its audio is known to last `audio_seconds`.
+    pub fn job_budget(&self, audio_seconds: f64) -> Duration {
+        self.job_timeout.unwrap_or_else(|| {
+            let scaled = Duration::from_secs_f64((audio_seconds.max(0.0) * self.job_timeout_per_audio_second).min(1e9));
+            scaled.max(self.job_timeout_floor)
+        })
     }
 
     /// Refuses settings that would fail every job: an unknown compute type.

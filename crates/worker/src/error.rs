@@ -55,11 +55,13 @@ impl JobError {
     }
 
     pub(crate) fn from_fetch(e: FetchError) -> Self {
-        // Fetch messages are written for clients (no upstream text).
-        if e.is_transient() {
-            JobError::transient(e.to_string(), &e)
-        } else {
-            JobError::Input(e.to_string())
+        match e {
+            // Our side's settings or storage: their text names server paths, so it stays in the log.
+            FetchError::Config(_) => JobError::transient("URL input is not configured correctly on the server", &e),
+            FetchError::Store(_) => JobError::transient("the downloaded input could not be stored", &e),
+            // Fetch messages are written for clients (no upstream text).
+            e if e.is_transient() => JobError::transient(e.to_string(), &e),
+            e => JobError::Input(e.to_string()),
         }
     }
 

@@ -11,6 +11,7 @@
 //!   diarization) and shared by all workers.
 
 mod config;
+mod deadline;
 mod engines;
 mod error;
 mod lease;
@@ -20,7 +21,8 @@ mod recognition;
 mod request;
 mod speakers;
 
-pub use config::{WorkerConfig, DEFAULT_MODEL_CODE, ENHANCED_COMPUTE_TYPE};
+pub use config::{WorkerConfig, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MODEL_CODE, ENHANCED_COMPUTE_TYPE};
+pub use deadline::{Deadline, TIME_LIMIT_MESSAGE};
 pub use engines::{Engines, Loader};
 pub use error::JobError;
 pub use lease::LeaseKeeper;

@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use transcript::{Format, JsonMeta, Transcript};
 
 use crate::config::WorkerConfig;
+use crate::deadline::Deadline;
 use crate::engines::Engines;
 use crate::error::JobError;
 use crate::recognition::{needs_multilingual_fallback, recognise_channels, Recognised};
@@ -62,7 +63,10 @@ pub fn output_key(job_id: &str, format: Format) -> String {
 
 /// Runs the held job through every stage and completes it (DONE). On error nothing is marked:
 /// the caller fails, releases or abandons the job according to the error.
-pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
+///
+/// `deadline` is moved to the job's full budget once the audio's duration is known; ffprobe and
+/// ffmpeg children get what is left of it.
+pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Result<(), JobError> {
     let job = &lease.job;
     let request = Request::from_job_config(&job.job_config);
     ctx.jobs.advance(lease, JobStatus::InProgress, None).await?;
@@ -71,7 +75,11 @@ pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
     let input_path = scratch.path().join("input");
     let (input_key, size) = fetch_input(ctx, lease, &input_path).await?;
 
-    let probe = blocking(input_path.clone(), |p| audio::probe(&p)).await?.map_err(JobError::from_audio)?;
+    let limits = audio::Limits { max_seconds: Some(ctx.config.max_audio_seconds), tool_timeout: deadline.remaining() };
+    let probe_limits = limits.clone();
+    let probe = blocking(job, input_path.clone(), move |p| audio::probe_with(&p, &probe_limits)).await?.map_err(JobError::from_audio)?;
+    deadline.set_budget(ctx.config.job_budget(probe.duration_seconds));
+    let limits = audio::Limits { tool_timeout: deadline.remaining(), ..limits };
     let input_key = ensure_input_extension(ctx, lease, &input_key, &probe.format, &input_path).await?;
     let mut input_metadata = json!({
         "size_bytes": size,
@@ -83,7 +91,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease) -> Result<(), JobError> {
     ctx.jobs.advance(lease, JobStatus::InProgress, Some(input_metadata.clone())).await?;
 
     let mode = if request.split_channels { ChannelMode::Split } else { ChannelMode::Mix };
-    let decoded = blocking(input_path.clone(), move |p| audio::decode(&p, mode)).await?.map_err(JobError::from_audio)?;
+    let decoded = blocking(job, input_path.clone(), move |p| audio::decode_with(&p, mode, &limits)).await?.map_err(JobError::from_audio)?;
     // The scratch copy is no longer needed; the samples are in memory.
     drop(scratch);
     input_metadata["duration_seconds"] = json!(round_ms(decoded.probe.duration_seconds));
@@ -262,8 +270,11 @@ async fn recognise(
     }
 }
 
-async fn blocking<T: Send + 'static>(path: PathBuf, f: impl FnOnce(PathBuf) -> T + Send + 'static) -> Result<T, JobError> {
-    tokio::task::spawn_blocking(move || f(path))
+/// Runs `f` on a blocking thread, inside a span naming the job so that what the decoders log
+/// (ffmpeg's own words, kept out of client messages) can be traced to it.
+async fn blocking<T: Send + 'static>(job: &Job, path: PathBuf, f: impl FnOnce(PathBuf) -> T + Send + 'static) -> Result<T, JobError> {
+    let span = tracing::info_span!("job", job_id = %job.job_id);
+    tokio::task::spawn_blocking(move || span.in_scope(|| f(path)))
         .await
         .map_err(|e| JobError::transient("the audio could not be read", format!("reading the audio crashed: {e}")))
 }

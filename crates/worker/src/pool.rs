@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::WorkerConfig;
+use crate::deadline::{Deadline, TIME_LIMIT_MESSAGE};
 use crate::error::JobError;
 use crate::lease::LeaseKeeper;
 use crate::pipeline::{run_job, Context};
@@ -109,10 +110,16 @@ async fn handle(ctx: &Context, lease: Lease, stop: &CancellationToken) {
         stop.cancelled().await;
         tokio::time::sleep(ctx.config.shutdown_grace).await;
     };
+    // The audio's duration is not known yet: until the probe says, the budget is the floor.
+    let deadline = Deadline::new(ctx.config.job_budget(0.0));
     let outcome = tokio::select! {
         biased;
-        r = run_job(ctx, &lease) => r,
+        r = run_job(ctx, &lease, &deadline) => r,
         _ = keeper.lost() => Err(JobError::LeaseLost),
+        _ = deadline.passed() => {
+            tracing::warn!(job_id = %job_id, "job ran past its time limit");
+            Err(JobError::Input(TIME_LIMIT_MESSAGE.into()))
+        }
         _ = grace_over => {
             settle_release(ctx, &lease, Duration::ZERO, "shutdown grace period over").await;
             return;

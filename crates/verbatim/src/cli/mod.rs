@@ -1,6 +1,7 @@
 //! Subcommands, one module each.
 
 mod keys;
+mod limits;
 mod models;
 mod serve;
 mod transcribe;

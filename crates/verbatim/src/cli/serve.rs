@@ -28,12 +28,12 @@ pub struct Args {
     /// The largest upload accepted, in bytes.
     #[arg(long, env = "VERBATIM_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
     max_upload_bytes: u64,
-    /// Hosts of input_url allowed even when they resolve to private addresses (comma list).
-    #[arg(long, env = "VERBATIM_URL_ALLOW_HOSTS", value_delimiter = ',')]
-    url_allow_hosts: Vec<String>,
-    /// A PEM file trusted for input_url in addition to the public roots.
-    #[arg(long, env = "VERBATIM_URL_CA_CERT")]
-    url_ca_cert: Option<PathBuf>,
+    #[command(flatten)]
+    url_input: super::limits::UrlInput,
+    #[command(flatten)]
+    job_limits: super::limits::JobLimits,
+    #[command(flatten)]
+    http_limits: super::limits::HttpLimits,
     /// Where installed models live.
     #[arg(long, env = "VERBATIM_MODELS_DIR")]
     models_dir: Option<PathBuf>,
@@ -91,12 +91,17 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let models_dir = args.models_dir.clone().unwrap_or_else(asr::models::default_models_dir);
     let mut model_codes = vec![api::DEFAULT_MODEL_CODE.to_string()];
     model_codes.extend(asr::models::list(&models_dir).into_iter().map(|m| m.name));
+    let fetch_policy = args.url_input.policy();
     let config = api::ApiConfig {
         max_upload_bytes: args.max_upload_bytes,
-        url_allow_hosts: args.url_allow_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect(),
-        extra_ca_cert: args.url_ca_cert.clone(),
+        url_allow_hosts: fetch_policy.allow_hosts.clone(),
+        extra_ca_cert: fetch_policy.extra_ca_cert.clone(),
         public_base_url: public_url.clone(),
         model_codes,
+        posts_per_minute: args.http_limits.rate_limit_per_minute,
+        max_concurrent_uploads: args.http_limits.max_concurrent_uploads,
+        min_body_bytes_per_second: args.http_limits.body_min_rate,
+        metrics_token: args.http_limits.metrics_token.clone().filter(|t| !t.is_empty()),
     };
 
     // The rest of the worker settings (models per operating point, compute type, shutdown
@@ -105,14 +110,15 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .with_workers(args.workers)
         .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
     worker_config.models_dir = models_dir.clone();
-    worker_config.fetch_policy = config.fetch_policy();
+    worker_config.fetch_policy = fetch_policy;
     worker_config.max_input_bytes = args.max_upload_bytes;
+    args.job_limits.apply(&mut worker_config)?;
     if args.workers > 0 {
         worker_config.validate().map_err(anyhow::Error::msg)?;
     }
     let pool = (args.workers > 0).then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 
-    let state = api::AppState { jobs, blobs, local_signer: local_store, config: Arc::new(config) };
+    let state = api::AppState::new(jobs, blobs, local_store, config);
     let app = api::router(state);
     tracing::info!(
         data_dir = %data_dir.display(),
@@ -120,10 +126,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         workers = args.workers,
         "listening on http://{local}"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server failed")?;
+    api::serve(listener, app, args.http_limits.http_header_timeout, shutdown_signal()).await;
 
     tracing::info!("stopped accepting requests; shutting the workers down");
     if let Some(pool) = pool {

@@ -23,6 +23,10 @@ pub struct Args {
     /// taken up again once this has passed.
     #[arg(long, env = "VERBATIM_LEASE_SECONDS", default_value_t = 60)]
     lease_seconds: u64,
+    #[command(flatten)]
+    url_input: super::limits::UrlInput,
+    #[command(flatten)]
+    job_limits: super::limits::JobLimits,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -54,6 +58,8 @@ async fn work(args: Args) -> anyhow::Result<()> {
     if let Some(dir) = args.models_dir.clone() {
         config.models_dir = dir;
     }
+    config.fetch_policy = args.url_input.policy();
+    args.job_limits.apply(&mut config)?;
     config.validate().map_err(anyhow::Error::msg)?;
     tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
     let pool = worker::WorkerPool::start(jobs, blobs as Arc<dyn blob::BlobStore>, config);

@@ -120,6 +120,11 @@ impl Deployment {
         std::fs::read(self.bucket_root(Bucket::Input).join(key)).unwrap_or_else(|e| panic!("input {key}: {e}"))
     }
 
+    /// Where the object `key` of the input bucket lies on this machine's disk.
+    pub fn input_path(&self, key: &str) -> PathBuf {
+        self.bucket_root(Bucket::Input).join(key)
+    }
+
     /// Where signed URLs of this deployment point: the API itself, or the S3 server.
     pub fn signed_url_base(&self) -> &str {
         self.s3_endpoint.as_deref().unwrap_or(&self.server.base)

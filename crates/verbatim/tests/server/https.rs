@@ -6,8 +6,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response, StatusCode};
+
+type Body = BoxBody<Bytes, std::convert::Infallible>;
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).boxed()
+}
+
+/// A body that never ends: one byte every half second, the way a hostile server holds a
+/// download open while staying under every read timeout.
+fn drip() -> Body {
+    let stream = futures::stream::unfold((), |()| async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        Some((Ok::<_, std::convert::Infallible>(Frame::data(Bytes::from_static(b"R"))), ()))
+    });
+    StreamBody::new(stream).boxed()
+}
 
 pub struct HttpsServer {
     pub port: u16,
@@ -24,7 +42,8 @@ impl Drop for HttpsServer {
 
 impl HttpsServer {
     /// Serves `audio` at `/audio.wav`; `/redirect` answers 302 to it, `/redirect-ip` to the same
-    /// file by its IP address (not allow-listed), `/loop` redirects forever.
+    /// file by its IP address (not allow-listed), `/loop` redirects forever, `/slow` drips a
+    /// byte every half second and never ends.
     pub async fn start(audio: &Path, dir: &Path) -> HttpsServer {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let ca_path = dir.join("test-ca.pem");
@@ -70,18 +89,19 @@ impl HttpsServer {
     }
 }
 
-fn respond(req: &Request<hyper::body::Incoming>, audio: Bytes, port: u16) -> Response<Full<Bytes>> {
+fn respond(req: &Request<hyper::body::Incoming>, audio: Bytes, port: u16) -> Response<Body> {
     let redirect = |to: String| {
-        Response::builder().status(StatusCode::FOUND).header("location", to).body(Full::new(Bytes::new())).unwrap()
+        Response::builder().status(StatusCode::FOUND).header("location", to).body(full(Bytes::new())).unwrap()
     };
     match req.uri().path() {
         "/audio.wav" => Response::builder()
             .header("content-type", "audio/wav")
-            .body(Full::new(audio))
+            .body(full(audio))
             .unwrap(),
+        "/slow" => Response::builder().header("content-type", "audio/wav").body(drip()).unwrap(),
         "/redirect" => redirect(format!("https://localhost:{port}/audio.wav")),
         "/redirect-ip" => redirect(format!("https://127.0.0.1:{port}/audio.wav")),
         "/loop" => redirect(format!("https://localhost:{port}/loop")),
-        _ => Response::builder().status(StatusCode::NOT_FOUND).body(Full::new(Bytes::new())).unwrap(),
+        _ => Response::builder().status(StatusCode::NOT_FOUND).body(full(Bytes::new())).unwrap(),
     }
 }
