@@ -21,6 +21,8 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub async fn serve(listener: TcpListener, app: Router, header_timeout: Duration, shutdown: impl Future<Output = ()>) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    // HTTP/1 only: detecting HTTP/2 reads the first bytes before hyper's header timer starts,
+    // and a client that sends nothing would never be dropped.
     let builder = builder.http1_only();
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

@@ -95,6 +95,10 @@ pub async fn upload(
         .unwrap_or("")
         .to_string();
     verify(&state, "PUT", &s, &key, Some(&content_type))?;
+    // Single use: once step 3 has taken the upload (or the reservation is gone), the URL is dead.
+    if !state.jobs.upload_pending(&key).await? {
+        return Err(ApiError::forbidden("This upload URL has already been used or is no longer valid"));
+    }
     let max = state.config.max_upload_bytes;
     // No early refusal on a declared Content-Length over the limit: a client still sending its
     // body would see a reset connection instead of the 413; the stream stops at the limit anyway.

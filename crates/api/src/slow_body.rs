@@ -53,5 +53,6 @@ fn floored(body: Body, floor: u64, window: Duration) -> Body {
         }
         Some((Ok(next), Some((chunks, progress))))
     });
-    Body::from_stream(stream)
+    // Fused: readers may poll again after the end (the upload code drains past a limit).
+    Body::from_stream(stream.fuse())
 }

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use blob::Bucket;
 use chrono::Utc;
-use futures::TryStreamExt;
 use jobs::{ApiKey, JobsError, NewJob};
 use serde_json::{json, Map, Value};
 
@@ -132,6 +131,23 @@ async fn create(
     input_key: Option<String>,
     input_url: Option<String>,
 ) -> Result<Response, ApiError> {
+    create_job(state, key, s, input_metadata, input_key, input_url, None).await
+}
+
+/// [`create`] for a job whose input is not yet under its key (see [`UPLOAD_HOLD`]).
+async fn create_held(state: &AppState, key: &ApiKey, s: Submission, input_metadata: Value, input_key: String) -> Result<Response, ApiError> {
+    create_job(state, key, s, input_metadata, Some(input_key), None, Some(UPLOAD_HOLD)).await
+}
+
+async fn create_job(
+    state: &AppState,
+    key: &ApiKey,
+    s: Submission,
+    input_metadata: Value,
+    input_key: Option<String>,
+    input_url: Option<String>,
+    held_for: Option<Duration>,
+) -> Result<Response, ApiError> {
     let new = NewJob {
         job_id: s.job_id,
         api_key_id: key.id.clone(),
@@ -142,6 +158,7 @@ async fn create(
         input_metadata,
         input_key,
         input_url,
+        held_for,
     };
     let job = state.jobs.create(new).await?;
     state.jobs.notifier().notify_one();
@@ -189,6 +206,9 @@ async fn multipart(state: &AppState, key: &ApiKey, request: Request) -> Result<R
 /// until the reservation expires (the store has no call to drop one early; the same
 /// organisation may use the id again at once).
 async fn discard(state: &AppState, object_key: &str) {
+    if object_key.is_empty() {
+        return;
+    }
     if let Err(e) = state.blobs.delete(Bucket::Input, object_key).await {
         tracing::warn!("cannot remove abandoned upload {object_key}: {e}");
     }
@@ -247,7 +267,7 @@ async fn multipart_inner(
                 let given_id = texts.get("job_id").map(|id| Value::String(id.trim().to_string()));
                 let generated_id = given_id.is_none();
                 let job_id = job_id_from(given_id.as_ref())?;
-                let object_key = format!("inputs/{job_id}.{ext}");
+                let object_key = blob::staged_input_key(&job_id, &ext);
                 reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
                 *stored = Some(Stored { job_id, key: object_key.clone(), ext, size: 0, generated_id });
                 let size = store_stream(state.blobs.as_ref(), Bucket::Input, &object_key, field, max).await?;
@@ -287,9 +307,9 @@ async fn multipart_inner(
     if file.generated_id {
         if let Some(id) = texts.get("job_id") {
             let job_id = job_id_from(Some(&Value::String(id.trim().to_string())))?;
-            let object_key = format!("inputs/{job_id}.{}", file.ext);
+            let object_key = blob::staged_input_key(&job_id, &file.ext);
             reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
-            let moved = move_object(state, &file.key, &object_key, max).await;
+            let moved = state.blobs.rename(Bucket::Input, &file.key, &object_key).await.map_err(ApiError::from);
             file.job_id = job_id;
             let old_key = std::mem::replace(&mut file.key, object_key);
             discard(state, &old_key).await;
@@ -308,9 +328,22 @@ async fn multipart_inner(
         metadata.as_ref(),
     )?;
     let meta = input_metadata(Some(file.size), &file.ext, "upload");
-    // `create` also removes the reservation: the job now holds the id.
-    create(state, key, s, meta, Some(file.key.clone()), None).await
+    // The upload sits under a key of this request alone. Creating the job decides, in the job
+    // store, which of two submissions with one id wins; only the winner then moves its upload
+    // to the job's key, so a loser (409) removes nothing but its own staging object. The job is
+    // held until the move is done, so no worker looks for the input before it is there.
+    let final_key = blob::input_key(&file.job_id, &file.ext);
+    let job_id = file.job_id.clone();
+    let response = create_held(state, key, s, meta, final_key.clone()).await?;
+    state.blobs.rename(Bucket::Input, &file.key, &final_key).await?;
+    file.key.clear();
+    state.jobs.release_hold(&key.organisation_id, &job_id).await?;
+    Ok(response)
 }
+
+/// How long a job created by an upload waits for its input to move into place, should the
+/// server die in between (it then runs, and fails for want of its input).
+const UPLOAD_HOLD: Duration = Duration::from_secs(600);
 
 async fn read_text(mut field: axum::extract::multipart::Field<'_>, name: &str) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
@@ -325,14 +358,6 @@ async fn read_text(mut field: axum::extract::multipart::Field<'_>, name: &str) -
         bytes.extend_from_slice(&chunk);
     }
     String::from_utf8(bytes).map_err(|_| ApiError::bad_request(format!("{name} must be UTF-8 text")))
-}
-
-/// Copies an object to a new key through the store's own streams (the trait has no rename).
-async fn move_object(state: &AppState, from: &str, to: &str, max: u64) -> Result<(), ApiError> {
-    let (_, stream) = state.blobs.get_stream(Bucket::Input, from).await?;
-    let stream = stream.map_err(|e| std::io::Error::other(e.to_string()));
-    store_stream(state.blobs.as_ref(), Bucket::Input, to, stream, max).await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,11 +429,13 @@ async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>)
         }
         Some(_) => return Err(ApiError::bad_request("content_type must be a media type such as audio/wav")),
     };
-    let object_key = format!("inputs/{}/{filename}", s.job_id);
-    reserve(state, key, &s.job_id, &object_key, PRESIGN_RESERVATION).await?;
+    let object_key = blob::presigned_input_key(&s.job_id, &filename);
+    // The URL writes a staging key of this reservation; step 3 moves it to `object_key`.
+    let upload_key = blob::staged_presign_key(&s.job_id, &filename);
+    reserve(state, key, &s.job_id, &upload_key, PRESIGN_RESERVATION).await?;
     let url = state
         .blobs
-        .presign_put(Bucket::Input, &object_key, &content_type, UPLOAD_EXPIRY)
+        .presign_put(Bucket::Input, &upload_key, &content_type, UPLOAD_EXPIRY)
         .await?;
     let input_uri = state.blobs.s3_uri(Bucket::Input, &object_key);
     let mut response = json!({
@@ -459,9 +486,10 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     }
     // The reservation proves the upload was requested by this organisation; it is checked
     // before the object, so nobody learns what another organisation has uploaded.
-    match state.jobs.take_reservation(&key.organisation_id, &s.job_id).await? {
-        Some(reserved) if reserved == *s3_key => {}
-        Some(reserved) => {
+    let staged = match state.jobs.take_reservation(&key.organisation_id, &s.job_id).await? {
+        Some(staged) if blob::unstaged_presign_key(&staged).as_deref() == Some(s3_key.as_str()) => staged,
+        Some(staged) => {
+            let reserved = blob::unstaged_presign_key(&staged).unwrap_or_default();
             return Err(ApiError::bad_request(format!(
                 "s3_key does not match the upload reserved for this job_id ({reserved})"
             )))
@@ -471,10 +499,13 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
                 "No pending upload for this job_id: request one with mode \"presign\" (it may have expired)",
             ))
         }
-    }
-    let Some(size) = state.blobs.head(Bucket::Input, s3_key).await? else {
-        return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
     };
+    if state.blobs.head(Bucket::Input, &staged).await?.is_none() {
+        return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
+    }
+    // Moved first, measured where it now lies: an upload URL used again cannot change it.
+    state.blobs.rename(Bucket::Input, &staged, s3_key).await?;
+    let size = state.blobs.head(Bucket::Input, s3_key).await?.unwrap_or_default();
     // An S3 presigned PUT cannot cap the size (the local store's PUT already refuses with 413),
     // so the limit is enforced here; the reservation stays for a smaller upload.
     let max = state.config.max_upload_bytes;
@@ -484,5 +515,10 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     }
     let ext = formats::audio_extension(filename).unwrap_or_else(|| "bin".into());
     let meta = input_metadata(Some(size), &ext, "presigned");
-    create(state, key, s, meta, Some(s3_key.clone()), None).await
+    let created = create(state, key, s, meta, Some(s3_key.clone()), None).await;
+    if created.is_err() {
+        // The object under s3_key is the one just moved there: no job will read it.
+        discard(state, s3_key).await;
+    }
+    created
 }

@@ -57,6 +57,13 @@ pub(crate) fn sniff(file: &mut File) -> Result<Option<Sniffed>, AudioError> {
     {
         s.duration_unreliable = riff::check_wav(file)?;
     }
+    if found.is_none() && window.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        // Matroska / WebM: a container ffmpeg could read, but not one of the contract's, so
+        // never handed to it.
+        return Err(AudioError::Unsupported(
+            "matroska,webm (supported: wav, mp3, flac, aac, ogg, m4a, mp4, amr, mpeg)".into(),
+        ));
+    }
     if found.is_none() && offset == 0 && looks_like_text(&window) {
         return Err(AudioError::Unsupported(
             "the file contains text, not audio".into(),

@@ -35,9 +35,70 @@ pub fn validate_key(key: &str) -> Result<(), BlobError> {
     Ok(())
 }
 
+/// Where an upload to job `job_id` is written while its request runs: a key of that request alone
+/// (`inputs/<job_id>.<nonce>.<ext>`), so that a concurrent submission with the same id, which
+/// loses and cleans up, can never remove the winner's file. The worker moves it to
+/// [`input_key`] under its lease.
+pub fn staged_input_key(job_id: &str, ext: &str) -> String {
+    let nonce: u64 = rand::random();
+    format!("inputs/{job_id}.{nonce:016x}.{ext}")
+}
+
+/// Where a presigned upload is PUT: a key of that reservation alone, outside `inputs/`. Step 3
+/// moves it to [`presigned_input_key`], which no upload URL can write, so a URL used again
+/// after step 3 (S3 cannot revoke one) changes nothing the job reads.
+pub fn staged_presign_key(job_id: &str, filename: &str) -> String {
+    let nonce: u64 = rand::random();
+    format!("{UPLOADS}{job_id}.{nonce:016x}/{filename}")
+}
+
+/// Where presigned uploads are staged ([`staged_presign_key`]).
+pub const UPLOADS: &str = "uploads/";
+
+/// The contract's key of a presigned upload: `inputs/<job_id>/<filename>`.
+pub fn presigned_input_key(job_id: &str, filename: &str) -> String {
+    format!("inputs/{job_id}/{filename}")
+}
+
+/// The contract's key of a staged presigned upload; `None` for any other key.
+pub fn unstaged_presign_key(key: &str) -> Option<String> {
+    let (folder, filename) = key.strip_prefix(UPLOADS)?.split_once('/')?;
+    let (job_id, nonce) = folder.split_once('.')?;
+    let staged = nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && !filename.contains('/');
+    staged.then(|| presigned_input_key(job_id, filename))
+}
+
+/// The contract's key of an uploaded input: `inputs/<job_id>.<ext>`.
+pub fn input_key(job_id: &str, ext: &str) -> String {
+    format!("inputs/{job_id}.{ext}")
+}
+
+/// The final key of a staged upload of `job_id` ([`staged_input_key`]); `None` for any other key.
+pub fn unstaged_input_key(job_id: &str, key: &str) -> Option<String> {
+    let rest = key.strip_prefix("inputs/")?.strip_prefix(job_id)?.strip_prefix('.')?;
+    let (nonce, ext) = rest.split_once('.')?;
+    let staged = nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && !ext.is_empty() && !ext.contains(['.', '/']);
+    staged.then(|| input_key(job_id, ext))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staged_keys_map_back_to_the_contract_key() {
+        let staged = staged_input_key("abc123", "wav");
+        assert_ne!(staged, staged_input_key("abc123", "wav"), "one key per request");
+        assert!(validate_key(&staged).is_ok());
+        assert_eq!(unstaged_input_key("abc123", &staged).as_deref(), Some("inputs/abc123.wav"));
+        assert_eq!(unstaged_input_key("abc123", "inputs/abc123.wav"), None);
+        assert_eq!(unstaged_input_key("abc", &staged), None);
+        assert_eq!(unstaged_input_key("abc123", "inputs/abc123/talk.wav"), None);
+        let staged = staged_presign_key("pre1", "talk.wav");
+        assert!(staged.starts_with(UPLOADS) && validate_key(&staged).is_ok(), "{staged}");
+        assert_eq!(unstaged_presign_key(&staged).as_deref(), Some("inputs/pre1/talk.wav"));
+        assert_eq!(unstaged_presign_key("inputs/pre1/talk.wav"), None);
+    }
 
     #[test]
     fn keys() {

@@ -22,9 +22,14 @@ mod s3;
 mod signer;
 mod sigv4;
 mod store;
+mod sweep;
 
 pub use error::BlobError;
-pub use keys::validate_key;
+pub use keys::{
+    input_key, presigned_input_key, staged_input_key, staged_presign_key, unstaged_input_key, unstaged_presign_key,
+    validate_key, UPLOADS,
+};
+pub use sweep::sweep_orphans;
 pub use local::LocalBlobStore;
 pub use open::open_from_env;
 pub use s3::{S3BlobStore, S3Config};

@@ -87,6 +87,11 @@ impl Buckets {
         self.put_stream(b, key, body, u64::MAX).await
     }
 
+    pub async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError> {
+        self.of(b).rename(&object_path(from)?, &object_path(to)?).await?;
+        Ok(())
+    }
+
     pub async fn get_stream(&self, b: Bucket, key: &str) -> Result<(u64, ByteStream), BlobError> {
         let path = object_path(key)?;
         let got = self.of(b).get(&path).await?;
@@ -121,6 +126,21 @@ impl Buckets {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    pub async fn list_older_than(&self, b: Bucket, prefix: &str, age: std::time::Duration) -> Result<Vec<String>, BlobError> {
+        let prefix = object_path(prefix.trim_end_matches('/'))?;
+        let cutoff = chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default();
+        let mut listing = self.of(b).list(Some(&prefix));
+        let mut old = Vec::new();
+        while let Some(meta) = listing.next().await {
+            match meta {
+                Ok(meta) if meta.last_modified < cutoff => old.push(meta.location.to_string()),
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(old)
     }
 
     pub async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError> {

@@ -145,6 +145,14 @@ impl BlobStore for S3BlobStore {
         self.buckets.put_file(b, key, path).await
     }
 
+    async fn list_older_than(&self, b: Bucket, prefix: &str, age: Duration) -> Result<Vec<String>, BlobError> {
+        self.buckets.list_older_than(b, prefix, age).await
+    }
+
+    async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError> {
+        self.buckets.rename(b, from, to).await
+    }
+
     async fn get_to_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
         self.buckets.get_to_file(b, key, path).await
     }

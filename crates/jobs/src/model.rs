@@ -130,6 +130,10 @@ pub struct NewJob {
     pub input_metadata: Value,
     pub input_key: Option<String>,
     pub input_url: Option<String>,
+    /// Not claimable for this long unless [`crate::JobStore::release_hold`] comes first: the api
+    /// creates an uploaded job this way, so the job id is won (atomically, in the store) before
+    /// the upload moves to the job's key, and no worker looks for it before it is there.
+    pub held_for: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -245,8 +245,9 @@ impl JobStore for PgJobStore {
         lock_job_id(&mut tx, &job.job_id).await?;
         let sql = format!(
             "INSERT INTO jobs (job_id, organisation_id, api_key_id, status, model_code, job_config, metadata,
-                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at)
-             SELECT $1, $2, $3, 'QUEUED', $4, $5::json, $6::json, $7::json, '{{}}', $8, $9, {NOW}, {NOW}
+                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at, visible_after)
+             SELECT $1, $2, $3, 'QUEUED', $4, $5::json, $6::json, $7::json, '{{}}', $8, $9, {NOW}, {NOW},
+                    {NOW} + $10 * interval '1 millisecond'
              WHERE NOT EXISTS (SELECT 1 FROM upload_reservations
                                WHERE job_id = $1 AND organisation_id <> $2 AND expires_at > {NOW})
              RETURNING *"
@@ -261,6 +262,7 @@ impl JobStore for PgJobStore {
             .bind(job.input_metadata.to_string())
             .bind(&job.input_key)
             .bind(&job.input_url)
+            .bind(job.held_for.map(|d| millis(d) as f64))
             .fetch_optional(&mut *tx)
             .await;
         let row = match res {
@@ -332,6 +334,22 @@ impl JobStore for PgJobStore {
         }
     }
 
+    async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE jobs SET visible_after = NULL
+             WHERE job_id = $1 AND organisation_id = $2 AND status = 'QUEUED' AND lease_owner IS NULL AND attempts = 0",
+        )
+        .bind(job_id)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(())
+    }
+
     async fn reserve_upload(&self, org: &str, job_id: &str, key: &str, expires_at: DateTime<Utc>) -> Result<(), JobsError> {
         // Housekeeping: reservations a day past their expiry were abandoned.
         sqlx::query("DELETE FROM upload_reservations WHERE expires_at < now() - interval '1 day'")
@@ -361,6 +379,12 @@ impl JobStore for PgJobStore {
         } else {
             Err(JobsError::AlreadyExists)
         }
+    }
+
+    async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
+        let sql = format!("SELECT 1 FROM upload_reservations WHERE object_key = $1 AND expires_at > {NOW} LIMIT 1");
+        let found: Option<i32> = sqlx::query_scalar(&sql).bind(key).fetch_optional(&self.pool).await?;
+        Ok(found.is_some())
     }
 
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {

@@ -192,8 +192,8 @@ impl JobStore for SqliteJobStore {
         // One statement: refused (no row) while another organisation holds a live reservation.
         let res = sqlx::query(
             "INSERT INTO jobs (job_id, organisation_id, api_key_id, status, model_code, job_config, metadata,
-                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at)
-             SELECT ?, ?, ?, 'QUEUED', ?, ?, ?, ?, '{}', ?, ?, ?, ?
+                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at, visible_after)
+             SELECT ?, ?, ?, 'QUEUED', ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?
              WHERE NOT EXISTS (SELECT 1 FROM upload_reservations
                                WHERE job_id = ? AND organisation_id <> ? AND expires_at > ?)
              RETURNING *",
@@ -209,6 +209,7 @@ impl JobStore for SqliteJobStore {
         .bind(&job.input_url)
         .bind(&t)
         .bind(&t)
+        .bind(job.held_for.map(|d| to_text(ceil_ms(add(now(), d)))))
         .bind(&job.job_id)
         .bind(&job.organisation_id)
         .bind(&t)
@@ -286,6 +287,19 @@ impl JobStore for SqliteJobStore {
         }
     }
 
+    async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
+        sqlx::query(
+            "UPDATE jobs SET visible_after = NULL
+             WHERE job_id = ? AND organisation_id = ? AND status = 'QUEUED' AND lease_owner IS NULL AND attempts = 0",
+        )
+        .bind(job_id)
+        .bind(org)
+        .execute(&self.pool)
+        .await?;
+        self.wake_workers();
+        Ok(())
+    }
+
     async fn reserve_upload(&self, org: &str, job_id: &str, key: &str, expires_at: DateTime<Utc>) -> Result<(), JobsError> {
         let t = to_text(now());
         // Housekeeping: reservations a day past their expiry were abandoned.
@@ -315,6 +329,15 @@ impl JobStore for SqliteJobStore {
         } else {
             Err(JobsError::AlreadyExists)
         }
+    }
+
+    async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM upload_reservations WHERE object_key = ? AND expires_at > ? LIMIT 1")
+            .bind(key)
+            .bind(to_text(now()))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
     }
 
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {

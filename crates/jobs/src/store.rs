@@ -20,6 +20,9 @@ pub trait JobStore: Send + Sync {
     async fn list(&self, org: &str, q: &ListQuery) -> Result<(Vec<Job>, u64), JobsError>;
     /// DONE/FAILED → DELETED (sets `deleted_at`). NotFound | NotDeletable.
     async fn mark_deleted(&self, org: &str, job_id: &str) -> Result<Job, JobsError>;
+    /// Makes a job created with [`crate::NewJob::held_for`] claimable now. Nothing happens to
+    /// a job that is not held (or not this organisation's).
+    async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError>;
     /// Presign step 1: holds `job_id` for `org` until `expires_at`. AlreadyExists if a job has
     /// the id, or another organisation holds a live reservation. The same organisation may
     /// reserve again (the newer key and expiry win).
@@ -30,6 +33,9 @@ pub trait JobStore: Send + Sync {
         key: &str,
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), JobsError>;
+    /// Whether `key` is the upload key of a live reservation (not expired, not yet a job): the
+    /// local store's presigned PUT is accepted only then, so the URL is single-use.
+    async fn upload_pending(&self, key: &str) -> Result<bool, JobsError>;
     /// Presign step 3: the key reserved by `org` for `job_id`, if any (also after the upload
     /// URL expired, as long as nobody else took the id and it is less than a day past its
     /// expiry). It is removed by `create`.

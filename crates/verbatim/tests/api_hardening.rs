@@ -424,3 +424,95 @@ async fn uploads_rates_and_metrics_are_bounded() {
     assert!(outcome.as_ref().map_or(true, |s| s.is_client_error()), "{outcome:?}");
     assert_eq!(d.input_files(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn concurrent_submissions_with_one_id_keep_the_winners_input_embedded() {
+    concurrent_submissions_with_one_id_keep_the_winners_input(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn concurrent_submissions_with_one_id_keep_the_winners_input_fleet() {
+    concurrent_submissions_with_one_id_keep_the_winners_input(Kind::Fleet).await
+}
+
+/// Two uploads race for one job id: one wins (202), the other gets 409, and the stored input is
+/// exactly the winner's bytes (the loser cleans up only what it wrote).
+async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
+    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else { return };
+    let http = client();
+    let key = d.create_key("acme");
+    for round in 0..4u8 {
+        let job_id = format!("race{round}");
+        let bodies: Vec<Vec<u8>> = (0..2u8).map(|i| vec![round * 2 + i + 1; 400_000]).collect();
+        let send = |body: Vec<u8>| {
+            let form = Form::new()
+                .text("job_id", job_id.clone())
+                .text("transcription_config", "{}")
+                .part("file", Part::bytes(body).file_name("a.wav"));
+            http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).multipart(form).send()
+        };
+        let (a, b) = tokio::join!(send(bodies[0].clone()), send(bodies[1].clone()));
+        let statuses = [a.unwrap().status(), b.unwrap().status()];
+        let winners: Vec<usize> = (0..2).filter(|i| statuses[*i] == StatusCode::ACCEPTED).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {statuses:?}");
+        assert!(statuses.contains(&StatusCode::CONFLICT), "round {round}: {statuses:?}");
+        let stored = d.read_input(&format!("inputs/{job_id}.wav"));
+        assert!(stored == bodies[winners[0]], "round {round}: the stored input is not the winner's upload");
+    }
+    let left: Vec<String> = d.input_files();
+    assert_eq!(left, (0..4).map(|r| format!("inputs/race{r}.wav")).collect::<Vec<_>>(), "no staging object stays");
+}
+
+#[tokio::test]
+async fn presigned_uploads_are_single_use_and_swept_embedded() {
+    presigned_uploads_are_single_use_and_swept(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn presigned_uploads_are_single_use_and_swept_fleet() {
+    presigned_uploads_are_single_use_and_swept(Kind::Fleet).await
+}
+
+/// After step 3 the upload URL can no longer change the job's input (the API's own URL refuses;
+/// an S3 URL writes a staging key nothing reads), and an upload never completed is swept.
+async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
+    let env = vec![("VERBATIM_ORPHAN_AGE".into(), "3s".into())];
+    let Some(d) = Deployment::start(kind, 0, env).await else { return };
+    let http = client();
+    let key = d.create_key("acme");
+    let step1 = |job_id: &str| {
+        http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
+            "mode": "presign", "filename": "talk.wav", "content_type": "audio/wav", "job_id": job_id,
+            "transcription_config": {}}))
+    };
+    let put = |url: String, body: Vec<u8>| http.put(url).header("content-type", "audio/wav").body(body).send();
+
+    let upload: Value = step1("once1").send().await.unwrap().json().await.unwrap();
+    let url = upload["upload"]["url"].as_str().unwrap().to_string();
+    assert_eq!(put(url.clone(), vec![1u8; 5000]).await.unwrap().status(), StatusCode::OK);
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&key)
+        .json(&json!({"s3_key": "inputs/once1/talk.wav", "job_id": "once1", "transcription_config": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let again = put(url, vec![2u8; 7000]).await.unwrap().status();
+    if !d.is_fleet() {
+        assert_eq!(again, StatusCode::FORBIDDEN, "the API's upload URL is single-use");
+    }
+    assert_eq!(d.read_input("inputs/once1/talk.wav"), vec![1u8; 5000], "the job's input is what step 3 accepted");
+
+    // An upload whose step 3 never comes is removed once it is older than the orphan age.
+    let upload: Value = step1("never1").send().await.unwrap().json().await.unwrap();
+    let url = upload["upload"]["url"].as_str().unwrap().to_string();
+    assert_eq!(put(url, vec![3u8; 5000]).await.unwrap().status(), StatusCode::OK);
+    assert!(d.input_files().iter().any(|f| f.starts_with("uploads/never1.")), "{:?}", d.input_files());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while d.input_files().iter().any(|f| f.starts_with("uploads/")) {
+        assert!(std::time::Instant::now() < deadline, "orphans left: {:?}", d.input_files());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(d.input_files().contains(&"inputs/once1/talk.wav".to_string()), "a job's input is never swept");
+}

@@ -162,6 +162,7 @@ async fn a_refused_input_url_fails_the_job() {
             input_key: None,
             // Loopback and not allow-listed: the fetch re-checks at run time and refuses.
             input_url: Some("https://127.0.0.1/audio.wav".into()),
+            held_for: None,
         })
         .await
         .unwrap();

@@ -73,6 +73,7 @@ async fn url_job(env: &Env, job_id: &str, url: String) {
             input_metadata: json!({"source": "url"}),
             input_key: None,
             input_url: Some(url),
+            held_for: None,
         })
         .await
         .unwrap();

@@ -136,5 +136,6 @@ pub fn new_job(org: &str, job_id: &str) -> NewJob {
         input_metadata: json!({"size_bytes": 10, "source": "upload"}),
         input_key: Some(format!("inputs/{job_id}.wav")),
         input_url: None,
+        held_for: None,
     }
 }

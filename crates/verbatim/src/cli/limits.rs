@@ -79,6 +79,10 @@ pub struct HttpLimits {
     /// POST requests each API key may make per minute (0: no limit); past it, 429.
     #[arg(long, env = "VERBATIM_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
+    /// Presigned uploads never completed and uploads cut off by a crash are removed once this
+    /// old (checked every hour, or every half of this when shorter).
+    #[arg(long, env = "VERBATIM_ORPHAN_AGE", value_parser = parse_duration, default_value = "24h")]
+    pub orphan_age: Duration,
     /// When set, /metrics wants `Authorization: Bearer <this token>`.
     #[arg(long, env = "VERBATIM_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,

@@ -118,6 +118,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let pool = (args.workers > 0).then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 
+    let sweeper = tokio::spawn(sweep_orphans_forever(blobs.clone(), args.http_limits.orphan_age));
     let state = api::AppState::new(jobs, blobs, local_store, config);
     let app = api::router(state);
     tracing::info!(
@@ -128,12 +129,29 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     );
     api::serve(listener, app, args.http_limits.http_header_timeout, shutdown_signal()).await;
 
+    sweeper.abort();
     tracing::info!("stopped accepting requests; shutting the workers down");
     if let Some(pool) = pool {
         pool.shutdown().await;
     }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Removes orphaned uploads (see `blob::sweep_orphans`) older than `age`, at start and then
+/// every hour (or every half of `age`, when shorter). Any number of API replicas may run it:
+/// deleting an object twice is harmless.
+async fn sweep_orphans_forever(blobs: Arc<dyn blob::BlobStore>, age: Duration) {
+    let every = (age / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match blob::sweep_orphans(blobs.as_ref(), age).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed orphaned uploads"),
+            Err(e) => tracing::warn!(error = %e, "sweeping orphaned uploads failed"),
+        }
+    }
 }
 
 /// The blob store the environment picks (see `blob::open_from_env`); on the local store, what

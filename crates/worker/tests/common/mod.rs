@@ -98,6 +98,7 @@ impl Env {
                 input_metadata: json!({"size_bytes": size, "format": ext, "source": "upload"}),
                 input_key: Some(key),
                 input_url: None,
+                held_for: None,
             })
             .await
             .unwrap()
@@ -228,6 +229,12 @@ impl JobStore for Recorder {
     }
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
         self.inner.take_reservation(org, job_id).await
+    }
+    async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
+        self.inner.release_hold(org, job_id).await
+    }
+    async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
+        self.inner.upload_pending(key).await
     }
     async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Lease>, JobsError> {
         let r = self.inner.claim(worker_id, lease).await;
