@@ -123,18 +123,7 @@ fn job_id_from(value: Option<&Value>) -> Result<String, ApiError> {
     }
 }
 
-async fn create(
-    state: &AppState,
-    key: &ApiKey,
-    s: Submission,
-    input_metadata: Value,
-    input_key: Option<String>,
-    input_url: Option<String>,
-) -> Result<Response, ApiError> {
-    create_job(state, key, s, input_metadata, input_key, input_url, None).await
-}
-
-/// [`create`] for a job whose input is not yet under its key (see [`UPLOAD_HOLD`]).
+/// [`create_job`] for a job whose input is not yet under its key (see [`UPLOAD_HOLD`]).
 async fn create_held(state: &AppState, key: &ApiKey, s: Submission, input_metadata: Value, input_key: String) -> Result<Response, ApiError> {
     create_job(state, key, s, input_metadata, Some(input_key), None, Some(UPLOAD_HOLD)).await
 }
@@ -388,7 +377,7 @@ async fn url_input(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> 
     if let Some(ext) = ext {
         meta = input_metadata(None, &ext, "url");
     }
-    create(state, key, s, meta, None, Some(url.to_string())).await
+    create_job(state, key, s, meta, None, Some(url.to_string()), None).await
 }
 
 async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
@@ -515,7 +504,7 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     }
     let ext = formats::audio_extension(filename).unwrap_or_else(|| "bin".into());
     let meta = input_metadata(Some(size), &ext, "presigned");
-    let created = create(state, key, s, meta, Some(s3_key.clone()), None).await;
+    let created = create_job(state, key, s, meta, Some(s3_key.clone()), None, None).await;
     if created.is_err() {
         // The object under s3_key is the one just moved there: no job will read it.
         discard(state, s3_key).await;

@@ -27,6 +27,33 @@ fn program(tool: &'static str) -> OsString {
     std::env::var_os(var).unwrap_or_else(|| tool.into())
 }
 
+/// Address space a decoder child may use: far more than decoding any contract format needs,
+/// far less than a hostile file could make it reserve (the server's memory is everyone's).
+const CHILD_MEMORY_BYTES: u64 = 4 << 30;
+
+/// A command for `tool` whose process cannot grow past [`CHILD_MEMORY_BYTES`].
+fn command(tool: &'static str) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(program(tool));
+    // SAFETY: setrlimit is async-signal-safe, as a pre_exec hook must be.
+    unsafe {
+        command.pre_exec(|| {
+            let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            if libc::getrlimit(libc::RLIMIT_AS, &mut limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Never above a hard limit set from outside (raising it would fail).
+            limit.rlim_max = limit.rlim_max.min(CHILD_MEMORY_BYTES);
+            limit.rlim_cur = limit.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command
+}
+
 fn spawn_error(tool: &'static str, e: std::io::Error) -> AudioError {
     AudioError::MissingTool {
         tool: tool.to_string(),
@@ -101,7 +128,7 @@ fn input_options(demuxer: Option<&str>) -> Vec<OsString> {
 /// Either way the demuxer ffprobe used must be the expected one, or the file is refused.
 /// ffprobe's own words go to the log, never into the message.
 pub(crate) fn ffprobe(path: &Path, known: Option<(&str, &str)>, timeout: Duration) -> Result<FfprobeInfo, AudioError> {
-    let mut command = Command::new(program("ffprobe"));
+    let mut command = command("ffprobe");
     command
         .args(["-v", "error"])
         .args(input_options(known.map(|(_, demuxer)| demuxer)))
@@ -230,7 +257,7 @@ impl FfmpegSource {
     /// band-limited one for every format.
     /// `demuxer` is the one ffprobe used (one of [`ALLOWED_DEMUXERS`]).
     pub(crate) fn spawn(path: &Path, demuxer: &str, channels: u16, sample_rate: u32, timeout: Duration) -> Result<Self, AudioError> {
-        let mut child = Command::new(program("ffmpeg"))
+        let mut child = command("ffmpeg")
             .args(["-nostdin", "-hide_banner", "-v", "error"])
             .args(input_options(Some(demuxer)))
             .arg("-i")
