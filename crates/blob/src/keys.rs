@@ -68,6 +68,31 @@ pub fn unstaged_presign_key(key: &str) -> Option<String> {
     staged.then(|| presigned_input_key(job_id, filename))
 }
 
+/// Where one claim of a job writes an output before publishing it: a key of that attempt alone
+/// (`outputs/<job_id>.<attempt>.<ext>`, `attempt` 16 hex digits), so a worker that has lost its
+/// lease without knowing it cannot overwrite what the job's new holder publishes.
+pub fn staged_output_key(job_id: &str, attempt: &str, ext: &str) -> String {
+    format!("outputs/{job_id}.{attempt}.{ext}")
+}
+
+/// An attempt id for [`staged_output_key`], from a lease's fencing token.
+pub fn attempt_id(token: &str) -> String {
+    let hash = token.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+/// Whether `key` is a staged object of [`staged_input_key`] or [`staged_output_key`] shape.
+pub fn is_staged_object(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix("inputs/").or_else(|| key.strip_prefix("outputs/")) else {
+        return false;
+    };
+    let mut parts = rest.split('.');
+    let (Some(job), Some(nonce), Some(ext), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !job.is_empty() && !job.contains('/') && nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && !ext.is_empty()
+}
+
 /// The contract's key of an uploaded input: `inputs/<job_id>.<ext>`.
 pub fn input_key(job_id: &str, ext: &str) -> String {
     format!("inputs/{job_id}.{ext}")
@@ -94,6 +119,9 @@ mod tests {
         assert_eq!(unstaged_input_key("abc123", "inputs/abc123.wav"), None);
         assert_eq!(unstaged_input_key("abc", &staged), None);
         assert_eq!(unstaged_input_key("abc123", "inputs/abc123/talk.wav"), None);
+        assert!(is_staged_object(&staged_input_key("abc123", "wav")));
+        assert!(is_staged_object(&staged_output_key("abc123", &attempt_id("token"), "srt")));
+        assert!(!is_staged_object("outputs/abc123.srt") && !is_staged_object("inputs/abc123/talk.wav"));
         let staged = staged_presign_key("pre1", "talk.wav");
         assert!(staged.starts_with(UPLOADS) && validate_key(&staged).is_ok(), "{staged}");
         assert_eq!(unstaged_presign_key(&staged).as_deref(), Some("inputs/pre1/talk.wav"));

@@ -26,7 +26,7 @@ mod sweep;
 
 pub use error::BlobError;
 pub use keys::{
-    input_key, presigned_input_key, staged_input_key, staged_presign_key, unstaged_input_key, unstaged_presign_key,
+    attempt_id, input_key, is_staged_object, presigned_input_key, staged_input_key, staged_output_key, staged_presign_key, unstaged_input_key, unstaged_presign_key,
     validate_key, UPLOADS,
 };
 pub use sweep::sweep_orphans;

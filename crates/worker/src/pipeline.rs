@@ -120,12 +120,25 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     })
     .await
     .map_err(|e| JobError::transient("the transcript could not be rendered", format!("rendering crashed: {e}")))?;
+    // Written under keys of this attempt, then published only while the lease is still ours: a
+    // worker that lost the job without knowing it never overwrites the new holder's outputs.
+    let attempt = blob::attempt_id(&lease.token);
     for (format, text) in rendered {
         let body = futures::stream::once(async move { Ok(Bytes::from(text)) }).boxed();
         ctx.blobs
-            .put_stream(Bucket::Output, &output_key(&job.job_id, format), body, u64::MAX)
+            .put_stream(Bucket::Output, &blob::staged_output_key(&job.job_id, &attempt, format.extension()), body, u64::MAX)
             .await
             .map_err(JobError::from_output_blob)?;
+    }
+    if !ctx.jobs.renew(lease, ctx.config.lease).await? {
+        for format in OUTPUT_FORMATS {
+            let _ = ctx.blobs.delete(Bucket::Output, &blob::staged_output_key(&job.job_id, &attempt, format.extension())).await;
+        }
+        return Err(JobError::LeaseLost);
+    }
+    for format in OUTPUT_FORMATS {
+        let staged = blob::staged_output_key(&job.job_id, &attempt, format.extension());
+        ctx.blobs.rename(Bucket::Output, &staged, &output_key(&job.job_id, format)).await.map_err(JobError::from_output_blob)?;
     }
 
     let output_metadata = json!({
