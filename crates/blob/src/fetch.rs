@@ -142,54 +142,46 @@ pub async fn fetch_to_store(
     max_bytes: u64,
 ) -> Result<u64, FetchError> {
     let total = policy.total_timeout;
-    match tokio::time::timeout(total, fetch_within(url, policy, store, bucket, key, max_bytes)).await {
+    let fetch = async {
+        let client = client(policy)?;
+        let response = get_following_redirects(&client, url, policy).await?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        if response.content_length().is_some_and(|len| len > max_bytes) {
+            return Err(FetchError::TooLarge);
+        }
+        // A failure of the body stream reaches us from `put_stream` as a store error; the slot keeps
+        // what really happened so a dropped connection is reported as the network's fault.
+        let body_error: Arc<std::sync::Mutex<Option<FetchError>>> = Arc::default();
+        let slot = body_error.clone();
+        let mut rate = RateFloor::new(policy.min_bytes_per_second, policy.rate_window);
+        let body = response
+            .bytes_stream()
+            .map_err(|e| classify(&e))
+            .and_then(move |chunk| {
+                let verdict = rate.record(chunk.len() as u64).map(|()| chunk);
+                futures::future::ready(verdict)
+            })
+            .map_err(move |error| {
+                let message = error.to_string();
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                std::io::Error::other(message)
+            })
+            .boxed();
+        let stored = store.put_stream(bucket, key, body, max_bytes).await;
+        if let Some(error) = body_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(error);
+        }
+        match stored {
+            Ok(size) => Ok(size),
+            Err(BlobError::TooLarge) => Err(FetchError::TooLarge),
+            Err(other) => Err(FetchError::Store(other)),
+        }
+    };
+    match tokio::time::timeout(total, fetch).await {
         Ok(result) => result,
         Err(_) => Err(FetchError::TotalTimeout(total.as_secs())),
-    }
-}
-
-async fn fetch_within(
-    url: &Url,
-    policy: &FetchPolicy,
-    store: &dyn BlobStore,
-    bucket: Bucket,
-    key: &str,
-    max_bytes: u64,
-) -> Result<u64, FetchError> {
-    let client = client(policy)?;
-    let response = get_following_redirects(&client, url, policy).await?;
-    if !response.status().is_success() {
-        return Err(FetchError::Status(response.status().as_u16()));
-    }
-    if response.content_length().is_some_and(|len| len > max_bytes) {
-        return Err(FetchError::TooLarge);
-    }
-    // A failure of the body stream reaches us from `put_stream` as a store error; the slot keeps
-    // what really happened so a dropped connection is reported as the network's fault.
-    let body_error: Arc<std::sync::Mutex<Option<FetchError>>> = Arc::default();
-    let slot = body_error.clone();
-    let mut rate = RateFloor::new(policy.min_bytes_per_second, policy.rate_window);
-    let body = response
-        .bytes_stream()
-        .map_err(|e| classify(&e))
-        .and_then(move |chunk| {
-            let verdict = rate.record(chunk.len() as u64).map(|()| chunk);
-            futures::future::ready(verdict)
-        })
-        .map_err(move |error| {
-            let message = error.to_string();
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
-            std::io::Error::other(message)
-        })
-        .boxed();
-    let stored = store.put_stream(bucket, key, body, max_bytes).await;
-    if let Some(error) = body_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        return Err(error);
-    }
-    match stored {
-        Ok(size) => Ok(size),
-        Err(BlobError::TooLarge) => Err(FetchError::TooLarge),
-        Err(other) => Err(FetchError::Store(other)),
     }
 }
 
