@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use blob::fetch::RateFloor;
 use futures::StreamExt;
-use tokio::time::Instant;
 
 use crate::AppState;
 
@@ -26,16 +26,11 @@ pub async fn floor_body_rate(State(state): State<AppState>, request: Request, ne
     next.run(Request::from_parts(parts, floored(body, floor, RATE_WINDOW))).await
 }
 
-struct Progress {
-    window_start: Instant,
-    bytes: u64,
-}
-
 fn floored(body: Body, floor: u64, window: Duration) -> Body {
     let chunks = body.into_data_stream();
-    let progress = Progress { window_start: Instant::now(), bytes: 0 };
-    let stream = futures::stream::unfold(Some((chunks, progress)), move |state| async move {
-        let (mut chunks, mut progress) = state?;
+    let rate = RateFloor::new(floor, window);
+    let stream = futures::stream::unfold(Some((chunks, rate)), move |state| async move {
+        let (mut chunks, mut rate) = state?;
         let slow = || std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body arrived too slowly");
         let next = match tokio::time::timeout(window, chunks.next()).await {
             Err(_) => return Some((Err(slow()), None)),
@@ -43,15 +38,10 @@ fn floored(body: Body, floor: u64, window: Duration) -> Body {
             Ok(Some(Err(e))) => return Some((Err(std::io::Error::other(e)), None)),
             Ok(Some(Ok(chunk))) => chunk,
         };
-        progress.bytes += next.len() as u64;
-        let elapsed = progress.window_start.elapsed();
-        if elapsed >= window {
-            if (progress.bytes as f64) < floor as f64 * elapsed.as_secs_f64() {
-                return Some((Err(slow()), None));
-            }
-            progress = Progress { window_start: Instant::now(), bytes: 0 };
+        if rate.record(next.len() as u64).is_err() {
+            return Some((Err(slow()), None));
         }
-        Some((Ok(next), Some((chunks, progress))))
+        Some((Ok(next), Some((chunks, rate))))
     });
     // Fused: readers may poll again after the end (the upload code drains past a limit).
     Body::from_stream(stream.fuse())

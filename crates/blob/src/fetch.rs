@@ -205,9 +205,10 @@ async fn get_following_redirects(client: &reqwest::Client, url: &Url, policy: &F
     Err(FetchError::TooManyRedirects)
 }
 
-/// Fails a download whose bytes over the last window fall below the floor. Checked as chunks
-/// arrive; a server that sends nothing at all is stopped by the read timeout.
-struct RateFloor {
+/// Fails a transfer whose bytes over the last window fall below the floor. Checked as chunks
+/// arrive; a peer that sends nothing at all must be stopped by a timeout of the caller's (the
+/// read timeout here, the window itself for request bodies in the api).
+pub struct RateFloor {
     floor: u64,
     window: Duration,
     window_start: tokio::time::Instant,
@@ -215,11 +216,11 @@ struct RateFloor {
 }
 
 impl RateFloor {
-    fn new(floor: u64, window: Duration) -> Self {
+    pub fn new(floor: u64, window: Duration) -> Self {
         Self { floor, window, window_start: tokio::time::Instant::now(), bytes_in_window: 0 }
     }
 
-    fn record(&mut self, bytes: u64) -> Result<(), FetchError> {
+    pub fn record(&mut self, bytes: u64) -> Result<(), FetchError> {
         self.bytes_in_window += bytes;
         let elapsed = self.window_start.elapsed();
         if elapsed < self.window || self.floor == 0 {

@@ -10,19 +10,15 @@ use crate::{BlobError, BlobStore, Bucket, UPLOADS};
 
 /// Deletes the orphans older than `age`; returns how many.
 pub async fn sweep_orphans(store: &dyn BlobStore, age: Duration) -> Result<usize, BlobError> {
+    let staged = |bucket, prefix| async move {
+        let keys = store.list_older_than(bucket, prefix, age).await?;
+        Ok::<_, BlobError>(keys.into_iter().filter(|k| crate::is_staged_object(k)).map(move |k| (bucket, k)))
+    };
+    let presigns = store.list_older_than(Bucket::Input, UPLOADS, age).await?.into_iter().map(|k| (Bucket::Input, k));
+    let orphans = presigns.chain(staged(Bucket::Input, "inputs/").await?).chain(staged(Bucket::Output, "outputs/").await?);
     let mut removed = 0;
-    let staged_presigns = store.list_older_than(Bucket::Input, UPLOADS, age).await?;
-    let staged_uploads = store.list_older_than(Bucket::Input, "inputs/", age).await?.into_iter().filter(|k| crate::is_staged_object(k));
-    let staged_outputs: Vec<String> =
-        store.list_older_than(Bucket::Output, "outputs/", age).await?.into_iter().filter(|k| crate::is_staged_object(k)).collect();
-    for key in staged_outputs {
-        match store.delete(Bucket::Output, &key).await {
-            Ok(()) | Err(BlobError::NotFound) => removed += 1,
-            Err(e) => return Err(e),
-        }
-    }
-    for key in staged_presigns.into_iter().chain(staged_uploads) {
-        match store.delete(Bucket::Input, &key).await {
+    for (bucket, key) in orphans {
+        match store.delete(bucket, &key).await {
             Ok(()) | Err(BlobError::NotFound) => removed += 1,
             Err(e) => return Err(e),
         }
