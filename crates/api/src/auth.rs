@@ -8,14 +8,20 @@ use axum::response::{IntoResponse, Response};
 
 use crate::{ApiError, AppState};
 
-pub async fn require_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn require_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let secret = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, token) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_string())
         })
         .filter(|t| !t.is_empty());
     let Some(secret) = secret else {

@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 
 /// The languages of the hosted model (contract section 4); `auto` asks for detection.
 pub const LANGUAGES: [&str; 55] = [
-    "ar", "ba", "be", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa", "fi",
-    "fr", "ga", "gl", "he", "hi", "hr", "hu", "ia", "id", "it", "ja", "ko", "lt", "lv", "mn", "mr", "ms", "mt",
-    "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "sw", "ta", "th", "tl", "tr", "ug", "uk", "ur", "vi",
-    "zh",
+    "ar", "ba", "be", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "eo", "es", "et", "eu",
+    "fa", "fi", "fr", "ga", "gl", "he", "hi", "hr", "hu", "ia", "id", "it", "ja", "ko", "lt", "lv",
+    "mn", "mr", "ms", "mt", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "sw", "ta", "th",
+    "tl", "tr", "ug", "uk", "ur", "vi", "zh",
 ];
 pub const AUTO_LANGUAGE: &str = "auto";
 pub const DEFAULT_LANGUAGE: &str = "en";
@@ -32,7 +32,9 @@ const VOCAB_FIELDS: [&str; 2] = ["content", "sounds_like"];
 pub type Invalid = String;
 
 fn object<'a>(value: &'a Value, name: &str) -> Result<&'a Map<String, Value>, Invalid> {
-    value.as_object().ok_or_else(|| format!("{name} must be a JSON object"))
+    value
+        .as_object()
+        .ok_or_else(|| format!("{name} must be a JSON object"))
 }
 
 fn known_fields(map: &Map<String, Value>, name: &str, allowed: &[&str]) -> Result<(), Invalid> {
@@ -43,7 +45,9 @@ fn known_fields(map: &Map<String, Value>, name: &str, allowed: &[&str]) -> Resul
 }
 
 fn string<'a>(value: &'a Value, name: &str) -> Result<&'a str, Invalid> {
-    value.as_str().ok_or_else(|| format!("{name} must be a string"))
+    value
+        .as_str()
+        .ok_or_else(|| format!("{name} must be a string"))
 }
 
 /// Validates `transcription_config` and fills the defaults (`language` `en`, `operating_point`
@@ -112,7 +116,9 @@ pub fn transcription_config(value: &Value) -> Result<Value, Invalid> {
     if let Some(domain) = map.get("domain").and_then(Value::as_str) {
         let n = domain.trim().chars().count();
         if n == 0 || n > MAX_DOMAIN_CHARS {
-            return Err(format!("transcription_config.domain must be 1 to {MAX_DOMAIN_CHARS} characters"));
+            return Err(format!(
+                "transcription_config.domain must be 1 to {MAX_DOMAIN_CHARS} characters"
+            ));
         }
     }
     if let Some(v) = map.get("enable_entities") {
@@ -137,7 +143,9 @@ fn additional_vocab(value: &Value) -> Result<(), Invalid> {
         .as_array()
         .ok_or("transcription_config.additional_vocab must be an array")?;
     if items.len() > MAX_VOCAB_ENTRIES {
-        return Err(format!("transcription_config.additional_vocab has more than {MAX_VOCAB_ENTRIES} entries"));
+        return Err(format!(
+            "transcription_config.additional_vocab has more than {MAX_VOCAB_ENTRIES} entries"
+        ));
     }
     for (i, item) in items.iter().enumerate() {
         let name = format!("transcription_config.additional_vocab[{i}]");
@@ -148,12 +156,16 @@ fn additional_vocab(value: &Value) -> Result<(), Invalid> {
             _ => return Err(format!("{name}.content must be a non-empty string")),
         }
         if let Some(sounds) = map.get("sounds_like") {
-            let ok = sounds.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+            let ok = sounds
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_string));
             if !ok {
                 return Err(format!("{name}.sounds_like must be an array of strings"));
             }
             if sounds.as_array().is_some_and(|a| a.len() > MAX_SOUNDS_LIKE) {
-                return Err(format!("{name}.sounds_like has more than {MAX_SOUNDS_LIKE} entries"));
+                return Err(format!(
+                    "{name}.sounds_like has more than {MAX_SOUNDS_LIKE} entries"
+                ));
             }
         }
     }
@@ -173,7 +185,9 @@ pub fn output_config(value: &Value) -> Result<Value, Invalid> {
             if let Some(v) = srt_map.get(field) {
                 let ok = v.as_u64().is_some_and(|n| (1..=10_000).contains(&n));
                 if !ok {
-                    return Err(format!("{name}.{field} must be an integer between 1 and 10000"));
+                    return Err(format!(
+                        "{name}.{field} must be an integer between 1 and 10000"
+                    ));
                 }
             }
         }
@@ -193,7 +207,10 @@ pub fn tracking(value: &Value) -> Result<Value, Invalid> {
         }
     }
     if let Some(tags) = map.get("tags") {
-        if !tags.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
+        if !tags
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_string))
+        {
             return Err("tracking.tags must be an array of strings".into());
         }
     }
@@ -212,7 +229,10 @@ pub fn metadata(value: &Value) -> Result<Value, Invalid> {
 
 fn within_size(value: &Value, name: &str) -> Result<(), Invalid> {
     if value.to_string().len() > MAX_OBJECT_BYTES {
-        return Err(format!("{name} is larger than {} KB", MAX_OBJECT_BYTES / 1024));
+        return Err(format!(
+            "{name} is larger than {} KB",
+            MAX_OBJECT_BYTES / 1024
+        ));
     }
     Ok(())
 }
@@ -223,7 +243,11 @@ pub fn parse_json_text(text: &str, name: &str) -> Result<Value, Invalid> {
 }
 
 /// The `job_config` stored with a job: `{"type": "transcription", "transcription_config", "tracking"?, "output_config"?}`.
-pub fn job_config(transcription_config: Value, tracking: Option<Value>, output_config: Option<Value>) -> Value {
+pub fn job_config(
+    transcription_config: Value,
+    tracking: Option<Value>,
+    output_config: Option<Value>,
+) -> Value {
     let mut config = Map::new();
     config.insert("type".into(), "transcription".into());
     config.insert("transcription_config".into(), transcription_config);
@@ -248,14 +272,23 @@ mod tests {
             let v = transcription_config(&json!({ "language": code })).unwrap();
             assert_eq!(v["language"], *code);
         }
-        assert_eq!(transcription_config(&json!({"language": "xx"})).unwrap_err(), "Unsupported language: xx");
-        assert_eq!(transcription_config(&json!({"language": "EN"})).unwrap_err(), "Unsupported language: EN");
+        assert_eq!(
+            transcription_config(&json!({"language": "xx"})).unwrap_err(),
+            "Unsupported language: xx"
+        );
+        assert_eq!(
+            transcription_config(&json!({"language": "EN"})).unwrap_err(),
+            "Unsupported language: EN"
+        );
     }
 
     #[test]
     fn defaults_are_filled() {
         let v = transcription_config(&json!({})).unwrap();
-        assert_eq!(v, json!({"language": "en", "operating_point": "standard", "diarization": "none"}));
+        assert_eq!(
+            v,
+            json!({"language": "en", "operating_point": "standard", "diarization": "none"})
+        );
     }
 
     #[test]
@@ -268,9 +301,15 @@ mod tests {
             output_config(&json!({"srt_overrides": {"max_line_lenght": 3}})).unwrap_err(),
             "Unknown field in output_config.srt_overrides: max_line_lenght"
         );
-        assert_eq!(tracking(&json!({"titel": "x"})).unwrap_err(), "Unknown field in tracking: titel");
         assert_eq!(
-            transcription_config(&json!({"additional_vocab": [{"content": "x", "sound_like": []}]})).unwrap_err(),
+            tracking(&json!({"titel": "x"})).unwrap_err(),
+            "Unknown field in tracking: titel"
+        );
+        assert_eq!(
+            transcription_config(
+                &json!({"additional_vocab": [{"content": "x", "sound_like": []}]})
+            )
+            .unwrap_err(),
             "Unknown field in transcription_config.additional_vocab[0]: sound_like"
         );
     }
@@ -281,16 +320,29 @@ mod tests {
         assert!(transcription_config(&json!({"operating_point": "fast"})).is_err());
         assert!(transcription_config(&json!({"diarization": "yes"})).is_err());
         assert!(transcription_config(&json!({"enable_entities": "yes"})).is_err());
-        assert!(transcription_config(&json!({"domain": ""})).unwrap_err().contains("domain"));
+        assert!(transcription_config(&json!({"domain": ""}))
+            .unwrap_err()
+            .contains("domain"));
         assert_eq!(
             transcription_config(&json!({"output_locale": "fr-FR"})).unwrap_err(),
             "Unsupported output_locale: fr-FR. Supported: en-US, en-GB, en-AU, en-NZ"
         );
-        assert_eq!(transcription_config(&json!({"output_locale": "en_gb"})).unwrap()["output_locale"], "en-GB");
-        assert!(transcription_config(&json!({"domain": "x".repeat(65)})).unwrap_err().contains("domain"));
-        assert_eq!(transcription_config(&json!({"domain": "finance"})).unwrap()["domain"], "finance");
+        assert_eq!(
+            transcription_config(&json!({"output_locale": "en_gb"})).unwrap()["output_locale"],
+            "en-GB"
+        );
+        assert!(transcription_config(&json!({"domain": "x".repeat(65)}))
+            .unwrap_err()
+            .contains("domain"));
+        assert_eq!(
+            transcription_config(&json!({"domain": "finance"})).unwrap()["domain"],
+            "finance"
+        );
         assert!(transcription_config(&json!({"additional_vocab": [{"content": ""}]})).is_err());
-        assert!(transcription_config(&json!({"additional_vocab": [{"content": "a", "sounds_like": [1]}]})).is_err());
+        assert!(transcription_config(
+            &json!({"additional_vocab": [{"content": "a", "sounds_like": [1]}]})
+        )
+        .is_err());
         assert!(output_config(&json!({"srt_overrides": {"max_lines": 0}})).is_err());
         assert!(output_config(&json!({"srt_overrides": {"max_lines": 2.5}})).is_err());
         assert!(tracking(&json!({"tags": "a"})).is_err());

@@ -21,7 +21,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self {
+            status,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -87,9 +90,10 @@ impl IntoResponse for ApiError {
 pub fn error_response(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message }).to_string();
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -120,8 +124,17 @@ mod tests {
 
     #[test]
     fn too_large_messages() {
-        assert_eq!(too_large_message(1 << 30), "File too large. Maximum size is 1 GB.");
-        assert_eq!(too_large_message(200 << 20), "File too large. Maximum size is 200 MB.");
-        assert_eq!(too_large_message(1000), "File too large. Maximum size is 1000 bytes.");
+        assert_eq!(
+            too_large_message(1 << 30),
+            "File too large. Maximum size is 1 GB."
+        );
+        assert_eq!(
+            too_large_message(200 << 20),
+            "File too large. Maximum size is 200 MB."
+        );
+        assert_eq!(
+            too_large_message(1000),
+            "File too large. Maximum size is 1000 bytes."
+        );
     }
 }

@@ -30,7 +30,12 @@ pub fn audio_extension(filename: &str) -> Option<String> {
 
 /// The extension for a declared media type, for uploads whose file name says nothing.
 pub fn extension_for_mime(mime: &str) -> Option<&'static str> {
-    let mime = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = mime
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let ext = match mime.as_str() {
         "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => "wav",
         "audio/mpeg" | "audio/mp3" => "mp3",
@@ -78,7 +83,9 @@ pub fn valid_filename(name: &str) -> bool {
         && name.len() <= MAX_FILENAME_BYTES
         && name != "."
         && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]
@@ -91,13 +98,25 @@ mod tests {
         assert_eq!(audio_extension("talk.final.mp3").as_deref(), Some("mp3"));
         assert_eq!(audio_extension("a.exe"), None);
         assert_eq!(audio_extension("noext"), None);
-        assert_eq!(extension_for_mime("audio/x-wav; charset=binary"), Some("wav"));
+        assert_eq!(
+            extension_for_mime("audio/x-wav; charset=binary"),
+            Some("wav")
+        );
         assert_eq!(extension_for_mime("application/octet-stream"), None);
         assert_eq!(mime_for_extension("srt"), "application/x-subrip");
         assert!(valid_filename("audio_file-2.final.wav"));
         assert!(valid_filename(&format!("{}.wav", "a".repeat(251))));
         assert!(!valid_filename(&format!("{}.wav", "a".repeat(252))));
-        for bad in ["", "..", "a/b.wav", "a\\b.wav", "a\nb.wav", "audio file.wav", "é.wav", "a\"b.wav"] {
+        for bad in [
+            "",
+            "..",
+            "a/b.wav",
+            "a\\b.wav",
+            "a\nb.wav",
+            "audio file.wav",
+            "é.wav",
+            "a\"b.wav",
+        ] {
             assert!(!valid_filename(bad), "{bad:?}");
         }
     }

@@ -18,9 +18,17 @@ const DRAIN: Duration = Duration::from_secs(30);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight finish
 /// (for at most [`DRAIN`]).
-pub async fn serve(listener: TcpListener, app: Router, header_timeout: Duration, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
     // HTTP/1 only: detecting HTTP/2 reads the first bytes before hyper's header timer starts,
     // and a client that sends nothing would never be dropped.
     let builder = builder.http1_only();

@@ -10,8 +10,8 @@ use blob::Bucket;
 use jobs::{ApiKey, Job, JobStatus};
 use serde_json::{json, Value};
 
-use crate::formats;
 use crate::error::MSG_NOT_DELETABLE;
+use crate::formats;
 use crate::{render, ApiError, AppState};
 
 /// Download URLs live an hour (contract section 8).
@@ -27,7 +27,11 @@ async fn find(state: &AppState, key: &ApiKey, job_id: &str) -> Result<Job, ApiEr
     if !jobs::valid_job_id(job_id) {
         return Err(ApiError::bad_job_id());
     }
-    state.jobs.get(&key.organisation_id, job_id).await?.ok_or_else(ApiError::job_not_found)
+    state
+        .jobs
+        .get(&key.organisation_id, job_id)
+        .await?
+        .ok_or_else(ApiError::job_not_found)
 }
 
 pub async fn get_job(
@@ -55,12 +59,25 @@ pub async fn delete_job(
         state.blobs.delete(Bucket::Input, input_key).await?;
     }
     // A presigned upload lives in a folder of its own; a multipart or URL input is one object.
-    state.blobs.delete_prefix(Bucket::Input, &format!("inputs/{}/", job.job_id)).await?;
+    state
+        .blobs
+        .delete_prefix(Bucket::Input, &format!("inputs/{}/", job.job_id))
+        .await?;
     for format in OUTPUT_FORMATS {
-        state.blobs.delete(Bucket::Output, &output_key(&job.job_id, format)).await?;
+        state
+            .blobs
+            .delete(Bucket::Output, &output_key(&job.job_id, format))
+            .await?;
     }
-    let job = state.jobs.mark_deleted(&key.organisation_id, &job.job_id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"job_id": job.job_id, "status": JobStatus::Deleted.as_str()}))).into_response())
+    let job = state
+        .jobs
+        .mark_deleted(&key.organisation_id, &job.job_id)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"job_id": job.job_id, "status": JobStatus::Deleted.as_str()})),
+    )
+        .into_response())
 }
 
 pub async fn job_files(
@@ -96,5 +113,7 @@ pub async fn job_files(
             }
         }
     }
-    Ok(Json(json!({"job_id": job.job_id, "inputs": inputs, "outputs": outputs})))
+    Ok(Json(
+        json!({"job_id": job.job_id, "inputs": inputs, "outputs": outputs}),
+    ))
 }

@@ -2,14 +2,14 @@
 //! No business logic lives here: jobs are records in a [`jobs::JobStore`], files are objects in a
 //! [`blob::BlobStore`], and the workers do the rest.
 
+mod auth;
 pub mod config_validation;
 pub mod error;
-mod auth;
 mod formats;
 mod http_server;
+mod job;
 mod list;
 mod metrics;
-mod job;
 mod render;
 mod signed;
 mod slow_body;
@@ -100,9 +100,24 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, local_signer: Option<Arc<LocalBlobStore>>, config: ApiConfig) -> AppState {
-        let throttle = Arc::new(throttle::Throttle::new(config.posts_per_minute, config.max_concurrent_uploads));
-        AppState { jobs, blobs, local_signer, config: Arc::new(config), throttle, metrics: Arc::default() }
+    pub fn new(
+        jobs: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        local_signer: Option<Arc<LocalBlobStore>>,
+        config: ApiConfig,
+    ) -> AppState {
+        let throttle = Arc::new(throttle::Throttle::new(
+            config.posts_per_minute,
+            config.max_concurrent_uploads,
+        ));
+        AppState {
+            jobs,
+            blobs,
+            local_signer,
+            config: Arc::new(config),
+            throttle,
+            metrics: Arc::default(),
+        }
     }
 }
 
@@ -112,25 +127,46 @@ pub fn router(state: AppState) -> Router {
     let batch = Router::new()
         .route(
             "/v1/batch/jobs",
-            get(list::list_jobs).post(submit::submit).layer(DefaultBodyLimit::disable()),
+            get(list::list_jobs)
+                .post(submit::submit)
+                .layer(DefaultBodyLimit::disable()),
         )
-        .route("/v1/batch/jobs/{job_id}", get(job::get_job).delete(job::delete_job))
+        .route(
+            "/v1/batch/jobs/{job_id}",
+            get(job::get_job).delete(job::delete_job),
+        )
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
         // Layers run outside in: the key is checked first, then its rate.
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), throttle::limit_post_rate))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_key));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            throttle::limit_post_rate,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ));
 
-    let mut app = Router::new().merge(batch).route("/health", get(health))
+    let mut app = Router::new()
+        .merge(batch)
+        .route("/health", get(health))
         .route("/metrics", get(metrics::metrics));
     if state.local_signer.is_some() {
         app = app.route(
             "/v1/blob/{bucket}/{*key}",
-            get(signed::download).put(signed::upload).layer(DefaultBodyLimit::disable()),
+            get(signed::download)
+                .put(signed::upload)
+                .layer(DefaultBodyLimit::disable()),
         );
     }
     app.fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), slow_body::floor_body_rate))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), throttle::cap_uploads))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            slow_body::floor_body_rate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            throttle::cap_uploads,
+        ))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
 }

@@ -36,12 +36,22 @@ pub fn parse_query(raw: &str) -> Result<ListQuery, ApiError> {
                     .parse::<u32>()
                     .ok()
                     .filter(|p| *p >= 1)
-                    .ok_or_else(|| ApiError::bad_request(format!("Invalid page: {value}. Must be an integer >= 1")))?;
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "Invalid page: {value}. Must be an integer >= 1"
+                        ))
+                    })?;
             }
             "page_size" => {
-                q.page_size = value.parse::<u32>().ok().filter(|p| (1..=100).contains(p)).ok_or_else(|| {
-                    ApiError::bad_request(format!("Invalid page_size: {value}. Must be an integer between 1 and 100"))
-                })?;
+                q.page_size = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|p| (1..=100).contains(p))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "Invalid page_size: {value}. Must be an integer between 1 and 100"
+                        ))
+                    })?;
             }
             "status" => {
                 let mut bad = Vec::new();
@@ -79,7 +89,9 @@ pub fn parse_query(raw: &str) -> Result<ListQuery, ApiError> {
                     "asc" => SortOrder::Asc,
                     "desc" => SortOrder::Desc,
                     other => {
-                        return Err(ApiError::bad_request(format!("Invalid sort_order: {other}. Allowed: asc, desc")))
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid sort_order: {other}. Allowed: asc, desc"
+                        )))
                     }
                 }
             }
@@ -93,7 +105,11 @@ pub fn parse_query(raw: &str) -> Result<ListQuery, ApiError> {
 fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::bad_request(format!("Invalid {name}: {value}. Must be an RFC 3339 date-time")))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "Invalid {name}: {value}. Must be an RFC 3339 date-time"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -113,10 +129,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!((q.page, q.page_size), (2, 100));
-        assert_eq!(q.statuses, vec![JobStatus::Done, JobStatus::Failed, JobStatus::PostProcessing]);
+        assert_eq!(
+            q.statuses,
+            vec![
+                JobStatus::Done,
+                JobStatus::Failed,
+                JobStatus::PostProcessing
+            ]
+        );
         assert_eq!(q.model_code.as_deref(), Some("m"));
         assert_eq!((q.sort_by, q.sort_order), (SortBy::Status, SortOrder::Asc));
-        assert_eq!(q.submitted_before.unwrap().to_rfc3339(), "2026-01-31T23:00:00+00:00");
+        assert_eq!(
+            q.submitted_before.unwrap().to_rfc3339(),
+            "2026-01-31T23:00:00+00:00"
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub(crate) const FRESH_FOR: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub(crate) struct Cache(tokio::sync::Mutex<Option<(Instant, String)>>);
 
-pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = &state.config.metrics_token {
         let given = headers
             .get(header::AUTHORIZATION)
@@ -32,21 +35,44 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
         if !same(given.trim().as_bytes(), token.as_bytes()) {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "A valid metrics token is required"));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "A valid metrics token is required",
+            ));
         }
     }
     let mut cached = state.metrics.0.lock().await;
     let text = match cached.as_ref() {
         Some((at, text)) if at.elapsed() < FRESH_FOR => text.clone(),
         _ => {
-            let counts = state.jobs.status_counts().await.map_err(ApiError::internal)?;
-            let count = |s: JobStatus| counts.iter().filter(|(c, _)| *c == s).map(|(_, n)| *n).sum::<u64>();
-            let text = render(count(JobStatus::Queued), JobStatus::ALL.iter().map(|s| (*s, count(*s))));
+            let counts = state
+                .jobs
+                .status_counts()
+                .await
+                .map_err(ApiError::internal)?;
+            let count = |s: JobStatus| {
+                counts
+                    .iter()
+                    .filter(|(c, _)| *c == s)
+                    .map(|(_, n)| *n)
+                    .sum::<u64>()
+            };
+            let text = render(
+                count(JobStatus::Queued),
+                JobStatus::ALL.iter().map(|s| (*s, count(*s))),
+            );
             *cached = Some((Instant::now(), text.clone()));
             text
         }
     };
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 /// Equality that takes as long whatever the first differing byte (the token is a secret).
@@ -56,7 +82,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 fn render(queue_depth: u64, per_status: impl Iterator<Item = (JobStatus, u64)>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP verbatim_queue_depth Jobs waiting for a worker (status QUEUED).");
+    let _ = writeln!(
+        out,
+        "# HELP verbatim_queue_depth Jobs waiting for a worker (status QUEUED)."
+    );
     let _ = writeln!(out, "# TYPE verbatim_queue_depth gauge");
     let _ = writeln!(out, "verbatim_queue_depth {queue_depth}");
     let _ = writeln!(out, "# HELP verbatim_jobs Jobs in the store by status.");
@@ -73,10 +102,26 @@ mod tests {
 
     #[test]
     fn exposition_lines_name_every_status() {
-        let text = render(2, JobStatus::ALL.iter().map(|s| (*s, if *s == JobStatus::Queued { 2 } else { 0 })));
+        let text = render(
+            2,
+            JobStatus::ALL
+                .iter()
+                .map(|s| (*s, if *s == JobStatus::Queued { 2 } else { 0 })),
+        );
         assert!(text.contains("\nverbatim_queue_depth 2\n"), "{text}");
-        assert!(text.contains("verbatim_jobs{status=\"QUEUED\"} 2\n"), "{text}");
-        assert!(text.contains("verbatim_jobs{status=\"IN_PROGRESS\"} 0\n"), "{text}");
-        assert_eq!(text.lines().filter(|l| l.starts_with("verbatim_jobs{")).count(), JobStatus::ALL.len());
+        assert!(
+            text.contains("verbatim_jobs{status=\"QUEUED\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("verbatim_jobs{status=\"IN_PROGRESS\"} 0\n"),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("verbatim_jobs{"))
+                .count(),
+            JobStatus::ALL.len()
+        );
     }
 }

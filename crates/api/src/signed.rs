@@ -37,9 +37,12 @@ fn parse(state: &AppState, bucket_name: &str, raw_query: Option<&str>) -> Result
         }
     }
     match (expires, signature) {
-        (Some(expires), Some(signature)) => {
-            Ok(Signed { bucket, bucket_name: bucket_name.to_string(), expires, signature })
-        }
+        (Some(expires), Some(signature)) => Ok(Signed {
+            bucket,
+            bucket_name: bucket_name.to_string(),
+            expires,
+            signature,
+        }),
         _ => Err(ApiError::forbidden("Missing or malformed signature")),
     }
 }
@@ -51,9 +54,19 @@ fn verify(
     key: &str,
     content_type: Option<&str>,
 ) -> Result<(), ApiError> {
-    let signer = state.local_signer.as_ref().ok_or_else(ApiError::not_found)?;
+    let signer = state
+        .local_signer
+        .as_ref()
+        .ok_or_else(ApiError::not_found)?;
     signer
-        .verify(method, &s.bucket_name, key, s.expires, content_type, &s.signature)
+        .verify(
+            method,
+            &s.bucket_name,
+            key,
+            s.expires,
+            content_type,
+            &s.signature,
+        )
         .map_err(|e| match e {
             BlobError::Expired => ApiError::forbidden("Signed URL has expired"),
             _ => ApiError::forbidden("Signature does not match"),
@@ -73,11 +86,20 @@ pub async fn download(
     let headers = response.headers_mut();
     // The format's own type, as an attachment, never sniffed: an uploaded "audio" file that is
     // really HTML must not render as a page in the API's origin.
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(formats::mime_for_key(&key)));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(formats::mime_for_key(&key)),
+    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     let disposition = blob::attachment_disposition(&key);
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| ApiError::not_found())?);
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|_| ApiError::not_found())?,
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(response)
 }
 
@@ -97,7 +119,9 @@ pub async fn upload(
     verify(&state, "PUT", &s, &key, Some(&content_type))?;
     // Single use: once step 3 has taken the upload (or the reservation is gone), the URL is dead.
     if !state.jobs.upload_pending(&key).await? {
-        return Err(ApiError::forbidden("This upload URL has already been used or is no longer valid"));
+        return Err(ApiError::forbidden(
+            "This upload URL has already been used or is no longer valid",
+        ));
     }
     let max = state.config.max_upload_bytes;
     // No early refusal on a declared Content-Length over the limit: a client still sending its
@@ -105,5 +129,9 @@ pub async fn upload(
     let stream = request.into_body().into_data_stream();
     let size = upload::store_stream(state.blobs.as_ref(), s.bucket, &key, stream, max).await?;
     tracing::info!(key = %key, size, "presigned upload stored");
-    Ok((StatusCode::OK, axum::Json(serde_json::json!({"key": key, "size_bytes": size}))).into_response())
+    Ok((
+        StatusCode::OK,
+        axum::Json(serde_json::json!({"key": key, "size_bytes": size})),
+    )
+        .into_response())
 }

@@ -17,13 +17,21 @@ use crate::AppState;
 /// fails too.
 pub const RATE_WINDOW: Duration = Duration::from_secs(30);
 
-pub async fn floor_body_rate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn floor_body_rate(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let floor = state.config.min_body_bytes_per_second;
     if floor == 0 {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    next.run(Request::from_parts(parts, floored(body, floor, RATE_WINDOW))).await
+    next.run(Request::from_parts(
+        parts,
+        floored(body, floor, RATE_WINDOW),
+    ))
+    .await
 }
 
 fn floored(body: Body, floor: u64, window: Duration) -> Body {
@@ -31,7 +39,12 @@ fn floored(body: Body, floor: u64, window: Duration) -> Body {
     let rate = RateFloor::new(floor, window);
     let stream = futures::stream::unfold(Some((chunks, rate)), move |state| async move {
         let (mut chunks, mut rate) = state?;
-        let slow = || std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body arrived too slowly");
+        let slow = || {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body arrived too slowly",
+            )
+        };
         let next = match tokio::time::timeout(window, chunks.next()).await {
             Err(_) => return Some((Err(slow()), None)),
             Ok(None) => return None,

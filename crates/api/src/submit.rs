@@ -47,8 +47,8 @@ pub async fn submit(
         let body = axum::body::to_bytes(request.into_body(), MAX_JSON_BYTES)
             .await
             .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"))?;
-        let value: Value =
-            serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Request body must be valid JSON"))?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|_| ApiError::bad_request("Request body must be valid JSON"))?;
         let Value::Object(body) = value else {
             return Err(ApiError::bad_request("Request body must be a JSON object"));
         };
@@ -95,11 +95,20 @@ fn submission(
     let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
     let transcription_config = present(transcription_config)
         .ok_or_else(|| ApiError::bad_request("transcription_config is required"))?;
-    let transcription_config = check::transcription_config(&transcription_config).map_err(ApiError::bad_request)?;
-    let tracking = present(tracking).map(|v| check::tracking(&v)).transpose().map_err(ApiError::bad_request)?;
-    let output_config =
-        present(output_config).map(|v| check::output_config(&v)).transpose().map_err(ApiError::bad_request)?;
-    let metadata = present(metadata).map(|v| check::metadata(&v)).transpose().map_err(ApiError::bad_request)?;
+    let transcription_config =
+        check::transcription_config(&transcription_config).map_err(ApiError::bad_request)?;
+    let tracking = present(tracking)
+        .map(|v| check::tracking(&v))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let output_config = present(output_config)
+        .map(|v| check::output_config(&v))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let metadata = present(metadata)
+        .map(|v| check::metadata(&v))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
     let model_code = match present(model_code) {
         None => DEFAULT_MODEL_CODE.to_string(),
         Some(Value::String(code)) if state.config.model_codes.contains(&code) => code,
@@ -111,7 +120,14 @@ fn submission(
         }
         Some(_) => return Err(ApiError::bad_request("model_code must be a string")),
     };
-    Ok(Submission { job_id, model_code, transcription_config, tracking, output_config, metadata })
+    Ok(Submission {
+        job_id,
+        model_code,
+        transcription_config,
+        tracking,
+        output_config,
+        metadata,
+    })
 }
 
 /// The client's job id, checked, or a fresh one.
@@ -124,8 +140,23 @@ fn job_id_from(value: Option<&Value>) -> Result<String, ApiError> {
 }
 
 /// [`create_job`] for a job whose input is not yet under its key (see [`UPLOAD_HOLD`]).
-async fn create_held(state: &AppState, key: &ApiKey, s: Submission, input_metadata: Value, input_key: String) -> Result<Response, ApiError> {
-    create_job(state, key, s, input_metadata, Some(input_key), None, Some(UPLOAD_HOLD)).await
+async fn create_held(
+    state: &AppState,
+    key: &ApiKey,
+    s: Submission,
+    input_metadata: Value,
+    input_key: String,
+) -> Result<Response, ApiError> {
+    create_job(
+        state,
+        key,
+        s,
+        input_metadata,
+        Some(input_key),
+        None,
+        Some(UPLOAD_HOLD),
+    )
+    .await
 }
 
 async fn create_job(
@@ -152,7 +183,11 @@ async fn create_job(
     let job = state.jobs.create(new).await?;
     state.jobs.notifier().notify_one();
     tracing::info!(job_id = %job.job_id, org = %job.organisation_id, "job queued");
-    Ok((StatusCode::ACCEPTED, Json(json!({"job_id": job.job_id, "status": job.status.as_str()}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"job_id": job.job_id, "status": job.status.as_str()})),
+    )
+        .into_response())
 }
 
 fn input_metadata(size: Option<u64>, ext: &str, source: &str) -> Value {
@@ -203,15 +238,30 @@ async fn discard(state: &AppState, object_key: &str) {
     }
 }
 
-async fn reserve(state: &AppState, key: &ApiKey, job_id: &str, object_key: &str, lasts: Duration) -> Result<(), ApiError> {
+async fn reserve(
+    state: &AppState,
+    key: &ApiKey,
+    job_id: &str,
+    object_key: &str,
+    lasts: Duration,
+) -> Result<(), ApiError> {
     let expires_at = Utc::now() + chrono::Duration::from_std(lasts).unwrap_or_default();
-    if state.jobs.get(&key.organisation_id, job_id).await?.is_some() {
+    if state
+        .jobs
+        .get(&key.organisation_id, job_id)
+        .await?
+        .is_some()
+    {
         return Err(ApiError::job_exists());
     }
-    state.jobs.reserve_upload(&key.organisation_id, job_id, object_key, expires_at).await.map_err(|e| match e {
-        JobsError::AlreadyExists => ApiError::job_exists(),
-        other => other.into(),
-    })
+    state
+        .jobs
+        .reserve_upload(&key.organisation_id, job_id, object_key, expires_at)
+        .await
+        .map_err(|e| match e {
+            JobsError::AlreadyExists => ApiError::job_exists(),
+            other => other.into(),
+        })
 }
 
 async fn multipart_inner(
@@ -249,24 +299,45 @@ async fn multipart_inner(
                     .ok_or_else(|| {
                         ApiError::bad_request(format!(
                             "Unsupported file format: {}. Supported: {}",
-                            if filename.is_empty() { "(no file name)" } else { &filename },
+                            if filename.is_empty() {
+                                "(no file name)"
+                            } else {
+                                &filename
+                            },
                             formats::SUPPORTED_LIST
                         ))
                     })?;
-                let given_id = texts.get("job_id").map(|id| Value::String(id.trim().to_string()));
+                let given_id = texts
+                    .get("job_id")
+                    .map(|id| Value::String(id.trim().to_string()));
                 let generated_id = given_id.is_none();
                 let job_id = job_id_from(given_id.as_ref())?;
                 let object_key = blob::staged_input_key(&job_id, &ext);
                 reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
-                *stored = Some(Stored { job_id, key: object_key.clone(), ext, size: 0, generated_id });
-                let size = store_stream(state.blobs.as_ref(), Bucket::Input, &object_key, field, max).await?;
+                *stored = Some(Stored {
+                    job_id,
+                    key: object_key.clone(),
+                    ext,
+                    size: 0,
+                    generated_id,
+                });
+                let size =
+                    store_stream(state.blobs.as_ref(), Bucket::Input, &object_key, field, max)
+                        .await?;
                 if let Some(s) = stored.as_mut() {
                     s.size = size;
                 }
             }
-            "transcription_config" | "job_id" | "metadata" | "model_code" | "tracking" | "output_config" => {
+            "transcription_config"
+            | "job_id"
+            | "metadata"
+            | "model_code"
+            | "tracking"
+            | "output_config" => {
                 if texts.contains_key(&name) {
-                    return Err(ApiError::bad_request(format!("{name} is given more than once")));
+                    return Err(ApiError::bad_request(format!(
+                        "{name} is given more than once"
+                    )));
                 }
                 let text = read_text(field, &name).await?;
                 texts.insert(name, text);
@@ -289,7 +360,9 @@ async fn multipart_inner(
     let tracking = parse("tracking")?;
     let output_config = parse("output_config")?;
     let metadata = parse("metadata")?;
-    let model_code = texts.get("model_code").map(|m| Value::String(m.trim().to_string()));
+    let model_code = texts
+        .get("model_code")
+        .map(|m| Value::String(m.trim().to_string()));
 
     // A `job_id` part after the file: the file was stored under a generated id, so it moves to
     // the key of the id the client chose.
@@ -298,7 +371,11 @@ async fn multipart_inner(
             let job_id = job_id_from(Some(&Value::String(id.trim().to_string())))?;
             let object_key = blob::staged_input_key(&job_id, &file.ext);
             reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
-            let moved = state.blobs.rename(Bucket::Input, &file.key, &object_key).await.map_err(ApiError::from);
+            let moved = state
+                .blobs
+                .rename(Bucket::Input, &file.key, &object_key)
+                .await
+                .map_err(ApiError::from);
             file.job_id = job_id;
             let old_key = std::mem::replace(&mut file.key, object_key);
             discard(state, &old_key).await;
@@ -324,9 +401,15 @@ async fn multipart_inner(
     let final_key = blob::input_key(&file.job_id, &file.ext);
     let job_id = file.job_id.clone();
     let response = create_held(state, key, s, meta, final_key.clone()).await?;
-    state.blobs.rename(Bucket::Input, &file.key, &final_key).await?;
+    state
+        .blobs
+        .rename(Bucket::Input, &file.key, &final_key)
+        .await?;
     file.key.clear();
-    state.jobs.release_hold(&key.organisation_id, &job_id).await?;
+    state
+        .jobs
+        .release_hold(&key.organisation_id, &job_id)
+        .await?;
     Ok(response)
 }
 
@@ -334,7 +417,10 @@ async fn multipart_inner(
 /// server die in between (it then runs, and fails for want of its input).
 const UPLOAD_HOLD: Duration = Duration::from_secs(600);
 
-async fn read_text(mut field: axum::extract::multipart::Field<'_>, name: &str) -> Result<String, ApiError> {
+async fn read_text(
+    mut field: axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field
         .chunk()
@@ -346,13 +432,18 @@ async fn read_text(mut field: axum::extract::multipart::Field<'_>, name: &str) -
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| ApiError::bad_request(format!("{name} must be UTF-8 text")))
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request(format!("{name} must be UTF-8 text")))
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON forms
 
-async fn url_input(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
+async fn url_input(
+    state: &AppState,
+    key: &ApiKey,
+    body: Map<String, Value>,
+) -> Result<Response, ApiError> {
     let job_id = job_id_from(body.get("job_id"))?;
     let s = submission(
         state,
@@ -369,7 +460,12 @@ async fn url_input(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> 
     let url = blob::fetch::check_url(url, &state.config.fetch_policy())
         .await
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if state.jobs.get(&key.organisation_id, &s.job_id).await?.is_some() {
+    if state
+        .jobs
+        .get(&key.organisation_id, &s.job_id)
+        .await?
+        .is_some()
+    {
         return Err(ApiError::job_exists());
     }
     let ext = formats::audio_extension(url.path());
@@ -380,7 +476,11 @@ async fn url_input(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> 
     create_job(state, key, s, meta, None, Some(url.to_string()), None).await
 }
 
-async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
+async fn presign_step1(
+    state: &AppState,
+    key: &ApiKey,
+    body: Map<String, Value>,
+) -> Result<Response, ApiError> {
     if body.get("mode") != Some(&Value::String("presign".into())) {
         return Err(ApiError::bad_request("mode must be \"presign\""));
     }
@@ -412,11 +512,17 @@ async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     let content_type = match body.get("content_type") {
         None | Some(Value::Null) => "application/octet-stream".to_string(),
         Some(Value::String(ct))
-            if !ct.is_empty() && ct.len() <= 255 && ct.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+            if !ct.is_empty()
+                && ct.len() <= 255
+                && ct.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
         {
             ct.clone()
         }
-        Some(_) => return Err(ApiError::bad_request("content_type must be a media type such as audio/wav")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "content_type must be a media type such as audio/wav",
+            ))
+        }
     };
     let object_key = blob::presigned_input_key(&s.job_id, &filename);
     // The URL writes a staging key of this reservation; step 3 moves it to `object_key`.
@@ -438,7 +544,10 @@ async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>)
         response["output_config"] = o;
     }
     response["input_s3_uri"] = input_uri.clone().into();
-    response["output_s3_prefix"] = state.blobs.s3_uri(Bucket::Output, &format!("outputs/{}/", s.job_id)).into();
+    response["output_s3_prefix"] = state
+        .blobs
+        .s3_uri(Bucket::Output, &format!("outputs/{}/", s.job_id))
+        .into();
     response["upload"] = json!({
         "url": url,
         "s3_key": object_key,
@@ -449,9 +558,15 @@ async fn presign_step1(state: &AppState, key: &ApiKey, body: Map<String, Value>)
     Ok((StatusCode::OK, Json(response)).into_response())
 }
 
-async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>) -> Result<Response, ApiError> {
+async fn presign_step3(
+    state: &AppState,
+    key: &ApiKey,
+    body: Map<String, Value>,
+) -> Result<Response, ApiError> {
     let job_id = match body.get("job_id") {
-        None | Some(Value::Null) => return Err(ApiError::bad_request("job_id is required with s3_key")),
+        None | Some(Value::Null) => {
+            return Err(ApiError::bad_request("job_id is required with s3_key"))
+        }
         some => job_id_from(some)?,
     };
     let s = submission(
@@ -467,10 +582,20 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
         return Err(ApiError::bad_request("s3_key must be a string"));
     };
     let prefix = format!("inputs/{}/", s.job_id);
-    let filename = s3_key.strip_prefix(&prefix).filter(|f| formats::valid_filename(f)).ok_or_else(|| {
-        ApiError::bad_request(format!("s3_key must be the upload.s3_key given for this job_id ({prefix}<filename>)"))
-    })?;
-    if state.jobs.get(&key.organisation_id, &s.job_id).await?.is_some() {
+    let filename = s3_key
+        .strip_prefix(&prefix)
+        .filter(|f| formats::valid_filename(f))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "s3_key must be the upload.s3_key given for this job_id ({prefix}<filename>)"
+            ))
+        })?;
+    if state
+        .jobs
+        .get(&key.organisation_id, &s.job_id)
+        .await?
+        .is_some()
+    {
         return Err(ApiError::job_exists());
     }
     // The reservation proves the upload was requested by this organisation; it is checked
@@ -490,11 +615,17 @@ async fn presign_step3(state: &AppState, key: &ApiKey, body: Map<String, Value>)
         }
     };
     if state.blobs.head(Bucket::Input, &staged).await?.is_none() {
-        return Err(ApiError::bad_request("Nothing was uploaded to s3_key: PUT the file to upload.url first"));
+        return Err(ApiError::bad_request(
+            "Nothing was uploaded to s3_key: PUT the file to upload.url first",
+        ));
     }
     // Moved first, measured where it now lies: an upload URL used again cannot change it.
     state.blobs.rename(Bucket::Input, &staged, s3_key).await?;
-    let size = state.blobs.head(Bucket::Input, s3_key).await?.unwrap_or_default();
+    let size = state
+        .blobs
+        .head(Bucket::Input, s3_key)
+        .await?
+        .unwrap_or_default();
     // An S3 presigned PUT cannot cap the size (the local store's PUT already refuses with 413),
     // so the limit is enforced here; the reservation stays for a smaller upload.
     let max = state.config.max_upload_bytes;

@@ -25,25 +25,41 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(posts_per_minute: u32, max_concurrent_uploads: usize) -> Throttle {
-        let posts = NonZeroU32::new(posts_per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)));
-        Throttle { posts, uploads: Arc::new(Semaphore::new(max_concurrent_uploads.max(1))) }
+        let posts =
+            NonZeroU32::new(posts_per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)));
+        Throttle {
+            posts,
+            uploads: Arc::new(Semaphore::new(max_concurrent_uploads.max(1))),
+        }
     }
 }
 
 fn refusal(status: StatusCode, message: &str, retry_after: Duration) -> Response {
     let mut response = error_response(status, message).into_response();
     let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
 }
 
 /// After authentication: a POST over the key's rate is a 429 with `Retry-After`.
-pub async fn limit_post_rate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit_post_rate(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() == Method::POST {
-        if let (Some(limiter), Some(key)) = (&state.throttle.posts, request.extensions().get::<ApiKey>()) {
+        if let (Some(limiter), Some(key)) =
+            (&state.throttle.posts, request.extensions().get::<ApiKey>())
+        {
             if let Err(not_until) = limiter.check_key(&key.id) {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                return refusal(StatusCode::TOO_MANY_REQUESTS, "Too many requests: slow down and retry later", wait);
+                return refusal(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many requests: slow down and retry later",
+                    wait,
+                );
             }
         }
     }
@@ -66,7 +82,11 @@ pub async fn cap_uploads(State(state): State<AppState>, request: Request, next: 
         return next.run(request).await;
     }
     let Ok(_permit) = state.throttle.uploads.clone().try_acquire_owned() else {
-        return refusal(StatusCode::SERVICE_UNAVAILABLE, "Too many uploads in progress: retry later", Duration::from_secs(5));
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too many uploads in progress: retry later",
+            Duration::from_secs(5),
+        );
     };
     next.run(request).await
 }

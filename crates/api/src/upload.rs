@@ -55,7 +55,9 @@ where
     let (stored, pumped) = futures::future::join(put, pump).await;
     if let Err(message) = pumped {
         tracing::info!("upload of {key} interrupted: {message}");
-        return Err(ApiError::bad_request("The upload was interrupted before it was complete"));
+        return Err(ApiError::bad_request(
+            "The upload was interrupted before it was complete",
+        ));
     }
     match stored {
         Ok(size) => Ok(size),

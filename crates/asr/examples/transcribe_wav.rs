@@ -37,7 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let samples: Vec<f32> = match spec.sample_format {
         hound::SampleFormat::Int => {
             let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
-            reader.samples::<i32>().map(|s| s.map(|v| v as f32 / scale)).collect::<Result<_, _>>()?
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 / scale))
+                .collect::<Result<_, _>>()?
         }
         hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>()?,
     };
@@ -45,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let engine = WhisperEngine::load(std::path::Path::new(&args[1]), &config)?;
     let load_s = t0.elapsed().as_secs_f64();
-    let options = Options { language: env("LANGUAGE"), initial_prompt: env("PROMPT") };
+    let options = Options {
+        language: env("LANGUAGE"),
+        initial_prompt: env("PROMPT"),
+    };
     let t1 = Instant::now();
     let rec = engine.transcribe(&samples, &options, &|_| {})?;
     let run_s = t1.elapsed().as_secs_f64();
@@ -53,7 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let text = text.join(" ");
     if env("QUIET").is_none() {
         for w in &rec.words {
-            println!("{:8.2} {:8.2} {:.3} {}", w.start, w.end, w.confidence, w.text);
+            println!(
+                "{:8.2} {:8.2} {:.3} {}",
+                w.start, w.end, w.confidence, w.text
+            );
         }
     }
     println!("TEXT {text}");

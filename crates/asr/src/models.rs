@@ -62,7 +62,12 @@ pub fn info(path: &Path) -> ModelInfo {
     let multilingual = vocabulary_size(path)
         .map(|n| n >= MULTILINGUAL_VOCABULARY)
         .unwrap_or(!name.ends_with(".en"));
-    ModelInfo { name, path: path.to_path_buf(), multilingual, size_bytes }
+    ModelInfo {
+        name,
+        path: path.to_path_buf(),
+        multilingual,
+        size_bytes,
+    }
 }
 
 /// CTranslate2 decides multilinguality the same way: English-only Whisper vocabularies have

@@ -8,7 +8,9 @@ use asr::{wer::word_error_rate, AsrError, Engine, Options, WhisperConfig};
 use common::*;
 
 fn transcribe(samples: &[f32]) -> asr::Recognition {
-    engine("tiny.en").transcribe(samples, &Options::default(), &|_| {}).expect("transcribes")
+    engine("tiny.en")
+        .transcribe(samples, &Options::default(), &|_| {})
+        .expect("transcribes")
 }
 
 #[test]
@@ -24,7 +26,10 @@ fn silence_and_low_noise_give_no_words() {
 /// non-speech tokens) must keep silence wordless too.
 #[test]
 fn silence_gives_no_words_without_the_skip() {
-    let config = WhisperConfig { skip_silence: false, ..WhisperConfig::default() };
+    let config = WhisperConfig {
+        skip_silence: false,
+        ..WhisperConfig::default()
+    };
     let rec = engine_with("tiny.en", config)
         .transcribe(&silence(60.0), &Options::default(), &|_| {})
         .unwrap();
@@ -52,7 +57,8 @@ fn real_speech_is_recognised_with_timed_words() {
         total_errors += wer * n;
         total_words += n;
         // Real confidence, not a constant: most words are confident, not all equally.
-        let mean: f32 = rec.words.iter().map(|w| w.confidence).sum::<f32>() / rec.words.len() as f32;
+        let mean: f32 =
+            rec.words.iter().map(|w| w.confidence).sum::<f32>() / rec.words.len() as f32;
         assert!(mean > 0.6, "{name}: mean confidence {mean}");
     }
     let wer = total_errors / total_words;
@@ -76,7 +82,11 @@ fn word_times_follow_the_audio_across_a_gap() {
             || w.end > gap_start + tolerance && w.end < gap_end - tolerance;
         assert!(!inside, "{w:?} inside the gap {gap_start:.2}..{gap_end:.2}");
     }
-    let after: Vec<_> = rec.words.iter().filter(|w| w.start >= gap_end - tolerance).collect();
+    let after: Vec<_> = rec
+        .words
+        .iter()
+        .filter(|w| w.start >= gap_end - tolerance)
+        .collect();
     let after_text: Vec<&str> = after.iter().map(|w| w.text.as_str()).collect();
     let wer = word_error_rate(
         &reference("clips/en_sense_and_sensibility_0890.txt"),
@@ -99,7 +109,9 @@ fn long_audio_keeps_text_and_times_aligned() {
     assert!(duration > 90.0);
     let seen = Mutex::new(Vec::new());
     let rec = engine("tiny.en")
-        .transcribe(&audio, &Options::default(), &|f| seen.lock().unwrap().push(f))
+        .transcribe(&audio, &Options::default(), &|f| {
+            seen.lock().unwrap().push(f)
+        })
         .unwrap();
     assert_well_formed(&rec.words, duration);
     let said = asr::wer::normalize(&text(&rec.words));
@@ -108,7 +120,11 @@ fn long_audio_keeps_text_and_times_aligned() {
     // Every repetition has words near its own time.
     for i in 0..copies {
         let (from, to) = (i as f64 * clip_s, (i + 1) as f64 * clip_s);
-        let n = rec.words.iter().filter(|w| w.start >= from && w.start < to).count();
+        let n = rec
+            .words
+            .iter()
+            .filter(|w| w.start >= from && w.start < to)
+            .count();
         assert!(n >= 8, "copy {i} ({from:.1}..{to:.1} s) has {n} words");
     }
     let progress = seen.into_inner().unwrap();
@@ -121,11 +137,20 @@ fn long_audio_keeps_text_and_times_aligned() {
 fn english_only_model_takes_english_only() {
     let audio = wav("clips/en_sense_and_sensibility_0890.wav");
     let e = engine("tiny.en");
-    let forced = Options { language: Some("en".into()), ..Options::default() };
+    let forced = Options {
+        language: Some("en".into()),
+        ..Options::default()
+    };
     let rec = e.transcribe(&audio, &forced, &|_| {}).unwrap();
-    assert_eq!((rec.language.as_str(), rec.language_probability), ("en", 1.0));
+    assert_eq!(
+        (rec.language.as_str(), rec.language_probability),
+        ("en", 1.0)
+    );
     assert!(!rec.words.is_empty());
-    let german = Options { language: Some("de".into()), ..Options::default() };
+    let german = Options {
+        language: Some("de".into()),
+        ..Options::default()
+    };
     match e.transcribe(&audio, &german, &|_| {}) {
         Err(AsrError::UnsupportedLanguage(m)) => assert!(m.contains("de"), "{m}"),
         other => panic!("expected UnsupportedLanguage, got {other:?}"),
@@ -141,8 +166,13 @@ fn initial_prompt_conditions_without_breaking() {
         initial_prompt: Some("Mister John Dashwood, a novel by Jane Austen.".into()),
         ..Options::default()
     };
-    let rec = engine("tiny.en").transcribe(&audio, &options, &|_| {}).unwrap();
-    let wer = word_error_rate(&reference("clips/en_sense_and_sensibility_0870.txt"), &text(&rec.words));
+    let rec = engine("tiny.en")
+        .transcribe(&audio, &options, &|_| {})
+        .unwrap();
+    let wer = word_error_rate(
+        &reference("clips/en_sense_and_sensibility_0870.txt"),
+        &text(&rec.words),
+    );
     assert!(wer < 0.2, "{wer}: {}", text(&rec.words));
     // The prompt is context, not output.
     assert!(!text(&rec.words).contains("novel"), "{}", text(&rec.words));
@@ -153,11 +183,17 @@ fn bad_input_never_panics() {
     let e = engine("tiny.en");
     let rec = e.transcribe(&[], &Options::default(), &|_| {}).unwrap();
     assert!(rec.words.is_empty());
-    let short = e.transcribe(&[0.1, -0.1, 0.05], &Options::default(), &|_| {}).unwrap();
+    let short = e
+        .transcribe(&[0.1, -0.1, 0.05], &Options::default(), &|_| {})
+        .unwrap();
     assert!(short.words.is_empty());
     let mut broken = wav("clips/en_sense_and_sensibility_0890.wav");
     for (i, s) in broken.iter_mut().enumerate().step_by(97) {
-        *s = match i % 3 { 0 => f32::NAN, 1 => f32::INFINITY, _ => f32::NEG_INFINITY };
+        *s = match i % 3 {
+            0 => f32::NAN,
+            1 => f32::INFINITY,
+            _ => f32::NEG_INFINITY,
+        };
     }
     broken[5] = 1e30;
     let rec = e.transcribe(&broken, &Options::default(), &|_| {}).unwrap();

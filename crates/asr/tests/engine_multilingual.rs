@@ -23,11 +23,23 @@ fn detects_the_spoken_language() {
 fn forced_language_is_used_and_checked() {
     let e = engine("base");
     let audio = wav("clips/sv_nst_u0016003.wav");
-    let forced = Options { language: Some("sv".into()), ..Options::default() };
+    let forced = Options {
+        language: Some("sv".into()),
+        ..Options::default()
+    };
     let rec = e.transcribe(&audio, &forced, &|_| {}).unwrap();
-    assert_eq!((rec.language.as_str(), rec.language_probability), ("sv", 1.0));
+    assert_eq!(
+        (rec.language.as_str(), rec.language_probability),
+        ("sv", 1.0)
+    );
     assert!(!rec.words.is_empty());
-    let unknown = Options { language: Some("xx".into()), ..Options::default() };
-    assert!(matches!(e.transcribe(&audio, &unknown, &|_| {}), Err(AsrError::UnsupportedLanguage(_))));
+    let unknown = Options {
+        language: Some("xx".into()),
+        ..Options::default()
+    };
+    assert!(matches!(
+        e.transcribe(&audio, &unknown, &|_| {}),
+        Err(AsrError::UnsupportedLanguage(_))
+    ));
     assert!(e.languages().contains(&"es"));
 }

@@ -38,7 +38,10 @@ fn command(tool: &'static str) -> Command {
     // SAFETY: setrlimit is async-signal-safe, as a pre_exec hook must be.
     unsafe {
         command.pre_exec(|| {
-            let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
             if libc::getrlimit(libc::RLIMIT_AS, &mut limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -108,8 +111,9 @@ pub(crate) struct AudioStreamInfo {
 /// Every demuxer ffprobe and ffmpeg may use: one per format of the contract. Demuxers whose
 /// files name other files or URLs (hls, concat, dash, playlists, image sequences…) are not
 /// among them, so a file can never make ffmpeg read anything but itself.
-pub(crate) const ALLOWED_DEMUXERS: [&str; 11] =
-    ["wav", "mp3", "flac", "aac", "ogg", "mov", "amr", "amrnb", "amrwb", "mpeg", "mpegts"];
+pub(crate) const ALLOWED_DEMUXERS: [&str; 11] = [
+    "wav", "mp3", "flac", "aac", "ogg", "mov", "amr", "amrnb", "amrwb", "mpeg", "mpegts",
+];
 
 /// The input options every ffprobe and ffmpeg run gets: only the `file` protocol (the input is
 /// always a local `file:` path), and the one demuxer of the sniffed format or, when the content
@@ -118,7 +122,10 @@ fn input_options(demuxer: Option<&str>) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["-protocol_whitelist".into(), "file".into()];
     match demuxer {
         Some(d) => args.extend(["-f".into(), d.into()]),
-        None => args.extend(["-format_whitelist".into(), ALLOWED_DEMUXERS.join(",").into()]),
+        None => args.extend([
+            "-format_whitelist".into(),
+            ALLOWED_DEMUXERS.join(",").into(),
+        ]),
     }
     args
 }
@@ -127,7 +134,11 @@ fn input_options(demuxer: Option<&str>) -> Vec<OsString> {
 /// format name and ffmpeg's demuxer), or with the allowed demuxers when nothing was recognised.
 /// Either way the demuxer ffprobe used must be the expected one, or the file is refused.
 /// ffprobe's own words go to the log, never into the message.
-pub(crate) fn ffprobe(path: &Path, known: Option<(&str, &str)>, timeout: Duration) -> Result<FfprobeInfo, AudioError> {
+pub(crate) fn ffprobe(
+    path: &Path,
+    known: Option<(&str, &str)>,
+    timeout: Duration,
+) -> Result<FfprobeInfo, AudioError> {
     let mut command = command("ffprobe");
     command
         .args(["-v", "error"])
@@ -144,7 +155,9 @@ pub(crate) fn ffprobe(path: &Path, known: Option<(&str, &str)>, timeout: Duratio
         }
     };
     if !output.status.success() {
-        return Err(refused(&summarise(&String::from_utf8_lossy(&output.stderr))));
+        return Err(refused(&summarise(&String::from_utf8_lossy(
+            &output.stderr,
+        ))));
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| AudioError::Unsupported(format!("ffprobe gave unreadable output: {e}")))?;
@@ -168,14 +181,19 @@ pub(crate) fn ffprobe(path: &Path, known: Option<(&str, &str)>, timeout: Duratio
                 duration_seconds: number(&s["duration"]).filter(|d| d.is_finite() && *d > 0.0),
             })
         });
-    let format_name = format["format_name"].as_str().unwrap_or("unknown").to_string();
+    let format_name = format["format_name"]
+        .as_str()
+        .unwrap_or("unknown")
+        .to_string();
     let used = format_name.split(',').next().unwrap_or_default();
     let expected = match known {
         Some((_, demuxer)) => used == demuxer,
         None => ALLOWED_DEMUXERS.contains(&used),
     };
     if !expected {
-        return Err(refused(&format!("demuxer {format_name} is not the expected one")));
+        return Err(refused(&format!(
+            "demuxer {format_name} is not the expected one"
+        )));
     }
     Ok(FfprobeInfo {
         format_name,
@@ -187,7 +205,11 @@ pub(crate) fn ffprobe(path: &Path, known: Option<(&str, &str)>, timeout: Duratio
 /// Runs `command` to its end, or kills it once `timeout` has passed (`Ok(None)`). Output is
 /// read on threads so a full pipe never stalls the child.
 fn output_within(mut command: Command, timeout: Duration) -> std::io::Result<Option<Output>> {
-    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
     let watchdog = Watchdog::start(&child, timeout);
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
@@ -198,10 +220,17 @@ fn output_within(mut command: Command, timeout: Duration) -> std::io::Result<Opt
     };
     let stdout = drain(Box::new(child.stdout.take().expect("stdout is piped")));
     let stderr = drain(Box::new(child.stderr.take().expect("stderr is piped")));
-    let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    let (stdout, stderr) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
     let fired = watchdog.disarm();
     let status = child.wait()?;
-    Ok((!fired).then_some(Output { status, stdout, stderr }))
+    Ok((!fired).then_some(Output {
+        status,
+        stdout,
+        stderr,
+    }))
 }
 
 /// Kills a child that outlives its time. std has no wait-with-timeout, and a child blocked on
@@ -218,7 +247,11 @@ impl Watchdog {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || match stopped.recv_timeout(timeout) {
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                tracing::warn!(pid, timeout_s = timeout.as_secs_f64(), "killing an audio decoder that ran past its time");
+                tracing::warn!(
+                    pid,
+                    timeout_s = timeout.as_secs_f64(),
+                    "killing an audio decoder that ran past its time"
+                );
                 // SAFETY: kill(2) with a pid we own (not yet reaped) and a constant signal.
                 unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
                 true
@@ -256,7 +289,13 @@ impl FfmpegSource {
     /// mid-stream change cannot break the de-interleaving): the resampling is ours, the same
     /// band-limited one for every format.
     /// `demuxer` is the one ffprobe used (one of [`ALLOWED_DEMUXERS`]).
-    pub(crate) fn spawn(path: &Path, demuxer: &str, channels: u16, sample_rate: u32, timeout: Duration) -> Result<Self, AudioError> {
+    pub(crate) fn spawn(
+        path: &Path,
+        demuxer: &str,
+        channels: u16,
+        sample_rate: u32,
+        timeout: Duration,
+    ) -> Result<Self, AudioError> {
         let mut child = command("ffmpeg")
             .args(["-nostdin", "-hide_banner", "-v", "error"])
             .args(input_options(Some(demuxer)))
@@ -317,7 +356,9 @@ impl FfmpegSource {
     fn finish(&mut self) -> Result<(), AudioError> {
         if self.disarm() {
             let _ = self.child.wait();
-            return Err(AudioError::TimedOut { timeout: self.timeout });
+            return Err(AudioError::TimedOut {
+                timeout: self.timeout,
+            });
         }
         let status = self.child.wait()?;
         let stderr = self

@@ -37,14 +37,19 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_seconds: None, tool_timeout: std::time::Duration::from_secs(3600) }
+        Limits {
+            max_seconds: None,
+            tool_timeout: std::time::Duration::from_secs(3600),
+        }
     }
 }
 
 impl Limits {
     pub(crate) fn check_seconds(&self, seconds: f64) -> Result<(), AudioError> {
         match self.max_seconds {
-            Some(limit) if seconds > limit => Err(AudioError::TooLong { limit_seconds: limit }),
+            Some(limit) if seconds > limit => Err(AudioError::TooLong {
+                limit_seconds: limit,
+            }),
             _ => Ok(()),
         }
     }

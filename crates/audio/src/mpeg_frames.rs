@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn accepts_a_run_of_frames_at_the_start() {
         let data: Vec<u8> = (0..4).flat_map(|_| mp3_frame()).collect();
-        assert_eq!(frames_at_start(&data, true), Some(FrameKind::MpegAudio { layer: 3 }));
+        assert_eq!(
+            frames_at_start(&data, true),
+            Some(FrameKind::MpegAudio { layer: 3 })
+        );
     }
 
     #[test]

@@ -139,9 +139,22 @@ struct FfprobeNamed {
 }
 
 /// ffprobe's view of a file, named and checked for an audio stream.
-fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Result<FfprobeNamed, AudioError> {
-    let info = ffprobe(path, sniffed.map(|s| (s.format, s.demuxer)), limits.tool_timeout)?;
-    let demuxer = info.format_name.split(',').next().unwrap_or_default().to_string();
+fn ffprobe_named(
+    path: &Path,
+    sniffed: Option<Sniffed>,
+    limits: &Limits,
+) -> Result<FfprobeNamed, AudioError> {
+    let info = ffprobe(
+        path,
+        sniffed.map(|s| (s.format, s.demuxer)),
+        limits.tool_timeout,
+    )?;
+    let demuxer = info
+        .format_name
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let (format, mime) = match sniffed {
         Some(s) => (s.format, s.mime),
         None => name_from_ffprobe(&info)?,
@@ -165,23 +178,51 @@ fn ffprobe_named(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Resu
         channels: audio.channels,
         sample_rate: audio.sample_rate,
     };
-    Ok(FfprobeNamed { probe, has_duration: duration.is_some(), demuxer })
+    Ok(FfprobeNamed {
+        probe,
+        has_duration: duration.is_some(),
+        demuxer,
+    })
 }
 
-fn ffmpeg_open(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Result<Opened, AudioError> {
+fn ffmpeg_open(
+    path: &Path,
+    sniffed: Option<Sniffed>,
+    limits: &Limits,
+) -> Result<Opened, AudioError> {
     let FfprobeNamed { probe, demuxer, .. } = ffprobe_named(path, sniffed, limits)?;
-    let source = FfmpegSource::spawn(path, &demuxer, probe.channels, probe.sample_rate, limits.tool_timeout)?;
+    let source = FfmpegSource::spawn(
+        path,
+        &demuxer,
+        probe.channels,
+        probe.sample_rate,
+        limits.tool_timeout,
+    )?;
     Ok(Opened {
         probe,
         source: Box::new(source),
     })
 }
 
-fn ffmpeg_probe(path: &Path, sniffed: Option<Sniffed>, limits: &Limits) -> Result<Probe, AudioError> {
-    let FfprobeNamed { mut probe, has_duration, demuxer } = ffprobe_named(path, sniffed, limits)?;
+fn ffmpeg_probe(
+    path: &Path,
+    sniffed: Option<Sniffed>,
+    limits: &Limits,
+) -> Result<Probe, AudioError> {
+    let FfprobeNamed {
+        mut probe,
+        has_duration,
+        demuxer,
+    } = ffprobe_named(path, sniffed, limits)?;
     if !has_duration {
         // Nothing in the headers: decode (at the native rate, no resampling) and count.
-        let mut source = FfmpegSource::spawn(path, &demuxer, probe.channels, probe.sample_rate, limits.tool_timeout)?;
+        let mut source = FfmpegSource::spawn(
+            path,
+            &demuxer,
+            probe.channels,
+            probe.sample_rate,
+            limits.tool_timeout,
+        )?;
         let mut frames = 0u64;
         while let Some(block) = source.next_block()? {
             frames += block.planes.first().map_or(0, Vec::len) as u64;

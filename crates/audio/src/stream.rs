@@ -40,7 +40,12 @@ impl AudioStream {
     /// [`AudioStream::open`] within `limits`: refused when the headers say the audio is too
     /// long, stopped with [`AudioError::TooLong`] when the decoded audio grows past the limit
     /// (headers can lie).
-    pub fn open_with(path: &Path, mode: ChannelMode, chunk_seconds: f64, limits: &Limits) -> Result<Self, AudioError> {
+    pub fn open_with(
+        path: &Path,
+        mode: ChannelMode,
+        chunk_seconds: f64,
+        limits: &Limits,
+    ) -> Result<Self, AudioError> {
         let Opened { probe, source } = open(path, limits)?;
         // Resampling may round up a few frames; a second of slack keeps an exact fit accepted.
         let max_frames = limits
@@ -200,7 +205,11 @@ impl Iterator for AudioStream {
 /// it (or with lying headers) the buffer grows as needed.
 const MAX_RESERVED_SECONDS: f64 = 4.0 * 3600.0;
 
-pub(crate) fn decode(path: &Path, mode: ChannelMode, limits: &Limits) -> Result<Decoded, AudioError> {
+pub(crate) fn decode(
+    path: &Path,
+    mode: ChannelMode,
+    limits: &Limits,
+) -> Result<Decoded, AudioError> {
     let mut stream = AudioStream::open_with(path, mode, 60.0, limits)?;
     // Reserving from the headers' duration keeps the output from doubling its way up (a
     // doubling holds 1.5× the audio at the moment it copies).

@@ -325,4 +325,3 @@ fn amr_magic_without_frames_has_no_audio() {
         assert!(matches!(e, AudioError::Corrupt(_)), "{e}");
     }
 }
-

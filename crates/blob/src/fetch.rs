@@ -62,7 +62,9 @@ impl Default for FetchPolicy {
 impl FetchPolicy {
     fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        self.allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+        self.allow_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host))
     }
 }
 
@@ -188,19 +190,31 @@ pub async fn fetch_to_store(
 /// GET that follows redirects itself, each hop checked like the first URL (scheme, resolved
 /// addresses): with a proxy configured, the client's resolver never sees the target's name, so
 /// the check cannot live there alone.
-async fn get_following_redirects(client: &reqwest::Client, url: &Url, policy: &FetchPolicy) -> Result<reqwest::Response, FetchError> {
+async fn get_following_redirects(
+    client: &reqwest::Client,
+    url: &Url,
+    policy: &FetchPolicy,
+) -> Result<reqwest::Response, FetchError> {
     let mut url = url.clone();
     for _ in 0..=MAX_REDIRECTS {
         url = check_url(url.as_str(), policy).await?;
-        let response = client.get(url.clone()).send().await.map_err(|e| classify(&e))?;
+        let response = client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
         if !response.status().is_redirection() {
             return Ok(response);
         }
         let Some(location) = response.headers().get(reqwest::header::LOCATION) else {
             return Ok(response);
         };
-        let location = location.to_str().map_err(|_| FetchError::Network("input_url bad redirect".into()))?;
-        url = url.join(location).map_err(|_| FetchError::Network("input_url bad redirect".into()))?;
+        let location = location
+            .to_str()
+            .map_err(|_| FetchError::Network("input_url bad redirect".into()))?;
+        url = url
+            .join(location)
+            .map_err(|_| FetchError::Network("input_url bad redirect".into()))?;
     }
     Err(FetchError::TooManyRedirects)
 }
@@ -217,7 +231,12 @@ pub struct RateFloor {
 
 impl RateFloor {
     pub fn new(floor: u64, window: Duration) -> Self {
-        Self { floor, window, window_start: tokio::time::Instant::now(), bytes_in_window: 0 }
+        Self {
+            floor,
+            window,
+            window_start: tokio::time::Instant::now(),
+            bytes_in_window: 0,
+        }
     }
 
     pub fn record(&mut self, bytes: u64) -> Result<(), FetchError> {
@@ -333,7 +352,11 @@ struct RefusedHost(String);
 
 impl std::fmt::Display for RefusedHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "host {} resolves to a private or reserved address", self.0)
+        write!(
+            f,
+            "host {} resolves to a private or reserved address",
+            self.0
+        )
     }
 }
 
@@ -344,9 +367,11 @@ impl reqwest::dns::Resolve for CheckingResolver {
         let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs = resolve(&host, 0)
-                .await
-                .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { Box::new(std::io::Error::other(e.to_string())) })?;
+            let addrs = resolve(&host, 0).await.map_err(
+                |e| -> Box<dyn std::error::Error + Send + Sync> {
+                    Box::new(std::io::Error::other(e.to_string()))
+                },
+            )?;
             if !policy.allows_host(&host) && addrs.iter().any(|a| !is_public(a.ip())) {
                 return Err(Box::new(RefusedHost(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -361,12 +386,16 @@ fn client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
         .https_only(true)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(Arc::new(CheckingResolver { policy: policy.clone() }))
+        .dns_resolver(Arc::new(CheckingResolver {
+            policy: policy.clone(),
+        }))
         .connect_timeout(policy.connect_timeout)
         .read_timeout(policy.read_timeout)
         .user_agent(concat!("verbatim/", env!("CARGO_PKG_VERSION")));
     if let Some(proxy) = &policy.proxy {
-        let proxy = reqwest::Proxy::all(proxy).map_err(|_| FetchError::Config("VERBATIM_URL_PROXY is not a valid proxy URL".into()))?;
+        let proxy = reqwest::Proxy::all(proxy).map_err(|_| {
+            FetchError::Config("VERBATIM_URL_PROXY is not a valid proxy URL".into())
+        })?;
         builder = builder.proxy(proxy);
     }
     if let Some(path) = &policy.extra_ca_cert {
@@ -378,7 +407,9 @@ fn client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
             builder = builder.add_root_certificate(cert);
         }
     }
-    builder.build().map_err(|e| FetchError::Config(e.to_string()))
+    builder
+        .build()
+        .map_err(|e| FetchError::Config(e.to_string()))
 }
 
 /// Turns a reqwest error into ours by looking for our own refusals in its source chain; anything
@@ -426,10 +457,29 @@ mod tests {
     #[test]
     fn refuses_private_and_reserved_addresses() {
         for bad in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "224.0.0.1", "255.255.255.255", "192.0.2.1", "198.18.0.1", "::1", "::",
-            "fe80::1", "fd00:ec2::254", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "64:ff9b::a9fe:a9fe", "2002:7f00:1::1", "2001:db8::1", "::127.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00:ec2::254",
+            "fc00::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::1",
+            "2001:db8::1",
+            "::127.0.0.1",
         ] {
             assert!(!is_public(ip(bad)), "{bad} must be refused");
         }
@@ -437,7 +487,14 @@ mod tests {
 
     #[test]
     fn accepts_public_addresses() {
-        for good in ["8.8.8.8", "1.1.1.1", "151.101.1.69", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1"] {
+        for good in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "151.101.1.69",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:808:808::1",
+        ] {
             assert!(is_public(ip(good)), "{good} must be accepted");
         }
     }
@@ -445,25 +502,63 @@ mod tests {
     #[tokio::test]
     async fn check_url_refusals() {
         let policy = FetchPolicy::default();
-        assert!(matches!(check_url("http://example.com/a.wav", &policy).await, Err(FetchError::NotHttps)));
-        assert!(matches!(check_url("ftp://example.com/a.wav", &policy).await, Err(FetchError::NotHttps)));
-        assert!(matches!(check_url("not a url", &policy).await, Err(FetchError::InvalidUrl)));
-        assert!(matches!(check_url("https://127.0.0.1/a.wav", &policy).await, Err(FetchError::Forbidden(_))));
-        assert!(matches!(check_url("https://[::1]:8443/a.wav", &policy).await, Err(FetchError::Forbidden(_))));
-        assert!(matches!(check_url("https://169.254.169.254/latest/meta-data", &policy).await, Err(FetchError::Forbidden(_))));
-        assert!(matches!(check_url("https://localhost/a.wav", &policy).await, Err(FetchError::Forbidden(_))));
+        assert!(matches!(
+            check_url("http://example.com/a.wav", &policy).await,
+            Err(FetchError::NotHttps)
+        ));
+        assert!(matches!(
+            check_url("ftp://example.com/a.wav", &policy).await,
+            Err(FetchError::NotHttps)
+        ));
+        assert!(matches!(
+            check_url("not a url", &policy).await,
+            Err(FetchError::InvalidUrl)
+        ));
+        assert!(matches!(
+            check_url("https://127.0.0.1/a.wav", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
+        assert!(matches!(
+            check_url("https://[::1]:8443/a.wav", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
+        assert!(matches!(
+            check_url("https://169.254.169.254/latest/meta-data", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
+        assert!(matches!(
+            check_url("https://localhost/a.wav", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
         // Decimal and hex forms of 127.0.0.1 are normalised by the URL parser, then refused.
-        assert!(matches!(check_url("https://2130706433/a.wav", &policy).await, Err(FetchError::Forbidden(_))));
-        assert!(matches!(check_url("https://0x7f.1/a.wav", &policy).await, Err(FetchError::Forbidden(_))));
+        assert!(matches!(
+            check_url("https://2130706433/a.wav", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
+        assert!(matches!(
+            check_url("https://0x7f.1/a.wav", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
     }
 
     #[tokio::test]
     async fn allow_list_skips_the_address_refusal_but_not_https() {
-        let policy = FetchPolicy { allow_hosts: vec!["localhost".into(), "127.0.0.1".into()], ..Default::default() };
-        assert!(check_url("https://localhost:8443/a.wav", &policy).await.is_ok());
+        let policy = FetchPolicy {
+            allow_hosts: vec!["localhost".into(), "127.0.0.1".into()],
+            ..Default::default()
+        };
+        assert!(check_url("https://localhost:8443/a.wav", &policy)
+            .await
+            .is_ok());
         assert!(check_url("https://LOCALHOST/a.wav", &policy).await.is_ok());
         assert!(check_url("https://127.0.0.1/a.wav", &policy).await.is_ok());
-        assert!(matches!(check_url("http://localhost/a.wav", &policy).await, Err(FetchError::NotHttps)));
-        assert!(matches!(check_url("https://10.0.0.1/a.wav", &policy).await, Err(FetchError::Forbidden(_))));
+        assert!(matches!(
+            check_url("http://localhost/a.wav", &policy).await,
+            Err(FetchError::NotHttps)
+        ));
+        assert!(matches!(
+            check_url("https://10.0.0.1/a.wav", &policy).await,
+            Err(FetchError::Forbidden(_))
+        ));
     }
 }

@@ -64,7 +64,9 @@ pub fn presigned_input_key(job_id: &str, filename: &str) -> String {
 pub fn unstaged_presign_key(key: &str) -> Option<String> {
     let (folder, filename) = key.strip_prefix(UPLOADS)?.split_once('/')?;
     let (job_id, nonce) = folder.split_once('.')?;
-    let staged = nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && !filename.contains('/');
+    let staged = nonce.len() == 16
+        && nonce.bytes().all(|b| b.is_ascii_hexdigit())
+        && !filename.contains('/');
     staged.then(|| presigned_input_key(job_id, filename))
 }
 
@@ -77,20 +79,31 @@ pub fn staged_output_key(job_id: &str, attempt: &str, ext: &str) -> String {
 
 /// An attempt id for [`staged_output_key`], from a lease's fencing token.
 pub fn attempt_id(token: &str) -> String {
-    let hash = token.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let hash = token.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
     format!("{hash:016x}")
 }
 
 /// Whether `key` is a staged object of [`staged_input_key`] or [`staged_output_key`] shape.
 pub fn is_staged_object(key: &str) -> bool {
-    let Some(rest) = key.strip_prefix("inputs/").or_else(|| key.strip_prefix("outputs/")) else {
+    let Some(rest) = key
+        .strip_prefix("inputs/")
+        .or_else(|| key.strip_prefix("outputs/"))
+    else {
         return false;
     };
     let mut parts = rest.split('.');
-    let (Some(job), Some(nonce), Some(ext), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(job), Some(nonce), Some(ext), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
-    !job.is_empty() && !job.contains('/') && nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && !ext.is_empty()
+    !job.is_empty()
+        && !job.contains('/')
+        && nonce.len() == 16
+        && nonce.bytes().all(|b| b.is_ascii_hexdigit())
+        && !ext.is_empty()
 }
 
 /// The contract's key of an uploaded input: `inputs/<job_id>.<ext>`.
@@ -100,9 +113,15 @@ pub fn input_key(job_id: &str, ext: &str) -> String {
 
 /// The final key of a staged upload of `job_id` ([`staged_input_key`]); `None` for any other key.
 pub fn unstaged_input_key(job_id: &str, key: &str) -> Option<String> {
-    let rest = key.strip_prefix("inputs/")?.strip_prefix(job_id)?.strip_prefix('.')?;
+    let rest = key
+        .strip_prefix("inputs/")?
+        .strip_prefix(job_id)?
+        .strip_prefix('.')?;
     let (nonce, ext) = rest.split_once('.')?;
-    let staged = nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && !ext.is_empty() && !ext.contains(['.', '/']);
+    let staged = nonce.len() == 16
+        && nonce.bytes().all(|b| b.is_ascii_hexdigit())
+        && !ext.is_empty()
+        && !ext.contains(['.', '/']);
     staged.then(|| input_key(job_id, ext))
 }
 
@@ -113,28 +132,73 @@ mod tests {
     #[test]
     fn staged_keys_map_back_to_the_contract_key() {
         let staged = staged_input_key("abc123", "wav");
-        assert_ne!(staged, staged_input_key("abc123", "wav"), "one key per request");
+        assert_ne!(
+            staged,
+            staged_input_key("abc123", "wav"),
+            "one key per request"
+        );
         assert!(validate_key(&staged).is_ok());
-        assert_eq!(unstaged_input_key("abc123", &staged).as_deref(), Some("inputs/abc123.wav"));
+        assert_eq!(
+            unstaged_input_key("abc123", &staged).as_deref(),
+            Some("inputs/abc123.wav")
+        );
         assert_eq!(unstaged_input_key("abc123", "inputs/abc123.wav"), None);
         assert_eq!(unstaged_input_key("abc", &staged), None);
         assert_eq!(unstaged_input_key("abc123", "inputs/abc123/talk.wav"), None);
         assert!(is_staged_object(&staged_input_key("abc123", "wav")));
-        assert!(is_staged_object(&staged_output_key("abc123", &attempt_id("token"), "srt")));
-        assert!(!is_staged_object("outputs/abc123.srt") && !is_staged_object("inputs/abc123/talk.wav"));
+        assert!(is_staged_object(&staged_output_key(
+            "abc123",
+            &attempt_id("token"),
+            "srt"
+        )));
+        assert!(
+            !is_staged_object("outputs/abc123.srt") && !is_staged_object("inputs/abc123/talk.wav")
+        );
         let staged = staged_presign_key("pre1", "talk.wav");
-        assert!(staged.starts_with(UPLOADS) && validate_key(&staged).is_ok(), "{staged}");
-        assert_eq!(unstaged_presign_key(&staged).as_deref(), Some("inputs/pre1/talk.wav"));
+        assert!(
+            staged.starts_with(UPLOADS) && validate_key(&staged).is_ok(),
+            "{staged}"
+        );
+        assert_eq!(
+            unstaged_presign_key(&staged).as_deref(),
+            Some("inputs/pre1/talk.wav")
+        );
         assert_eq!(unstaged_presign_key("inputs/pre1/talk.wav"), None);
     }
 
     #[test]
     fn keys() {
-        for ok in ["inputs/job1.wav", "inputs/job1/my audio.wav", "outputs/j.srt", "a..b/c", "in/take #2b.wav", "in/a#", "in/[x] {y} 50%.wav"] {
+        for ok in [
+            "inputs/job1.wav",
+            "inputs/job1/my audio.wav",
+            "outputs/j.srt",
+            "a..b/c",
+            "in/take #2b.wav",
+            "in/a#",
+            "in/[x] {y} 50%.wav",
+        ] {
             assert_eq!(validate_key(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "/etc/passwd", "../x", "inputs/../../x", "a/./b", "a//b", "a/", "a\\b", "..\\x", "a\0b", "a\nb", "..", ".", "in/take#2"] {
-            assert!(matches!(validate_key(bad), Err(BlobError::InvalidKey(_))), "{bad:?}");
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "inputs/../../x",
+            "a/./b",
+            "a//b",
+            "a/",
+            "a\\b",
+            "..\\x",
+            "a\0b",
+            "a\nb",
+            "..",
+            ".",
+            "in/take#2",
+        ] {
+            assert!(
+                matches!(validate_key(bad), Err(BlobError::InvalidKey(_))),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -26,15 +26,16 @@ mod sweep;
 
 pub use error::BlobError;
 pub use keys::{
-    attempt_id, input_key, is_staged_object, presigned_input_key, staged_input_key, staged_output_key, staged_presign_key, unstaged_input_key, unstaged_presign_key,
-    validate_key, UPLOADS,
+    attempt_id, input_key, is_staged_object, presigned_input_key, staged_input_key,
+    staged_output_key, staged_presign_key, unstaged_input_key, unstaged_presign_key, validate_key,
+    UPLOADS,
 };
-pub use sweep::sweep_orphans;
 pub use local::LocalBlobStore;
 pub use open::open_from_env;
 pub use s3::{S3BlobStore, S3Config};
 pub use signer::Signer;
-pub use store::{Bucket, BlobStore, ByteStream};
+pub use store::{BlobStore, Bucket, ByteStream};
+pub use sweep::sweep_orphans;
 
 /// `Content-Disposition` of every download: an attachment named after the key's last part, with
 /// anything but `[A-Za-z0-9._-]` replaced, so no name can break out of the header.
@@ -44,7 +45,13 @@ pub fn attachment_disposition(key: &str) -> String {
         .next()
         .unwrap_or(key)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("attachment; filename=\"{name}\"")
 }

@@ -42,7 +42,11 @@ fn sweep_staging(dir: &Path, older_than: Duration) -> Result<usize, BlobError> {
         if kind.is_dir() {
             removed += sweep_staging(&path, older_than)?;
         } else if kind.is_file() && entry.file_name().to_str().is_some_and(is_staging_name) {
-            let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            let age = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok());
             if age.is_some_and(|a| a >= older_than) {
                 match std::fs::remove_file(&path) {
                     Ok(()) => removed += 1,
@@ -58,7 +62,9 @@ fn sweep_staging(dir: &Path, older_than: Duration) -> Result<usize, BlobError> {
 fn valid_bucket_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !name.starts_with('.')
         && !name.contains("..")
 }
@@ -69,27 +75,50 @@ impl LocalBlobStore {
     /// this server (e.g. `http://127.0.0.1:8080`); signed URLs are
     /// `{public_base_url}/v1/blob/{bucket}/{key}?expires=<unix>&signature=<hex>`.
     /// Bucket names follow S3's rules (lowercase letters, digits, `-`, `.`).
-    pub fn open(data_dir: &Path, public_base_url: &str, input_bucket: &str, output_bucket: &str) -> Result<Self, BlobError> {
+    pub fn open(
+        data_dir: &Path,
+        public_base_url: &str,
+        input_bucket: &str,
+        output_bucket: &str,
+    ) -> Result<Self, BlobError> {
         for name in [input_bucket, output_bucket] {
             if !valid_bucket_name(name) {
-                return Err(BlobError::Io(format!("invalid bucket name {name:?}: use lowercase letters, digits, '-' and '.'")));
+                return Err(BlobError::Io(format!(
+                    "invalid bucket name {name:?}: use lowercase letters, digits, '-' and '.'"
+                )));
             }
         }
         if input_bucket == output_bucket {
-            return Err(BlobError::Io(format!("the input and output buckets must differ (both {input_bucket:?})")));
+            return Err(BlobError::Io(format!(
+                "the input and output buckets must differ (both {input_bucket:?})"
+            )));
         }
         let public_base_url = url::Url::parse(public_base_url)
             .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base() && u.host().is_some())
-            .ok_or_else(|| BlobError::Io(format!("invalid public base URL {public_base_url:?}: need http(s)://host[:port]")))?;
+            .filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && !u.cannot_be_a_base()
+                    && u.host().is_some()
+            })
+            .ok_or_else(|| {
+                BlobError::Io(format!(
+                    "invalid public base URL {public_base_url:?}: need http(s)://host[:port]"
+                ))
+            })?;
         let bucket = |name: &str| -> Result<Arc<LocalFileSystem>, BlobError> {
             let dir = data_dir.join(name);
-            std::fs::create_dir_all(&dir).map_err(|e| BlobError::Io(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| BlobError::Io(format!("cannot create {}: {e}", dir.display())))?;
             // Cleanup removes folders emptied by deletes (inputs/<job_id>/), never the bucket root.
-            Ok(Arc::new(LocalFileSystem::new_with_prefix(&dir)?.with_automatic_cleanup(true)))
+            Ok(Arc::new(
+                LocalFileSystem::new_with_prefix(&dir)?.with_automatic_cleanup(true),
+            ))
         };
         let files = (bucket(input_bucket)?, bucket(output_bucket)?);
-        let buckets = Buckets { input: files.0.clone(), output: files.1.clone() };
+        let buckets = Buckets {
+            input: files.0.clone(),
+            output: files.1.clone(),
+        };
         let signer = Signer::load_or_create(&data_dir.join("signing.key"))?;
         Ok(LocalBlobStore {
             root: data_dir.to_path_buf(),
@@ -133,7 +162,10 @@ impl LocalBlobStore {
     /// `older_than` go, so uploads in flight in another process on the same folder are safe.
     /// Returns how many were removed. The server calls this at start.
     pub async fn remove_stale_uploads(&self, older_than: Duration) -> Result<usize, BlobError> {
-        let dirs = [self.root.join(&self.input_name), self.root.join(&self.output_name)];
+        let dirs = [
+            self.root.join(&self.input_name),
+            self.root.join(&self.output_name),
+        ];
         tokio::task::spawn_blocking(move || {
             let mut removed = 0;
             for dir in dirs {
@@ -159,13 +191,31 @@ impl LocalBlobStore {
     /// Checks a signed URL's fields: `method` of the request, `bucket` name and `key` from the
     /// path (percent-decoded), `expires` and `signature` from the query, and for PUT the
     /// request's Content-Type. Forbidden (any changed byte) or Expired.
-    pub fn verify(&self, method: &str, bucket: &str, key: &str, expires: i64, content_type: Option<&str>, signature: &str) -> Result<(), BlobError> {
-        self.signer.verify(method, bucket, key, expires, content_type, signature)
+    pub fn verify(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: &str,
+        expires: i64,
+        content_type: Option<&str>,
+        signature: &str,
+    ) -> Result<(), BlobError> {
+        self.signer
+            .verify(method, bucket, key, expires, content_type, signature)
     }
 
-    fn signed_url(&self, method: &str, b: Bucket, key: &str, content_type: Option<&str>, expires_in: Duration) -> Result<String, BlobError> {
+    fn signed_url(
+        &self,
+        method: &str,
+        b: Bucket,
+        key: &str,
+        content_type: Option<&str>,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
         object_path(key)?;
-        let expires = chrono::Utc::now().timestamp().saturating_add(i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX));
+        let expires = chrono::Utc::now()
+            .timestamp()
+            .saturating_add(i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX));
         let bucket = self.bucket_name(b);
         let signature = self.signer.sign(method, bucket, key, expires, content_type);
         let mut url = self.public_base_url.clone();
@@ -174,7 +224,10 @@ impl LocalBlobStore {
             .pop_if_empty()
             .extend(["v1", "blob", bucket])
             .extend(key.split('/'));
-        url.query_pairs_mut().clear().append_pair("expires", &expires.to_string()).append_pair("signature", &signature);
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("expires", &expires.to_string())
+            .append_pair("signature", &signature);
         Ok(url.into())
     }
 }
@@ -188,7 +241,13 @@ impl BlobStore for LocalBlobStore {
         }
     }
 
-    async fn put_stream(&self, b: Bucket, key: &str, body: BoxStream<'static, Result<Bytes, std::io::Error>>, max_bytes: u64) -> Result<u64, BlobError> {
+    async fn put_stream(
+        &self,
+        b: Bucket,
+        key: &str,
+        body: BoxStream<'static, Result<Bytes, std::io::Error>>,
+        max_bytes: u64,
+    ) -> Result<u64, BlobError> {
         let size = self.buckets.put_stream(b, key, body, max_bytes).await?;
         self.make_durable(b, key).await?;
         Ok(size)
@@ -200,7 +259,12 @@ impl BlobStore for LocalBlobStore {
         Ok(size)
     }
 
-    async fn list_older_than(&self, b: Bucket, prefix: &str, age: Duration) -> Result<Vec<String>, BlobError> {
+    async fn list_older_than(
+        &self,
+        b: Bucket,
+        prefix: &str,
+        age: Duration,
+    ) -> Result<Vec<String>, BlobError> {
         self.buckets.list_older_than(b, prefix, age).await
     }
 
@@ -231,11 +295,23 @@ impl BlobStore for LocalBlobStore {
 
     /// The API's download route sets the headers (it knows the format); `content_type` is not
     /// part of the URL.
-    async fn presign_get(&self, b: Bucket, key: &str, _content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
+    async fn presign_get(
+        &self,
+        b: Bucket,
+        key: &str,
+        _content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
         self.signed_url("GET", b, key, None, expires_in)
     }
 
-    async fn presign_put(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
+    async fn presign_put(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
         self.signed_url("PUT", b, key, Some(content_type), expires_in)
     }
 }

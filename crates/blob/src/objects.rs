@@ -88,7 +88,9 @@ impl Buckets {
     }
 
     pub async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError> {
-        self.of(b).rename(&object_path(from)?, &object_path(to)?).await?;
+        self.of(b)
+            .rename(&object_path(from)?, &object_path(to)?)
+            .await?;
         Ok(())
     }
 
@@ -128,7 +130,12 @@ impl Buckets {
         }
     }
 
-    pub async fn list_older_than(&self, b: Bucket, prefix: &str, age: std::time::Duration) -> Result<Vec<String>, BlobError> {
+    pub async fn list_older_than(
+        &self,
+        b: Bucket,
+        prefix: &str,
+        age: std::time::Duration,
+    ) -> Result<Vec<String>, BlobError> {
         let prefix = object_path(prefix.trim_end_matches('/'))?;
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default();
         let mut listing = self.of(b).list(Some(&prefix));

@@ -11,10 +11,18 @@ use crate::{BlobError, BlobStore, LocalBlobStore, S3BlobStore};
 /// server under `public_base_url`). The second value is the local store when it is the one
 /// chosen: only then does the server serve the signed `/v1/blob/...` routes itself.
 #[allow(clippy::type_complexity)]
-pub fn open_from_env(data_dir: &Path, public_base_url: &str) -> Result<(Arc<dyn BlobStore>, Option<Arc<LocalBlobStore>>), BlobError> {
+pub fn open_from_env(
+    data_dir: &Path,
+    public_base_url: &str,
+) -> Result<(Arc<dyn BlobStore>, Option<Arc<LocalBlobStore>>), BlobError> {
     if let Some(s3) = S3BlobStore::from_env()? {
         return Ok((Arc::new(s3), None));
     }
-    let local = Arc::new(LocalBlobStore::open(data_dir, public_base_url, "input", "output")?);
+    let local = Arc::new(LocalBlobStore::open(
+        data_dir,
+        public_base_url,
+        "input",
+        "output",
+    )?);
     Ok((local.clone(), Some(local)))
 }

@@ -45,7 +45,12 @@ impl S3Config {
     /// and buckets is set (the local store is wanted); an error when S3 is wanted but a bucket
     /// is missing.
     pub fn from_env() -> Result<Option<S3Config>, BlobError> {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let endpoint = var("VERBATIM_S3_ENDPOINT");
         let input = var("VERBATIM_INPUT_BUCKET");
         let output = var("VERBATIM_OUTPUT_BUCKET");
@@ -55,7 +60,9 @@ impl S3Config {
             return Ok(None);
         }
         let need = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| BlobError::Io(format!("S3 storage is configured but {name} is not set")))
+            v.ok_or_else(|| {
+                BlobError::Io(format!("S3 storage is configured but {name} is not set"))
+            })
         };
         Ok(Some(S3Config {
             endpoint,
@@ -80,11 +87,16 @@ impl S3BlobStore {
     /// Builds the clients (no request is made: a wrong endpoint or credentials show on first use).
     pub fn open(config: S3Config) -> Result<Self, BlobError> {
         if config.input_bucket == config.output_bucket {
-            return Err(BlobError::Io(format!("the input and output buckets must differ (both {:?})", config.input_bucket)));
+            return Err(BlobError::Io(format!(
+                "the input and output buckets must differ (both {:?})",
+                config.input_bucket
+            )));
         }
         let client = |bucket: &str| -> Result<Arc<AmazonS3>, BlobError> {
             // from_env: the AWS credential variables and providers; ours override the rest.
-            let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_region(&config.region);
+            let mut b = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_region(&config.region);
             b = match &config.endpoint {
                 Some(endpoint) => {
                     let url = url::Url::parse(endpoint)
@@ -99,13 +111,23 @@ impl S3BlobStore {
                 }
                 None => b.with_virtual_hosted_style_request(true),
             };
-            let s3 = b.build().map_err(|e| BlobError::Io(format!("S3 configuration for bucket {bucket:?}: {e}")))?;
+            let s3 = b.build().map_err(|e| {
+                BlobError::Io(format!("S3 configuration for bucket {bucket:?}: {e}"))
+            })?;
             Ok(Arc::new(s3))
         };
         let input = client(&config.input_bucket)?;
         let output = client(&config.output_bucket)?;
-        let buckets = Buckets { input: input.clone(), output: output.clone() };
-        Ok(S3BlobStore { config, input, output, buckets })
+        let buckets = Buckets {
+            input: input.clone(),
+            output: output.clone(),
+        };
+        Ok(S3BlobStore {
+            config,
+            input,
+            output,
+            buckets,
+        })
     }
 
     /// Opens the store described by the environment (see [`S3Config::from_env`]), if any.
@@ -117,13 +139,21 @@ impl S3BlobStore {
         &self.config
     }
 
-    async fn presign(&self, method: Method, b: Bucket, key: &str, expires_in: Duration) -> Result<String, BlobError> {
+    async fn presign(
+        &self,
+        method: Method,
+        b: Bucket,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
         let path = object_path(key)?;
         let client = match b {
             Bucket::Input => &self.input,
             Bucket::Output => &self.output,
         };
-        let url = client.signed_url(method, &path, expires_in.min(MAX_PRESIGN)).await?;
+        let url = client
+            .signed_url(method, &path, expires_in.min(MAX_PRESIGN))
+            .await?;
         Ok(url.into())
     }
 }
@@ -137,7 +167,13 @@ impl BlobStore for S3BlobStore {
         }
     }
 
-    async fn put_stream(&self, b: Bucket, key: &str, body: BoxStream<'static, Result<Bytes, std::io::Error>>, max_bytes: u64) -> Result<u64, BlobError> {
+    async fn put_stream(
+        &self,
+        b: Bucket,
+        key: &str,
+        body: BoxStream<'static, Result<Bytes, std::io::Error>>,
+        max_bytes: u64,
+    ) -> Result<u64, BlobError> {
         self.buckets.put_stream(b, key, body, max_bytes).await
     }
 
@@ -145,7 +181,12 @@ impl BlobStore for S3BlobStore {
         self.buckets.put_file(b, key, path).await
     }
 
-    async fn list_older_than(&self, b: Bucket, prefix: &str, age: Duration) -> Result<Vec<String>, BlobError> {
+    async fn list_older_than(
+        &self,
+        b: Bucket,
+        prefix: &str,
+        age: Duration,
+    ) -> Result<Vec<String>, BlobError> {
         self.buckets.list_older_than(b, prefix, age).await
     }
 
@@ -175,7 +216,13 @@ impl BlobStore for S3BlobStore {
 
     /// Signed with `response-content-type` and `response-content-disposition: attachment`, so
     /// a download can never render as a page in the store's origin.
-    async fn presign_get(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
+    async fn presign_get(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
         // object_store's URL gives the object's address in the configured style; the query is
         // signed again with the response parameters inside.
         let mut url = url::Url::parse(&self.presign(Method::GET, b, key, expires_in).await?)
@@ -192,14 +239,30 @@ impl BlobStore for S3BlobStore {
             token: credential.token.as_deref(),
         };
         let disposition = crate::attachment_disposition(key);
-        let params = [("response-content-type", content_type), ("response-content-disposition", disposition.as_str())];
+        let params = [
+            ("response-content-type", content_type),
+            ("response-content-disposition", disposition.as_str()),
+        ];
         let expires = expires_in.min(MAX_PRESIGN).as_secs().max(1);
-        sigv4::presign_get(&mut url, &credential, &self.config.region, chrono::Utc::now(), expires, &params);
+        sigv4::presign_get(
+            &mut url,
+            &credential,
+            &self.config.region,
+            chrono::Utc::now(),
+            expires,
+            &params,
+        );
         Ok(url.into())
     }
 
     /// See the module docs: the signature does not cover `content_type`.
-    async fn presign_put(&self, b: Bucket, key: &str, _content_type: &str, expires_in: Duration) -> Result<String, BlobError> {
+    async fn presign_put(
+        &self,
+        b: Bucket,
+        key: &str,
+        _content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
         self.presign(Method::PUT, b, key, expires_in).await
     }
 }

@@ -27,7 +27,11 @@ impl Signer {
         match std::fs::read(path) {
             Ok(bytes) => {
                 let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    BlobError::Io(format!("{}: signing key must be exactly 32 bytes, found {}", path.display(), bytes.len()))
+                    BlobError::Io(format!(
+                        "{}: signing key must be exactly 32 bytes, found {}",
+                        path.display(),
+                        bytes.len()
+                    ))
                 })?;
                 Ok(Signer { secret })
             }
@@ -40,23 +44,46 @@ impl Signer {
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
                 match opts.open(path) {
                     Ok(mut f) => {
-                        f.write_all(&secret).and_then(|_| f.sync_all()).map_err(|e| {
-                            BlobError::Io(format!("{}: cannot write signing key: {e}", path.display()))
-                        })?;
+                        f.write_all(&secret)
+                            .and_then(|_| f.sync_all())
+                            .map_err(|e| {
+                                BlobError::Io(format!(
+                                    "{}: cannot write signing key: {e}",
+                                    path.display()
+                                ))
+                            })?;
                         Ok(Signer { secret })
                     }
                     // Another process created it between our read and our create: use theirs.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_create(path),
-                    Err(e) => Err(BlobError::Io(format!("{}: cannot create signing key: {e}", path.display()))),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::load_or_create(path)
+                    }
+                    Err(e) => Err(BlobError::Io(format!(
+                        "{}: cannot create signing key: {e}",
+                        path.display()
+                    ))),
                 }
             }
-            Err(e) => Err(BlobError::Io(format!("{}: cannot read signing key: {e}", path.display()))),
+            Err(e) => Err(BlobError::Io(format!(
+                "{}: cannot read signing key: {e}",
+                path.display()
+            ))),
         }
     }
 
-    fn mac(&self, method: &str, bucket: &str, key: &str, expires: i64, content_type: Option<&str>) -> HmacSha256 {
+    fn mac(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: &str,
+        expires: i64,
+        content_type: Option<&str>,
+    ) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
-        let mut msg = format!("{}\n{bucket}\n{key}\n{expires}", method.to_ascii_uppercase());
+        let mut msg = format!(
+            "{}\n{bucket}\n{key}\n{expires}",
+            method.to_ascii_uppercase()
+        );
         if let Some(ct) = content_type {
             msg.push('\n');
             msg.push_str(ct);
@@ -66,8 +93,19 @@ impl Signer {
     }
 
     /// Lowercase hex signature.
-    pub fn sign(&self, method: &str, bucket: &str, key: &str, expires: i64, content_type: Option<&str>) -> String {
-        hex::encode(self.mac(method, bucket, key, expires, content_type).finalize().into_bytes())
+    pub fn sign(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: &str,
+        expires: i64,
+        content_type: Option<&str>,
+    ) -> String {
+        hex::encode(
+            self.mac(method, bucket, key, expires, content_type)
+                .finalize()
+                .into_bytes(),
+        )
     }
 
     /// Ok if `signature` is ours for these fields and `expires` (unix seconds) is not past.
@@ -82,7 +120,9 @@ impl Signer {
         signature: &str,
     ) -> Result<(), BlobError> {
         let sig = hex::decode(signature).map_err(|_| BlobError::Forbidden)?;
-        self.mac(method, bucket, key, expires, content_type).verify_slice(&sig).map_err(|_| BlobError::Forbidden)?;
+        self.mac(method, bucket, key, expires, content_type)
+            .verify_slice(&sig)
+            .map_err(|_| BlobError::Forbidden)?;
         if expires < chrono::Utc::now().timestamp() {
             return Err(BlobError::Expired);
         }

@@ -50,14 +50,31 @@ pub trait BlobStore: Send + Sync {
     /// list: `inputs/job1` removes `inputs/job1/a.wav`, not `inputs/job1.wav`).
     async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError>;
     /// Keys under `prefix` last written more than `age` ago.
-    async fn list_older_than(&self, b: Bucket, prefix: &str, age: std::time::Duration) -> Result<Vec<String>, BlobError>;
+    async fn list_older_than(
+        &self,
+        b: Bucket,
+        prefix: &str,
+        age: std::time::Duration,
+    ) -> Result<Vec<String>, BlobError>;
     /// Moves an object to another key of the same bucket (replacing what is there): a rename on
     /// the local folder, a server-side copy and delete on S3.
     async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError>;
     /// A full URL that downloads `key` without an API key until it expires. Where the store
     /// serves the download itself (S3), the response is an attachment of `content_type`,
     /// whatever the uploader declared.
-    async fn presign_get(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError>;
+    async fn presign_get(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError>;
     /// A full URL that accepts one PUT of `key` with exactly this `Content-Type` until it expires.
-    async fn presign_put(&self, b: Bucket, key: &str, content_type: &str, expires_in: Duration) -> Result<String, BlobError>;
+    async fn presign_put(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError>;
 }

@@ -12,10 +12,20 @@ use crate::{BlobError, BlobStore, Bucket, UPLOADS};
 pub async fn sweep_orphans(store: &dyn BlobStore, age: Duration) -> Result<usize, BlobError> {
     let staged = |bucket, prefix| async move {
         let keys = store.list_older_than(bucket, prefix, age).await?;
-        Ok::<_, BlobError>(keys.into_iter().filter(|k| crate::is_staged_object(k)).map(move |k| (bucket, k)))
+        Ok::<_, BlobError>(
+            keys.into_iter()
+                .filter(|k| crate::is_staged_object(k))
+                .map(move |k| (bucket, k)),
+        )
     };
-    let presigns = store.list_older_than(Bucket::Input, UPLOADS, age).await?.into_iter().map(|k| (Bucket::Input, k));
-    let orphans = presigns.chain(staged(Bucket::Input, "inputs/").await?).chain(staged(Bucket::Output, "outputs/").await?);
+    let presigns = store
+        .list_older_than(Bucket::Input, UPLOADS, age)
+        .await?
+        .into_iter()
+        .map(|k| (Bucket::Input, k));
+    let orphans = presigns
+        .chain(staged(Bucket::Input, "inputs/").await?)
+        .chain(staged(Bucket::Output, "outputs/").await?);
     let mut removed = 0;
     for (bucket, key) in orphans {
         match store.delete(bucket, &key).await {

@@ -14,7 +14,11 @@ fn open(dir: &std::path::Path) -> LocalBlobStore {
 /// `n` chunks of `size` bytes, byte i of the whole body = i % 251.
 fn body(n: usize, size: usize) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
     stream::iter((0..n).map(move |c| {
-        Ok(Bytes::from((0..size).map(|i| ((c * size + i) % 251) as u8).collect::<Vec<u8>>()))
+        Ok(Bytes::from(
+            (0..size)
+                .map(|i| ((c * size + i) % 251) as u8)
+                .collect::<Vec<u8>>(),
+        ))
     }))
     .boxed()
 }
@@ -54,38 +58,102 @@ async fn put_get_head_delete_round_trip() {
     // 12 MiB in 64 KiB chunks: several multipart parts.
     let n = 192;
     let size = 64 * 1024;
-    let written = store.put_stream(Bucket::Input, "inputs/job1.wav", body(n, size), 1 << 30).await.unwrap();
+    let written = store
+        .put_stream(Bucket::Input, "inputs/job1.wav", body(n, size), 1 << 30)
+        .await
+        .unwrap();
     assert_eq!(written, (n * size) as u64);
-    assert_eq!(store.head(Bucket::Input, "inputs/job1.wav").await.unwrap(), Some(written));
-    assert_eq!(store.head(Bucket::Output, "inputs/job1.wav").await.unwrap(), None, "buckets are separate");
+    assert_eq!(
+        store.head(Bucket::Input, "inputs/job1.wav").await.unwrap(),
+        Some(written)
+    );
+    assert_eq!(
+        store.head(Bucket::Output, "inputs/job1.wav").await.unwrap(),
+        None,
+        "buckets are separate"
+    );
 
     let data = read_all(&store, Bucket::Input, "inputs/job1.wav").await;
-    assert!(data.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8), "bytes differ");
+    assert!(
+        data.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8),
+        "bytes differ"
+    );
     // The object is a plain file in the bucket folder, and nothing else is there.
-    assert_eq!(files(&dir.path().join("input")), vec!["inputs/job1.wav".to_string()]);
+    assert_eq!(
+        files(&dir.path().join("input")),
+        vec!["inputs/job1.wav".to_string()]
+    );
 
     let out = dir.path().join("copy.bin");
-    assert_eq!(store.get_to_file(Bucket::Input, "inputs/job1.wav", &out).await.unwrap(), written);
+    assert_eq!(
+        store
+            .get_to_file(Bucket::Input, "inputs/job1.wav", &out)
+            .await
+            .unwrap(),
+        written
+    );
     assert_eq!(std::fs::read(&out).unwrap(), data);
 
     // put_file, and overwrite replaces.
     std::fs::write(&out, b"hello").unwrap();
-    assert_eq!(store.put_file(Bucket::Output, "outputs/job1.txt", &out).await.unwrap(), 5);
-    assert_eq!(read_all(&store, Bucket::Output, "outputs/job1.txt").await, b"hello");
+    assert_eq!(
+        store
+            .put_file(Bucket::Output, "outputs/job1.txt", &out)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        read_all(&store, Bucket::Output, "outputs/job1.txt").await,
+        b"hello"
+    );
     std::fs::write(&out, b"bye").unwrap();
-    store.put_file(Bucket::Output, "outputs/job1.txt", &out).await.unwrap();
-    assert_eq!(read_all(&store, Bucket::Output, "outputs/job1.txt").await, b"bye");
+    store
+        .put_file(Bucket::Output, "outputs/job1.txt", &out)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_all(&store, Bucket::Output, "outputs/job1.txt").await,
+        b"bye"
+    );
 
     // Empty objects are objects.
-    assert_eq!(store.put_stream(Bucket::Output, "outputs/empty.txt", body(0, 0), 10).await.unwrap(), 0);
-    assert_eq!(store.head(Bucket::Output, "outputs/empty.txt").await.unwrap(), Some(0));
-
-    store.delete(Bucket::Input, "inputs/job1.wav").await.unwrap();
-    assert_eq!(store.head(Bucket::Input, "inputs/job1.wav").await.unwrap(), None);
-    store.delete(Bucket::Input, "inputs/job1.wav").await.unwrap(); // missing is Ok
-    assert!(matches!(store.get_stream(Bucket::Input, "inputs/job1.wav").await, Err(BlobError::NotFound)));
     assert_eq!(
-        store.get_to_file(Bucket::Input, "inputs/job1.wav", &out).await.err(),
+        store
+            .put_stream(Bucket::Output, "outputs/empty.txt", body(0, 0), 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .head(Bucket::Output, "outputs/empty.txt")
+            .await
+            .unwrap(),
+        Some(0)
+    );
+
+    store
+        .delete(Bucket::Input, "inputs/job1.wav")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.head(Bucket::Input, "inputs/job1.wav").await.unwrap(),
+        None
+    );
+    store
+        .delete(Bucket::Input, "inputs/job1.wav")
+        .await
+        .unwrap(); // missing is Ok
+    assert!(matches!(
+        store.get_stream(Bucket::Input, "inputs/job1.wav").await,
+        Err(BlobError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .get_to_file(Bucket::Input, "inputs/job1.wav", &out)
+            .await
+            .err(),
         Some(BlobError::NotFound)
     );
     assert!(dir.path().join("input").is_dir(), "bucket folder stays");
@@ -96,43 +164,97 @@ async fn over_the_limit_is_too_large_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     // Exactly at the limit is fine.
-    assert_eq!(store.put_stream(Bucket::Input, "inputs/exact.wav", body(4, 1000), 4000).await.unwrap(), 4000);
+    assert_eq!(
+        store
+            .put_stream(Bucket::Input, "inputs/exact.wav", body(4, 1000), 4000)
+            .await
+            .unwrap(),
+        4000
+    );
     // One byte over, after several parts' worth were written: refused, no object, no staging file.
     let big = 12 * 1024 * 1024;
-    let r = store.put_stream(Bucket::Input, "inputs/big.wav", body(big / 65536 + 1, 65536), big as u64).await;
+    let r = store
+        .put_stream(
+            Bucket::Input,
+            "inputs/big.wav",
+            body(big / 65536 + 1, 65536),
+            big as u64,
+        )
+        .await;
     assert_eq!(r, Err(BlobError::TooLarge));
-    assert_eq!(store.head(Bucket::Input, "inputs/big.wav").await.unwrap(), None);
-    assert_eq!(files(&dir.path().join("input")), vec!["inputs/exact.wav".to_string()]);
+    assert_eq!(
+        store.head(Bucket::Input, "inputs/big.wav").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        files(&dir.path().join("input")),
+        vec!["inputs/exact.wav".to_string()]
+    );
 
     // A refused overwrite leaves the old object intact.
-    let r = store.put_stream(Bucket::Input, "inputs/exact.wav", body(5, 1000), 4000).await;
+    let r = store
+        .put_stream(Bucket::Input, "inputs/exact.wav", body(5, 1000), 4000)
+        .await;
     assert_eq!(r, Err(BlobError::TooLarge));
-    assert_eq!(read_all(&store, Bucket::Input, "inputs/exact.wav").await.len(), 4000);
+    assert_eq!(
+        read_all(&store, Bucket::Input, "inputs/exact.wav")
+            .await
+            .len(),
+        4000
+    );
 
     // A body that fails midway (client hung up) leaves nothing either.
     let broken = stream::iter(vec![
         Ok(Bytes::from(vec![1u8; 100_000])),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "client went away")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "client went away",
+        )),
     ])
     .boxed();
-    let r = store.put_stream(Bucket::Input, "inputs/broken.wav", broken, 1 << 30).await;
-    assert!(matches!(r, Err(BlobError::Io(ref m)) if m.contains("client went away")), "{r:?}");
-    assert_eq!(files(&dir.path().join("input")), vec!["inputs/exact.wav".to_string()]);
+    let r = store
+        .put_stream(Bucket::Input, "inputs/broken.wav", broken, 1 << 30)
+        .await;
+    assert!(
+        matches!(r, Err(BlobError::Io(ref m)) if m.contains("client went away")),
+        "{r:?}"
+    );
+    assert_eq!(
+        files(&dir.path().join("input")),
+        vec!["inputs/exact.wav".to_string()]
+    );
 }
 
 #[tokio::test]
 async fn delete_prefix_removes_the_folder_only() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    for key in ["inputs/job1/a.wav", "inputs/job1/sub/b.wav", "inputs/job1.wav", "inputs/job12/c.wav"] {
-        store.put_stream(Bucket::Input, key, body(1, 10), 100).await.unwrap();
+    for key in [
+        "inputs/job1/a.wav",
+        "inputs/job1/sub/b.wav",
+        "inputs/job1.wav",
+        "inputs/job12/c.wav",
+    ] {
+        store
+            .put_stream(Bucket::Input, key, body(1, 10), 100)
+            .await
+            .unwrap();
     }
-    store.delete_prefix(Bucket::Input, "inputs/job1/").await.unwrap();
+    store
+        .delete_prefix(Bucket::Input, "inputs/job1/")
+        .await
+        .unwrap();
     assert_eq!(
         files(&dir.path().join("input")),
-        vec!["inputs/job1.wav".to_string(), "inputs/job12/c.wav".to_string()]
+        vec![
+            "inputs/job1.wav".to_string(),
+            "inputs/job12/c.wav".to_string()
+        ]
     );
-    store.delete_prefix(Bucket::Input, "inputs/nothing").await.unwrap();
+    store
+        .delete_prefix(Bucket::Input, "inputs/nothing")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -140,19 +262,67 @@ async fn keys_that_escape_or_are_odd_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     std::fs::write(dir.path().join("secret.txt"), b"secret").unwrap();
-    for key in ["../secret.txt", "inputs/../../secret.txt", "/etc/passwd", "inputs\\..\\x", "a//b", "", "inputs/x#1"] {
+    for key in [
+        "../secret.txt",
+        "inputs/../../secret.txt",
+        "/etc/passwd",
+        "inputs\\..\\x",
+        "a//b",
+        "",
+        "inputs/x#1",
+    ] {
         let put = store.put_stream(Bucket::Input, key, body(1, 1), 10).await;
-        assert!(matches!(put, Err(BlobError::InvalidKey(_))), "put {key:?}: {put:?}");
-        assert!(matches!(store.get_stream(Bucket::Input, key).await, Err(BlobError::InvalidKey(_))), "get {key:?}");
-        assert!(matches!(store.head(Bucket::Input, key).await, Err(BlobError::InvalidKey(_))), "head {key:?}");
-        assert!(matches!(store.delete(Bucket::Input, key).await, Err(BlobError::InvalidKey(_))), "delete {key:?}");
-        assert!(matches!(store.presign_get(Bucket::Input, key, "application/octet-stream", Duration::from_secs(60)).await, Err(BlobError::InvalidKey(_))));
+        assert!(
+            matches!(put, Err(BlobError::InvalidKey(_))),
+            "put {key:?}: {put:?}"
+        );
+        assert!(
+            matches!(
+                store.get_stream(Bucket::Input, key).await,
+                Err(BlobError::InvalidKey(_))
+            ),
+            "get {key:?}"
+        );
+        assert!(
+            matches!(
+                store.head(Bucket::Input, key).await,
+                Err(BlobError::InvalidKey(_))
+            ),
+            "head {key:?}"
+        );
+        assert!(
+            matches!(
+                store.delete(Bucket::Input, key).await,
+                Err(BlobError::InvalidKey(_))
+            ),
+            "delete {key:?}"
+        );
+        assert!(matches!(
+            store
+                .presign_get(
+                    Bucket::Input,
+                    key,
+                    "application/octet-stream",
+                    Duration::from_secs(60)
+                )
+                .await,
+            Err(BlobError::InvalidKey(_))
+        ));
     }
-    assert!(matches!(store.delete_prefix(Bucket::Input, "../").await, Err(BlobError::InvalidKey(_))));
-    assert_eq!(std::fs::read(dir.path().join("secret.txt")).unwrap(), b"secret");
+    assert!(matches!(
+        store.delete_prefix(Bucket::Input, "../").await,
+        Err(BlobError::InvalidKey(_))
+    ));
+    assert_eq!(
+        std::fs::read(dir.path().join("secret.txt")).unwrap(),
+        b"secret"
+    );
     // Odd but harmless file names (presigned uploads keep the client's name) work.
     let key = "inputs/job2/my take [1] {50%}.wav";
-    store.put_stream(Bucket::Input, key, body(1, 3), 10).await.unwrap();
+    store
+        .put_stream(Bucket::Input, key, body(1, 3), 10)
+        .await
+        .unwrap();
     assert_eq!(store.head(Bucket::Input, key).await.unwrap(), Some(3));
     assert_eq!(read_all(&store, Bucket::Input, key).await.len(), 3);
 }
@@ -166,7 +336,10 @@ fn parts(url: &str) -> (String, i64, String) {
 }
 
 fn decode(path: &str) -> String {
-    percent_encoding::percent_decode_str(path).decode_utf8().unwrap().into_owned()
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
 }
 
 #[tokio::test]
@@ -175,72 +348,158 @@ async fn signed_urls_verify_and_refuse_every_change() {
     let store = open(dir.path());
     let key = "inputs/job3/my file.wav";
 
-    let url = store.presign_get(Bucket::Output, "outputs/job3.srt", "application/octet-stream", Duration::from_secs(3600)).await.unwrap();
-    assert!(url.starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/job3.srt?expires="), "{url}");
+    let url = store
+        .presign_get(
+            Bucket::Output,
+            "outputs/job3.srt",
+            "application/octet-stream",
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/job3.srt?expires="),
+        "{url}"
+    );
     let (path, expires, sig) = parts(&url);
     let now = chrono::Utc::now().timestamp();
-    assert!((now + 3590..=now + 3610).contains(&expires), "expiry {expires} vs now {now}");
+    assert!(
+        (now + 3590..=now + 3610).contains(&expires),
+        "expiry {expires} vs now {now}"
+    );
     let (bucket, k) = path.split_once('/').unwrap();
     assert_eq!(store.bucket_by_name(bucket), Some(Bucket::Output));
     assert_eq!(store.verify("GET", bucket, k, expires, None, &sig), Ok(()));
     // Method, bucket, key, expiry, content type and signature each matter.
-    assert_eq!(store.verify("PUT", bucket, k, expires, None, &sig), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", "input", k, expires, None, &sig), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", bucket, "outputs/job3.txt", expires, None, &sig), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", bucket, k, expires + 1, None, &sig), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", bucket, k, expires, Some("audio/wav"), &sig), Err(BlobError::Forbidden));
+    assert_eq!(
+        store.verify("PUT", bucket, k, expires, None, &sig),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", "input", k, expires, None, &sig),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", bucket, "outputs/job3.txt", expires, None, &sig),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", bucket, k, expires + 1, None, &sig),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", bucket, k, expires, Some("audio/wav"), &sig),
+        Err(BlobError::Forbidden)
+    );
     for i in 0..sig.len() {
         let mut t = sig.clone().into_bytes();
         t[i] = if t[i] == b'0' { b'1' } else { b'0' };
         let t = String::from_utf8(t).unwrap();
-        assert_eq!(store.verify("GET", bucket, k, expires, None, &t), Err(BlobError::Forbidden), "byte {i}");
+        assert_eq!(
+            store.verify("GET", bucket, k, expires, None, &t),
+            Err(BlobError::Forbidden),
+            "byte {i}"
+        );
     }
-    assert_eq!(store.verify("GET", bucket, k, expires, None, &sig[..sig.len() - 2]), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", bucket, k, expires, None, "not hex"), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", bucket, k, expires, None, ""), Err(BlobError::Forbidden));
+    assert_eq!(
+        store.verify("GET", bucket, k, expires, None, &sig[..sig.len() - 2]),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", bucket, k, expires, None, "not hex"),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", bucket, k, expires, None, ""),
+        Err(BlobError::Forbidden)
+    );
 
     // PUT: the content type is signed; the key is percent-encoded in the URL path.
-    let url = store.presign_put(Bucket::Input, key, "audio/wav", Duration::from_secs(1800)).await.unwrap();
-    assert!(url.contains("/v1/blob/input/inputs/job3/my%20file.wav?"), "{url}");
+    let url = store
+        .presign_put(Bucket::Input, key, "audio/wav", Duration::from_secs(1800))
+        .await
+        .unwrap();
+    assert!(
+        url.contains("/v1/blob/input/inputs/job3/my%20file.wav?"),
+        "{url}"
+    );
     let (path, expires, sig) = parts(&url);
     let (bucket, k) = path.split_once('/').unwrap();
     let k = decode(k);
     assert_eq!(k, key);
-    assert_eq!(store.verify("PUT", bucket, &k, expires, Some("audio/wav"), &sig), Ok(()));
-    assert_eq!(store.verify("PUT", bucket, &k, expires, Some("audio/mpeg"), &sig), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("PUT", bucket, &k, expires, None, &sig), Err(BlobError::Forbidden));
-    assert_eq!(store.verify("GET", bucket, &k, expires, Some("audio/wav"), &sig), Err(BlobError::Forbidden));
+    assert_eq!(
+        store.verify("PUT", bucket, &k, expires, Some("audio/wav"), &sig),
+        Ok(())
+    );
+    assert_eq!(
+        store.verify("PUT", bucket, &k, expires, Some("audio/mpeg"), &sig),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("PUT", bucket, &k, expires, None, &sig),
+        Err(BlobError::Forbidden)
+    );
+    assert_eq!(
+        store.verify("GET", bucket, &k, expires, Some("audio/wav"), &sig),
+        Err(BlobError::Forbidden)
+    );
 
     // Expired: a correctly signed URL whose time has passed.
     let signer = blob::Signer::load_or_create(&dir.path().join("signing.key")).unwrap();
     let past = chrono::Utc::now().timestamp() - 1;
     let old = signer.sign("GET", "input", key, past, None);
-    assert_eq!(store.verify("GET", "input", key, past, None, &old), Err(BlobError::Expired));
+    assert_eq!(
+        store.verify("GET", "input", key, past, None, &old),
+        Err(BlobError::Expired)
+    );
     // Expired and tampered is still just refused.
-    assert_eq!(store.verify("GET", "input", "inputs/other.wav", past, None, &old), Err(BlobError::Forbidden));
+    assert_eq!(
+        store.verify("GET", "input", "inputs/other.wav", past, None, &old),
+        Err(BlobError::Forbidden)
+    );
 }
 
 #[tokio::test]
 async fn the_signing_key_persists_and_is_private() {
     let dir = tempfile::tempdir().unwrap();
-    let url = open(dir.path()).presign_get(Bucket::Input, "inputs/a.wav", "application/octet-stream", Duration::from_secs(60)).await.unwrap();
+    let url = open(dir.path())
+        .presign_get(
+            Bucket::Input,
+            "inputs/a.wav",
+            "application/octet-stream",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
     let (_, expires, sig) = parts(&url);
     // Reopened (a restart): the same secret, so issued URLs still work.
     let again = open(dir.path());
-    assert_eq!(again.verify("GET", "input", "inputs/a.wav", expires, None, &sig), Ok(()));
+    assert_eq!(
+        again.verify("GET", "input", "inputs/a.wav", expires, None, &sig),
+        Ok(())
+    );
     let keyfile = dir.path().join("signing.key");
     assert_eq!(std::fs::read(&keyfile).unwrap().len(), 32);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&keyfile).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // Another data folder has another secret.
     let other = tempfile::tempdir().unwrap();
-    assert_eq!(open(other.path()).verify("GET", "input", "inputs/a.wav", expires, None, &sig), Err(BlobError::Forbidden));
+    assert_eq!(
+        open(other.path()).verify("GET", "input", "inputs/a.wav", expires, None, &sig),
+        Err(BlobError::Forbidden)
+    );
     // A damaged key file is an error, not a silently new secret.
     std::fs::write(&keyfile, b"short").unwrap();
-    assert!(matches!(LocalBlobStore::open(dir.path(), "http://x", "input", "output"), Err(BlobError::Io(_))));
+    assert!(matches!(
+        LocalBlobStore::open(dir.path(), "http://x", "input", "output"),
+        Err(BlobError::Io(_))
+    ));
 }
 
 #[tokio::test]
@@ -254,20 +513,40 @@ async fn bad_configuration_is_refused() {
         ("http://h", "input", "Out/put"),
         ("http://h", "", "output"),
     ] {
-        assert!(LocalBlobStore::open(dir.path(), base, i, o).is_err(), "{base} {i} {o}");
+        assert!(
+            LocalBlobStore::open(dir.path(), base, i, o).is_err(),
+            "{base} {i} {o}"
+        );
     }
     // A base URL with a path prefix keeps it.
     let s = LocalBlobStore::open(dir.path(), "https://example.com/verbatim/", "in", "out").unwrap();
-    assert_eq!(s.s3_uri(Bucket::Input, "inputs/x.wav"), "s3://in/inputs/x.wav");
-    let url = s.presign_get(Bucket::Output, "outputs/x.json", "application/octet-stream", Duration::from_secs(5)).await.unwrap();
-    assert!(url.starts_with("https://example.com/verbatim/v1/blob/out/outputs/x.json?expires="), "{url}");
+    assert_eq!(
+        s.s3_uri(Bucket::Input, "inputs/x.wav"),
+        "s3://in/inputs/x.wav"
+    );
+    let url = s
+        .presign_get(
+            Bucket::Output,
+            "outputs/x.json",
+            "application/octet-stream",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert!(
+        url.starts_with("https://example.com/verbatim/v1/blob/out/outputs/x.json?expires="),
+        "{url}"
+    );
 }
 
 #[tokio::test]
 async fn stale_staging_files_are_swept() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    store.put_stream(Bucket::Input, "inputs/kept.wav", body(1, 10), 100).await.unwrap();
+    store
+        .put_stream(Bucket::Input, "inputs/kept.wav", body(1, 10), 100)
+        .await
+        .unwrap();
     // What a crash mid-upload leaves: staging files next to their keys.
     let input = dir.path().join("input/inputs");
     std::fs::create_dir_all(input.join("job9")).unwrap();
@@ -276,11 +555,20 @@ async fn stale_staging_files_are_swept() {
     std::fs::write(dir.path().join("output/x.json#4"), b"partial").unwrap();
     std::fs::write(input.join("name#with-hash.wav"), b"a real object").unwrap();
     // Fresh ones are left alone (another process may be writing them).
-    assert_eq!(store.remove_stale_uploads(Duration::from_secs(3600)).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .remove_stale_uploads(Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(store.remove_stale_uploads(Duration::ZERO).await.unwrap(), 3);
     assert_eq!(
         files(&dir.path().join("input")),
-        vec!["inputs/kept.wav".to_string(), "inputs/name#with-hash.wav".to_string()]
+        vec![
+            "inputs/kept.wav".to_string(),
+            "inputs/name#with-hash.wav".to_string()
+        ]
     );
     assert_eq!(files(&dir.path().join("output")), Vec::<String>::new());
 }

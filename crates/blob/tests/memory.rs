@@ -18,7 +18,8 @@ async fn a_large_object_streams_in_bounded_memory() {
     const TOTAL: u64 = 512 * 1024 * 1024;
     const CHUNK: usize = 64 * 1024;
     let dir = tempfile::tempdir().unwrap();
-    let store = LocalBlobStore::open(dir.path(), "http://127.0.0.1:8080", "input", "output").unwrap();
+    let store =
+        LocalBlobStore::open(dir.path(), "http://127.0.0.1:8080", "input", "output").unwrap();
     let Some(before) = peak_rss() else {
         eprintln!("no /proc/self/status here: memory not measured");
         return;
@@ -26,9 +27,15 @@ async fn a_large_object_streams_in_bounded_memory() {
     // One shared chunk, cloned (a refcount) per item: the body itself costs 64 KiB.
     let chunk = Bytes::from(vec![7u8; CHUNK]);
     let body = stream::iter((0..TOTAL / CHUNK as u64).map(move |_| Ok(chunk.clone()))).boxed();
-    let written = store.put_stream(Bucket::Input, "inputs/huge.wav", body, TOTAL).await.unwrap();
+    let written = store
+        .put_stream(Bucket::Input, "inputs/huge.wav", body, TOTAL)
+        .await
+        .unwrap();
     assert_eq!(written, TOTAL);
-    let (size, mut read) = store.get_stream(Bucket::Input, "inputs/huge.wav").await.unwrap();
+    let (size, mut read) = store
+        .get_stream(Bucket::Input, "inputs/huge.wav")
+        .await
+        .unwrap();
     assert_eq!(size, TOTAL);
     let mut seen = 0u64;
     while let Some(c) = read.next().await {
@@ -39,6 +46,17 @@ async fn a_large_object_streams_in_bounded_memory() {
     assert_eq!(seen, TOTAL);
     let after = peak_rss().unwrap();
     let grown = after.saturating_sub(before);
-    println!("peak RSS before {} MiB, after {} MiB: {} MiB for a {} MiB object", before >> 20, after >> 20, grown >> 20, TOTAL >> 20);
-    assert!(grown < 64 * 1024 * 1024, "peak RSS grew by {} MiB for a {} MiB object", grown >> 20, TOTAL >> 20);
+    println!(
+        "peak RSS before {} MiB, after {} MiB: {} MiB for a {} MiB object",
+        before >> 20,
+        after >> 20,
+        grown >> 20,
+        TOTAL >> 20
+    );
+    assert!(
+        grown < 64 * 1024 * 1024,
+        "peak RSS grew by {} MiB for a {} MiB object",
+        grown >> 20,
+        TOTAL >> 20
+    );
 }

@@ -12,10 +12,11 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(1)
     });
-    let audio = audio::decode(std::path::Path::new(&args[1]), audio::ChannelMode::Mix).unwrap_or_else(|e| {
-        eprintln!("{}: {e}", args[1]);
-        std::process::exit(1)
-    });
+    let audio = audio::decode(std::path::Path::new(&args[1]), audio::ChannelMode::Mix)
+        .unwrap_or_else(|e| {
+            eprintln!("{}: {e}", args[1]);
+            std::process::exit(1)
+        });
     for v in d.embed_utterance(&audio.channels[0]) {
         println!("{v}");
     }

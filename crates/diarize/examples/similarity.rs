@@ -14,16 +14,28 @@ fn main() {
     });
     let embs: Vec<Vec<f32>> = args[1..]
         .iter()
-        .map(|p| match audio::decode(std::path::Path::new(p), audio::ChannelMode::Mix) {
-            Ok(a) => d.embed_utterance(&a.channels[0]),
-            Err(e) => {
-                eprintln!("{p}: {e}");
-                std::process::exit(1)
-            }
-        })
+        .map(
+            |p| match audio::decode(std::path::Path::new(p), audio::ChannelMode::Mix) {
+                Ok(a) => d.embed_utterance(&a.channels[0]),
+                Err(e) => {
+                    eprintln!("{p}: {e}");
+                    std::process::exit(1)
+                }
+            },
+        )
         .collect();
     for (i, a) in embs.iter().enumerate() {
-        let row: Vec<String> = embs.iter().map(|b| format!("{:.3}", a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())).collect();
-        println!("{:<40} {}", std::path::Path::new(&args[i + 1]).file_name().unwrap().to_string_lossy(), row.join(" "));
+        let row: Vec<String> = embs
+            .iter()
+            .map(|b| format!("{:.3}", a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()))
+            .collect();
+        println!(
+            "{:<40} {}",
+            std::path::Path::new(&args[i + 1])
+                .file_name()
+                .unwrap()
+                .to_string_lossy(),
+            row.join(" ")
+        );
     }
 }

@@ -13,7 +13,12 @@ use kodama::{linkage, Method};
 use ndarray::{Array1, Array2};
 
 /// One label per row of `emb` (rows L2-normalised); labels are dense, in order of first appearance.
-pub fn cluster(emb: &Array2<f32>, window_threshold: f32, speaker_threshold: f32, min_windows: usize) -> Vec<usize> {
+pub fn cluster(
+    emb: &Array2<f32>,
+    window_threshold: f32,
+    speaker_threshold: f32,
+    min_windows: usize,
+) -> Vec<usize> {
     let n = emb.nrows();
     if n <= 1 {
         return vec![0; n];
@@ -41,7 +46,10 @@ pub fn cluster(emb: &Array2<f32>, window_threshold: f32, speaker_threshold: f32,
         if step.dissimilarity > window_threshold {
             break; // average linkage is monotone: every later merge is farther
         }
-        let (a, b) = (find(&mut parent, step.cluster1), find(&mut parent, step.cluster2));
+        let (a, b) = (
+            find(&mut parent, step.cluster1),
+            find(&mut parent, step.cluster2),
+        );
         parent[a] = n + k;
         parent[b] = n + k;
     }
@@ -55,22 +63,37 @@ pub fn cluster(emb: &Array2<f32>, window_threshold: f32, speaker_threshold: f32,
     let mut big: Vec<usize> = (0..k).filter(|&c| sizes[c] >= min_windows).collect();
     if big.is_empty() {
         // Too little speech for any cluster to be trusted: keep the largest.
-        big.push((0..k).max_by(|&a, &b| sizes[a].cmp(&sizes[b]).then(b.cmp(&a))).expect("n > 1"));
+        big.push(
+            (0..k)
+                .max_by(|&a, &b| sizes[a].cmp(&sizes[b]).then(b.cmp(&a)))
+                .expect("n > 1"),
+        );
     }
     let mut sums: Vec<Array1<f32>> = vec![Array1::zeros(emb.ncols()); k];
-    labels.iter().enumerate().for_each(|(i, &l)| sums[l] += &emb.row(i));
+    labels
+        .iter()
+        .enumerate()
+        .for_each(|(i, &l)| sums[l] += &emb.row(i));
     let unit = |v: &Array1<f32>| v / v.dot(v).sqrt().max(f32::MIN_POSITIVE);
     let big_centroids: Vec<Array1<f32>> = big.iter().map(|&c| unit(&sums[c])).collect();
     for (i, label) in labels.iter_mut().enumerate() {
         if !big.contains(label) {
             let best = (0..big.len())
-                .max_by(|&x, &y| emb.row(i).dot(&big_centroids[x]).total_cmp(&emb.row(i).dot(&big_centroids[y])).then(y.cmp(&x)))
+                .max_by(|&x, &y| {
+                    emb.row(i)
+                        .dot(&big_centroids[x])
+                        .total_cmp(&emb.row(i).dot(&big_centroids[y]))
+                        .then(y.cmp(&x))
+                })
                 .expect("big is not empty");
             *label = big[best];
         }
     }
     let mut labels_sums: Vec<Array1<f32>> = vec![Array1::zeros(emb.ncols()); k];
-    labels.iter().enumerate().for_each(|(i, &l)| labels_sums[l] += &emb.row(i));
+    labels
+        .iter()
+        .enumerate()
+        .for_each(|(i, &l)| labels_sums[l] += &emb.row(i));
 
     // Step 3: naive closest-pair merging; there are few large clusters (each is ≥ 2 s of speech).
     let mut merged_into: Vec<usize> = (0..k).collect();
@@ -89,7 +112,11 @@ pub fn cluster(emb: &Array2<f32>, window_threshold: f32, speaker_threshold: f32,
         }
         let Some((d, a, b)) = best else { break };
         if debug {
-            eprintln!("diarize: nearest speakers at cosine distance {d:.3} ({} + {} windows)", count(&labels, &merged_into, a), count(&labels, &merged_into, b));
+            eprintln!(
+                "diarize: nearest speakers at cosine distance {d:.3} ({} + {} windows)",
+                count(&labels, &merged_into, a),
+                count(&labels, &merged_into, b)
+            );
         }
         if d > speaker_threshold {
             break;

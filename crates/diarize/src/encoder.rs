@@ -31,19 +31,33 @@ pub struct VoiceEncoder {
 
 impl VoiceEncoder {
     pub fn load(path: &Path) -> Result<Self, DiarizeError> {
-        let bad = |why: String| DiarizeError::Model { path: path.display().to_string(), why };
+        let bad = |why: String| DiarizeError::Model {
+            path: path.display().to_string(),
+            why,
+        };
         let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
         let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, DiarizeError> {
             let t = st.tensor(name).map_err(|e| bad(format!("{name}: {e}")))?;
             if t.dtype() != safetensors::Dtype::F32 || t.shape() != shape {
-                return Err(bad(format!("{name}: {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape())));
+                return Err(bad(format!(
+                    "{name}: {:?} {:?}, expected F32 {shape:?}",
+                    t.dtype(),
+                    t.shape()
+                )));
             }
-            Ok(t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+            Ok(t.data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect())
         };
         let mat_t = |name: &str, rows: usize, cols: usize| -> Result<Array2<f32>, DiarizeError> {
             let v = get(name, &[rows, cols])?;
-            Ok(Array2::from_shape_vec((rows, cols), v).expect("shape checked").reversed_axes().as_standard_layout().to_owned())
+            Ok(Array2::from_shape_vec((rows, cols), v)
+                .expect("shape checked")
+                .reversed_axes()
+                .as_standard_layout()
+                .to_owned())
         };
         let mut layers = Vec::with_capacity(LAYERS);
         for l in 0..LAYERS {

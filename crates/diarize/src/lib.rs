@@ -76,8 +76,15 @@ impl SpeakerDiarizer {
     /// Loads the voice encoder: `path` is the `encoder.safetensors` file, or a folder holding it
     /// (`<models>/resemblyzer`).
     pub fn load(path: &Path) -> Result<Self, DiarizeError> {
-        let file = if path.is_dir() { path.join("encoder.safetensors") } else { path.to_path_buf() };
-        Ok(Self { encoder: encoder::VoiceEncoder::load(&file)?, threshold: DEFAULT_THRESHOLD })
+        let file = if path.is_dir() {
+            path.join("encoder.safetensors")
+        } else {
+            path.to_path_buf()
+        };
+        Ok(Self {
+            encoder: encoder::VoiceEncoder::load(&file)?,
+            threshold: DEFAULT_THRESHOLD,
+        })
     }
 
     /// Same model, another clustering cut (cosine distance, 0..2); for tuning and tests.
@@ -92,7 +99,9 @@ impl SpeakerDiarizer {
         let mut wav = samples_16k_mono.to_vec();
         normalize_volume(&mut wav);
         let windows = self.embed_windows(&wav).1;
-        let mut mean = windows.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(EMBEDDING));
+        let mut mean = windows
+            .mean_axis(ndarray::Axis(0))
+            .unwrap_or_else(|| ndarray::Array1::zeros(EMBEDDING));
         let n = mean.dot(&mean).sqrt();
         if n > 0.0 {
             mean /= n;
@@ -103,10 +112,18 @@ impl SpeakerDiarizer {
     /// Sets `speaker` on every word (`"S1"`, `"S2"`… in order of first appearance) from the voices
     /// in `samples_16k_mono` at the words' times; returns how many speakers were found (0 when
     /// there are no words). Words outside the audio keep the label of the nearest window.
-    pub fn assign_speakers(&self, samples_16k_mono: &[f32], words: &mut [Word]) -> Result<usize, DiarizeError> {
+    pub fn assign_speakers(
+        &self,
+        samples_16k_mono: &[f32],
+        words: &mut [Word],
+    ) -> Result<usize, DiarizeError> {
         for (index, w) in words.iter().enumerate() {
             if !(w.start.is_finite() && w.end.is_finite() && w.start >= 0.0 && w.end >= w.start) {
-                return Err(DiarizeError::WordTimes { index, start: w.start, end: w.end });
+                return Err(DiarizeError::WordTimes {
+                    index,
+                    start: w.start,
+                    end: w.end,
+                });
             }
         }
         if words.is_empty() {
@@ -120,7 +137,10 @@ impl SpeakerDiarizer {
         order.sort_by(|&a, &b| words[a].start.total_cmp(&words[b].start).then(a.cmp(&b)));
         let mut regions: Vec<(f64, f64)> = Vec::new();
         for &i in &order {
-            let (s, e) = ((words[i].start - REGION_PAD).max(0.0), (words[i].end + REGION_PAD).min(audio_end));
+            let (s, e) = (
+                (words[i].start - REGION_PAD).max(0.0),
+                (words[i].end + REGION_PAD).min(audio_end),
+            );
             match regions.last_mut() {
                 Some(last) if s <= last.1 + REGION_GAP => last.1 = last.1.max(e),
                 _ => regions.push((s, e.max(s))),
@@ -130,7 +150,10 @@ impl SpeakerDiarizer {
         let mut segments = Vec::with_capacity(regions.len());
         let mut speech = Vec::new();
         for &(s, e) in &regions {
-            let (a, b) = ((s * sr) as usize, ((e * sr) as usize).min(samples_16k_mono.len()));
+            let (a, b) = (
+                (s * sr) as usize,
+                ((e * sr) as usize).min(samples_16k_mono.len()),
+            );
             if b > a {
                 segments.push((speech.len(), a, b - a));
                 speech.extend_from_slice(&samples_16k_mono[a..b]);
@@ -174,7 +197,9 @@ impl SpeakerDiarizer {
                 }
             }
             word_cluster[wi] = if votes.iter().any(|&v| v > 0.0) {
-                (0..n_clusters).max_by(|&x, &y| votes[x].total_cmp(&votes[y]).then(y.cmp(&x))).unwrap_or(0)
+                (0..n_clusters)
+                    .max_by(|&x, &y| votes[x].total_cmp(&votes[y]).then(y.cmp(&x)))
+                    .unwrap_or(0)
             } else {
                 // A zero-length word (or one clamped away): the window centred nearest it.
                 let mid = (a + b) / 2.0;
@@ -227,14 +252,16 @@ impl SpeakerDiarizer {
                 }
             }
             let e = self.encoder.embed(mels.view(), chunk.len(), WINDOW_FRAMES);
-            emb.slice_mut(ndarray::s![c * BATCH..c * BATCH + chunk.len(), ..]).assign(&e);
+            emb.slice_mut(ndarray::s![c * BATCH..c * BATCH + chunk.len(), ..])
+                .assign(&e);
         }
         (starts, emb)
     }
 }
 
 fn normalize_volume(wav: &mut [f32]) {
-    let mean_sq = wav.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / wav.len().max(1) as f64;
+    let mean_sq =
+        wav.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / wav.len().max(1) as f64;
     if mean_sq <= 0.0 {
         return;
     }

@@ -34,7 +34,8 @@ pub fn mel_spectrogram(wav: &[f32]) -> Vec<[f32; N_MELS]> {
             let idx = (f * HOP + k) as isize - pad as isize;
             *x = reflect(wav, idx) * window[k];
         }
-        fft.process(&mut input, &mut spectrum).expect("fft sizes are fixed");
+        fft.process(&mut input, &mut spectrum)
+            .expect("fft sizes are fixed");
         for (p, c) in power.iter_mut().zip(&spectrum) {
             *p = c.norm_sqr();
         }
@@ -90,7 +91,9 @@ fn mel_to_hz(m: f64) -> f64 {
 /// librosa.filters.mel(sr=16000, n_fft=400, n_mels=40, fmin=0, fmax=8000, htk=False, norm="slaney").
 fn mel_filters() -> Vec<Vec<f32>> {
     let n_bins = N_FFT / 2 + 1;
-    let fft_freqs: Vec<f64> = (0..n_bins).map(|i| i as f64 * SAMPLE_RATE as f64 / N_FFT as f64).collect();
+    let fft_freqs: Vec<f64> = (0..n_bins)
+        .map(|i| i as f64 * SAMPLE_RATE as f64 / N_FFT as f64)
+        .collect();
     let (mel_min, mel_max) = (hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE as f64 / 2.0));
     let mel_pts: Vec<f64> = (0..N_MELS + 2)
         .map(|i| mel_to_hz(mel_min + (mel_max - mel_min) * i as f64 / (N_MELS + 1) as f64))
@@ -129,8 +132,13 @@ mod tests {
             .collect();
         let mel = mel_spectrogram(&wav);
         let frame = mel[50];
-        let best = (0..N_MELS).max_by(|&a, &b| frame[a].total_cmp(&frame[b])).unwrap();
+        let best = (0..N_MELS)
+            .max_by(|&a, &b| frame[a].total_cmp(&frame[b]))
+            .unwrap();
         let centre = mel_to_hz(hz_to_mel(8000.0) * (best + 1) as f64 / (N_MELS + 1) as f64);
-        assert!((centre - 1000.0).abs() < 150.0, "band {best} centred at {centre} Hz");
+        assert!(
+            (centre - 1000.0).abs() < 150.0,
+            "band {best} centred at {centre} Hz"
+        );
     }
 }

@@ -25,8 +25,13 @@ pub fn parse_turns(tsv: &str) -> Result<Vec<Turn>, String> {
         .map(|(i, l)| {
             let f: Vec<&str> = l.split('\t').collect();
             let bad = || format!("turns line {}: need start, end and speaker: {l:?}", i + 2);
-            let time = |s: Option<&&str>| s.and_then(|s| s.trim().parse::<f64>().ok()).ok_or_else(bad);
-            Ok(Turn { start: time(f.first())?, end: time(f.get(1))?, speaker: f.get(2).ok_or_else(bad)?.to_string() })
+            let time =
+                |s: Option<&&str>| s.and_then(|s| s.trim().parse::<f64>().ok()).ok_or_else(bad);
+            Ok(Turn {
+                start: time(f.first())?,
+                end: time(f.get(1))?,
+                speaker: f.get(2).ok_or_else(bad)?.to_string(),
+            })
         })
         .collect()
 }
@@ -38,7 +43,10 @@ pub fn labels_per_turn(turns: &[Turn], words: &[Word]) -> Vec<BTreeMap<String, u
         .iter()
         .map(|t| {
             let mut counts = BTreeMap::new();
-            for w in words.iter().filter(|w| (w.start + w.end) / 2.0 >= t.start && (w.start + w.end) / 2.0 <= t.end) {
+            for w in words
+                .iter()
+                .filter(|w| (w.start + w.end) / 2.0 >= t.start && (w.start + w.end) / 2.0 <= t.end)
+            {
                 if let Some(label) = &w.speaker {
                     *counts.entry(label.clone()).or_insert(0) += 1;
                 }
@@ -86,14 +94,20 @@ pub fn diarization_error_rate(reference: &[Turn], words: &[Word]) -> Der {
     ref_names.dedup();
     let mut labelled: Vec<&Word> = words.iter().filter(|w| w.speaker.is_some()).collect();
     labelled.sort_by(|a, b| a.start.total_cmp(&b.start));
-    let mut hyp_names: Vec<&str> = labelled.iter().filter_map(|w| w.speaker.as_deref()).collect();
+    let mut hyp_names: Vec<&str> = labelled
+        .iter()
+        .filter_map(|w| w.speaker.as_deref())
+        .collect();
     hyp_names.sort();
     hyp_names.dedup();
 
     // Hypothesis segments (start, end, label index).
     let mut segments: Vec<(f64, f64, usize)> = Vec::new();
     for (i, w) in labelled.iter().enumerate() {
-        let h = hyp_names.iter().position(|n| Some(*n) == w.speaker.as_deref()).expect("collected");
+        let h = hyp_names
+            .iter()
+            .position(|n| Some(*n) == w.speaker.as_deref())
+            .expect("collected");
         let mut end = w.end;
         if let Some(next) = labelled.get(i + 1) {
             if next.speaker == w.speaker && next.start > end && next.start - end < JOIN_GAP_S {
@@ -103,19 +117,34 @@ pub fn diarization_error_rate(reference: &[Turn], words: &[Word]) -> Der {
         segments.push((w.start, end, h));
     }
 
-    let last = reference.iter().map(|t| t.end).chain(segments.iter().map(|s| s.1)).fold(0.0, f64::max);
+    let last = reference
+        .iter()
+        .map(|t| t.end)
+        .chain(segments.iter().map(|s| s.1))
+        .fold(0.0, f64::max);
     let steps = (last / STEP_S).ceil() as usize + 1;
     let mut ref_at: Vec<Option<usize>> = vec![None; steps];
     for t in reference {
-        let r = ref_names.iter().position(|n| *n == t.speaker).expect("collected");
-        for slot in ref_at.iter_mut().take(((t.end / STEP_S).floor() as usize).min(steps)).skip((t.start / STEP_S).ceil() as usize) {
+        let r = ref_names
+            .iter()
+            .position(|n| *n == t.speaker)
+            .expect("collected");
+        for slot in ref_at
+            .iter_mut()
+            .take(((t.end / STEP_S).floor() as usize).min(steps))
+            .skip((t.start / STEP_S).ceil() as usize)
+        {
             *slot = Some(r);
         }
     }
     // One label per step: the latest segment to start over it.
     let mut hyp_at: Vec<Option<usize>> = vec![None; steps];
     for &(s, e, h) in &segments {
-        for slot in hyp_at.iter_mut().take(((e / STEP_S).floor() as usize).min(steps)).skip((s / STEP_S).ceil() as usize) {
+        for slot in hyp_at
+            .iter_mut()
+            .take(((e / STEP_S).floor() as usize).min(steps))
+            .skip((s / STEP_S).ceil() as usize)
+        {
             *slot = Some(h);
         }
     }
@@ -169,35 +198,70 @@ mod tests {
     use super::*;
 
     fn word(start: f64, end: f64, speaker: Option<&str>) -> Word {
-        Word { text: "w".into(), start, end, confidence: 1.0, speaker: speaker.map(String::from), channel: None }
+        Word {
+            text: "w".into(),
+            start,
+            end,
+            confidence: 1.0,
+            speaker: speaker.map(String::from),
+            channel: None,
+        }
     }
 
     fn turn(start: f64, end: f64, speaker: &str) -> Turn {
-        Turn { start, end, speaker: speaker.into() }
+        Turn {
+            start,
+            end,
+            speaker: speaker.into(),
+        }
     }
 
     #[test]
     fn turns_are_read_from_tsv_and_bad_lines_named() {
         let tsv = "start\tend\tspeaker\ttext\n0.0\t4.5\tA\thello there\n4.5\t9\tB\tgood day\n";
-        assert_eq!(parse_turns(tsv).unwrap(), [turn(0.0, 4.5, "A"), turn(4.5, 9.0, "B")]);
-        assert_eq!(parse_turns("start\tend\tspeaker\nx\t1\tA\n").unwrap_err(), "turns line 2: need start, end and speaker: \"x\\t1\\tA\"");
+        assert_eq!(
+            parse_turns(tsv).unwrap(),
+            [turn(0.0, 4.5, "A"), turn(4.5, 9.0, "B")]
+        );
+        assert_eq!(
+            parse_turns("start\tend\tspeaker\nx\t1\tA\n").unwrap_err(),
+            "turns line 2: need start, end and speaker: \"x\\t1\\tA\""
+        );
     }
 
     #[test]
     fn labels_are_counted_per_turn_by_word_midpoint() {
         let reference = [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")];
         // the last word's midpoint (2.25) falls between the turns; the unlabelled one is skipped
-        let words = [word(0.0, 1.0, Some("S1")), word(1.0, 1.9, Some("S2")), word(1.5, 3.0, Some("S1")), word(3.5, 4.0, None), word(4.0, 5.0, Some("S2"))];
+        let words = [
+            word(0.0, 1.0, Some("S1")),
+            word(1.0, 1.9, Some("S2")),
+            word(1.5, 3.0, Some("S1")),
+            word(3.5, 4.0, None),
+            word(4.0, 5.0, Some("S2")),
+        ];
         let counts = labels_per_turn(&reference, &words);
-        let expected = |pairs: &[(&str, usize)]| pairs.iter().map(|(l, n)| (l.to_string(), *n)).collect::<BTreeMap<_, _>>();
-        assert_eq!(counts, [expected(&[("S1", 1), ("S2", 1)]), expected(&[("S2", 1)])]);
+        let expected = |pairs: &[(&str, usize)]| {
+            pairs
+                .iter()
+                .map(|(l, n)| (l.to_string(), *n))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(
+            counts,
+            [expected(&[("S1", 1), ("S2", 1)]), expected(&[("S2", 1)])]
+        );
     }
 
     #[test]
     fn perfect_swapped_and_partial() {
         let reference = [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")];
         // Labels are names only: S2 for A and S1 for B is a perfect answer.
-        let words = [word(0.0, 1.0, Some("S2")), word(1.0, 2.0, Some("S2")), word(3.0, 5.0, Some("S1"))];
+        let words = [
+            word(0.0, 1.0, Some("S2")),
+            word(1.0, 2.0, Some("S2")),
+            word(3.0, 5.0, Some("S1")),
+        ];
         let d = diarization_error_rate(&reference, &words);
         assert!(d.total() < 0.01, "{d:?}");
         assert!((d.reference_seconds - 4.0).abs() < 0.02);
@@ -207,7 +271,12 @@ mod tests {
         assert!((d.confusion - 0.5).abs() < 0.01 && d.missed < 0.01, "{d:?}");
         // A pause of 0.5 s inside a turn is joined; a word in the silence is a false alarm;
         // unlabelled words are no speech.
-        let words = [word(0.0, 0.5, Some("S1")), word(1.0, 2.0, Some("S1")), word(2.2, 2.7, Some("S2")), word(3.0, 5.0, None)];
+        let words = [
+            word(0.0, 0.5, Some("S1")),
+            word(1.0, 2.0, Some("S1")),
+            word(2.2, 2.7, Some("S2")),
+            word(3.0, 5.0, None),
+        ];
         let d = diarization_error_rate(&reference, &words);
         assert!((d.missed - 0.5).abs() < 0.01, "{d:?}");
         assert!((d.false_alarm - 0.125).abs() < 0.01, "{d:?}");

@@ -12,14 +12,21 @@ fn repo() -> PathBuf {
 }
 
 fn diarizer() -> SpeakerDiarizer {
-    let models = std::env::var_os("VERBATIM_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("models"));
+    let models = std::env::var_os("VERBATIM_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models"));
     let path = diarize::model_path(&models);
-    SpeakerDiarizer::load(&path).unwrap_or_else(|e| panic!("{e} (run scripts/install-speaker-model.sh)"))
+    SpeakerDiarizer::load(&path)
+        .unwrap_or_else(|e| panic!("{e} (run scripts/install-speaker-model.sh)"))
 }
 
 fn fixture(rel: &str) -> PathBuf {
     let p = repo().join("tests/fixtures/cache").join(rel);
-    assert!(p.exists(), "{} missing: run scripts/fetch-test-data.sh", p.display());
+    assert!(
+        p.exists(),
+        "{} missing: run scripts/fetch-test-data.sh",
+        p.display()
+    );
     p
 }
 
@@ -41,7 +48,12 @@ fn turns() -> Vec<Turn> {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            Turn { start: f[0].parse().unwrap(), end: f[1].parse().unwrap(), speaker: f[2].into(), text: f[3].into() }
+            Turn {
+                start: f[0].parse().unwrap(),
+                end: f[1].parse().unwrap(),
+                speaker: f[2].into(),
+                text: f[3].into(),
+            }
         })
         .collect()
 }
@@ -88,7 +100,10 @@ fn der(reference: &[Turn], words: &[Word]) -> f64 {
         while x < t.end {
             total += 0.01;
             if let Some(w) = words.iter().find(|w| w.start <= x && x < w.end) {
-                let h = hyp_names.iter().position(|n| Some(n) == w.speaker.as_ref()).unwrap();
+                let h = hyp_names
+                    .iter()
+                    .position(|n| Some(n) == w.speaker.as_ref())
+                    .unwrap();
                 co[r][h] += 0.01;
             }
             x += 0.01;
@@ -125,21 +140,49 @@ fn two_speakers_taking_turns_fixture() {
     let d = diarizer();
     let samples = decode("speakers/two_speakers_turns.wav", audio::ChannelMode::Mix).remove(0);
     let reference = turns();
-    let mut words: Vec<Word> = reference.iter().flat_map(|t| spread(&t.text, t.start, t.end)).collect();
+    let mut words: Vec<Word> = reference
+        .iter()
+        .flat_map(|t| spread(&t.text, t.start, t.end))
+        .collect();
     let found = d.assign_speakers(&samples, &mut words).unwrap();
     let der = der(&reference, &words);
     let turn_labels: Vec<Vec<&str>> = reference
         .iter()
         .map(|t| {
-            words.iter().filter(|w| w.start >= t.start && w.end <= t.end + 1e-9).map(|w| w.speaker.as_deref().unwrap()).collect()
+            words
+                .iter()
+                .filter(|w| w.start >= t.start && w.end <= t.end + 1e-9)
+                .map(|w| w.speaker.as_deref().unwrap())
+                .collect()
         })
         .collect();
-    let shown: Vec<String> = reference.iter().zip(&turn_labels).map(|(t, l)| format!("{}:{}", t.speaker, l.join(""))).collect();
-    println!("two_speakers_turns: {found} speakers, DER {:.2}%\n{}", der * 100.0, shown.join("\n"));
-    assert!(words.iter().all(|w| w.speaker.is_some()), "every word gets a speaker");
+    let shown: Vec<String> = reference
+        .iter()
+        .zip(&turn_labels)
+        .map(|(t, l)| format!("{}:{}", t.speaker, l.join("")))
+        .collect();
+    println!(
+        "two_speakers_turns: {found} speakers, DER {:.2}%\n{}",
+        der * 100.0,
+        shown.join("\n")
+    );
+    assert!(
+        words.iter().all(|w| w.speaker.is_some()),
+        "every word gets a speaker"
+    );
     assert_eq!(found, 2, "speakers found");
-    assert_eq!(words[0].speaker.as_deref(), Some("S1"), "labels follow first appearance");
-    let majority = |l: &[&str]| if l.iter().filter(|&&x| x == "S1").count() * 2 > l.len() { "S1" } else { "S2" };
+    assert_eq!(
+        words[0].speaker.as_deref(),
+        Some("S1"),
+        "labels follow first appearance"
+    );
+    let majority = |l: &[&str]| {
+        if l.iter().filter(|&&x| x == "S1").count() * 2 > l.len() {
+            "S1"
+        } else {
+            "S2"
+        }
+    };
     assert_eq!(majority(&turn_labels[0]), "S1", "A's first turn");
     for b in [1, 3, 5] {
         assert_eq!(majority(&turn_labels[b]), "S2", "B's turn {b}");
@@ -159,7 +202,10 @@ fn three_readers_taking_turns_are_three_speakers() {
         clip("clips/en_sense_and_sensibility_0890.wav"),
         clip("clips/en_sense_and_sensibility_0920.wav"),
     );
-    let (tc, so) = (clip("clips/en_two_cities.wav"), clip("clips/en_sonnet_001.wav"));
+    let (tc, so) = (
+        clip("clips/en_two_cities.wav"),
+        clip("clips/en_sonnet_001.wav"),
+    );
     let sec = |s: f64| (s * 16_000.0) as usize;
     let parts: Vec<(&str, &[f32])> = vec![
         ("B", &b1),
@@ -178,7 +224,12 @@ fn three_readers_taking_turns_are_three_speakers() {
         let start = samples.len() as f64 / 16_000.0;
         samples.extend_from_slice(part);
         let end = samples.len() as f64 / 16_000.0;
-        reference.push(Turn { start, end, speaker: who.into(), text: String::new() });
+        reference.push(Turn {
+            start,
+            end,
+            speaker: who.into(),
+            text: String::new(),
+        });
         samples.extend(std::iter::repeat_n(0.0, sec(0.6)));
     }
     let mut words: Vec<Word> = reference
@@ -193,27 +244,60 @@ fn three_readers_taking_turns_are_three_speakers() {
     let per_turn: Vec<String> = reference
         .iter()
         .map(|t| {
-            let labels: Vec<&str> =
-                words.iter().filter(|w| w.start >= t.start && w.end <= t.end + 1e-9).map(|w| w.speaker.as_deref().unwrap()).collect();
+            let labels: Vec<&str> = words
+                .iter()
+                .filter(|w| w.start >= t.start && w.end <= t.end + 1e-9)
+                .map(|w| w.speaker.as_deref().unwrap())
+                .collect();
             format!("{}:{}", t.speaker, labels.join(""))
         })
         .collect();
-    println!("three readers: {found} speakers, DER {:.2}%\n{}", der * 100.0, per_turn.join("\n"));
+    println!(
+        "three readers: {found} speakers, DER {:.2}%\n{}",
+        der * 100.0,
+        per_turn.join("\n")
+    );
     assert_eq!(found, 3, "speakers found");
     assert!(der < THREE_READERS_DER_BOUND, "DER {der}");
 
     // The renderers (crates/transcript) act on the labels: a txt paragraph per speaker change,
     // each headed by its label, and no subtitle cue spanning a change.
-    let changes = words.windows(2).filter(|p| p[0].speaker != p[1].speaker).count();
-    let t = transcript::Transcript { language: "en".into(), duration: samples.len() as f64 / 16_000.0, words: words.clone() };
+    let changes = words
+        .windows(2)
+        .filter(|p| p[0].speaker != p[1].speaker)
+        .count();
+    let t = transcript::Transcript {
+        language: "en".into(),
+        duration: samples.len() as f64 / 16_000.0,
+        words: words.clone(),
+    };
     let txt = transcript::to_txt(&t);
     let paragraphs: Vec<&str> = txt.trim_end().split("\n\n").collect();
-    assert!(paragraphs.len() > changes, "{} paragraphs for {changes} speaker changes", paragraphs.len());
-    assert!(paragraphs.iter().all(|p| ["S1: ", "S2: ", "S3: "].iter().any(|l| p.starts_with(l))), "{txt}");
+    assert!(
+        paragraphs.len() > changes,
+        "{} paragraphs for {changes} speaker changes",
+        paragraphs.len()
+    );
+    assert!(
+        paragraphs
+            .iter()
+            .all(|p| ["S1: ", "S2: ", "S3: "].iter().any(|l| p.starts_with(l))),
+        "{txt}"
+    );
     for cue in transcript::cues(&t, &transcript::CueOptions::default()) {
-        let inside: Vec<&Word> =
-            words.iter().filter(|w| w.start * 1000.0 >= cue.start_ms as f64 - 1.0 && w.end * 1000.0 <= cue.end_ms as f64 + 1.0).collect();
-        assert!(inside.windows(2).all(|p| p[0].speaker == p[1].speaker), "cue {}..{} spans speakers", cue.start_ms, cue.end_ms);
+        let inside: Vec<&Word> = words
+            .iter()
+            .filter(|w| {
+                w.start * 1000.0 >= cue.start_ms as f64 - 1.0
+                    && w.end * 1000.0 <= cue.end_ms as f64 + 1.0
+            })
+            .collect();
+        assert!(
+            inside.windows(2).all(|p| p[0].speaker == p[1].speaker),
+            "cue {}..{} spans speakers",
+            cue.start_ms,
+            cue.end_ms
+        );
     }
 }
 
@@ -225,10 +309,16 @@ fn one_voice_is_one_speaker() {
     let d = diarizer();
     // The stereo fixture holds speaker A alone on the left and B alone on the right, at the
     // same times as the mono mix: each channel with its own speaker's turns is one voice.
-    let chans = decode("speakers/two_speakers_stereo.wav", audio::ChannelMode::Split);
+    let chans = decode(
+        "speakers/two_speakers_stereo.wav",
+        audio::ChannelMode::Split,
+    );
     for (ch, who) in [(0, "A"), (1, "B")] {
-        let mut words: Vec<Word> =
-            turns().iter().filter(|t| t.speaker == who).flat_map(|t| spread(&t.text, t.start, t.end)).collect();
+        let mut words: Vec<Word> = turns()
+            .iter()
+            .filter(|t| t.speaker == who)
+            .flat_map(|t| spread(&t.text, t.start, t.end))
+            .collect();
         let found = d.assign_speakers(&chans[ch], &mut words).unwrap();
         println!("speaker {who} alone: {found} speaker(s)");
         assert_eq!(found, 1, "speaker {who} alone");
@@ -247,8 +337,14 @@ fn embeddings_are_closer_within_a_speaker() {
     let d = diarizer();
     let emb = |rel: &str| d.embed_utterance(&decode(rel, audio::ChannelMode::Mix).remove(0));
     let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
-    let (a1, a2) = (emb("clips/en_mfa_surround.wav"), emb("clips/en_mfa_words.wav"));
-    let (b1, b2) = (emb("clips/en_sense_and_sensibility_0870.wav"), emb("clips/en_sense_and_sensibility_0890.wav"));
+    let (a1, a2) = (
+        emb("clips/en_mfa_surround.wav"),
+        emb("clips/en_mfa_words.wav"),
+    );
+    let (b1, b2) = (
+        emb("clips/en_sense_and_sensibility_0870.wav"),
+        emb("clips/en_sense_and_sensibility_0890.wav"),
+    );
     for e in [&a1, &a2, &b1, &b2] {
         let norm = cos(e, e).sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "unit norm, got {norm}");

@@ -11,7 +11,10 @@ pub enum JobsError {
     #[error("lease lost: another worker holds this job")]
     LeaseLost,
     #[error("invalid status transition from {from} to {to}")]
-    InvalidTransition { from: crate::JobStatus, to: crate::JobStatus },
+    InvalidTransition {
+        from: crate::JobStatus,
+        to: crate::JobStatus,
+    },
     #[error("database error: {0}")]
     Database(String),
 }

@@ -21,7 +21,11 @@ pub fn valid_job_id(s: &str) -> bool {
 
 /// A new API key secret: `vb_` + 40 random alphanumerics (~238 bits).
 pub fn new_api_key_secret() -> String {
-    let body: String = rand::thread_rng().sample_iter(&Alphanumeric).take(40).map(char::from).collect();
+    let body: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect();
     format!("vb_{body}")
 }
 
@@ -40,7 +44,9 @@ mod tests {
         let id = new_job_id();
         assert_eq!(id.len(), 35);
         assert!(id.starts_with("job"));
-        assert!(id[3..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(id[3..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         assert!(valid_job_id(&id));
         assert_ne!(new_job_id(), new_job_id());
         assert!(valid_job_id("myJob123"));
@@ -57,6 +63,9 @@ mod tests {
         assert_eq!(s.len(), 43);
         assert!(s.starts_with("vb_") && s[3..].bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_ne!(s, new_api_key_secret());
-        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -45,7 +45,13 @@ impl JobStatus {
 
     /// Queued or being worked on: the states a worker may hold a lease in.
     pub fn is_working(self) -> bool {
-        matches!(self, JobStatus::Queued | JobStatus::InProgress | JobStatus::Decoding | JobStatus::PostProcessing)
+        matches!(
+            self,
+            JobStatus::Queued
+                | JobStatus::InProgress
+                | JobStatus::Decoding
+                | JobStatus::PostProcessing
+        )
     }
 
     /// DONE or FAILED: the only states DELETE accepts.
@@ -83,7 +89,10 @@ impl FromStr for JobStatus {
     type Err = String;
     /// Exact upper-case names only (`"QUEUED"`, ...); the error is the offending text.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JobStatus::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| s.to_string())
+        JobStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| s.to_string())
     }
 }
 
@@ -213,7 +222,10 @@ mod tests {
     fn names_round_trip() {
         for s in JobStatus::ALL {
             assert_eq!(s.to_string().parse::<JobStatus>(), Ok(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), Value::String(s.to_string()));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                Value::String(s.to_string())
+            );
         }
         assert_eq!("POST_PROCESSING".parse::<JobStatus>(), Ok(PostProcessing));
         assert_eq!("queued".parse::<JobStatus>(), Err("queued".to_string()));

@@ -13,7 +13,10 @@ pub async fn open(database_url: &str) -> Result<Arc<dyn JobStore>, JobsError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return open_postgres(url).await;
     }
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
     // Drop URL query options (`?mode=rwc`, ...): the store sets its own.
     let path = path.split_once('?').map_or(path, |(p, _)| p);
     if path.is_empty() {

@@ -23,7 +23,10 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow}
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use crate::time::{ceil_ms, floor_ms};
-use crate::{hash_secret, new_api_key_secret, ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery, NewJob, SortBy, SortOrder};
+use crate::{
+    hash_secret, new_api_key_secret, ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
+    NewJob, SortBy, SortOrder,
+};
 
 /// The channel every store listens on and notifies.
 pub const NOTIFY_CHANNEL: &str = "verbatim_jobs";
@@ -70,7 +73,11 @@ impl PgJobStore {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(NOTIFY_CHANNEL).await?;
         let listener = tokio::spawn(listen(listener, Arc::clone(&notify)));
-        Ok(PgJobStore { pool, notify, listener })
+        Ok(PgJobStore {
+            pool,
+            notify,
+            listener,
+        })
     }
 
     /// The pool, for tests and tools that inspect the database directly.
@@ -88,17 +95,28 @@ impl PgJobStore {
             .bind(&lease.job.job_id)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(JobsError::LeaseLost) };
+        let Some(row) = row else {
+            return Ok(JobsError::LeaseLost);
+        };
         let token: Option<String> = row.try_get("lease_token")?;
         if token.as_deref() != Some(lease.token.as_str()) {
             return Ok(JobsError::LeaseLost);
         }
-        Ok(JobsError::InvalidTransition { from: parse_status(&row.try_get::<String, _>("status")?)?, to })
+        Ok(JobsError::InvalidTransition {
+            from: parse_status(&row.try_get::<String, _>("status")?)?,
+            to,
+        })
     }
 
     /// One lease-checked move to `to`, allowed only from the states that may advance to it.
     /// `set` may use `$3`, `$4`, ... for `args`; `$1` is the job id and `$2` the lease token.
-    async fn move_held(&self, lease: &Lease, to: JobStatus, set: &str, args: Vec<Option<String>>) -> Result<(), JobsError> {
+    async fn move_held(
+        &self,
+        lease: &Lease,
+        to: JobStatus,
+        set: &str,
+        args: Vec<Option<String>>,
+    ) -> Result<(), JobsError> {
         let from = status_list(JobStatus::ALL.into_iter().filter(|s| s.can_advance_to(to)));
         let sql = format!(
             "UPDATE jobs SET status = '{to}', updated_at = {NOW}, {set}
@@ -120,7 +138,10 @@ impl PgJobStore {
             "SELECT k.id, k.organisation_id, o.name, k.created_at, k.revoked_at
              FROM api_keys k JOIN organisations o ON o.id = k.organisation_id WHERE {where_sql}"
         );
-        let row = sqlx::query(&sql).bind(arg).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(arg)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(row_to_key).transpose()
     }
 }
@@ -168,7 +189,8 @@ fn status_list(statuses: impl Iterator<Item = JobStatus>) -> String {
 }
 
 fn parse_status(s: &str) -> Result<JobStatus, JobsError> {
-    JobStatus::from_str(s).map_err(|s| JobsError::Database(format!("unknown status {s:?} in database")))
+    JobStatus::from_str(s)
+        .map_err(|s| JobsError::Database(format!("unknown status {s:?} in database")))
 }
 
 fn row_to_job(row: &PgRow) -> Result<Job, JobsError> {
@@ -211,7 +233,8 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// Adds the WHERE clause of a list query (organisation and every filter).
 fn push_list_filter(qb: &mut QueryBuilder<'_, Postgres>, org: &str, q: &ListQuery) {
-    qb.push(" WHERE organisation_id = ").push_bind(org.to_string());
+    qb.push(" WHERE organisation_id = ")
+        .push_bind(org.to_string());
     if !q.statuses.is_empty() {
         qb.push(" AND status IN ");
         qb.push(status_list(q.statuses.iter().copied()));
@@ -273,9 +296,15 @@ impl JobStore for PgJobStore {
         };
         let created = row_to_job(&row)?;
         // The id is a job now; its reservation has done its work.
-        sqlx::query("DELETE FROM upload_reservations WHERE job_id = $1").bind(&job.job_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM upload_reservations WHERE job_id = $1")
+            .bind(&job.job_id)
+            .execute(&mut *tx)
+            .await?;
         // Delivered at commit, to every listening process (this one included).
-        sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.wake_workers();
         Ok(created)
@@ -313,7 +342,10 @@ impl JobStore for PgJobStore {
         qb.push(format!("submitted_at {dir}, job_id {dir}"));
         let page_size = i64::from(q.page_size.max(1));
         let offset = i64::from(q.page.max(1) - 1) * page_size;
-        qb.push(" LIMIT ").push_bind(page_size).push(" OFFSET ").push_bind(offset);
+        qb.push(" LIMIT ")
+            .push_bind(page_size)
+            .push(" OFFSET ")
+            .push_bind(offset);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let jobs = rows.iter().map(row_to_job).collect::<Result<Vec<_>, _>>()?;
         Ok((jobs, u64::try_from(total).unwrap_or(0)))
@@ -324,7 +356,11 @@ impl JobStore for PgJobStore {
             "UPDATE jobs SET status = 'DELETED', deleted_at = {NOW}, updated_at = {NOW}
              WHERE organisation_id = $1 AND job_id = $2 AND status IN ('DONE', 'FAILED') RETURNING *"
         );
-        let row = sqlx::query(&sql).bind(org).bind(job_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some(row) => row_to_job(&row),
             None => match self.get(org, job_id).await? {
@@ -344,13 +380,22 @@ impl JobStore for PgJobStore {
         .bind(org)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.wake_workers();
         Ok(())
     }
 
-    async fn reserve_upload(&self, org: &str, job_id: &str, key: &str, expires_at: DateTime<Utc>) -> Result<(), JobsError> {
+    async fn reserve_upload(
+        &self,
+        org: &str,
+        job_id: &str,
+        key: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), JobsError> {
         // Housekeeping: reservations a day past their expiry were abandoned.
         sqlx::query("DELETE FROM upload_reservations WHERE expires_at < now() - interval '1 day'")
             .execute(&self.pool)
@@ -383,16 +428,21 @@ impl JobStore for PgJobStore {
 
     async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
         let sql = format!("SELECT 1 FROM upload_reservations WHERE object_key = $1 AND expires_at > {NOW} LIMIT 1");
-        let found: Option<i32> = sqlx::query_scalar(&sql).bind(key).fetch_optional(&self.pool).await?;
+        let found: Option<i32> = sqlx::query_scalar(&sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(found.is_some())
     }
 
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
-        let key = sqlx::query_scalar("SELECT object_key FROM upload_reservations WHERE job_id = $1 AND organisation_id = $2")
-            .bind(job_id)
-            .bind(org)
-            .fetch_optional(&self.pool)
-            .await?;
+        let key = sqlx::query_scalar(
+            "SELECT object_key FROM upload_reservations WHERE job_id = $1 AND organisation_id = $2",
+        )
+        .bind(job_id)
+        .bind(org)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(key)
     }
 
@@ -428,7 +478,12 @@ impl JobStore for PgJobStore {
             None => Ok(None),
             Some(row) => {
                 let expires_at: DateTime<Utc> = row.try_get("lease_expires_at")?;
-                Ok(Some(Lease { job: row_to_job(&row)?, worker_id: worker_id.to_string(), expires_at, token }))
+                Ok(Some(Lease {
+                    job: row_to_job(&row)?,
+                    worker_id: worker_id.to_string(),
+                    expires_at,
+                    token,
+                }))
             }
         }
     }
@@ -447,13 +502,27 @@ impl JobStore for PgJobStore {
         Ok(res.rows_affected() == 1)
     }
 
-    async fn advance(&self, lease: &Lease, status: JobStatus, input_metadata: Option<Value>) -> Result<(), JobsError> {
-        if !matches!(status, JobStatus::InProgress | JobStatus::Decoding | JobStatus::PostProcessing) {
+    async fn advance(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        input_metadata: Option<Value>,
+    ) -> Result<(), JobsError> {
+        if !matches!(
+            status,
+            JobStatus::InProgress | JobStatus::Decoding | JobStatus::PostProcessing
+        ) {
             // DONE, FAILED, QUEUED and DELETED have their own methods.
             return Err(self.lease_refusal(lease, status).await?);
         }
         let meta = input_metadata.as_ref().map(Value::to_string);
-        self.move_held(lease, status, "input_metadata = COALESCE($3::json, input_metadata)", vec![meta]).await
+        self.move_held(
+            lease,
+            status,
+            "input_metadata = COALESCE($3::json, input_metadata)",
+            vec![meta],
+        )
+        .await
     }
 
     async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
@@ -495,7 +564,10 @@ impl JobStore for PgJobStore {
             return Err(JobsError::LeaseLost);
         }
         if retry_after.is_zero() {
-            sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(NOTIFY_CHANNEL)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         if retry_after.is_zero() {
@@ -558,7 +630,11 @@ impl JobStore for PgJobStore {
     }
 
     async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, JobsError> {
-        self.fetch_key("k.secret_hash = $1 AND k.revoked_at IS NULL", &hash_secret(secret)).await
+        self.fetch_key(
+            "k.secret_hash = $1 AND k.revoked_at IS NULL",
+            &hash_secret(secret),
+        )
+        .await
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, JobsError> {
@@ -572,7 +648,8 @@ impl JobStore for PgJobStore {
     }
 
     async fn revoke_key(&self, id: &str) -> Result<bool, JobsError> {
-        let sql = format!("UPDATE api_keys SET revoked_at = {NOW} WHERE id = $1 AND revoked_at IS NULL");
+        let sql =
+            format!("UPDATE api_keys SET revoked_at = {NOW} WHERE id = $1 AND revoked_at IS NULL");
         let res = sqlx::query(&sql).bind(id).execute(&self.pool).await?;
         Ok(res.rows_affected() == 1)
     }
@@ -582,7 +659,12 @@ impl JobStore for PgJobStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((parse_status(&r.try_get::<String, _>(0)?)?, u64::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0))))
+            .map(|r| {
+                Ok((
+                    parse_status(&r.try_get::<String, _>(0)?)?,
+                    u64::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0),
+                ))
+            })
             .collect()
     }
 }

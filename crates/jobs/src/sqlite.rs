@@ -13,11 +13,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::time::{add, ceil_ms, floor_ms, from_text, now, opt_from_text, to_text};
-use crate::{hash_secret, new_api_key_secret, ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery, NewJob, SortBy, SortOrder};
+use crate::{
+    hash_secret, new_api_key_secret, ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
+    NewJob, SortBy, SortOrder,
+};
 
 /// SQL list of the states a worker may hold a job in.
 const WORKING: &str = "('QUEUED', 'IN_PROGRESS', 'DECODING', 'POST_PROCESSING')";
@@ -35,8 +41,9 @@ pub async fn open_sqlite(path: &Path) -> Result<Arc<dyn JobStore>, JobsError> {
 impl SqliteJobStore {
     pub async fn open(path: &Path) -> Result<Self, JobsError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| JobsError::Database(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                JobsError::Database(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -46,9 +53,15 @@ impl SqliteJobStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteJobStore { pool, notify: Arc::new(tokio::sync::Notify::new()) })
+        Ok(SqliteJobStore {
+            pool,
+            notify: Arc::new(tokio::sync::Notify::new()),
+        })
     }
 
     fn wake_workers(&self) {
@@ -64,12 +77,17 @@ impl SqliteJobStore {
             .bind(&lease.job.job_id)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else { return Ok(JobsError::LeaseLost) };
+        let Some(row) = row else {
+            return Ok(JobsError::LeaseLost);
+        };
         let token: Option<String> = row.try_get("lease_token")?;
         if token.as_deref() != Some(lease.token.as_str()) {
             return Ok(JobsError::LeaseLost);
         }
-        Ok(JobsError::InvalidTransition { from: parse_status(&row.try_get::<String, _>("status")?)?, to })
+        Ok(JobsError::InvalidTransition {
+            from: parse_status(&row.try_get::<String, _>("status")?)?,
+            to,
+        })
     }
 
     /// One lease-checked move to `to`, allowed only from the states that may advance to it;
@@ -104,7 +122,10 @@ impl SqliteJobStore {
             "SELECT k.id, k.organisation_id, o.name, k.created_at, k.revoked_at
              FROM api_keys k JOIN organisations o ON o.id = k.organisation_id WHERE {where_sql}"
         );
-        let row = sqlx::query(&sql).bind(arg).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(arg)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(row_to_key).transpose()
     }
 }
@@ -116,7 +137,8 @@ fn status_list(statuses: impl Iterator<Item = JobStatus>) -> String {
 }
 
 fn parse_status(s: &str) -> Result<JobStatus, JobsError> {
-    JobStatus::from_str(s).map_err(|s| JobsError::Database(format!("unknown status {s:?} in database")))
+    JobStatus::from_str(s)
+        .map_err(|s| JobsError::Database(format!("unknown status {s:?} in database")))
 }
 
 fn parse_json(s: &str, column: &str) -> Result<Value, JobsError> {
@@ -136,9 +158,18 @@ fn row_to_job(row: &SqliteRow) -> Result<Job, JobsError> {
         organisation_id: row.try_get("organisation_id")?,
         model_code: row.try_get("model_code")?,
         job_config: parse_json(&row.try_get::<String, _>("job_config")?, "job_config")?,
-        metadata: metadata.as_deref().map(|m| parse_json(m, "metadata")).transpose()?,
-        input_metadata: parse_json(&row.try_get::<String, _>("input_metadata")?, "input_metadata")?,
-        output_metadata: parse_json(&row.try_get::<String, _>("output_metadata")?, "output_metadata")?,
+        metadata: metadata
+            .as_deref()
+            .map(|m| parse_json(m, "metadata"))
+            .transpose()?,
+        input_metadata: parse_json(
+            &row.try_get::<String, _>("input_metadata")?,
+            "input_metadata",
+        )?,
+        output_metadata: parse_json(
+            &row.try_get::<String, _>("output_metadata")?,
+            "output_metadata",
+        )?,
         error_message: row.try_get("error_message")?,
         input_key: row.try_get("input_key")?,
         input_url: row.try_get("input_url")?,
@@ -168,7 +199,8 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// Adds the WHERE clause of a list query (organisation and every filter).
 fn push_list_filter(qb: &mut QueryBuilder<'_, Sqlite>, org: &str, q: &ListQuery) {
-    qb.push(" WHERE organisation_id = ").push_bind(org.to_string());
+    qb.push(" WHERE organisation_id = ")
+        .push_bind(org.to_string());
     if !q.statuses.is_empty() {
         qb.push(" AND status IN ");
         qb.push(status_list(q.statuses.iter().copied()));
@@ -178,10 +210,12 @@ fn push_list_filter(qb: &mut QueryBuilder<'_, Sqlite>, org: &str, q: &ListQuery)
     }
     // Bounds are exclusive; rounding them onto the stored millisecond grid keeps them exact.
     if let Some(t) = q.submitted_after {
-        qb.push(" AND submitted_at > ").push_bind(to_text(floor_ms(t)));
+        qb.push(" AND submitted_at > ")
+            .push_bind(to_text(floor_ms(t)));
     }
     if let Some(t) = q.submitted_before {
-        qb.push(" AND submitted_at < ").push_bind(to_text(ceil_ms(t)));
+        qb.push(" AND submitted_at < ")
+            .push_bind(to_text(ceil_ms(t)));
     }
 }
 
@@ -223,7 +257,10 @@ impl JobStore for SqliteJobStore {
         };
         let created = row_to_job(&row)?;
         // The id is a job now; its reservation has done its work.
-        sqlx::query("DELETE FROM upload_reservations WHERE job_id = ?").bind(&job.job_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM upload_reservations WHERE job_id = ?")
+            .bind(&job.job_id)
+            .execute(&self.pool)
+            .await?;
         self.wake_workers();
         Ok(created)
     }
@@ -260,7 +297,10 @@ impl JobStore for SqliteJobStore {
         qb.push(format!("submitted_at {dir}, job_id {dir}"));
         let page_size = i64::from(q.page_size.max(1));
         let offset = i64::from(q.page.max(1) - 1) * page_size;
-        qb.push(" LIMIT ").push_bind(page_size).push(" OFFSET ").push_bind(offset);
+        qb.push(" LIMIT ")
+            .push_bind(page_size)
+            .push(" OFFSET ")
+            .push_bind(offset);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let jobs = rows.iter().map(row_to_job).collect::<Result<Vec<_>, _>>()?;
         Ok((jobs, u64::try_from(total).unwrap_or(0)))
@@ -300,7 +340,13 @@ impl JobStore for SqliteJobStore {
         Ok(())
     }
 
-    async fn reserve_upload(&self, org: &str, job_id: &str, key: &str, expires_at: DateTime<Utc>) -> Result<(), JobsError> {
+    async fn reserve_upload(
+        &self,
+        org: &str,
+        job_id: &str,
+        key: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), JobsError> {
         let t = to_text(now());
         // Housekeeping: reservations a day past their expiry were abandoned.
         sqlx::query("DELETE FROM upload_reservations WHERE expires_at < ?")
@@ -332,20 +378,24 @@ impl JobStore for SqliteJobStore {
     }
 
     async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM upload_reservations WHERE object_key = ? AND expires_at > ? LIMIT 1")
-            .bind(key)
-            .bind(to_text(now()))
-            .fetch_optional(&self.pool)
-            .await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM upload_reservations WHERE object_key = ? AND expires_at > ? LIMIT 1",
+        )
+        .bind(key)
+        .bind(to_text(now()))
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(found.is_some())
     }
 
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
-        let key = sqlx::query_scalar("SELECT object_key FROM upload_reservations WHERE job_id = ? AND organisation_id = ?")
-            .bind(job_id)
-            .bind(org)
-            .fetch_optional(&self.pool)
-            .await?;
+        let key = sqlx::query_scalar(
+            "SELECT object_key FROM upload_reservations WHERE job_id = ? AND organisation_id = ?",
+        )
+        .bind(job_id)
+        .bind(org)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(key)
     }
 
@@ -374,24 +424,49 @@ impl JobStore for SqliteJobStore {
             .await?;
         match row {
             None => Ok(None),
-            Some(row) => Ok(Some(Lease { job: row_to_job(&row)?, worker_id: worker_id.to_string(), expires_at, token })),
+            Some(row) => Ok(Some(Lease {
+                job: row_to_job(&row)?,
+                worker_id: worker_id.to_string(),
+                expires_at,
+                token,
+            })),
         }
     }
 
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError> {
         let expires_at = to_text(floor_ms(add(now(), lease_for)));
         let sql = format!("UPDATE jobs SET lease_expires_at = ? WHERE job_id = ? AND lease_token = ? AND status IN {WORKING}");
-        let res = sqlx::query(&sql).bind(expires_at).bind(&lease.job.job_id).bind(&lease.token).execute(&self.pool).await?;
+        let res = sqlx::query(&sql)
+            .bind(expires_at)
+            .bind(&lease.job.job_id)
+            .bind(&lease.token)
+            .execute(&self.pool)
+            .await?;
         Ok(res.rows_affected() == 1)
     }
 
-    async fn advance(&self, lease: &Lease, status: JobStatus, input_metadata: Option<Value>) -> Result<(), JobsError> {
-        if !matches!(status, JobStatus::InProgress | JobStatus::Decoding | JobStatus::PostProcessing) {
+    async fn advance(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        input_metadata: Option<Value>,
+    ) -> Result<(), JobsError> {
+        if !matches!(
+            status,
+            JobStatus::InProgress | JobStatus::Decoding | JobStatus::PostProcessing
+        ) {
             // DONE, FAILED, QUEUED and DELETED have their own methods.
             return Err(self.lease_refusal(lease, status).await?);
         }
         let meta = input_metadata.as_ref().map(json_text);
-        self.move_held(lease, status, &to_text(now()), "input_metadata = COALESCE(?, input_metadata)", vec![meta]).await
+        self.move_held(
+            lease,
+            status,
+            &to_text(now()),
+            "input_metadata = COALESCE(?, input_metadata)",
+            vec![meta],
+        )
+        .await
     }
 
     async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
@@ -496,7 +571,11 @@ impl JobStore for SqliteJobStore {
     }
 
     async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, JobsError> {
-        self.fetch_key("k.secret_hash = ? AND k.revoked_at IS NULL", &hash_secret(secret)).await
+        self.fetch_key(
+            "k.secret_hash = ? AND k.revoked_at IS NULL",
+            &hash_secret(secret),
+        )
+        .await
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, JobsError> {
@@ -511,11 +590,12 @@ impl JobStore for SqliteJobStore {
     }
 
     async fn revoke_key(&self, id: &str) -> Result<bool, JobsError> {
-        let res = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(to_text(now()))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let res =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(to_text(now()))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         Ok(res.rows_affected() == 1)
     }
 
@@ -524,7 +604,12 @@ impl JobStore for SqliteJobStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((parse_status(&r.try_get::<String, _>(0)?)?, u64::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0))))
+            .map(|r| {
+                Ok((
+                    parse_status(&r.try_get::<String, _>(0)?)?,
+                    u64::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0),
+                ))
+            })
             .collect()
     }
 }

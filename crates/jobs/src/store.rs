@@ -50,7 +50,12 @@ pub trait JobStore: Send + Sync {
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError>;
     /// Moves a held job to IN_PROGRESS / DECODING / POST_PROCESSING, optionally replacing
     /// `input_metadata`. LeaseLost | InvalidTransition.
-    async fn advance(&self, lease: &Lease, status: JobStatus, input_metadata: Option<Value>) -> Result<(), JobsError>;
+    async fn advance(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        input_metadata: Option<Value>,
+    ) -> Result<(), JobsError>;
     /// POST_PROCESSING → DONE with `output_metadata`, `completed_at`; clears the lease.
     async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError>;
     /// → FAILED with `error_message`, `completed_at`; clears the lease.

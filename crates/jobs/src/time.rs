@@ -17,7 +17,11 @@ pub(crate) fn floor_ms(t: DateTime<Utc>) -> DateTime<Utc> {
 /// The smallest stored time that is not earlier than `t`.
 pub(crate) fn ceil_ms(t: DateTime<Utc>) -> DateTime<Utc> {
     let f = floor_ms(t);
-    if f == t { f } else { f + TimeDelta::milliseconds(1) }
+    if f == t {
+        f
+    } else {
+        f + TimeDelta::milliseconds(1)
+    }
 }
 
 pub(crate) fn to_text(t: DateTime<Utc>) -> String {
@@ -36,7 +40,10 @@ pub(crate) fn opt_from_text(s: Option<String>) -> Result<Option<DateTime<Utc>>, 
 
 /// `t + d`, saturating far in the future instead of overflowing on absurd durations.
 pub(crate) fn add(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
-    TimeDelta::from_std(d).ok().and_then(|d| t.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]
@@ -45,10 +52,14 @@ mod tests {
 
     #[test]
     fn text_is_fixed_width_and_round_trips() {
-        let t = DateTime::parse_from_rfc3339("2026-11-29T02:00:00.123456Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-11-29T02:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(to_text(floor_ms(t)), "2026-11-29T02:00:00.123Z");
         assert_eq!(to_text(ceil_ms(t)), "2026-11-29T02:00:00.124Z");
-        let whole = DateTime::parse_from_rfc3339("2026-11-29T02:00:00Z").unwrap().with_timezone(&Utc);
+        let whole = DateTime::parse_from_rfc3339("2026-11-29T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(to_text(whole), "2026-11-29T02:00:00.000Z");
         assert_eq!(ceil_ms(whole), whole);
         assert_eq!(from_text(&to_text(floor_ms(t))).unwrap(), floor_ms(t));

@@ -29,10 +29,25 @@ async fn create_and_get_round_trip() {
     assert_eq!(job.input_url.as_deref(), Some("https://example.com/a.wav"));
     assert!(job.submitted_at >= before && job.submitted_at <= Utc::now());
     assert_eq!(job.updated_at, job.submitted_at);
-    assert_eq!(job.submitted_at.timestamp_subsec_nanos() % 1_000_000, 0, "millisecond precision");
-    assert_eq!((job.started_at, job.completed_at, job.deleted_at, job.expired_at), (None, None, None, None));
+    assert_eq!(
+        job.submitted_at.timestamp_subsec_nanos() % 1_000_000,
+        0,
+        "millisecond precision"
+    );
+    assert_eq!(
+        (
+            job.started_at,
+            job.completed_at,
+            job.deleted_at,
+            job.expired_at
+        ),
+        (None, None, None, None)
+    );
     assert_eq!(job.attempts, 0);
-    assert_eq!(d.store.get("org1", "myjob1").await.unwrap(), Some(job.clone()));
+    assert_eq!(
+        d.store.get("org1", "myjob1").await.unwrap(),
+        Some(job.clone())
+    );
     assert_eq!(d.store.get("org1", "nosuch").await.unwrap(), None);
 
     // No metadata is stored as none.
@@ -41,8 +56,14 @@ async fn create_and_get_round_trip() {
     assert_eq!(d.store.create(nj).await.unwrap().metadata, None);
 
     // The id is taken, in this organisation and in any other.
-    assert_eq!(d.store.create(new_job("org1", "myjob1")).await, Err(JobsError::AlreadyExists));
-    assert_eq!(d.store.create(new_job("org2", "myjob1")).await, Err(JobsError::AlreadyExists));
+    assert_eq!(
+        d.store.create(new_job("org1", "myjob1")).await,
+        Err(JobsError::AlreadyExists)
+    );
+    assert_eq!(
+        d.store.create(new_job("org2", "myjob1")).await,
+        Err(JobsError::AlreadyExists)
+    );
     assert_eq!(d.store.get("org1", "myjob1").await.unwrap(), Some(job));
 }
 
@@ -65,19 +86,33 @@ async fn organisations_are_walls() {
     let (items, total) = d.store.list("org2", &ListQuery::default()).await.unwrap();
     assert_eq!((items.len(), total), (1, 1));
     assert_eq!(items[0].job_id, "b1");
-    assert_eq!(d.store.mark_deleted("org2", "a1").await, Err(JobsError::NotFound));
+    assert_eq!(
+        d.store.mark_deleted("org2", "a1").await,
+        Err(JobsError::NotFound)
+    );
 }
 
 /// Runs `a1` through to DONE (or FAILED) with a worker.
 async fn finish(store: &dyn jobs::JobStore, fail: bool) -> String {
-    let lease = store.claim("w", Duration::from_secs(60)).await.unwrap().unwrap();
+    let lease = store
+        .claim("w", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
     if fail {
         store.fail(&lease, "bad audio").await.unwrap();
     } else {
-        for s in [JobStatus::InProgress, JobStatus::Decoding, JobStatus::PostProcessing] {
+        for s in [
+            JobStatus::InProgress,
+            JobStatus::Decoding,
+            JobStatus::PostProcessing,
+        ] {
             store.advance(&lease, s, None).await.unwrap();
         }
-        store.complete(&lease, json!({"language": "en"})).await.unwrap();
+        store
+            .complete(&lease, json!({"language": "en"}))
+            .await
+            .unwrap();
     }
     lease.job.job_id
 }
@@ -86,8 +121,14 @@ async fn finish(store: &dyn jobs::JobStore, fail: bool) -> String {
 async fn delete_only_done_or_failed() {
     let d = db().await;
     d.store.create(new_job("org1", "j1")).await.unwrap();
-    assert_eq!(d.store.mark_deleted("org1", "j1").await, Err(JobsError::NotDeletable));
-    assert_eq!(d.store.mark_deleted("org1", "nosuch").await, Err(JobsError::NotFound));
+    assert_eq!(
+        d.store.mark_deleted("org1", "j1").await,
+        Err(JobsError::NotDeletable)
+    );
+    assert_eq!(
+        d.store.mark_deleted("org1", "nosuch").await,
+        Err(JobsError::NotFound)
+    );
     let id = finish(d.store.as_ref(), false).await;
     let before = Utc::now() - TimeDelta::milliseconds(1);
     let deleted = d.store.mark_deleted("org1", &id).await.unwrap();
@@ -95,16 +136,29 @@ async fn delete_only_done_or_failed() {
     let deleted_at = deleted.deleted_at.unwrap();
     assert!(deleted_at >= before);
     assert_eq!(deleted.updated_at, deleted_at);
-    assert_eq!(deleted.output_metadata, json!({"language": "en"}), "the record is kept");
+    assert_eq!(
+        deleted.output_metadata,
+        json!({"language": "en"}),
+        "the record is kept"
+    );
     assert_eq!(d.store.get("org1", &id).await.unwrap(), Some(deleted));
     // Once deleted, deleting again is refused (not DONE/FAILED any more).
-    assert_eq!(d.store.mark_deleted("org1", &id).await, Err(JobsError::NotDeletable));
+    assert_eq!(
+        d.store.mark_deleted("org1", &id).await,
+        Err(JobsError::NotDeletable)
+    );
 
     d.store.create(new_job("org1", "j2")).await.unwrap();
     let id = finish(d.store.as_ref(), true).await;
-    assert_eq!(d.store.mark_deleted("org1", &id).await.unwrap().status, JobStatus::Deleted);
+    assert_eq!(
+        d.store.mark_deleted("org1", &id).await.unwrap().status,
+        JobStatus::Deleted
+    );
     // A deleted id stays taken.
-    assert_eq!(d.store.create(new_job("org1", "j2")).await, Err(JobsError::AlreadyExists));
+    assert_eq!(
+        d.store.create(new_job("org1", "j2")).await,
+        Err(JobsError::AlreadyExists)
+    );
 }
 
 #[tokio::test]
@@ -112,14 +166,28 @@ async fn upload_reservations() {
     let d = db().await;
     let s = &d.store;
     let later = Utc::now() + TimeDelta::seconds(1800);
-    s.reserve_upload("org1", "up1", "inputs/up1/a.wav", later).await.unwrap();
+    s.reserve_upload("org1", "up1", "inputs/up1/a.wav", later)
+        .await
+        .unwrap();
     // Another organisation can neither reserve nor create the id while it is held.
-    assert_eq!(s.reserve_upload("org2", "up1", "inputs/up1/b.wav", later).await, Err(JobsError::AlreadyExists));
-    assert_eq!(s.create(new_job("org2", "up1")).await, Err(JobsError::AlreadyExists));
+    assert_eq!(
+        s.reserve_upload("org2", "up1", "inputs/up1/b.wav", later)
+            .await,
+        Err(JobsError::AlreadyExists)
+    );
+    assert_eq!(
+        s.create(new_job("org2", "up1")).await,
+        Err(JobsError::AlreadyExists)
+    );
     assert_eq!(s.take_reservation("org2", "up1").await.unwrap(), None);
     // The same organisation may reserve again; the newer key wins.
-    s.reserve_upload("org1", "up1", "inputs/up1/c.wav", later).await.unwrap();
-    assert_eq!(s.take_reservation("org1", "up1").await.unwrap().as_deref(), Some("inputs/up1/c.wav"));
+    s.reserve_upload("org1", "up1", "inputs/up1/c.wav", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_reservation("org1", "up1").await.unwrap().as_deref(),
+        Some("inputs/up1/c.wav")
+    );
     assert_eq!(s.take_reservation("org1", "nosuch").await.unwrap(), None);
     // Step 3: the owner creates the job, which consumes the reservation.
     let mut nj = new_job("org1", "up1");
@@ -127,27 +195,55 @@ async fn upload_reservations() {
     s.create(nj).await.unwrap();
     assert_eq!(s.take_reservation("org1", "up1").await.unwrap(), None);
     // An id that is a job cannot be reserved.
-    assert_eq!(s.reserve_upload("org1", "up1", "k", later).await, Err(JobsError::AlreadyExists));
+    assert_eq!(
+        s.reserve_upload("org1", "up1", "k", later).await,
+        Err(JobsError::AlreadyExists)
+    );
     s.create(new_job("org1", "plainjob")).await.unwrap();
-    assert_eq!(s.reserve_upload("org2", "plainjob", "k", later).await, Err(JobsError::AlreadyExists));
+    assert_eq!(
+        s.reserve_upload("org2", "plainjob", "k", later).await,
+        Err(JobsError::AlreadyExists)
+    );
 
     // An expired reservation no longer holds the id against others.
     let past = Utc::now() - TimeDelta::seconds(1);
-    s.reserve_upload("org1", "up2", "inputs/up2/a.wav", past).await.unwrap();
-    assert_eq!(s.take_reservation("org1", "up2").await.unwrap().as_deref(), Some("inputs/up2/a.wav"));
-    s.reserve_upload("org2", "up2", "inputs/up2/b.wav", later).await.unwrap();
+    s.reserve_upload("org1", "up2", "inputs/up2/a.wav", past)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_reservation("org1", "up2").await.unwrap().as_deref(),
+        Some("inputs/up2/a.wav")
+    );
+    s.reserve_upload("org2", "up2", "inputs/up2/b.wav", later)
+        .await
+        .unwrap();
     assert_eq!(s.take_reservation("org1", "up2").await.unwrap(), None);
-    assert_eq!(s.take_reservation("org2", "up2").await.unwrap().as_deref(), Some("inputs/up2/b.wav"));
-    s.reserve_upload("org1", "up3", "inputs/up3/a.wav", past).await.unwrap();
+    assert_eq!(
+        s.take_reservation("org2", "up2").await.unwrap().as_deref(),
+        Some("inputs/up2/b.wav")
+    );
+    s.reserve_upload("org1", "up3", "inputs/up3/a.wav", past)
+        .await
+        .unwrap();
     s.create(new_job("org2", "up3")).await.unwrap();
 
     // Reservations long abandoned are swept away by later reservations.
     let long_ago = Utc::now() - TimeDelta::days(2);
-    s.reserve_upload("org1", "old1", "inputs/old1/a.wav", long_ago).await.unwrap();
-    assert_eq!(s.take_reservation("org1", "old1").await.unwrap().as_deref(), Some("inputs/old1/a.wav"));
-    s.reserve_upload("org1", "new1", "inputs/new1/a.wav", later).await.unwrap();
+    s.reserve_upload("org1", "old1", "inputs/old1/a.wav", long_ago)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_reservation("org1", "old1").await.unwrap().as_deref(),
+        Some("inputs/old1/a.wav")
+    );
+    s.reserve_upload("org1", "new1", "inputs/new1/a.wav", later)
+        .await
+        .unwrap();
     assert_eq!(s.take_reservation("org1", "old1").await.unwrap(), None);
-    assert_eq!(s.take_reservation("org1", "new1").await.unwrap().as_deref(), Some("inputs/new1/a.wav"));
+    assert_eq!(
+        s.take_reservation("org1", "new1").await.unwrap().as_deref(),
+        Some("inputs/new1/a.wav")
+    );
 }
 
 #[tokio::test]
@@ -158,25 +254,42 @@ async fn list_filters_sorts_pages_and_counts() {
     let mut created = Vec::new();
     for i in 0..25 {
         let mut nj = new_job("org1", &format!("job{i:02}"));
-        nj.model_code = if i % 3 == 0 { "base".into() } else { "tiny.en".into() };
+        nj.model_code = if i % 3 == 0 {
+            "base".into()
+        } else {
+            "tiny.en".into()
+        };
         created.push(s.create(nj).await.unwrap());
         // Distinct submission times (the store has millisecond precision).
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
     for i in 0..3 {
-        s.create(new_job("org2", &format!("other{i}"))).await.unwrap();
+        s.create(new_job("org2", &format!("other{i}")))
+            .await
+            .unwrap();
     }
     // Move the three oldest of org1 along: job00 DONE, job01 FAILED, job02 DECODING.
-    for (i, target) in [JobStatus::Done, JobStatus::Failed, JobStatus::Decoding].into_iter().enumerate() {
-        let lease = s.claim("w", Duration::from_secs(60)).await.unwrap().unwrap();
+    for (i, target) in [JobStatus::Done, JobStatus::Failed, JobStatus::Decoding]
+        .into_iter()
+        .enumerate()
+    {
+        let lease = s
+            .claim("w", Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(lease.job.job_id, format!("job{i:02}"));
         match target {
             JobStatus::Failed => s.fail(&lease, "x").await.unwrap(),
             _ => {
-                s.advance(&lease, JobStatus::InProgress, None).await.unwrap();
+                s.advance(&lease, JobStatus::InProgress, None)
+                    .await
+                    .unwrap();
                 s.advance(&lease, JobStatus::Decoding, None).await.unwrap();
                 if target == JobStatus::Done {
-                    s.advance(&lease, JobStatus::PostProcessing, None).await.unwrap();
+                    s.advance(&lease, JobStatus::PostProcessing, None)
+                        .await
+                        .unwrap();
                     s.complete(&lease, json!({})).await.unwrap();
                 }
             }
@@ -190,67 +303,146 @@ async fn list_filters_sorts_pages_and_counts() {
     assert_eq!(items.len(), 20);
     assert_eq!(items[0].job_id, "job24");
     assert_eq!(items[19].job_id, "job05");
-    let q = ListQuery { page: 2, ..Default::default() };
+    let q = ListQuery {
+        page: 2,
+        ..Default::default()
+    };
     let (items, total) = s.list("org1", &q).await.unwrap();
-    assert_eq!((ids(&items), total), ((0..5).rev().map(|i| format!("job{i:02}")).collect(), 25));
-    let q = ListQuery { page: 3, ..Default::default() };
+    assert_eq!(
+        (ids(&items), total),
+        ((0..5).rev().map(|i| format!("job{i:02}")).collect(), 25)
+    );
+    let q = ListQuery {
+        page: 3,
+        ..Default::default()
+    };
     let (items, total) = s.list("org1", &q).await.unwrap();
-    assert_eq!((items.len(), total), (0, 25), "past the end: empty page, true total");
+    assert_eq!(
+        (items.len(), total),
+        (0, 25),
+        "past the end: empty page, true total"
+    );
 
     // Ascending, small pages, every page disjoint and in order.
     let mut all = Vec::new();
     for page in 1..=9 {
-        let q = ListQuery { page, page_size: 3, sort_order: SortOrder::Asc, ..Default::default() };
+        let q = ListQuery {
+            page,
+            page_size: 3,
+            sort_order: SortOrder::Asc,
+            ..Default::default()
+        };
         all.extend(ids(&s.list("org1", &q).await.unwrap().0));
     }
-    assert_eq!(all, (0..25).map(|i| format!("job{i:02}")).collect::<Vec<_>>());
+    assert_eq!(
+        all,
+        (0..25).map(|i| format!("job{i:02}")).collect::<Vec<_>>()
+    );
 
     // Status filter (one and several).
-    let q = ListQuery { statuses: vec![JobStatus::Done], ..Default::default() };
+    let q = ListQuery {
+        statuses: vec![JobStatus::Done],
+        ..Default::default()
+    };
     let (items, total) = s.list("org1", &q).await.unwrap();
     assert_eq!((ids(&items), total), (vec!["job00".to_string()], 1));
-    let q = ListQuery { statuses: vec![JobStatus::Failed, JobStatus::Decoding], sort_order: SortOrder::Asc, ..Default::default() };
+    let q = ListQuery {
+        statuses: vec![JobStatus::Failed, JobStatus::Decoding],
+        sort_order: SortOrder::Asc,
+        ..Default::default()
+    };
     let (items, total) = s.list("org1", &q).await.unwrap();
-    assert_eq!((ids(&items), total), (vec!["job01".to_string(), "job02".to_string()], 2));
-    let q = ListQuery { statuses: vec![JobStatus::Queued], page_size: 100, ..Default::default() };
+    assert_eq!(
+        (ids(&items), total),
+        (vec!["job01".to_string(), "job02".to_string()], 2)
+    );
+    let q = ListQuery {
+        statuses: vec![JobStatus::Queued],
+        page_size: 100,
+        ..Default::default()
+    };
     assert_eq!(s.list("org1", &q).await.unwrap().1, 22);
-    let q = ListQuery { statuses: vec![JobStatus::Deleted], ..Default::default() };
+    let q = ListQuery {
+        statuses: vec![JobStatus::Deleted],
+        ..Default::default()
+    };
     assert_eq!(s.list("org1", &q).await.unwrap().1, 0);
 
     // Model code, exact.
-    let q = ListQuery { model_code: Some("base".into()), page_size: 100, ..Default::default() };
+    let q = ListQuery {
+        model_code: Some("base".into()),
+        page_size: 100,
+        ..Default::default()
+    };
     let (items, total) = s.list("org1", &q).await.unwrap();
     assert_eq!(total, 9);
     assert!(items.iter().all(|j| j.model_code == "base"));
-    let q = ListQuery { model_code: Some("bas".into()), ..Default::default() };
+    let q = ListQuery {
+        model_code: Some("bas".into()),
+        ..Default::default()
+    };
     assert_eq!(s.list("org1", &q).await.unwrap().1, 0);
 
     // Submitted bounds are exclusive.
     let t5 = created[5].submitted_at;
     let t9 = created[9].submitted_at;
-    let q = ListQuery { submitted_after: Some(t5), submitted_before: Some(t9), sort_order: SortOrder::Asc, ..Default::default() };
+    let q = ListQuery {
+        submitted_after: Some(t5),
+        submitted_before: Some(t9),
+        sort_order: SortOrder::Asc,
+        ..Default::default()
+    };
     let (items, total) = s.list("org1", &q).await.unwrap();
-    assert_eq!((ids(&items), total), ((6..9).map(|i| format!("job{i:02}")).collect(), 3));
+    assert_eq!(
+        (ids(&items), total),
+        ((6..9).map(|i| format!("job{i:02}")).collect(), 3)
+    );
     // A bound between two stored milliseconds still splits exactly.
-    let q = ListQuery { submitted_before: Some(t5 + TimeDelta::microseconds(500)), page_size: 100, ..Default::default() };
+    let q = ListQuery {
+        submitted_before: Some(t5 + TimeDelta::microseconds(500)),
+        page_size: 100,
+        ..Default::default()
+    };
     assert_eq!(s.list("org1", &q).await.unwrap().1, 6);
-    let q = ListQuery { submitted_after: Some(t5 + TimeDelta::microseconds(500)), page_size: 100, ..Default::default() };
+    let q = ListQuery {
+        submitted_after: Some(t5 + TimeDelta::microseconds(500)),
+        page_size: 100,
+        ..Default::default()
+    };
     assert_eq!(s.list("org1", &q).await.unwrap().1, 19);
 
     // Sort by status (by name), then newest first within a status.
-    let q = ListQuery { sort_by: SortBy::Status, sort_order: SortOrder::Asc, page_size: 100, ..Default::default() };
+    let q = ListQuery {
+        sort_by: SortBy::Status,
+        sort_order: SortOrder::Asc,
+        page_size: 100,
+        ..Default::default()
+    };
     let (items, _) = s.list("org1", &q).await.unwrap();
     let st: Vec<_> = items.iter().map(|j| j.status.to_string()).collect();
     let mut sorted = st.clone();
     sorted.sort();
     assert_eq!(st, sorted);
     assert_eq!(&ids(&items)[..3], ["job02", "job00", "job01"]); // DECODING, DONE, FAILED
-    let q = ListQuery { sort_by: SortBy::Status, sort_order: SortOrder::Desc, page_size: 1, ..Default::default() };
-    assert_eq!(s.list("org1", &q).await.unwrap().0[0].status, JobStatus::Queued);
+    let q = ListQuery {
+        sort_by: SortBy::Status,
+        sort_order: SortOrder::Desc,
+        page_size: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list("org1", &q).await.unwrap().0[0].status,
+        JobStatus::Queued
+    );
     assert_eq!(s.list("org1", &q).await.unwrap().0[0].job_id, "job24");
 
     // Sort by model code, both ways, with every filter at once.
-    let q = ListQuery { sort_by: SortBy::ModelCode, sort_order: SortOrder::Desc, page_size: 100, ..Default::default() };
+    let q = ListQuery {
+        sort_by: SortBy::ModelCode,
+        sort_order: SortOrder::Desc,
+        page_size: 100,
+        ..Default::default()
+    };
     let (items, _) = s.list("org1", &q).await.unwrap();
     assert_eq!(items[0].model_code, "tiny.en");
     assert_eq!(items[24].model_code, "base");
@@ -267,7 +459,10 @@ async fn list_filters_sorts_pages_and_counts() {
     };
     let (items, total) = s.list("org1", &q).await.unwrap();
     // base and queued and 2 < i < 24: 3, 6, ..., 21 → 7 jobs.
-    assert_eq!((ids(&items), total), (vec!["job03".to_string(), "job06".to_string()], 7));
+    assert_eq!(
+        (ids(&items), total),
+        (vec!["job03".to_string(), "job06".to_string()], 7)
+    );
 }
 
 #[tokio::test]
@@ -279,7 +474,10 @@ async fn keys_create_authenticate_revoke() {
     let (k3, secret3) = s.create_key("Other Ltd").await.unwrap();
     assert!(secret1.starts_with("vb_") && secret1.len() == 43);
     assert_ne!(secret1, secret2);
-    assert_eq!(k1.organisation_id, k2.organisation_id, "one organisation per name");
+    assert_eq!(
+        k1.organisation_id, k2.organisation_id,
+        "one organisation per name"
+    );
     assert_ne!(k1.organisation_id, k3.organisation_id);
     assert!(uuid::Uuid::parse_str(&k1.organisation_id).is_ok());
     assert_eq!(k1.organisation_name, "Acme");
@@ -293,17 +491,27 @@ async fn keys_create_authenticate_revoke() {
 
     // The secret is not in the database, only its hash.
     for hay in d.stored_text().await {
-        assert!(!hay.contains(&secret1) && !hay.contains(&secret1[3..]), "secret stored in clear");
+        assert!(
+            !hay.contains(&secret1) && !hay.contains(&secret1[3..]),
+            "secret stored in clear"
+        );
     }
 
     assert!(s.revoke_key(&k2.id).await.unwrap());
     assert!(!s.revoke_key(&k2.id).await.unwrap(), "already revoked");
     assert!(!s.revoke_key("nosuch").await.unwrap());
     assert_eq!(s.authenticate(&secret2).await.unwrap(), None);
-    assert_eq!(s.authenticate(&secret1).await.unwrap(), Some(k1.clone()), "other keys unaffected");
+    assert_eq!(
+        s.authenticate(&secret1).await.unwrap(),
+        Some(k1.clone()),
+        "other keys unaffected"
+    );
 
     let keys = s.list_keys().await.unwrap();
-    assert_eq!(keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(), vec![k1.id, k2.id.clone(), k3.id]);
+    assert_eq!(
+        keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(),
+        vec![k1.id, k2.id.clone(), k3.id]
+    );
     assert!(keys[1].revoked_at.is_some());
     assert!(keys[0].revoked_at.is_none());
 }
@@ -313,11 +521,21 @@ async fn status_counts() {
     let d = db().await;
     assert_eq!(d.store.status_counts().await.unwrap(), vec![]);
     for i in 0..4 {
-        d.store.create(new_job(if i < 2 { "o1" } else { "o2" }, &format!("c{i}"))).await.unwrap();
+        d.store
+            .create(new_job(if i < 2 { "o1" } else { "o2" }, &format!("c{i}")))
+            .await
+            .unwrap();
     }
     finish(d.store.as_ref(), false).await;
     finish(d.store.as_ref(), true).await;
     let mut counts = d.store.status_counts().await.unwrap();
     counts.sort();
-    assert_eq!(counts, vec![(JobStatus::Queued, 2), (JobStatus::Done, 1), (JobStatus::Failed, 1)]);
+    assert_eq!(
+        counts,
+        vec![
+            (JobStatus::Queued, 2),
+            (JobStatus::Done, 1),
+            (JobStatus::Failed, 1)
+        ]
+    );
 }

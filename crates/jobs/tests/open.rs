@@ -11,7 +11,11 @@ async fn sqlite_urls_and_paths() {
     let (key, _) = store.create_key("Acme").await.unwrap();
     drop(store);
     // The same file through every spelling.
-    for url in [p.to_string(), format!("sqlite:{p}"), format!("sqlite://{p}?mode=rwc")] {
+    for url in [
+        p.to_string(),
+        format!("sqlite:{p}"),
+        format!("sqlite://{p}?mode=rwc"),
+    ] {
         let s = jobs::open(&url).await.unwrap();
         assert_eq!(s.list_keys().await.unwrap(), vec![key.clone()], "{url}");
     }
@@ -26,7 +30,9 @@ async fn unknown_schemes_and_empty_urls_are_refused() {
         }
     }
     match jobs::open("mysql://localhost/db").await {
-        Err(JobsError::Database(msg)) => assert!(msg.contains("unsupported database URL scheme"), "{msg}"),
+        Err(JobsError::Database(msg)) => {
+            assert!(msg.contains("unsupported database URL scheme"), "{msg}")
+        }
         _ => unreachable!(),
     }
 }

@@ -25,7 +25,11 @@ async fn fleet(n: usize) -> Option<(PgDatabase, Vec<Arc<dyn JobStore>>)> {
     });
     let mut stores = Vec::new();
     for o in opens.collect::<Vec<_>>() {
-        stores.push(o.await.unwrap().expect("concurrent opens (and migrations) succeed"));
+        stores.push(
+            o.await
+                .unwrap()
+                .expect("concurrent opens (and migrations) succeed"),
+        );
     }
     Some((db, stores))
 }
@@ -36,7 +40,9 @@ async fn drain_permit(store: &Arc<dyn JobStore>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_new_job_wakes_idle_workers_in_other_processes() {
-    let Some((_db, stores)) = fleet(3).await else { return };
+    let Some((_db, stores)) = fleet(3).await else {
+        return;
+    };
     let (api, w1, w2) = (&stores[0], &stores[1], &stores[2]);
     drain_permit(w1).await;
     drain_permit(w2).await;
@@ -50,10 +56,17 @@ async fn a_new_job_wakes_idle_workers_in_other_processes() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     api.create(new_job("org1", "wake")).await.unwrap();
     for w in waiters {
-        tokio::time::timeout(Duration::from_secs(10), w).await.expect("a worker in another process was not woken").unwrap();
+        tokio::time::timeout(Duration::from_secs(10), w)
+            .await
+            .expect("a worker in another process was not woken")
+            .unwrap();
     }
     // The woken worker finds the job.
-    let lease = w2.claim("w2", MINUTE).await.unwrap().expect("job visible to the other process");
+    let lease = w2
+        .claim("w2", MINUTE)
+        .await
+        .unwrap()
+        .expect("job visible to the other process");
 
     // A job handed back with no delay wakes the others too.
     drain_permit(w1).await;
@@ -61,13 +74,21 @@ async fn a_new_job_wakes_idle_workers_in_other_processes() {
     let waiter = tokio::spawn(async move { notify.notified().await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     w2.release(&lease, Duration::ZERO).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), waiter).await.expect("release did not wake another process").unwrap();
-    assert_eq!(w1.claim("w1", MINUTE).await.unwrap().unwrap().job.attempts, 2);
+    tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("release did not wake another process")
+        .unwrap();
+    assert_eq!(
+        w1.claim("w1", MINUTE).await.unwrap().unwrap().job.attempts,
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn claims_from_many_processes_take_each_job_exactly_once() {
-    let Some((db, stores)) = fleet(5).await else { return };
+    let Some((db, stores)) = fleet(5).await else {
+        return;
+    };
     // Two "api processes" submit while three "worker processes" (4 workers each) drain the queue.
     let total = 120;
     let mut submitters = Vec::new();
@@ -75,7 +96,9 @@ async fn claims_from_many_processes_take_each_job_exactly_once() {
         let api = Arc::clone(api);
         submitters.push(tokio::spawn(async move {
             for i in (n..total).step_by(2) {
-                api.create(new_job(&format!("org{}", i % 3), &format!("m{i:03}"))).await.unwrap();
+                api.create(new_job(&format!("org{}", i % 3), &format!("m{i:03}")))
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -91,14 +114,25 @@ async fn claims_from_many_processes_take_each_job_exactly_once() {
                 while idle_rounds < 40 {
                     let Some(lease) = store.claim(&worker, MINUTE).await.unwrap() else {
                         idle_rounds += 1;
-                        let _ = tokio::time::timeout(Duration::from_millis(50), store.notifier().notified()).await;
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(50),
+                            store.notifier().notified(),
+                        )
+                        .await;
                         continue;
                     };
                     idle_rounds = 0;
-                    for st in [JobStatus::InProgress, JobStatus::Decoding, JobStatus::PostProcessing] {
+                    for st in [
+                        JobStatus::InProgress,
+                        JobStatus::Decoding,
+                        JobStatus::PostProcessing,
+                    ] {
                         store.advance(&lease, st, None).await.unwrap();
                     }
-                    store.complete(&lease, json!({"worker": worker})).await.unwrap();
+                    store
+                        .complete(&lease, json!({"worker": worker}))
+                        .await
+                        .unwrap();
                     got.push(lease.job.job_id.clone());
                 }
                 got
@@ -115,78 +149,137 @@ async fn claims_from_many_processes_take_each_job_exactly_once() {
         }
     }
     assert_eq!(seen.len(), total, "every job claimed");
-    assert!(seen.values().all(|&n| n == 1), "a job completed twice: {seen:?}");
-    assert_eq!(stores[0].status_counts().await.unwrap(), vec![(JobStatus::Done, total as u64)]);
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "a job completed twice: {seen:?}"
+    );
+    assert_eq!(
+        stores[0].status_counts().await.unwrap(),
+        vec![(JobStatus::Done, total as u64)]
+    );
     for i in 0..total {
-        let j = stores[1].get(&format!("org{}", i % 3), &format!("m{i:03}")).await.unwrap().unwrap();
+        let j = stores[1]
+            .get(&format!("org{}", i % 3), &format!("m{i:03}"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(j.attempts, 1, "{}", j.job_id);
     }
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let leased: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE lease_token IS NOT NULL OR lease_owner IS NOT NULL")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let leased: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE lease_token IS NOT NULL OR lease_owner IS NOT NULL",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
     assert_eq!(leased, 0, "nothing left leased");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_workers_job_is_finished_once_by_another_process() {
-    let Some((_db, mut stores)) = fleet(3).await else { return };
+    let Some((_db, mut stores)) = fleet(3).await else {
+        return;
+    };
     let api = stores.remove(0);
     api.create(new_job("org1", "orphan")).await.unwrap();
     let doomed = stores.remove(0);
-    let first = doomed.claim("doomed", Duration::from_millis(500)).await.unwrap().unwrap();
-    doomed.advance(&first, JobStatus::InProgress, None).await.unwrap();
+    let first = doomed
+        .claim("doomed", Duration::from_millis(500))
+        .await
+        .unwrap()
+        .unwrap();
+    doomed
+        .advance(&first, JobStatus::InProgress, None)
+        .await
+        .unwrap();
     // The process dies: its pool and listener go, its lease stays in the database until it lapses.
     drop(doomed);
     let survivor = stores.remove(0);
-    assert_eq!(survivor.claim("survivor", MINUTE).await.unwrap(), None, "still leased");
+    assert_eq!(
+        survivor.claim("survivor", MINUTE).await.unwrap(),
+        None,
+        "still leased"
+    );
     let second = loop {
         if let Some(l) = survivor.claim("survivor", MINUTE).await.unwrap() {
             break l;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!((second.job.job_id.as_str(), second.job.attempts, second.job.status), ("orphan", 2, JobStatus::InProgress));
-    for st in [JobStatus::InProgress, JobStatus::Decoding, JobStatus::PostProcessing] {
+    assert_eq!(
+        (
+            second.job.job_id.as_str(),
+            second.job.attempts,
+            second.job.status
+        ),
+        ("orphan", 2, JobStatus::InProgress)
+    );
+    for st in [
+        JobStatus::InProgress,
+        JobStatus::Decoding,
+        JobStatus::PostProcessing,
+    ] {
         survivor.advance(&second, st, None).await.unwrap();
     }
-    survivor.complete(&second, json!({"by": "survivor"})).await.unwrap();
+    survivor
+        .complete(&second, json!({"by": "survivor"}))
+        .await
+        .unwrap();
     // The dead worker's lease, presented by anyone, is fenced off.
-    assert_eq!(api.complete(&first, json!({"by": "doomed"})).await, Err(JobsError::LeaseLost));
+    assert_eq!(
+        api.complete(&first, json!({"by": "doomed"})).await,
+        Err(JobsError::LeaseLost)
+    );
     assert!(!api.renew(&first, MINUTE).await.unwrap());
     let j = api.get("org1", "orphan").await.unwrap().unwrap();
-    assert_eq!((j.status, j.output_metadata), (JobStatus::Done, json!({"by": "survivor"})));
+    assert_eq!(
+        (j.status, j.output_metadata),
+        (JobStatus::Done, json!({"by": "survivor"}))
+    );
 }
 
 #[tokio::test]
 async fn the_factory_picks_postgres_from_the_url() {
-    let Some(server) = postgres_server_url() else { return };
+    let Some(server) = postgres_server_url() else {
+        return;
+    };
     let db = PgDatabase::create(&server).await;
     let store = jobs::open(&db.url).await.unwrap();
     store.create(new_job("org1", "viaurl")).await.unwrap();
     // postgresql:// is the same scheme.
-    let alt = jobs::open(&db.url.replacen("postgres://", "postgresql://", 1)).await.unwrap();
+    let alt = jobs::open(&db.url.replacen("postgres://", "postgresql://", 1))
+        .await
+        .unwrap();
     assert!(alt.get("org1", "viaurl").await.unwrap().is_some());
     let bad = server.replacen("127.0.0.1", "127.0.0.1:1", 1);
-    assert!(matches!(jobs::open(&bad).await.map(|_| ()), Err(JobsError::Database(_))));
+    assert!(matches!(
+        jobs::open(&bad).await.map(|_| ()),
+        Err(JobsError::Database(_))
+    ));
 }
 
 #[tokio::test]
 async fn tls_connections_when_the_server_offers_them() {
     // Managed databases usually require TLS (`?sslmode=require`, or verify-full with sslrootcert).
-    let Some(server) = postgres_server_url() else { return };
+    let Some(server) = postgres_server_url() else {
+        return;
+    };
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-    let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&mut admin).await.unwrap();
+    let ssl: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
     if ssl != "on" {
         eprintln!("note: this PostgreSQL server has ssl off; TLS not tested");
         return;
     }
     let db = PgDatabase::create(&server).await;
     let sep = if db.url.contains('?') { '&' } else { '?' };
-    let store = jobs::open(&format!("{}{sep}sslmode=require", db.url)).await.unwrap();
+    let store = jobs::open(&format!("{}{sep}sslmode=require", db.url))
+        .await
+        .unwrap();
     store.create(new_job("org1", "overtls")).await.unwrap();
     // The store's own connections (it names itself "verbatim") are encrypted.
     let (n, all_tls): (i64, Option<bool>) = sqlx::query_as(

@@ -39,22 +39,54 @@ async fn claim_walks_a_job_through_its_stages() {
     // Stages: forward only, with input_metadata filled on the way.
     assert_eq!(
         s.advance(&lease, JobStatus::Decoding, None).await,
-        Err(JobsError::InvalidTransition { from: JobStatus::Queued, to: JobStatus::Decoding })
+        Err(JobsError::InvalidTransition {
+            from: JobStatus::Queued,
+            to: JobStatus::Decoding
+        })
     );
     let meta = json!({"size_bytes": 123, "duration_seconds": 1.5, "format": "wav", "mime_type": "audio/wav", "source": "upload"});
-    s.advance(&lease, JobStatus::InProgress, Some(meta.clone())).await.unwrap();
+    s.advance(&lease, JobStatus::InProgress, Some(meta.clone()))
+        .await
+        .unwrap();
     let j = s.get("org1", "first").await.unwrap().unwrap();
-    assert_eq!((j.status, &j.input_metadata), (JobStatus::InProgress, &meta));
+    assert_eq!(
+        (j.status, &j.input_metadata),
+        (JobStatus::InProgress, &meta)
+    );
     s.advance(&lease, JobStatus::Decoding, None).await.unwrap();
-    assert_eq!(s.get("org1", "first").await.unwrap().unwrap().input_metadata, meta, "None keeps it");
+    assert_eq!(
+        s.get("org1", "first")
+            .await
+            .unwrap()
+            .unwrap()
+            .input_metadata,
+        meta,
+        "None keeps it"
+    );
     assert_eq!(
         s.complete(&lease, json!({})).await,
-        Err(JobsError::InvalidTransition { from: JobStatus::Decoding, to: JobStatus::Done })
+        Err(JobsError::InvalidTransition {
+            from: JobStatus::Decoding,
+            to: JobStatus::Done
+        })
     );
-    for bad in [JobStatus::Queued, JobStatus::Done, JobStatus::Failed, JobStatus::Deleted] {
-        assert!(matches!(s.advance(&lease, bad, None).await, Err(JobsError::InvalidTransition { .. })), "{bad}");
+    for bad in [
+        JobStatus::Queued,
+        JobStatus::Done,
+        JobStatus::Failed,
+        JobStatus::Deleted,
+    ] {
+        assert!(
+            matches!(
+                s.advance(&lease, bad, None).await,
+                Err(JobsError::InvalidTransition { .. })
+            ),
+            "{bad}"
+        );
     }
-    s.advance(&lease, JobStatus::PostProcessing, None).await.unwrap();
+    s.advance(&lease, JobStatus::PostProcessing, None)
+        .await
+        .unwrap();
     assert!(s.renew(&lease, MINUTE).await.unwrap());
     let out = json!({"language": "en", "formats": ["json", "txt", "srt"], "word_count": 3});
     s.complete(&lease, out.clone()).await.unwrap();
@@ -68,22 +100,49 @@ async fn claim_walks_a_job_through_its_stages() {
     assert_eq!(j.error_message, None);
     assert_eq!(j.attempts, 1);
     // Exactly once: the lease is spent.
-    assert_eq!(s.complete(&lease, out.clone()).await, Err(JobsError::LeaseLost));
+    assert_eq!(
+        s.complete(&lease, out.clone()).await,
+        Err(JobsError::LeaseLost)
+    );
     assert_eq!(s.fail(&lease, "late").await, Err(JobsError::LeaseLost));
-    assert_eq!(s.advance(&lease, JobStatus::InProgress, None).await, Err(JobsError::LeaseLost));
-    assert_eq!(s.release(&lease, Duration::ZERO).await, Err(JobsError::LeaseLost));
-    assert_eq!(s.set_input(&lease, "inputs/x.wav").await, Err(JobsError::LeaseLost));
+    assert_eq!(
+        s.advance(&lease, JobStatus::InProgress, None).await,
+        Err(JobsError::LeaseLost)
+    );
+    assert_eq!(
+        s.release(&lease, Duration::ZERO).await,
+        Err(JobsError::LeaseLost)
+    );
+    assert_eq!(
+        s.set_input(&lease, "inputs/x.wav").await,
+        Err(JobsError::LeaseLost)
+    );
     assert!(!s.renew(&lease, MINUTE).await.unwrap());
-    assert_eq!(s.claim("w3", MINUTE).await.unwrap(), None, "a DONE job is never claimed");
+    assert_eq!(
+        s.claim("w3", MINUTE).await.unwrap(),
+        None,
+        "a DONE job is never claimed"
+    );
 
     // fail from a working state.
-    s.advance(&other, JobStatus::InProgress, None).await.unwrap();
-    s.fail(&other, "The file is not audio: no audio stream found").await.unwrap();
+    s.advance(&other, JobStatus::InProgress, None)
+        .await
+        .unwrap();
+    s.fail(&other, "The file is not audio: no audio stream found")
+        .await
+        .unwrap();
     let j = s.get("org1", "second").await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Failed);
-    assert_eq!(j.error_message.as_deref(), Some("The file is not audio: no audio stream found"));
+    assert_eq!(
+        j.error_message.as_deref(),
+        Some("The file is not audio: no audio stream found")
+    );
     assert!(j.completed_at.is_some());
-    assert_eq!(s.claim("w3", MINUTE).await.unwrap(), None, "a FAILED job is never claimed");
+    assert_eq!(
+        s.claim("w3", MINUTE).await.unwrap(),
+        None,
+        "a FAILED job is never claimed"
+    );
 }
 
 #[tokio::test]
@@ -95,8 +154,14 @@ async fn url_input_is_recorded() {
     d.store.create(nj).await.unwrap();
     let lease = d.store.claim("w", MINUTE).await.unwrap().unwrap();
     assert_eq!(lease.job.input_key, None);
-    assert_eq!(lease.job.input_url.as_deref(), Some("https://example.com/a.mp3"));
-    d.store.set_input(&lease, "inputs/viaurl.mp3").await.unwrap();
+    assert_eq!(
+        lease.job.input_url.as_deref(),
+        Some("https://example.com/a.mp3")
+    );
+    d.store
+        .set_input(&lease, "inputs/viaurl.mp3")
+        .await
+        .unwrap();
     let j = d.store.get("org1", "viaurl").await.unwrap().unwrap();
     assert_eq!(j.input_key.as_deref(), Some("inputs/viaurl.mp3"));
     assert_eq!(j.input_url.as_deref(), Some("https://example.com/a.mp3"));
@@ -109,8 +174,14 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses() {
     s.create(new_job("org1", "slow")).await.unwrap();
     // Margins of hundreds of milliseconds: a loaded machine (or a database over a network)
     // must not let the lease lapse before the "still held" check.
-    let first = s.claim("w1", Duration::from_millis(500)).await.unwrap().unwrap();
-    s.advance(&first, JobStatus::InProgress, None).await.unwrap();
+    let first = s
+        .claim("w1", Duration::from_millis(500))
+        .await
+        .unwrap()
+        .unwrap();
+    s.advance(&first, JobStatus::InProgress, None)
+        .await
+        .unwrap();
     s.advance(&first, JobStatus::Decoding, None).await.unwrap();
     assert_eq!(s.claim("w2", MINUTE).await.unwrap(), None, "still held");
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -119,25 +190,51 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses() {
     assert_eq!(second.job.job_id, "slow");
     assert_eq!(second.worker_id, "w2");
     assert_eq!(second.job.attempts, 2);
-    assert_eq!(second.job.status, JobStatus::Decoding, "claimed where the first worker left it");
-    assert_eq!(second.job.started_at, first.job.started_at, "started_at stays the first start");
+    assert_eq!(
+        second.job.status,
+        JobStatus::Decoding,
+        "claimed where the first worker left it"
+    );
+    assert_eq!(
+        second.job.started_at, first.job.started_at,
+        "started_at stays the first start"
+    );
     assert_ne!(second.token, first.token);
 
     // The first worker wakes up: everything it tries is refused.
     assert!(!s.renew(&first, MINUTE).await.unwrap());
-    assert_eq!(s.advance(&first, JobStatus::PostProcessing, None).await, Err(JobsError::LeaseLost));
-    assert_eq!(s.complete(&first, json!({})).await, Err(JobsError::LeaseLost));
+    assert_eq!(
+        s.advance(&first, JobStatus::PostProcessing, None).await,
+        Err(JobsError::LeaseLost)
+    );
+    assert_eq!(
+        s.complete(&first, json!({})).await,
+        Err(JobsError::LeaseLost)
+    );
     assert_eq!(s.fail(&first, "x").await, Err(JobsError::LeaseLost));
-    assert_eq!(s.release(&first, Duration::ZERO).await, Err(JobsError::LeaseLost));
+    assert_eq!(
+        s.release(&first, Duration::ZERO).await,
+        Err(JobsError::LeaseLost)
+    );
 
     // The second restarts the pipeline and finishes it, once.
-    s.advance(&second, JobStatus::InProgress, None).await.unwrap();
+    s.advance(&second, JobStatus::InProgress, None)
+        .await
+        .unwrap();
     s.advance(&second, JobStatus::Decoding, None).await.unwrap();
-    s.advance(&second, JobStatus::PostProcessing, None).await.unwrap();
+    s.advance(&second, JobStatus::PostProcessing, None)
+        .await
+        .unwrap();
     s.complete(&second, json!({"by": "w2"})).await.unwrap();
     let j = s.get("org1", "slow").await.unwrap().unwrap();
-    assert_eq!((j.status, j.output_metadata), (JobStatus::Done, json!({"by": "w2"})));
-    assert_eq!(s.complete(&first, json!({"by": "w1"})).await, Err(JobsError::LeaseLost));
+    assert_eq!(
+        (j.status, j.output_metadata),
+        (JobStatus::Done, json!({"by": "w2"}))
+    );
+    assert_eq!(
+        s.complete(&first, json!({"by": "w1"})).await,
+        Err(JobsError::LeaseLost)
+    );
 }
 
 #[tokio::test]
@@ -145,7 +242,11 @@ async fn renewing_keeps_the_lease() {
     let d = db().await;
     let s = &d.store;
     s.create(new_job("org1", "renewed")).await.unwrap();
-    let lease = s.claim("w1", Duration::from_millis(400)).await.unwrap().unwrap();
+    let lease = s
+        .claim("w1", Duration::from_millis(400))
+        .await
+        .unwrap()
+        .unwrap();
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert!(s.renew(&lease, MINUTE).await.unwrap());
@@ -159,24 +260,43 @@ async fn release_hands_back_after_the_delay() {
     let s = &d.store;
     s.create(new_job("org1", "retry")).await.unwrap();
     let lease = s.claim("w1", MINUTE).await.unwrap().unwrap();
-    s.advance(&lease, JobStatus::InProgress, None).await.unwrap();
+    s.advance(&lease, JobStatus::InProgress, None)
+        .await
+        .unwrap();
     s.release(&lease, Duration::from_millis(300)).await.unwrap();
     let j = s.get("org1", "retry").await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Queued);
     assert_eq!(j.attempts, 1);
-    assert_eq!(s.claim("w2", MINUTE).await.unwrap(), None, "not visible yet");
-    assert_eq!(s.complete(&lease, json!({})).await, Err(JobsError::LeaseLost), "handed back");
+    assert_eq!(
+        s.claim("w2", MINUTE).await.unwrap(),
+        None,
+        "not visible yet"
+    );
+    assert_eq!(
+        s.complete(&lease, json!({})).await,
+        Err(JobsError::LeaseLost),
+        "handed back"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let again = s.claim("w2", MINUTE).await.unwrap().unwrap();
-    assert_eq!((again.job.job_id.as_str(), again.job.attempts), ("retry", 2));
+    assert_eq!(
+        (again.job.job_id.as_str(), again.job.attempts),
+        ("retry", 2)
+    );
 
     // A job released with no delay is claimable at once, and workers are woken.
     let notify = s.notifier();
     let waiter = tokio::spawn(async move { notify.notified().await });
     tokio::task::yield_now().await;
     s.release(&again, Duration::ZERO).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), waiter).await.unwrap().unwrap();
-    assert_eq!(s.claim("w3", MINUTE).await.unwrap().unwrap().job.attempts, 3);
+    tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.claim("w3", MINUTE).await.unwrap().unwrap().job.attempts,
+        3
+    );
 }
 
 #[tokio::test]
@@ -190,17 +310,25 @@ async fn create_wakes_waiting_workers() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     d.store.create(new_job("org1", "wake")).await.unwrap();
     for w in waiters {
-        tokio::time::timeout(Duration::from_secs(10), w).await.expect("a waiting worker was not woken").unwrap();
+        tokio::time::timeout(Duration::from_secs(10), w)
+            .await
+            .expect("a waiting worker was not woken")
+            .unwrap();
     }
     // A worker that was not waiting yet finds a permit left for it.
-    tokio::time::timeout(Duration::from_secs(10), d.store.notifier().notified()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), d.store.notifier().notified())
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claims_take_each_job_exactly_once() {
     let d = db().await;
     for i in 0..50 {
-        d.store.create(new_job(&format!("org{}", i % 3), &format!("c{i:02}"))).await.unwrap();
+        d.store
+            .create(new_job(&format!("org{}", i % 3), &format!("c{i:02}")))
+            .await
+            .unwrap();
     }
     let store = Arc::clone(&d.store);
     let mut tasks = Vec::new();
@@ -210,10 +338,17 @@ async fn concurrent_claims_take_each_job_exactly_once() {
             let worker = format!("w{w}");
             let mut got = Vec::new();
             while let Some(lease) = store.claim(&worker, MINUTE).await.unwrap() {
-                for st in [JobStatus::InProgress, JobStatus::Decoding, JobStatus::PostProcessing] {
+                for st in [
+                    JobStatus::InProgress,
+                    JobStatus::Decoding,
+                    JobStatus::PostProcessing,
+                ] {
                     store.advance(&lease, st, None).await.unwrap();
                 }
-                store.complete(&lease, json!({"worker": worker})).await.unwrap();
+                store
+                    .complete(&lease, json!({"worker": worker}))
+                    .await
+                    .unwrap();
                 got.push(lease.job.job_id.clone());
             }
             got
@@ -229,12 +364,19 @@ async fn concurrent_claims_take_each_job_exactly_once() {
         }
     }
     assert_eq!(seen.len(), 50, "every job claimed");
-    assert!(seen.values().all(|&n| n == 1), "a job claimed twice: {seen:?}");
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "a job claimed twice: {seen:?}"
+    );
     assert!(busy_workers >= 1);
     let counts = store.status_counts().await.unwrap();
     assert_eq!(counts, vec![(JobStatus::Done, 50)]);
     for i in 0..50 {
-        let j = store.get(&format!("org{}", i % 3), &format!("c{i:02}")).await.unwrap().unwrap();
+        let j = store
+            .get(&format!("org{}", i % 3), &format!("c{i:02}"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(j.attempts, 1, "{}", j.job_id);
     }
 }
@@ -246,7 +388,10 @@ async fn two_store_handles_on_one_file_share_the_queue() {
     let d = db().await;
     let other = d.reopen().await;
     for i in 0..20 {
-        d.store.create(new_job("org1", &format!("s{i:02}"))).await.unwrap();
+        d.store
+            .create(new_job("org1", &format!("s{i:02}")))
+            .await
+            .unwrap();
     }
     let mut tasks = Vec::new();
     for (n, store) in [Arc::clone(&d.store), other].into_iter().enumerate() {

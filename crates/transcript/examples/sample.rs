@@ -12,7 +12,11 @@ const SCRIPT: &[(&str, &str)] = &[
 ];
 
 fn main() {
-    let format: Format = std::env::args().nth(1).unwrap_or_else(|| "srt".into()).parse().unwrap_or(Format::Srt);
+    let format: Format = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "srt".into())
+        .parse()
+        .unwrap_or(Format::Srt);
     let mut words = Vec::new();
     let mut t = 0.4;
     for (turn, (speaker, line)) in SCRIPT.iter().enumerate() {
@@ -27,11 +31,25 @@ fn main() {
                 speaker: Some(speaker.to_string()),
                 channel: None,
             });
-            t += len + if w.ends_with(['.', '?', '!']) { 0.5 } else { 0.08 };
+            t += len
+                + if w.ends_with(['.', '?', '!']) {
+                    0.5
+                } else {
+                    0.08
+                };
         }
         t += if turn == 2 { 2.5 } else { 0.3 };
     }
-    let tr = Transcript { language: "en".into(), duration: t + 1.0, words };
-    let meta = JsonMeta::new("jobsample", "2026-11-29T03:00:00Z", "sample.wav", serde_json::json!({"language": "en", "diarization": "speaker"}));
+    let tr = Transcript {
+        language: "en".into(),
+        duration: t + 1.0,
+        words,
+    };
+    let meta = JsonMeta::new(
+        "jobsample",
+        "2026-11-29T03:00:00Z",
+        "sample.wav",
+        serde_json::json!({"language": "en", "diarization": "speaker"}),
+    );
     print!("{}", render(&tr, format, &meta, &CueOptions::default()));
 }

@@ -11,9 +11,16 @@ pub(crate) struct Affixed<'a> {
 
 pub(crate) fn affixed(text: &str) -> Affixed<'_> {
     let start = text.find(|c: char| !is_punct(c)).unwrap_or(text.len());
-    let end = text.rfind(|c: char| !is_punct(c)).map(|i| i + text[i..].chars().next().map_or(1, char::len_utf8)).unwrap_or(start);
+    let end = text
+        .rfind(|c: char| !is_punct(c))
+        .map(|i| i + text[i..].chars().next().map_or(1, char::len_utf8))
+        .unwrap_or(start);
     let end = end.max(start);
-    Affixed { lead: &text[..start], core: &text[start..end], trail: &text[end..] }
+    Affixed {
+        lead: &text[..start],
+        core: &text[start..end],
+        trail: &text[end..],
+    }
 }
 
 #[cfg(test)]

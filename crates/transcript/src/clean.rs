@@ -38,8 +38,19 @@ fn clean(w: &Word) -> Option<CleanWord<'_>> {
     let start = seconds(w.start);
     let end = seconds(w.end).max(start);
     let confidence = f64::from(w.confidence);
-    let confidence = if confidence.is_finite() { confidence.clamp(0.0, 1.0) } else { 0.0 };
-    Some(CleanWord { text, start, end, confidence, speaker: label(&w.speaker), channel: label(&w.channel) })
+    let confidence = if confidence.is_finite() {
+        confidence.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    Some(CleanWord {
+        text,
+        start,
+        end,
+        confidence,
+        speaker: label(&w.speaker),
+        channel: label(&w.channel),
+    })
 }
 
 /// Words with empty text are dropped; the rest are stably sorted by start time.
@@ -66,7 +77,14 @@ mod tests {
     use super::*;
 
     fn w(text: &str, start: f64, end: f64) -> Word {
-        Word { text: text.into(), start, end, confidence: 0.5, speaker: None, channel: None }
+        Word {
+            text: text.into(),
+            start,
+            end,
+            confidence: 0.5,
+            speaker: None,
+            channel: None,
+        }
     }
 
     #[test]
@@ -85,9 +103,15 @@ mod tests {
         let words = clean_words(&t);
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["a b", "c", "later"]);
-        assert_eq!((words[0].start, words[0].end, words[0].confidence), (0.0, 0.0, 0.0));
+        assert_eq!(
+            (words[0].start, words[0].end, words[0].confidence),
+            (0.0, 0.0, 0.0)
+        );
         assert_eq!(words[0].speaker, None);
-        assert_eq!((words[1].start, words[1].end, words[1].confidence), (2.0, 2.0, 1.0));
+        assert_eq!(
+            (words[1].start, words[1].end, words[1].confidence),
+            (2.0, 2.0, 1.0)
+        );
         assert_eq!(words[1].channel, Some("channel_2"));
         assert_eq!(duration(&t), 0.0);
     }

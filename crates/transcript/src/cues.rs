@@ -34,7 +34,10 @@ pub struct CueOptions {
 impl Default for CueOptions {
     /// Speechmatics' defaults: 37 characters, 2 lines.
     fn default() -> Self {
-        CueOptions { max_line_length: 37, max_lines: 2 }
+        CueOptions {
+            max_line_length: 37,
+            max_lines: 2,
+        }
     }
 }
 
@@ -98,7 +101,13 @@ fn greedy_ends(lens: &[usize], max_len: usize, delim: usize) -> Vec<usize> {
 /// line widths, which evens them out, less a bonus for ending a line where `good_break` says a
 /// clause or sentence ends: worth a moderate imbalance, not a one-word line. Returns the index
 /// after each line's last unit.
-fn balance(lens: &[usize], good_break: &[bool], lines: usize, max_len: usize, delim: usize) -> Vec<usize> {
+fn balance(
+    lens: &[usize],
+    good_break: &[bool],
+    lines: usize,
+    max_len: usize,
+    delim: usize,
+) -> Vec<usize> {
     let n = lens.len();
     if lines.saturating_mul(n) > BALANCE_LIMIT {
         return greedy_ends(lens, max_len, delim);
@@ -185,15 +194,22 @@ fn split_segment(
         let mut to = from + 1;
         while to < seg.end {
             let l = lens[to];
-            let (next_lines, next_current) =
-                if current + delim + l <= max_len { (lines, current + delim + l) } else { (lines + 1, l) };
+            let (next_lines, next_current) = if current + delim + l <= max_len {
+                (lines, current + delim + l)
+            } else {
+                (lines + 1, l)
+            };
             if next_lines > max_lines {
                 break;
             }
             (lines, current) = (next_lines, next_current);
             to += 1;
         }
-        let end = if to == seg.end { to } else { break_point(units, lens, from, to) };
+        let end = if to == seg.end {
+            to
+        } else {
+            break_point(units, lens, from, to)
+        };
         out.push(from..end);
         from = end;
     }
@@ -217,7 +233,14 @@ pub fn cues(t: &Transcript, opts: &CueOptions) -> Vec<Cue> {
     let mut seg_start = 0;
     for i in 1..=units.len() {
         if i == units.len() || hard_break(&units[i - 1], &units[i]) {
-            split_segment(&units, &lens, seg_start..i, (max_len, max_lines), delim, &mut ranges);
+            split_segment(
+                &units,
+                &lens,
+                seg_start..i,
+                (max_len, max_lines),
+                delim,
+                &mut ranges,
+            );
             seg_start = i;
         }
     }
@@ -307,12 +330,21 @@ mod tests {
         assert_eq!(greedy_ends(&[2, 50, 2], 37, 1), vec![1, 2, 3]);
         assert!(greedy_ends(&[], 9, 1).is_empty());
         let lens = vec![3; 200_000];
-        assert_eq!(balance(&lens, &vec![false; 200_000], 200_000, 3, 1).len(), 200_000);
+        assert_eq!(
+            balance(&lens, &vec![false; 200_000], 200_000, 3, 1).len(),
+            200_000
+        );
     }
 
     #[test]
     fn timing_is_fixed() {
-        let cue = |s, e| Cue { start_ms: s, end_ms: e, lines: vec!["x".into()], speaker: None, channel: None };
+        let cue = |s, e| Cue {
+            start_ms: s,
+            end_ms: e,
+            lines: vec!["x".into()],
+            speaker: None,
+            channel: None,
+        };
         let mut cs = vec![cue(0, 100), cue(0, 50), cue(300, 2000), cue(1500, 1600)];
         fix_timing(&mut cs, 0);
         let t: Vec<(u64, u64)> = cs.iter().map(|c| (c.start_ms, c.end_ms)).collect();

@@ -14,18 +14,69 @@ pub struct EntitySpan {
 }
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 const UNITS: [&str; 20] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
-    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ];
-const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+const TENS: [&str; 8] = [
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
 const ORDINAL_WORDS: [&str; 20] = [
-    "", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
-    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
 ];
-const URL_ENDINGS: [&str; 10] = [".com", ".org", ".net", ".io", ".dev", ".edu", ".gov", ".co.uk", ".ai", ".info"];
+const URL_ENDINGS: [&str; 10] = [
+    ".com", ".org", ".net", ".io", ".dev", ".edu", ".gov", ".co.uk", ".ai", ".info",
+];
 
 fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
@@ -59,11 +110,15 @@ fn digit_ordinal(s: &str) -> Option<u64> {
 
 fn word_ordinal(s: &str) -> Option<u64> {
     let lower = s.to_ascii_lowercase();
-    ORDINAL_WORDS.iter().position(|w| !w.is_empty() && *w == lower).map(|n| n as u64).or(match lower.as_str() {
-        "twentieth" => Some(20),
-        "thirtieth" => Some(30),
-        _ => None,
-    })
+    ORDINAL_WORDS
+        .iter()
+        .position(|w| !w.is_empty() && *w == lower)
+        .map(|n| n as u64)
+        .or(match lower.as_str() {
+            "twentieth" => Some(20),
+            "thirtieth" => Some(30),
+            _ => None,
+        })
 }
 
 /// Spoken number words from `i` on ("twenty five", "three hundred and two", "two thousand"):
@@ -90,7 +145,11 @@ fn spoken_number(keys: &[String], i: usize) -> Option<(u64, usize)> {
                 current = current.max(1) * 100;
                 value_here = Some(());
             } else if (*part == "thousand" || *part == "million") && used > 0 {
-                let scale = if *part == "thousand" { 1_000 } else { 1_000_000 };
+                let scale = if *part == "thousand" {
+                    1_000
+                } else {
+                    1_000_000
+                };
                 total += current.max(1) * scale;
                 current = 0;
                 value_here = Some(());
@@ -113,12 +172,30 @@ fn spoken_number(keys: &[String], i: usize) -> Option<(u64, usize)> {
 
 fn month(s: &str) -> Option<&'static str> {
     let lower = s.to_ascii_lowercase();
-    MONTHS.iter().position(|m| *m == lower).map(|i| ["January", "February", "March", "April", "May", "June", "July",
-        "August", "September", "October", "November", "December"][i])
+    MONTHS.iter().position(|m| *m == lower).map(|i| {
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ][i]
+    })
 }
 
 fn day(s: &str) -> Option<u64> {
-    let n = if is_digits(s) { s.parse().ok() } else { digit_ordinal(s).or_else(|| word_ordinal(s)) }?;
+    let n = if is_digits(s) {
+        s.parse().ok()
+    } else {
+        digit_ordinal(s).or_else(|| word_ordinal(s))
+    }?;
     (1..=31).contains(&n).then_some(n)
 }
 
@@ -135,25 +212,48 @@ fn is_meridiem(s: &str) -> Option<&'static str> {
 }
 
 fn is_time(s: &str) -> bool {
-    let Some((h, m)) = s.split_once(':') else { return false };
+    let Some((h, m)) = s.split_once(':') else {
+        return false;
+    };
     let (m, _) = m.split_once(':').unwrap_or((m, ""));
-    is_digits(h) && h.len() <= 2 && is_digits(m) && m.len() == 2 && h.parse::<u8>().is_ok_and(|h| h < 24)
+    is_digits(h)
+        && h.len() <= 2
+        && is_digits(m)
+        && m.len() == 2
+        && h.parse::<u8>().is_ok_and(|h| h < 24)
 }
 
 fn is_email(s: &str) -> bool {
-    let Some((user, host)) = s.split_once('@') else { return false };
+    let Some((user, host)) = s.split_once('@') else {
+        return false;
+    };
     !user.is_empty() && host.contains('.') && !host.ends_with('.') && !host.contains('@')
 }
 
 fn is_url(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.")
-        || (URL_ENDINGS.iter().any(|e| lower.ends_with(e) || lower.contains(&format!("{e}/"))) && !lower.contains('@')
-            && lower.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()))
+    lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("www.")
+        || (URL_ENDINGS
+            .iter()
+            .any(|e| lower.ends_with(e) || lower.contains(&format!("{e}/")))
+            && !lower.contains('@')
+            && lower
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
 const CURRENCY_WORDS: [(&str, &str); 8] = [
-    ("dollars", "$"), ("dollar", "$"), ("pounds", "£"), ("pound", "£"), ("euros", "€"), ("euro", "€"), ("bucks", "$"), ("cents", "¢"),
+    ("dollars", "$"),
+    ("dollar", "$"),
+    ("pounds", "£"),
+    ("pound", "£"),
+    ("euros", "€"),
+    ("euro", "€"),
+    ("bucks", "$"),
+    ("cents", "¢"),
 ];
 
 /// A number at `i`, written or spoken: its written form and the words it took.
@@ -185,7 +285,14 @@ pub fn find_entities(cores: &[&str]) -> Vec<EntitySpan> {
 fn entity_at(keys: &[String], cores: &[&str], i: usize) -> Option<EntitySpan> {
     let at = |j: usize| cores.get(j).copied().unwrap_or("");
     let key = |j: usize| keys.get(j).map(String::as_str).unwrap_or("");
-    let span = |end: usize, class: &'static str, written: String| Some(EntitySpan { start: i, end, class, written });
+    let span = |end: usize, class: &'static str, written: String| {
+        Some(EntitySpan {
+            start: i,
+            end,
+            class,
+            written,
+        })
+    };
     let c = at(i);
     if c.is_empty() {
         return None;
@@ -234,7 +341,9 @@ fn entity_at(keys: &[String], cores: &[&str], i: usize) -> Option<EntitySpan> {
     if let Some(rest) = c.strip_prefix(['$', '£', '€']) {
         if is_number(rest) {
             return match key(i + 1) {
-                scale @ ("thousand" | "million" | "billion") => span(i + 2, "money", format!("{c} {scale}")),
+                scale @ ("thousand" | "million" | "billion") => {
+                    span(i + 2, "money", format!("{c} {scale}"))
+                }
                 _ => span(i + 1, "money", c.to_string()),
             };
         }
@@ -257,7 +366,11 @@ fn entity_at(keys: &[String], cores: &[&str], i: usize) -> Option<EntitySpan> {
             return span(end, "percentage", format!("{written}%"));
         }
         if let Some((_, symbol)) = CURRENCY_WORDS.iter().find(|(w, _)| *w == key(next)) {
-            let written = if *symbol == "¢" { format!("{written}¢") } else { format!("{symbol}{written}") };
+            let written = if *symbol == "¢" {
+                format!("{written}¢")
+            } else {
+                format!("{symbol}{written}")
+            };
             return span(next + 1, "money", written);
         }
         // A lone spoken "one" is mostly a pronoun ("the one I saw"): only digits or longer
@@ -266,7 +379,11 @@ fn entity_at(keys: &[String], cores: &[&str], i: usize) -> Option<EntitySpan> {
         if spoken_single && matches!(key(i), "one" | "zero") {
             return None;
         }
-        let class = if written.contains('.') { "decimal" } else { "cardinal" };
+        let class = if written.contains('.') {
+            "decimal"
+        } else {
+            "cardinal"
+        };
         return span(next, class, written);
     }
     None
@@ -278,7 +395,10 @@ mod tests {
 
     fn found(text: &str) -> Vec<(String, &'static str, String)> {
         let words: Vec<&str> = text.split(' ').collect();
-        find_entities(&words).into_iter().map(|e| (words[e.start..e.end].join(" "), e.class, e.written)).collect()
+        find_entities(&words)
+            .into_iter()
+            .map(|e| (words[e.start..e.end].join(" "), e.class, e.written))
+            .collect()
     }
 
     fn one(text: &str, class: &str, written: &str) {

@@ -54,7 +54,11 @@ pub struct ParseFormatError(pub String);
 
 impl fmt::Display for ParseFormatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown output format '{}' (expected json, txt, srt or vtt)", self.0)
+        write!(
+            f,
+            "unknown output format '{}' (expected json, txt, srt or vtt)",
+            self.0
+        )
     }
 }
 
@@ -90,7 +94,10 @@ mod tests {
     #[test]
     fn unknown_name_is_a_clear_error() {
         let err = "docx".parse::<Format>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown output format 'docx' (expected json, txt, srt or vtt)");
+        assert_eq!(
+            err.to_string(),
+            "unknown output format 'docx' (expected json, txt, srt or vtt)"
+        );
         assert!("".parse::<Format>().is_err());
     }
 
@@ -105,6 +112,9 @@ mod tests {
     #[test]
     fn serde_uses_the_api_names() {
         assert_eq!(serde_json::to_string(&Format::Srt).unwrap(), "\"srt\"");
-        assert_eq!(serde_json::from_str::<Format>("\"txt\"").unwrap(), Format::Txt);
+        assert_eq!(
+            serde_json::from_str::<Format>("\"txt\"").unwrap(),
+            Format::Txt
+        );
     }
 }

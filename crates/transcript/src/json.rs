@@ -85,14 +85,20 @@ pub fn to_json(t: &Transcript, meta: &JsonMeta) -> Value {
 /// (`"UU"` included) and channel. Entity results are not read; results that lack a field read as
 /// empty, zero or none.
 pub fn word_results(doc: &Value) -> Vec<Word> {
-    let results = doc["results"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let results = doc["results"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     results
         .iter()
         .filter(|r| r["type"] == "word")
         .map(|r| {
             let alternative = &r["alternatives"][0];
             Word {
-                text: alternative["content"].as_str().unwrap_or_default().to_string(),
+                text: alternative["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 start: r["start_time"].as_f64().unwrap_or_default(),
                 end: r["end_time"].as_f64().unwrap_or_default(),
                 confidence: alternative["confidence"].as_f64().unwrap_or_default() as f32,
@@ -105,12 +111,19 @@ pub fn word_results(doc: &Value) -> Vec<Word> {
 
 /// Whether the job asked for entities (`transcription_config.enable_entities: true`).
 fn entities_enabled(meta: &JsonMeta) -> bool {
-    meta.transcription_config.get("enable_entities").and_then(Value::as_bool) == Some(true)
+    meta.transcription_config
+        .get("enable_entities")
+        .and_then(Value::as_bool)
+        == Some(true)
 }
 
 fn results(t: &Transcript, language: &str, with_entities: bool) -> Vec<Value> {
     let words = clean_words(t);
-    let spans = if with_entities { entity_spans(&words) } else { Vec::new() };
+    let spans = if with_entities {
+        entity_spans(&words)
+    } else {
+        Vec::new()
+    };
     let mut spans = spans.into_iter().peekable();
     let mut out = Vec::with_capacity(words.len() * 5 / 4);
     let mut i = 0;
@@ -119,7 +132,11 @@ fn results(t: &Transcript, language: &str, with_entities: bool) -> Vec<Value> {
             let group = &words[span.start..span.end];
             // Marks glued before the first word and after the last stay outside the entity.
             for piece in split_word(&group[0].text) {
-                if let Piece::Punct { attaches_to: Attach::Next, .. } = piece {
+                if let Piece::Punct {
+                    attaches_to: Attach::Next,
+                    ..
+                } = piece
+                {
                     out.push(item(&group[0], piece, language));
                 }
             }
@@ -150,7 +167,8 @@ fn entity_spans(words: &[CleanWord<'_>]) -> Vec<EntitySpan> {
         .into_iter()
         .filter(|s| {
             let g = &words[s.start..s.end];
-            g.iter().all(|w| w.channel == g[0].channel && w.speaker == g[0].speaker)
+            g.iter()
+                .all(|w| w.channel == g[0].channel && w.speaker == g[0].speaker)
         })
         .collect()
 }
@@ -165,7 +183,17 @@ fn entity_item(group: &[CleanWord<'_>], span: &EntitySpan, language: &str) -> Va
     let spoken: Vec<Value> = group
         .iter()
         .filter(|w| !affixed(&w.text).core.is_empty())
-        .map(|w| word_value(affixed(&w.text).core, w.start, w.end, w.confidence, language, w.speaker.unwrap_or("UU"), w.channel))
+        .map(|w| {
+            word_value(
+                affixed(&w.text).core,
+                w.start,
+                w.end,
+                w.confidence,
+                language,
+                w.speaker.unwrap_or("UU"),
+                w.channel,
+            )
+        })
         .collect();
     let tokens: Vec<&str> = span.written.split(' ').collect();
     let step = (end - start) / tokens.len() as f64;
@@ -174,7 +202,15 @@ fn entity_item(group: &[CleanWord<'_>], span: &EntitySpan, language: &str) -> Va
         .enumerate()
         .map(|(k, tok)| {
             let s = start + step * k as f64;
-            word_value(tok, s, s + step, confidence, language, speaker, first.channel)
+            word_value(
+                tok,
+                s,
+                s + step,
+                confidence,
+                language,
+                speaker,
+                first.channel,
+            )
         })
         .collect();
     let mut r = Map::new();
@@ -194,7 +230,15 @@ fn entity_item(group: &[CleanWord<'_>], span: &EntitySpan, language: &str) -> Va
     Value::Object(r)
 }
 
-fn word_value(content: &str, start: f64, end: f64, confidence: f64, language: &str, speaker: &str, channel: Option<&str>) -> Value {
+fn word_value(
+    content: &str,
+    start: f64,
+    end: f64,
+    confidence: f64,
+    language: &str,
+    speaker: &str,
+    channel: Option<&str>,
+) -> Value {
     let mut r = Map::new();
     r.insert("type".into(), "word".into());
     r.insert("start_time".into(), round_ms(start).into());
@@ -219,7 +263,11 @@ fn item(w: &CleanWord<'_>, piece: Piece<'_>, language: &str) -> Value {
             r.insert("end_time".into(), round_ms(w.end).into());
             (content, round_ms(w.confidence))
         }
-        Piece::Punct { content, attaches_to, is_eos } => {
+        Piece::Punct {
+            content,
+            attaches_to,
+            is_eos,
+        } => {
             // A mark takes no time: it sits where the word it attaches to ends or starts.
             let at = match attaches_to {
                 Attach::Previous => w.end,

@@ -123,7 +123,11 @@ const NO_WORD_DELIMITER: &[&str] = &["ja", "zh", "cmn", "yue", "th", "lo", "my",
 
 /// `"en-US"`, `"EN"`, `"pt_BR"` → `"en"`, `"en"`, `"pt"`: the primary subtag, lower case.
 fn primary(code: &str) -> String {
-    code.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase()
+    code.trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// The English name of a language code; an unknown code is returned as given (trimmed), so the

@@ -22,7 +22,12 @@ pub enum Spelling {
 /// The spelling an `output_locale` asks for; `None` for locales that do not change English
 /// spelling (or are not English).
 pub fn spelling_for(locale: &str) -> Option<Spelling> {
-    match locale.trim().replace('_', "-").to_ascii_lowercase().as_str() {
+    match locale
+        .trim()
+        .replace('_', "-")
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "en-us" => Some(Spelling::American),
         // Australian (and New Zealand) English follows British spelling.
         "en-gb" | "en-au" | "en-nz" => Some(Spelling::British),
@@ -33,7 +38,10 @@ pub fn spelling_for(locale: &str) -> Option<Spelling> {
 /// The locales `output_locale` accepts.
 pub const LOCALES: [&str; 4] = ["en-US", "en-GB", "en-AU", "en-NZ"];
 
-fn tables() -> &'static (HashMap<&'static str, &'static str>, HashMap<&'static str, &'static str>) {
+fn tables() -> &'static (
+    HashMap<&'static str, &'static str>,
+    HashMap<&'static str, &'static str>,
+) {
     static TABLES: OnceLock<(HashMap<&str, &str>, HashMap<&str, &str>)> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut to_us = HashMap::new();
@@ -60,12 +68,16 @@ pub fn respell(text: &str, spelling: Spelling) -> String {
         Spelling::American => to_us,
         Spelling::British => to_gb,
     };
-    let Some(new) = table.get(lower.as_str()) else { return text.to_string() };
+    let Some(new) = table.get(lower.as_str()) else {
+        return text.to_string();
+    };
     let cased = if a.core.chars().all(|c| !c.is_lowercase()) && a.core.chars().count() > 1 {
         new.to_uppercase()
     } else if a.core.chars().next().is_some_and(char::is_uppercase) {
         let mut c = new.chars();
-        c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+        c.next()
+            .map(|f| f.to_uppercase().chain(c).collect())
+            .unwrap_or_default()
     } else {
         new.to_string()
     };

@@ -26,7 +26,11 @@ impl Attach {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Piece<'a> {
     Word(&'a str),
-    Punct { content: &'a str, attaches_to: Attach, is_eos: bool },
+    Punct {
+        content: &'a str,
+        attaches_to: Attach,
+        is_eos: bool,
+    },
 }
 
 const SENTENCE_END: &[char] = &[
@@ -34,12 +38,14 @@ const SENTENCE_END: &[char] = &[
 ];
 /// Marks that only ever open something, so standing alone they belong to the next word.
 const OPENING: &[char] = &[
-    '“', '‘', '„', '‚', '«', '‹', '(', '[', '{', '¿', '¡', '「', '『', '（', '【', '《', '〈', '［', '｛',
+    '“', '‘', '„', '‚', '«', '‹', '(', '[', '{', '¿', '¡', '「', '『', '（', '【', '《', '〈',
+    '［', '｛',
 ];
 /// Marks that end a clause: preferred places to break a subtitle when no sentence ends nearby.
 const CLAUSE_END: &[char] = &[',', ';', ':', '—', '–', '、', '，', '；', '：', '،', '؛'];
 const OTHER: &[char] = &[
-    '"', '\'', '`', '”', '’', '»', '›', ')', ']', '}', '」', '』', '）', '】', '》', '〉', '］', '｝',
+    '"', '\'', '`', '”', '’', '»', '›', ')', ']', '}', '」', '』', '）', '】', '》', '〉', '］',
+    '｝',
 ];
 
 /// Abbreviations whose final dot is part of the word, not the end of a sentence.
@@ -48,7 +54,10 @@ const TITLES: &[&str] = &["mr", "mrs", "ms", "dr", "prof", "vs"];
 const ELISIONS: &[&str] = &["em", "cause", "til", "tis", "twas", "n", "bout", "round"];
 
 pub fn is_punct(c: char) -> bool {
-    SENTENCE_END.contains(&c) || OPENING.contains(&c) || CLAUSE_END.contains(&c) || OTHER.contains(&c)
+    SENTENCE_END.contains(&c)
+        || OPENING.contains(&c)
+        || CLAUSE_END.contains(&c)
+        || OTHER.contains(&c)
 }
 
 pub fn is_sentence_end(c: char) -> bool {
@@ -80,7 +89,11 @@ fn marks<'a>(s: &'a str, attaches_to: Attach, out: &mut Vec<Piece<'a>>) {
     fn push<'a>(s: &'a str, from: usize, to: usize, attaches_to: Attach, out: &mut Vec<Piece<'a>>) {
         let content = &s[from..to];
         let is_eos = content.chars().next().is_some_and(is_sentence_end);
-        out.push(Piece::Punct { content, attaches_to, is_eos });
+        out.push(Piece::Punct {
+            content,
+            attaches_to,
+            is_eos,
+        });
     }
     let mut run_start = 0;
     let mut prev: Option<char> = None;
@@ -162,35 +175,91 @@ mod tests {
     use Attach::*;
 
     fn p(content: &str, attaches_to: Attach, is_eos: bool) -> Piece<'_> {
-        Piece::Punct { content, attaches_to, is_eos }
+        Piece::Punct {
+            content,
+            attaches_to,
+            is_eos,
+        }
     }
 
     #[test]
     fn trailing_marks_attach_to_the_previous_word() {
-        assert_eq!(split_word("Hello,"), vec![Piece::Word("Hello"), p(",", Previous, false)]);
-        assert_eq!(split_word("end."), vec![Piece::Word("end"), p(".", Previous, true)]);
-        assert_eq!(split_word("why?!"), vec![Piece::Word("why"), p("?", Previous, true), p("!", Previous, true)]);
-        assert_eq!(split_word("so..."), vec![Piece::Word("so"), p("...", Previous, true)]);
-        assert_eq!(split_word("so…"), vec![Piece::Word("so"), p("…", Previous, true)]);
+        assert_eq!(
+            split_word("Hello,"),
+            vec![Piece::Word("Hello"), p(",", Previous, false)]
+        );
+        assert_eq!(
+            split_word("end."),
+            vec![Piece::Word("end"), p(".", Previous, true)]
+        );
+        assert_eq!(
+            split_word("why?!"),
+            vec![
+                Piece::Word("why"),
+                p("?", Previous, true),
+                p("!", Previous, true)
+            ]
+        );
+        assert_eq!(
+            split_word("so..."),
+            vec![Piece::Word("so"), p("...", Previous, true)]
+        );
+        assert_eq!(
+            split_word("so…"),
+            vec![Piece::Word("so"), p("…", Previous, true)]
+        );
     }
 
     #[test]
     fn quotes_open_and_close() {
         assert_eq!(
             split_word("\"Stop.\""),
-            vec![p("\"", Next, false), Piece::Word("Stop"), p(".", Previous, true), p("\"", Previous, false)]
+            vec![
+                p("\"", Next, false),
+                Piece::Word("Stop"),
+                p(".", Previous, true),
+                p("\"", Previous, false)
+            ]
         );
-        assert_eq!(split_word("(see"), vec![p("(", Next, false), Piece::Word("see")]);
-        assert_eq!(split_word("¿Qué?"), vec![p("¿", Next, false), Piece::Word("Qué"), p("?", Previous, true)]);
+        assert_eq!(
+            split_word("(see"),
+            vec![p("(", Next, false), Piece::Word("see")]
+        );
+        assert_eq!(
+            split_word("¿Qué?"),
+            vec![
+                p("¿", Next, false),
+                Piece::Word("Qué"),
+                p("?", Previous, true)
+            ]
+        );
     }
 
     #[test]
     fn inner_characters_stay_in_the_word() {
-        for w in ["don't", "don’t", "well-known", "3.5", "e-mail", "$5", "50%", "#1", "C++", "-5", "AT&T"] {
+        for w in [
+            "don't",
+            "don’t",
+            "well-known",
+            "3.5",
+            "e-mail",
+            "$5",
+            "50%",
+            "#1",
+            "C++",
+            "-5",
+            "AT&T",
+        ] {
             assert_eq!(split_word(w), vec![Piece::Word(w)], "{w}");
         }
-        assert_eq!(split_word("3.5."), vec![Piece::Word("3.5"), p(".", Previous, true)]);
-        assert_eq!(split_word("well-known,"), vec![Piece::Word("well-known"), p(",", Previous, false)]);
+        assert_eq!(
+            split_word("3.5."),
+            vec![Piece::Word("3.5"), p(".", Previous, true)]
+        );
+        assert_eq!(
+            split_word("well-known,"),
+            vec![Piece::Word("well-known"), p(",", Previous, false)]
+        );
     }
 
     #[test]
@@ -198,9 +267,18 @@ mod tests {
         for w in ["U.S.", "e.g.", "a.m.", "Ph.D.", "Dr.", "Mr."] {
             assert_eq!(split_word(w), vec![Piece::Word(w)], "{w}");
         }
-        assert_eq!(split_word("U.S.,"), vec![Piece::Word("U.S."), p(",", Previous, false)]);
-        assert_eq!(split_word("U.S..."), vec![Piece::Word("U.S"), p("...", Previous, true)]);
-        assert_eq!(split_word("is."), vec![Piece::Word("is"), p(".", Previous, true)]);
+        assert_eq!(
+            split_word("U.S.,"),
+            vec![Piece::Word("U.S."), p(",", Previous, false)]
+        );
+        assert_eq!(
+            split_word("U.S..."),
+            vec![Piece::Word("U.S"), p("...", Previous, true)]
+        );
+        assert_eq!(
+            split_word("is."),
+            vec![Piece::Word("is"), p(".", Previous, true)]
+        );
     }
 
     #[test]
@@ -208,8 +286,22 @@ mod tests {
         assert_eq!(split_word("'90s"), vec![Piece::Word("'90s")]);
         assert_eq!(split_word("'cause"), vec![Piece::Word("'cause")]);
         assert_eq!(split_word("students'"), vec![Piece::Word("students'")]);
-        assert_eq!(split_word("'hello'"), vec![p("'", Next, false), Piece::Word("hello"), p("'", Previous, false)]);
-        assert_eq!(split_word("'yes'"), vec![p("'", Next, false), Piece::Word("yes"), p("'", Previous, false)]);
+        assert_eq!(
+            split_word("'hello'"),
+            vec![
+                p("'", Next, false),
+                Piece::Word("hello"),
+                p("'", Previous, false)
+            ]
+        );
+        assert_eq!(
+            split_word("'yes'"),
+            vec![
+                p("'", Next, false),
+                Piece::Word("yes"),
+                p("'", Previous, false)
+            ]
+        );
     }
 
     #[test]
@@ -226,10 +318,26 @@ mod tests {
     #[test]
     fn other_scripts() {
         // Devanagari vowel signs are not alphanumeric yet belong to the word.
-        assert_eq!(split_word("नमस्ते।"), vec![Piece::Word("नमस्ते"), p("।", Previous, true)]);
-        assert_eq!(split_word("你好。"), vec![Piece::Word("你好"), p("。", Previous, true)]);
-        assert_eq!(split_word("مرحبا؟"), vec![Piece::Word("مرحبا"), p("؟", Previous, true)]);
-        assert_eq!(split_word("«Bonjour»"), vec![p("«", Next, false), Piece::Word("Bonjour"), p("»", Previous, false)]);
+        assert_eq!(
+            split_word("नमस्ते।"),
+            vec![Piece::Word("नमस्ते"), p("।", Previous, true)]
+        );
+        assert_eq!(
+            split_word("你好。"),
+            vec![Piece::Word("你好"), p("。", Previous, true)]
+        );
+        assert_eq!(
+            split_word("مرحبا؟"),
+            vec![Piece::Word("مرحبا"), p("؟", Previous, true)]
+        );
+        assert_eq!(
+            split_word("«Bonjour»"),
+            vec![
+                p("«", Next, false),
+                Piece::Word("Bonjour"),
+                p("»", Previous, false)
+            ]
+        );
     }
 
     #[test]

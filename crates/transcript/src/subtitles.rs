@@ -13,7 +13,9 @@ fn timestamp(ms: u64, sep: char) -> String {
 
 /// WebVTT cue text must not contain `<` or `&` unescaped (nor `-->`, which `>` escaping covers).
 fn vtt_escape(line: &str) -> String {
-    line.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    line.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 pub fn srt_from_cues(cues: &[Cue]) -> String {
@@ -22,7 +24,12 @@ pub fn srt_from_cues(cues: &[Cue]) -> String {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("{}\n{} --> {}\n", i + 1, timestamp(c.start_ms, ','), timestamp(c.end_ms, ',')));
+        out.push_str(&format!(
+            "{}\n{} --> {}\n",
+            i + 1,
+            timestamp(c.start_ms, ','),
+            timestamp(c.end_ms, ',')
+        ));
         for line in &c.lines {
             out.push_str(line);
             out.push('\n');
@@ -34,7 +41,11 @@ pub fn srt_from_cues(cues: &[Cue]) -> String {
 pub fn vtt_from_cues(cues: &[Cue]) -> String {
     let mut out = String::from("WEBVTT\n");
     for c in cues {
-        out.push_str(&format!("\n{} --> {}\n", timestamp(c.start_ms, '.'), timestamp(c.end_ms, '.')));
+        out.push_str(&format!(
+            "\n{} --> {}\n",
+            timestamp(c.start_ms, '.'),
+            timestamp(c.end_ms, '.')
+        ));
         for line in &c.lines {
             out.push_str(&vtt_escape(line));
             out.push('\n');
@@ -68,8 +79,20 @@ mod tests {
     #[test]
     fn layout() {
         let cues = vec![
-            Cue { start_ms: 0, end_ms: 1500, lines: vec!["Hello <there> &".into(), "you.".into()], speaker: None, channel: None },
-            Cue { start_ms: 2000, end_ms: 2700, lines: vec!["Bye.".into()], speaker: None, channel: None },
+            Cue {
+                start_ms: 0,
+                end_ms: 1500,
+                lines: vec!["Hello <there> &".into(), "you.".into()],
+                speaker: None,
+                channel: None,
+            },
+            Cue {
+                start_ms: 2000,
+                end_ms: 2700,
+                lines: vec!["Bye.".into()],
+                speaker: None,
+                channel: None,
+            },
         ];
         assert_eq!(
             srt_from_cues(&cues),

@@ -31,7 +31,9 @@ pub fn to_txt(t: &Transcript) -> String {
     for i in 1..=units.len() {
         let ends = i == units.len() || {
             let (a, b) = (&units[i - 1], &units[i]);
-            a.speaker != b.speaker || a.channel != b.channel || pause_at_least(a.end, b.start, PARAGRAPH_PAUSE_S)
+            a.speaker != b.speaker
+                || a.channel != b.channel
+                || pause_at_least(a.end, b.start, PARAGRAPH_PAUSE_S)
         };
         if ends {
             paragraphs.push(&units[from..i]);
@@ -45,7 +47,11 @@ pub fn to_txt(t: &Transcript) -> String {
             out.push_str("\n\n");
         }
         let first = &p[0];
-        let channel = has_channels.then(|| first.channel.map_or_else(|| "Unknown channel".to_string(), channel_label));
+        let channel = has_channels.then(|| {
+            first
+                .channel
+                .map_or_else(|| "Unknown channel".to_string(), channel_label)
+        });
         let speaker = has_speakers.then(|| first.speaker.unwrap_or("UU"));
         match (channel, speaker) {
             (Some(c), Some(s)) => out.push_str(&format!("{c}, {s}: ")),

@@ -26,11 +26,22 @@ impl Unit<'_> {
 
 /// Sentence and clause ends of the trailing marks.
 fn ending(pieces: &[Piece<'_>]) -> (bool, bool) {
-    let trailing = pieces.iter().rev().take_while(|p| matches!(p, Piece::Punct { attaches_to: Attach::Previous, .. }));
+    let trailing = pieces.iter().rev().take_while(|p| {
+        matches!(
+            p,
+            Piece::Punct {
+                attaches_to: Attach::Previous,
+                ..
+            }
+        )
+    });
     let mut eos = false;
     let mut clause = false;
     for p in trailing {
-        if let Piece::Punct { content, is_eos, .. } = p {
+        if let Piece::Punct {
+            content, is_eos, ..
+        } = p
+        {
             eos |= *is_eos;
             clause |= content.chars().any(is_clause_end);
         }
@@ -46,14 +57,27 @@ pub(crate) fn units<'a>(words: &[CleanWord<'a>]) -> Vec<Unit<'a>> {
         let pieces = split_word(&w.text);
         let punct_only = pieces.iter().all(|p| matches!(p, Piece::Punct { .. }));
         let (eos, clause) = ending(&pieces);
-        if punct_only && pieces.iter().all(|p| matches!(p, Piece::Punct { attaches_to: Attach::Next, .. })) {
+        if punct_only
+            && pieces.iter().all(|p| {
+                matches!(
+                    p,
+                    Piece::Punct {
+                        attaches_to: Attach::Next,
+                        ..
+                    }
+                )
+            })
+        {
             let (text, start) = pending.get_or_insert_with(|| (String::new(), w.start));
             text.push_str(&w.text);
             *start = start.min(w.start);
             continue;
         }
         if punct_only && pending.is_none() {
-            if let Some(last) = out.last_mut().filter(|u| u.speaker == w.speaker && u.channel == w.channel) {
+            if let Some(last) = out
+                .last_mut()
+                .filter(|u| u.speaker == w.speaker && u.channel == w.channel)
+            {
                 last.text.push_str(&w.text);
                 last.end = last.end.max(w.end);
                 // A closing quote or bracket after `.` leaves the sentence ended.
@@ -66,19 +90,41 @@ pub(crate) fn units<'a>(words: &[CleanWord<'a>]) -> Vec<Unit<'a>> {
         }
         let (mut text, start) = pending.take().unwrap_or_else(|| (String::new(), w.start));
         text.push_str(&w.text);
-        out.push(Unit { text, start, end: w.end, speaker: w.speaker, channel: w.channel, eos, clause });
+        out.push(Unit {
+            text,
+            start,
+            end: w.end,
+            speaker: w.speaker,
+            channel: w.channel,
+            eos,
+            clause,
+        });
     }
     if let Some((text, start)) = pending {
         // Opening marks with nothing after them: keep them as a unit of their own.
-        let (speaker, channel) = words.last().map(|w| (w.speaker, w.channel)).unwrap_or((None, None));
+        let (speaker, channel) = words
+            .last()
+            .map(|w| (w.speaker, w.channel))
+            .unwrap_or((None, None));
         let end = words.last().map_or(start, |w| w.end);
-        out.push(Unit { text, start, end, speaker, channel, eos: false, clause: false });
+        out.push(Unit {
+            text,
+            start,
+            end,
+            speaker,
+            channel,
+            eos: false,
+            clause: false,
+        });
     }
     out
 }
 
 /// Units' text joined with the language's word delimiter.
-pub(crate) fn join<'u, 'a: 'u>(units: impl IntoIterator<Item = &'u Unit<'a>>, delimiter: &str) -> String {
+pub(crate) fn join<'u, 'a: 'u>(
+    units: impl IntoIterator<Item = &'u Unit<'a>>,
+    delimiter: &str,
+) -> String {
     let mut s = String::new();
     for (i, u) in units.into_iter().enumerate() {
         if i > 0 {
@@ -94,12 +140,27 @@ mod tests {
     use super::*;
 
     fn cw(text: &str, start: f64) -> CleanWord<'static> {
-        CleanWord { text: text.into(), start, end: start + 0.2, confidence: 1.0, speaker: None, channel: None }
+        CleanWord {
+            text: text.into(),
+            start,
+            end: start + 0.2,
+            confidence: 1.0,
+            speaker: None,
+            channel: None,
+        }
     }
 
     #[test]
     fn punctuation_words_join_their_neighbours() {
-        let words = [cw("He", 0.0), cw("said", 0.3), cw(",", 0.5), cw("“", 0.6), cw("hi", 0.7), cw(".", 0.9), cw("”", 0.9)];
+        let words = [
+            cw("He", 0.0),
+            cw("said", 0.3),
+            cw(",", 0.5),
+            cw("“", 0.6),
+            cw("hi", 0.7),
+            cw(".", 0.9),
+            cw("”", 0.9),
+        ];
         let us = units(&words);
         assert_eq!(join(&us, " "), "He said, “hi.”");
         assert_eq!(us.len(), 3);

@@ -21,7 +21,15 @@ pub fn apply_vocab(words: &mut Vec<Word>, vocab: &[VocabEntry]) {
     let mut phrases: Vec<(Vec<String>, &str)> = vocab
         .iter()
         .flat_map(|e| e.sounds_like.iter().map(move |s| (s, e.content.as_str())))
-        .map(|(s, c)| (s.split_whitespace().map(norm).filter(|w| !w.is_empty()).collect::<Vec<_>>(), c))
+        .map(|(s, c)| {
+            (
+                s.split_whitespace()
+                    .map(norm)
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>(),
+                c,
+            )
+        })
         .filter(|(p, _)| !p.is_empty())
         .collect();
     if phrases.is_empty() {
@@ -35,7 +43,9 @@ pub fn apply_vocab(words: &mut Vec<Word>, vocab: &[VocabEntry]) {
         let hit = phrases.iter().find(|(p, _)| {
             i + p.len() <= words.len()
                 && keys[i..i + p.len()] == p[..]
-                && words[i..i + p.len()].iter().all(|w| w.channel == words[i].channel && w.speaker == words[i].speaker)
+                && words[i..i + p.len()]
+                    .iter()
+                    .all(|w| w.channel == words[i].channel && w.speaker == words[i].speaker)
         });
         match hit {
             Some((p, content)) => {
@@ -48,7 +58,11 @@ pub fn apply_vocab(words: &mut Vec<Word>, vocab: &[VocabEntry]) {
                     text: format!("{lead}{content}{trail}"),
                     start: first.start,
                     end: last.end,
-                    confidence: words[i..i + p.len()].iter().map(|w| w.confidence).sum::<f32>() / n,
+                    confidence: words[i..i + p.len()]
+                        .iter()
+                        .map(|w| w.confidence)
+                        .sum::<f32>()
+                        / n,
                     speaker: first.speaker.clone(),
                     channel: first.channel.clone(),
                 });
@@ -68,13 +82,29 @@ mod tests {
     use super::*;
 
     fn w(text: &str, start: f64) -> Word {
-        Word { text: text.into(), start, end: start + 0.5, confidence: 0.5, speaker: None, channel: None }
+        Word {
+            text: text.into(),
+            start,
+            end: start + 0.5,
+            confidence: 0.5,
+            speaker: None,
+            channel: None,
+        }
     }
 
     #[test]
     fn phrase_becomes_content_spanning_times() {
-        let mut words = vec![w("We", 0.0), w("use", 1.0), w("See", 2.0), w("translate", 3.0), w("two.", 4.0)];
-        let vocab = [VocabEntry { content: "CTranslate2".into(), sounds_like: vec!["see translate two".into()] }];
+        let mut words = vec![
+            w("We", 0.0),
+            w("use", 1.0),
+            w("See", 2.0),
+            w("translate", 3.0),
+            w("two.", 4.0),
+        ];
+        let vocab = [VocabEntry {
+            content: "CTranslate2".into(),
+            sounds_like: vec!["see translate two".into()],
+        }];
         apply_vocab(&mut words, &vocab);
         let texts: Vec<_> = words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["We", "use", "CTranslate2."]);
@@ -84,10 +114,16 @@ mod tests {
     #[test]
     fn single_word_and_no_match() {
         let mut words = vec![w("Mister", 0.0), w("Dashwood,", 1.0)];
-        let vocab = [VocabEntry { content: "Dashwood".into(), sounds_like: vec!["dash wood".into()] }];
+        let vocab = [VocabEntry {
+            content: "Dashwood".into(),
+            sounds_like: vec!["dash wood".into()],
+        }];
         apply_vocab(&mut words, &vocab);
         assert_eq!(words.len(), 2);
-        let vocab = [VocabEntry { content: "Mr".into(), sounds_like: vec!["mister".into()] }];
+        let vocab = [VocabEntry {
+            content: "Mr".into(),
+            sounds_like: vec!["mister".into()],
+        }];
         apply_vocab(&mut words, &vocab);
         assert_eq!(words[0].text, "Mr");
     }

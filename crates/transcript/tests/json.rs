@@ -8,11 +8,23 @@ use serde_json::{json, Value};
 use transcript::{render, to_json, word_results, CueOptions, Format, JsonMeta, Transcript, Word};
 
 fn word(text: &str, start: f64, end: f64, confidence: f32) -> Word {
-    Word { text: text.into(), start, end, confidence, speaker: None, channel: None }
+    Word {
+        text: text.into(),
+        start,
+        end,
+        confidence,
+        speaker: None,
+        channel: None,
+    }
 }
 
 fn meta() -> JsonMeta {
-    JsonMeta::new("job1", "2026-11-29T10:00:00Z", "call.wav", json!({"language": "en", "diarization": "none"}))
+    JsonMeta::new(
+        "job1",
+        "2026-11-29T10:00:00Z",
+        "call.wav",
+        json!({"language": "en", "diarization": "none"}),
+    )
 }
 
 fn results(t: &Transcript) -> Vec<Value> {
@@ -24,7 +36,10 @@ fn exact_document() {
     let t = Transcript {
         language: "en".into(),
         duration: 3.6,
-        words: vec![word(" \"Hello,", 0.5, 0.9, 0.93), word("world.\"", 1.0, 1.23, 0.8)],
+        words: vec![
+            word(" \"Hello,", 0.5, 0.9, 0.93),
+            word("world.\"", 1.0, 1.23, 0.8),
+        ],
     };
     let m = meta();
     let expected = json!({
@@ -58,12 +73,23 @@ fn exact_document() {
     // The rendered file is that document, pretty-printed, with the float times written short.
     let text = render(&t, Format::Json, &m, &CueOptions::default());
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
-    assert!(text.contains("\"end_time\": 1.23,") && text.ends_with("}\n"), "{text}");
+    assert!(
+        text.contains("\"end_time\": 1.23,") && text.ends_with("}\n"),
+        "{text}"
+    );
 }
 
 fn contents(rs: &[Value]) -> Vec<(String, String)> {
     rs.iter()
-        .map(|r| (r["type"].as_str().unwrap().to_string(), r["alternatives"][0]["content"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["type"].as_str().unwrap().to_string(),
+                r["alternatives"][0]["content"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
         .collect()
 }
 
@@ -71,10 +97,17 @@ fn contents(rs: &[Value]) -> Vec<(String, String)> {
 /// speaker (`UU` when none) and channel.
 #[test]
 fn word_results_read_back_the_words() {
-    let mut words = vec![word("Hello,", 0.5, 0.9, 0.93), word("world.", 1.0, 1.23, 0.8)];
+    let mut words = vec![
+        word("Hello,", 0.5, 0.9, 0.93),
+        word("world.", 1.0, 1.23, 0.8),
+    ];
     words[1].speaker = Some("S2".into());
     words[1].channel = Some("channel_2".into());
-    let t = Transcript { language: "en".into(), duration: 2.0, words };
+    let t = Transcript {
+        language: "en".into(),
+        duration: 2.0,
+        words,
+    };
     let read = word_results(&to_json(&t, &meta()));
     let mut expected = vec![word("Hello", 0.5, 0.9, 0.93), word("world", 1.0, 1.23, 0.8)];
     expected[0].speaker = Some("UU".into());
@@ -86,14 +119,30 @@ fn word_results_read_back_the_words() {
 
 #[test]
 fn words_keep_inner_punctuation() {
-    let words = ["don't", "well-known", "3.5", "U.S.", "e.g.", "$20", "'90s", "Dr."];
+    let words = [
+        "don't",
+        "well-known",
+        "3.5",
+        "U.S.",
+        "e.g.",
+        "$20",
+        "'90s",
+        "Dr.",
+    ];
     let t = Transcript {
         language: "en".into(),
         duration: 9.0,
-        words: words.iter().enumerate().map(|(i, w)| word(w, i as f64, i as f64 + 0.5, 0.9)).collect(),
+        words: words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| word(w, i as f64, i as f64 + 0.5, 0.9))
+            .collect(),
     };
     let got = contents(&results(&t));
-    let expected: Vec<(String, String)> = words.iter().map(|w| ("word".to_string(), w.to_string())).collect();
+    let expected: Vec<(String, String)> = words
+        .iter()
+        .map(|w| ("word".to_string(), w.to_string()))
+        .collect();
     assert_eq!(got, expected);
 }
 
@@ -116,7 +165,10 @@ fn punctuation_is_split_with_its_attachment_and_eos() {
         .iter()
         .map(|r| {
             (
-                r["alternatives"][0]["content"].as_str().unwrap().to_string(),
+                r["alternatives"][0]["content"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
                 r["attaches_to"].clone(),
                 r["is_eos"].clone(),
                 r["start_time"].as_f64().unwrap(),
@@ -146,20 +198,37 @@ fn speakers_channels_and_languages() {
     let mut a = word("hola", 0.0, 0.5, 0.5);
     a.speaker = Some("S2".into());
     a.channel = Some("channel_2".into());
-    let t = Transcript { language: "es".into(), duration: 1.0, words: vec![a, word("adiós", 0.6, 0.9, 0.5)] };
-    let doc = to_json(&t, &JsonMeta::new("j", "2026-01-01T00:00:00Z", "x.mp3", Value::Null));
+    let t = Transcript {
+        language: "es".into(),
+        duration: 1.0,
+        words: vec![a, word("adiós", 0.6, 0.9, 0.5)],
+    };
+    let doc = to_json(
+        &t,
+        &JsonMeta::new("j", "2026-01-01T00:00:00Z", "x.mp3", Value::Null),
+    );
     let rs = doc["results"].as_array().unwrap();
     assert_eq!(rs[0]["channel"], "channel_2");
     assert_eq!(rs[0]["alternatives"][0]["speaker"], "S2");
     assert_eq!(rs[0]["alternatives"][0]["language"], "es");
     assert!(rs[1].get("channel").is_none());
     assert_eq!(rs[1]["alternatives"][0]["speaker"], "UU");
-    assert_eq!(doc["metadata"]["language_pack_info"]["language_description"], "Spanish");
+    assert_eq!(
+        doc["metadata"]["language_pack_info"]["language_description"],
+        "Spanish"
+    );
     // No config given: the header still says which language was transcribed.
-    assert_eq!(doc["metadata"]["transcription_config"], json!({"language": "es"}));
+    assert_eq!(
+        doc["metadata"]["transcription_config"],
+        json!({"language": "es"})
+    );
     assert_eq!(doc["metadata"]["created_at"], "2026-01-01T00:00:00Z");
 
-    let arabic = Transcript { language: "ar".into(), duration: 0.0, words: vec![] };
+    let arabic = Transcript {
+        language: "ar".into(),
+        duration: 0.0,
+        words: vec![],
+    };
     let info = &to_json(&arabic, &meta())["metadata"]["language_pack_info"];
     assert_eq!(info["writing_direction"], "right-to-left");
     assert_eq!(info["language_description"], "Arabic");
@@ -167,7 +236,11 @@ fn speakers_channels_and_languages() {
 
 #[test]
 fn empty_transcript_has_empty_results() {
-    let t = Transcript { language: "en".into(), duration: 0.0, words: vec![] };
+    let t = Transcript {
+        language: "en".into(),
+        duration: 0.0,
+        words: vec![],
+    };
     let doc = to_json(&t, &meta());
     assert_eq!(doc["results"], json!([]));
     assert_eq!(doc["job"]["duration"], 0);
@@ -177,7 +250,14 @@ fn empty_transcript_has_empty_results() {
 #[test]
 fn invariants_over_generated_transcripts() {
     for seed in 0..10 {
-        let g = generate(seed, Spec { words: 1500, speakers: (seed % 3) as usize, channels: if seed % 2 == 0 { 2 } else { 0 } });
+        let g = generate(
+            seed,
+            Spec {
+                words: 1500,
+                speakers: (seed % 3) as usize,
+                channels: if seed % 2 == 0 { 2 } else { 0 },
+            },
+        );
         let doc = to_json(&g.transcript, &meta());
         let rs = doc["results"].as_array().unwrap();
         let mut rebuilt = String::new();
@@ -188,7 +268,11 @@ fn invariants_over_generated_transcripts() {
             let start = r["start_time"].as_f64().unwrap();
             let end = r["end_time"].as_f64().unwrap();
             assert!(start <= end && start >= 0.0, "{r}");
-            assert_eq!((start * 1000.0).round() / 1000.0, start, "more than 3 decimals: {r}");
+            assert_eq!(
+                (start * 1000.0).round() / 1000.0,
+                start,
+                "more than 3 decimals: {r}"
+            );
             let alt = &r["alternatives"][0];
             let content = alt["content"].as_str().unwrap();
             assert!(!content.is_empty());
@@ -230,8 +314,15 @@ fn invariants_over_generated_transcripts() {
                 other => panic!("type {other}"),
             }
         }
-        assert_eq!(words, g.owners.len(), "seed {seed}: one word result per word");
-        assert_eq!(rebuilt, g.text, "seed {seed}: results do not give back the text");
+        assert_eq!(
+            words,
+            g.owners.len(),
+            "seed {seed}: one word result per word"
+        );
+        assert_eq!(
+            rebuilt, g.text,
+            "seed {seed}: results do not give back the text"
+        );
     }
 }
 
@@ -240,33 +331,61 @@ fn invariants_over_generated_transcripts() {
 #[test]
 fn entities_only_when_enabled() {
     let w = |text: &str, start: f64| transcript::Word {
-        text: text.into(), start, end: start + 0.4, confidence: 0.9, speaker: None, channel: None,
+        text: text.into(),
+        start,
+        end: start + 0.4,
+        confidence: 0.9,
+        speaker: None,
+        channel: None,
     };
     let t = Transcript {
         language: "en".into(),
         duration: 5.0,
-        words: vec![w("Pay", 0.0), w("twenty", 0.5), w("five", 1.0), w("dollars", 1.5), w("by", 2.0), w("January", 2.5), w("5th.", 3.0)],
+        words: vec![
+            w("Pay", 0.0),
+            w("twenty", 0.5),
+            w("five", 1.0),
+            w("dollars", 1.5),
+            w("by", 2.0),
+            w("January", 2.5),
+            w("5th.", 3.0),
+        ],
     };
     let mut m = meta();
     m.transcription_config = serde_json::json!({"language": "en", "enable_entities": true});
     let v = transcript::to_json(&t, &m);
     let results = v["results"].as_array().unwrap();
-    let entities: Vec<&serde_json::Value> = results.iter().filter(|r| r["type"] == "entity").collect();
+    let entities: Vec<&serde_json::Value> =
+        results.iter().filter(|r| r["type"] == "entity").collect();
     assert_eq!(entities.len(), 2, "{results:#?}");
     assert_eq!(entities[0]["entity_class"], "money");
     assert_eq!(entities[0]["alternatives"][0]["content"], "$25");
     assert_eq!(entities[0]["start_time"], 0.5);
     assert_eq!(entities[0]["end_time"], 1.9);
-    let spoken: Vec<&str> = entities[0]["spoken_form"].as_array().unwrap().iter().map(|s| s["alternatives"][0]["content"].as_str().unwrap()).collect();
+    let spoken: Vec<&str> = entities[0]["spoken_form"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["alternatives"][0]["content"].as_str().unwrap())
+        .collect();
     assert_eq!(spoken, ["twenty", "five", "dollars"]);
-    assert_eq!(entities[0]["written_form"][0]["alternatives"][0]["content"], "$25");
+    assert_eq!(
+        entities[0]["written_form"][0]["alternatives"][0]["content"],
+        "$25"
+    );
     assert_eq!(entities[1]["entity_class"], "date");
     assert_eq!(entities[1]["alternatives"][0]["content"], "January 5");
     // The full stop after "5th" stays a punctuation result after the entity.
     assert_eq!(results.last().unwrap()["type"], "punctuation");
-    assert!(!results.iter().any(|r| r["alternatives"][0]["content"] == "twenty"));
+    assert!(!results
+        .iter()
+        .any(|r| r["alternatives"][0]["content"] == "twenty"));
 
     m.transcription_config = serde_json::json!({"language": "en", "enable_entities": false});
     let v = transcript::to_json(&t, &m);
-    assert!(!v["results"].as_array().unwrap().iter().any(|r| r["type"] == "entity"));
+    assert!(!v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "entity"));
 }

@@ -17,7 +17,11 @@ fn word(text: &str, start: f64, speaker: Option<&str>, channel: Option<&str>) ->
 }
 
 fn t(words: Vec<Word>) -> Transcript {
-    Transcript { language: "en".into(), duration: 100.0, words }
+    Transcript {
+        language: "en".into(),
+        duration: 100.0,
+        words,
+    }
 }
 
 #[test]
@@ -37,7 +41,7 @@ fn running_text_with_natural_punctuation() {
 fn long_pauses_start_paragraphs() {
     let words = vec![
         word("One.", 0.0, None, None),
-        word("Two.", 1.9, None, None), // 1.6 s gap: same paragraph
+        word("Two.", 1.9, None, None),   // 1.6 s gap: same paragraph
         word("Three.", 4.2, None, None), // 2.0 s gap: new paragraph
     ];
     assert_eq!(to_txt(&t(words)), "One. Two.\n\nThree.\n");
@@ -54,7 +58,10 @@ fn speaker_turns_are_labelled() {
         word("Fine.", 1.8, None, None),
         word("Good.", 5.0, None, None),
     ];
-    assert_eq!(to_txt(&t(words)), "S1: Hi.\n\nS2: Hello. How are you?\n\nUU: Fine.\n\nUU: Good.\n");
+    assert_eq!(
+        to_txt(&t(words)),
+        "S1: Hi.\n\nS2: Hello. How are you?\n\nUU: Fine.\n\nUU: Good.\n"
+    );
 }
 
 #[test]
@@ -66,7 +73,10 @@ fn channel_turns_in_time_order() {
         word("Yes.", 1.0, None, Some("channel_1")),
         word("Sure.", 1.2, None, Some("agent")),
     ];
-    assert_eq!(to_txt(&t(words)), "Channel 1: Hello there.\n\nChannel 2: Hi!\n\nChannel 1: Yes.\n\nagent: Sure.\n");
+    assert_eq!(
+        to_txt(&t(words)),
+        "Channel 1: Hello there.\n\nChannel 2: Hi!\n\nChannel 1: Yes.\n\nagent: Sure.\n"
+    );
     let both = vec![word("Hey.", 0.0, Some("S1"), Some("channel_2"))];
     assert_eq!(to_txt(&t(both)), "Channel 2, S1: Hey.\n");
 }
@@ -79,7 +89,10 @@ fn empty_transcript_is_an_empty_file() {
 
 #[test]
 fn languages_without_spaces_join_without_them() {
-    let mut tr = t(vec![word("你好", 0.0, None, None), word("世界。", 0.3, None, None)]);
+    let mut tr = t(vec![
+        word("你好", 0.0, None, None),
+        word("世界。", 0.3, None, None),
+    ]);
     tr.language = "zh".into();
     assert_eq!(to_txt(&tr), "你好世界。\n");
 }
@@ -87,11 +100,20 @@ fn languages_without_spaces_join_without_them() {
 #[test]
 fn generated_transcripts_keep_every_word_in_order() {
     for seed in 0..10 {
-        let g = generate(seed, Spec { words: 1500, speakers: 0, channels: 0 });
+        let g = generate(
+            seed,
+            Spec {
+                words: 1500,
+                speakers: 0,
+                channels: 0,
+            },
+        );
         let txt = to_txt(&g.transcript);
         assert!(txt.ends_with('\n') && !txt.ends_with("\n\n"));
         let paragraphs: Vec<&str> = txt.trim_end().split("\n\n").collect();
-        assert!(paragraphs.iter().all(|p| !p.is_empty() && !p.contains('\n')));
+        assert!(paragraphs
+            .iter()
+            .all(|p| !p.is_empty() && !p.contains('\n')));
         assert_eq!(paragraphs.join(" "), g.text, "seed {seed}");
         // One paragraph per stretch between silences of 2 s or more.
         let mut expected = 1;

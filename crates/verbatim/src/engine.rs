@@ -26,7 +26,9 @@ pub struct EngineArgs {
 
 impl EngineArgs {
     pub fn models_dir(&self) -> PathBuf {
-        self.models_dir.clone().unwrap_or_else(asr::models::default_models_dir)
+        self.models_dir
+            .clone()
+            .unwrap_or_else(asr::models::default_models_dir)
     }
 }
 
@@ -34,7 +36,10 @@ pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
     let path = asr::models::resolve(&args.model, &args.models_dir())?;
     let config = asr::WhisperConfig {
         threads: args.threads.unwrap_or(0),
-        compute_type: args.compute_type.clone().unwrap_or_else(|| asr::whisper::DEFAULT_COMPUTE_TYPE.to_string()),
+        compute_type: args
+            .compute_type
+            .clone()
+            .unwrap_or_else(|| asr::whisper::DEFAULT_COMPUTE_TYPE.to_string()),
         ..Default::default()
     };
     let engine = asr::WhisperEngine::load(&path, &config)

@@ -17,18 +17,41 @@ use server::{assert_transcribes, client, short_clips, wait_finished, words};
 
 const JOB_LIMIT: Duration = Duration::from_secs(300);
 
-async fn submit_file(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str, name: &str, bytes: Vec<u8>) {
+async fn submit_file(
+    http: &reqwest::Client,
+    d: &Deployment,
+    key: &str,
+    job_id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) {
     let form = Form::new()
         .text("job_id", job_id.to_string())
         .text("transcription_config", r#"{"language":"en"}"#)
         .part("file", Part::bytes(bytes).file_name(name.to_string()));
-    let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(key).multipart(form).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().await.unwrap());
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
 }
 
 /// Every output of a job, downloaded through its signed URL.
 async fn outputs(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str) -> Vec<String> {
-    let r = http.get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files"))).bearer_auth(key).send().await.unwrap();
+    let r = http
+        .get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
     let files: Value = r.json().await.unwrap();
     let mut out = Vec::new();
     for o in files["outputs"].as_array().into_iter().flatten() {
@@ -40,10 +63,25 @@ async fn outputs(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str
 
 /// Every signed download of a job (input and outputs) comes as an attachment of its format's
 /// own type; the API's own downloads also say `nosniff` (S3 cannot be told to).
-async fn assert_downloads_are_attachments(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str) {
-    let r = http.get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files"))).bearer_auth(key).send().await.unwrap();
+async fn assert_downloads_are_attachments(
+    http: &reqwest::Client,
+    d: &Deployment,
+    key: &str,
+    job_id: &str,
+) {
+    let r = http
+        .get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
     let files: Value = r.json().await.unwrap();
-    let all: Vec<&Value> = files["inputs"].as_array().unwrap().iter().chain(files["outputs"].as_array().unwrap()).collect();
+    let all: Vec<&Value> = files["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(files["outputs"].as_array().unwrap())
+        .collect();
     assert!(!all.is_empty(), "{files}");
     for file in all {
         let object_key = file["key"].as_str().unwrap();
@@ -57,12 +95,26 @@ async fn assert_downloads_are_attachments(http: &reqwest::Client, d: &Deployment
             "vtt" => "text/vtt; charset=utf-8",
             other => panic!("unexpected extension {other}"),
         };
-        let r = http.get(file["download_url"].as_str().unwrap()).send().await.unwrap();
+        let r = http
+            .get(file["download_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{file}");
-        let header = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
         assert_eq!(header("content-type"), expected, "{file}");
         let name = object_key.rsplit('/').next().unwrap();
-        assert_eq!(header("content-disposition"), format!("attachment; filename=\"{name}\""), "{file}");
+        assert_eq!(
+            header("content-disposition"),
+            format!("attachment; filename=\"{name}\""),
+            "{file}"
+        );
         if !d.is_fleet() {
             assert_eq!(header("x-content-type-options"), "nosniff", "{file}");
         }
@@ -112,12 +164,22 @@ async fn a_playlist_cannot_read_another_organisations_audio_fleet() {
 async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     let clip = short_clips().remove(0);
     let dir = tempfile::tempdir().unwrap();
-    let Some(d) = Deployment::start(kind, 1, Vec::new()).await else { return };
+    let Some(d) = Deployment::start(kind, 1, Vec::new()).await else {
+        return;
+    };
     let http = client();
     let victim = d.create_key("victim");
     let attacker = d.create_key("attacker");
 
-    submit_file(&http, &d, &victim, "victim1", "talk.mp3", mp3_of(&clip.wav, dir.path())).await;
+    submit_file(
+        &http,
+        &d,
+        &victim,
+        "victim1",
+        "talk.mp3",
+        mp3_of(&clip.wav, dir.path()),
+    )
+    .await;
     let job = wait_finished(&http, &d.server.base, &victim, "victim1", JOB_LIMIT).await;
     assert_eq!(job["status"], "DONE", "{job}");
     assert_downloads_are_attachments(&http, &d, &victim, "victim1").await;
@@ -126,28 +188,79 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     let form = Form::new()
         .text("job_id", "page1")
         .text("transcription_config", "{}")
-        .part("file", Part::bytes(page).file_name("page.wav").mime_str("text/html").unwrap());
-    let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&attacker).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            Part::bytes(page)
+                .file_name("page.wav")
+                .mime_str("text/html")
+                .unwrap(),
+        );
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&attacker)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let job = wait_finished(&http, &d.server.base, &attacker, "page1", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
     assert_downloads_are_attachments(&http, &d, &attacker, "page1").await;
 
     let victim_path = d.input_path("inputs/victim1.mp3");
-    assert!(victim_path.exists(), "the victim's input should be at {}", victim_path.display());
+    assert!(
+        victim_path.exists(),
+        "the victim's input should be at {}",
+        victim_path.display()
+    );
 
-    submit_file(&http, &d, &attacker, "attack1", "song.aac", playlist_pointing_at(&victim_path)).await;
-    submit_file(&http, &d, &attacker, "attack2", "song.aac", playlist_pointing_at(&dir.path().join("gone.mp3"))).await;
+    submit_file(
+        &http,
+        &d,
+        &attacker,
+        "attack1",
+        "song.aac",
+        playlist_pointing_at(&victim_path),
+    )
+    .await;
+    submit_file(
+        &http,
+        &d,
+        &attacker,
+        "attack2",
+        "song.aac",
+        playlist_pointing_at(&dir.path().join("gone.mp3")),
+    )
+    .await;
     let mut messages = Vec::new();
-    let victim_words: Vec<String> = words(&clip.reference).into_iter().filter(|w| w.len() >= 5).collect();
+    let victim_words: Vec<String> = words(&clip.reference)
+        .into_iter()
+        .filter(|w| w.len() >= 5)
+        .collect();
     for id in ["attack1", "attack2"] {
         let job = wait_finished(&http, &d.server.base, &attacker, id, JOB_LIMIT).await;
         assert_eq!(job["status"], "FAILED", "{job}");
-        let message = job["error_message"]["message"].as_str().unwrap().to_string();
-        assert!(!message.contains('/') && !message.contains("victim"), "{message}");
-        for text in outputs(&http, &d, &attacker, id).await.iter().chain([&message]) {
-            let found: Vec<&String> = victim_words.iter().filter(|w| words(text).contains(w)).collect();
-            assert!(found.is_empty(), "the victim's words {found:?} reached the attacker: {text}");
+        let message = job["error_message"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            !message.contains('/') && !message.contains("victim"),
+            "{message}"
+        );
+        for text in outputs(&http, &d, &attacker, id)
+            .await
+            .iter()
+            .chain([&message])
+        {
+            let found: Vec<&String> = victim_words
+                .iter()
+                .filter(|w| words(text).contains(w))
+                .collect();
+            assert!(
+                found.is_empty(),
+                "the victim's words {found:?} reached the attacker: {text}"
+            );
         }
         messages.push(message);
     }
@@ -163,7 +276,12 @@ async fn submit_url(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
 }
 
 #[tokio::test]
@@ -185,29 +303,48 @@ async fn a_stuck_job_fails_at_its_deadline_and_others_run(kind: Kind) {
     let https = HttpsServer::start(&clips[1].wav, dir.path()).await;
     let env = vec![
         ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        ("VERBATIM_URL_CA_CERT".into(), https.ca_path.display().to_string()),
+        (
+            "VERBATIM_URL_CA_CERT".into(),
+            https.ca_path.display().to_string(),
+        ),
         ("VERBATIM_JOB_TIMEOUT".into(), "20".into()),
         ("HTTPS_PROXY".into(), "http://127.0.0.1:9".into()),
         ("ALL_PROXY".into(), "http://127.0.0.1:9".into()),
         // The fleet's S3 client may use the environment's proxy; the S3 server is on 127.0.0.1.
         ("NO_PROXY".into(), "127.0.0.1".into()),
     ];
-    let Some(d) = Deployment::start(kind, 1, env).await else { return };
+    let Some(d) = Deployment::start(kind, 1, env).await else {
+        return;
+    };
     let http = client();
     let slow = d.create_key("slow");
     let other = d.create_key("other");
 
     let started = std::time::Instant::now();
     submit_url(&http, &d, &slow, "drip1", &https.url("/slow")).await;
-    submit_file(&http, &d, &other, "other1", "talk.wav", std::fs::read(&clips[0].wav).unwrap()).await;
+    submit_file(
+        &http,
+        &d,
+        &other,
+        "other1",
+        "talk.wav",
+        std::fs::read(&clips[0].wav).unwrap(),
+    )
+    .await;
     submit_url(&http, &d, &other, "viaproxy1", &https.url("/redirect")).await;
     submit_url(&http, &d, &other, "private1", &https.url("/redirect-ip")).await;
 
     let job = wait_finished(&http, &d.server.base, &slow, "drip1", JOB_LIMIT).await;
     let failed_after = started.elapsed();
     assert_eq!(job["status"], "FAILED", "{job}");
-    assert_eq!(job["error_message"]["message"], "Job exceeded its time limit", "{job}");
-    assert!(failed_after < Duration::from_secs(90), "the stuck job took {failed_after:?} to fail");
+    assert_eq!(
+        job["error_message"]["message"], "Job exceeded its time limit",
+        "{job}"
+    );
+    assert!(
+        failed_after < Duration::from_secs(90),
+        "the stuck job took {failed_after:?} to fail"
+    );
 
     let job = wait_finished(&http, &d.server.base, &other, "other1", JOB_LIMIT).await;
     assert_eq!(job["status"], "DONE", "{job}");
@@ -217,7 +354,13 @@ async fn a_stuck_job_fails_at_its_deadline_and_others_run(kind: Kind) {
     assert_transcribes(&text, &clips[1].reference);
     let job = wait_finished(&http, &d.server.base, &other, "private1", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
-    assert!(job["error_message"]["message"].as_str().unwrap().contains("private or reserved"), "{job}");
+    assert!(
+        job["error_message"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("private or reserved"),
+        "{job}"
+    );
 }
 
 /// With the default settings a dripping URL fails on its rate, long before the total timeout.
@@ -228,17 +371,32 @@ async fn a_slow_drip_download_fails_on_its_rate() {
     let https = HttpsServer::start(&clips[0].wav, dir.path()).await;
     let env = vec![
         ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        ("VERBATIM_URL_CA_CERT".into(), https.ca_path.display().to_string()),
+        (
+            "VERBATIM_URL_CA_CERT".into(),
+            https.ca_path.display().to_string(),
+        ),
     ];
-    let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else { return };
+    let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else {
+        return;
+    };
     let http = client();
     let key = d.create_key("acme");
     let started = std::time::Instant::now();
     submit_url(&http, &d, &key, "drip2", &https.url("/slow")).await;
     let job = wait_finished(&http, &d.server.base, &key, "drip2", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
-    assert!(job["error_message"]["message"].as_str().unwrap().contains("too slowly"), "{job}");
-    assert!(started.elapsed() < Duration::from_secs(120), "took {:?}", started.elapsed());
+    assert!(
+        job["error_message"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too slowly"),
+        "{job}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -253,7 +411,9 @@ async fn configs_and_names_have_limits_fleet() {
 
 /// At each limit a request is accepted; one past it is a 400 naming the limit.
 async fn configs_and_names_have_limits(kind: Kind) {
-    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else { return };
+    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else {
+        return;
+    };
     let http = client();
     let key = d.create_key("acme");
     let vocab = |entries: usize, sounds: usize| {
@@ -263,28 +423,60 @@ async fn configs_and_names_have_limits(kind: Kind) {
     let big = |bytes: usize| json!({"details": {"note": "x".repeat(bytes)}});
     let presign = |filename: String, transcription_config: Value, extra: Value| {
         let mut body = json!({"mode": "presign", "filename": filename, "transcription_config": transcription_config});
-        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         body
     };
     let name = |len: usize| format!("{}.wav", "a".repeat(len - 4));
     let cases: Vec<(Value, Option<&str>)> = vec![
-        (presign(name(255), vocab(1000, 10), json!({"tracking": big(16_000)})), None),
-        (presign(name(20), vocab(1001, 1), json!({})), Some("transcription_config.additional_vocab has more than 1000 entries")),
-        (presign(name(20), vocab(1, 11), json!({})), Some("transcription_config.additional_vocab[0].sounds_like has more than 10 entries")),
-        (presign(name(20), vocab(0, 0), json!({"tracking": big(17_000)})), Some("tracking is larger than 16 KB")),
-        (presign(name(256), vocab(0, 0), json!({})), Some("filename must be a plain file name")),
-        (presign("my talk.wav".into(), vocab(0, 0), json!({})), Some("filename must be a plain file name")),
-        (presign("talk\u{e9}.wav".into(), vocab(0, 0), json!({})), Some("filename must be a plain file name")),
+        (
+            presign(name(255), vocab(1000, 10), json!({"tracking": big(16_000)})),
+            None,
+        ),
+        (
+            presign(name(20), vocab(1001, 1), json!({})),
+            Some("transcription_config.additional_vocab has more than 1000 entries"),
+        ),
+        (
+            presign(name(20), vocab(1, 11), json!({})),
+            Some("transcription_config.additional_vocab[0].sounds_like has more than 10 entries"),
+        ),
+        (
+            presign(name(20), vocab(0, 0), json!({"tracking": big(17_000)})),
+            Some("tracking is larger than 16 KB"),
+        ),
+        (
+            presign(name(256), vocab(0, 0), json!({})),
+            Some("filename must be a plain file name"),
+        ),
+        (
+            presign("my talk.wav".into(), vocab(0, 0), json!({})),
+            Some("filename must be a plain file name"),
+        ),
+        (
+            presign("talk\u{e9}.wav".into(), vocab(0, 0), json!({})),
+            Some("filename must be a plain file name"),
+        ),
     ];
     for (body, refusal) in cases {
-        let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).json(&body).send().await.unwrap();
+        let r = http
+            .post(d.server.url("/v1/batch/jobs"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         let answer: Value = r.json().await.unwrap();
         match refusal {
             None => assert_eq!(status, StatusCode::OK, "{answer}"),
             Some(message) => {
                 assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-                assert!(answer["error"].as_str().unwrap().starts_with(message), "{answer} (wanted {message})");
+                assert!(
+                    answer["error"].as_str().unwrap().starts_with(message),
+                    "{answer} (wanted {message})"
+                );
             }
         }
     }
@@ -298,22 +490,41 @@ async fn configs_and_names_have_limits(kind: Kind) {
     };
     let cases = [
         (multipart("fits", vocab(1000, 10), big(16_000)), None),
-        (multipart("vocab", vocab(1001, 1), json!({})), Some("transcription_config.additional_vocab has more than 1000 entries")),
-        (multipart("meta", vocab(0, 0), big(17_000)), Some("metadata is larger than 16 KB")),
+        (
+            multipart("vocab", vocab(1001, 1), json!({})),
+            Some("transcription_config.additional_vocab has more than 1000 entries"),
+        ),
+        (
+            multipart("meta", vocab(0, 0), big(17_000)),
+            Some("metadata is larger than 16 KB"),
+        ),
     ];
     for (form, refusal) in cases {
-        let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).multipart(form).send().await.unwrap();
+        let r = http
+            .post(d.server.url("/v1/batch/jobs"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         let answer: Value = r.json().await.unwrap();
         match refusal {
             None => assert_eq!(status, StatusCode::ACCEPTED, "{answer}"),
             Some(message) => {
                 assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-                assert!(answer["error"].as_str().unwrap().starts_with(message), "{answer} (wanted {message})");
+                assert!(
+                    answer["error"].as_str().unwrap().starts_with(message),
+                    "{answer} (wanted {message})"
+                );
             }
         }
     }
-    assert_eq!(d.input_files(), vec!["inputs/fits.wav".to_string()], "refused uploads leave nothing behind");
+    assert_eq!(
+        d.input_files(),
+        vec!["inputs/fits.wav".to_string()],
+        "refused uploads leave nothing behind"
+    );
 }
 
 /// A server-side fault (here a CA file that is not there) fails the job with a message that
@@ -324,19 +535,31 @@ async fn messages_name_no_server_path() {
     let missing_ca = dir.path().join("secret-folder").join("ca.pem");
     let env = vec![
         ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        ("VERBATIM_URL_CA_CERT".into(), missing_ca.display().to_string()),
+        (
+            "VERBATIM_URL_CA_CERT".into(),
+            missing_ca.display().to_string(),
+        ),
     ];
-    let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else { return };
+    let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else {
+        return;
+    };
     let http = client();
     let key = d.create_key("acme");
     submit_url(&http, &d, &key, "pathless1", "https://localhost:9/a.wav").await;
     let job = wait_finished(&http, &d.server.base, &key, "pathless1", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
     let message = job["error_message"]["message"].as_str().unwrap();
-    assert!(!message.contains("secret-folder") && !message.contains('/'), "{message}");
+    assert!(
+        !message.contains("secret-folder") && !message.contains('/'),
+        "{message}"
+    );
     assert!(message.contains("not configured correctly"), "{message}");
     let log = d.server.log();
-    assert!(log.lines().any(|l| l.contains("secret-folder") && l.contains("pathless1")), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("secret-folder") && l.contains("pathless1")),
+        "{log}"
+    );
 }
 
 /// A connection that sends its request head slowly, or nothing at all, is closed at the
@@ -345,7 +568,9 @@ async fn messages_name_no_server_path() {
 async fn slow_or_silent_connections_are_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let env = vec![("VERBATIM_HTTP_HEADER_TIMEOUT".into(), "2s".into())];
-    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else { return };
+    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
+        return;
+    };
     let addr = d.server.base.trim_start_matches("http://").to_string();
     for partial in [&b""[..], b"GET /health HTTP/1.1\r\nHost: x\r\n"] {
         let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -353,8 +578,15 @@ async fn slow_or_silent_connections_are_closed() {
         let started = std::time::Instant::now();
         let mut buf = Vec::new();
         let read = tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut buf)).await;
-        assert!(read.is_ok(), "the server kept a connection open for 20 s after {partial:?}");
-        assert!(started.elapsed() < Duration::from_secs(10), "closed only after {:?}", started.elapsed());
+        assert!(
+            read.is_ok(),
+            "the server kept a connection open for 20 s after {partial:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "closed only after {:?}",
+            started.elapsed()
+        );
     }
     // A prompt client is served as before.
     let r = client().get(d.server.url("/health")).send().await.unwrap();
@@ -370,58 +602,136 @@ async fn uploads_rates_and_metrics_are_bounded() {
         ("VERBATIM_RATE_LIMIT_PER_MINUTE".into(), "5".into()),
         ("VERBATIM_METRICS_TOKEN".into(), "s3cret-token".into()),
     ];
-    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else { return };
+    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
+        return;
+    };
     let http = client();
-    let (slow, flood, calm) = (d.create_key("slow"), d.create_key("flood"), d.create_key("calm"));
+    let (slow, flood, calm) = (
+        d.create_key("slow"),
+        d.create_key("flood"),
+        d.create_key("calm"),
+    );
 
     // An upload trickling 2 KB/s holds the only slot until the rate floor ends it.
     let trickle = futures::stream::unfold(0u32, |n| async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
         (n < 200).then(|| (Ok::<_, std::io::Error>(vec![0u8; 1024]), n + 1))
     });
-    let form = Form::new()
-        .text("transcription_config", "{}")
-        .part("file", Part::stream(reqwest::Body::wrap_stream(trickle)).file_name("slow.wav"));
+    let form = Form::new().text("transcription_config", "{}").part(
+        "file",
+        Part::stream(reqwest::Body::wrap_stream(trickle)).file_name("slow.wav"),
+    );
     let started = std::time::Instant::now();
     let slow_upload = {
         let (http, url, slow) = (http.clone(), d.server.url("/v1/batch/jobs"), slow.clone());
-        tokio::spawn(async move { http.post(url).bearer_auth(slow).multipart(form).send().await.map(|r| r.status()) })
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(slow)
+                .multipart(form)
+                .send()
+                .await
+                .map(|r| r.status())
+        })
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let form = Form::new().text("transcription_config", "{}").part("file", Part::bytes(vec![0u8; 100]).file_name("a.wav"));
-    let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&calm).multipart(form).send().await.unwrap();
+    let form = Form::new()
+        .text("transcription_config", "{}")
+        .part("file", Part::bytes(vec![0u8; 100]).file_name("a.wav"));
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&calm)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.headers().contains_key("retry-after"));
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().starts_with("Too many uploads"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many uploads"),
+        "{body}"
+    );
 
     // Five POSTs a minute per key: the sixth is refused; another key is not.
     for i in 0..6 {
-        let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&flood).json(&json!({"transcription_config": {}})).send().await.unwrap();
+        let r = http
+            .post(d.server.url("/v1/batch/jobs"))
+            .bearer_auth(&flood)
+            .json(&json!({"transcription_config": {}}))
+            .send()
+            .await
+            .unwrap();
         if i < 5 {
             assert_eq!(r.status(), StatusCode::BAD_REQUEST, "POST {i}");
         } else {
             assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-            let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=60).contains(&wait), "Retry-After {wait}");
             let body: Value = r.json().await.unwrap();
-            assert!(body["error"].as_str().unwrap().starts_with("Too many requests"), "{body}");
+            assert!(
+                body["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Too many requests"),
+                "{body}"
+            );
         }
     }
-    let r = http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&calm).json(&json!({"transcription_config": {}})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "another key keeps its own budget");
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&calm)
+        .json(&json!({"transcription_config": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "another key keeps its own budget"
+    );
 
     // The metrics token.
-    assert_eq!(http.get(d.server.url("/metrics")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    let r = http.get(d.server.url("/metrics")).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(
+        http.get(d.server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = http
+        .get(d.server.url("/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = http.get(d.server.url("/metrics")).bearer_auth("s3cret-token").send().await.unwrap();
+    let r = http
+        .get(d.server.url("/metrics"))
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     // The trickle ends with an error at the end of the first 30 s window, storing nothing.
     let outcome = slow_upload.await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(60), "the trickle lasted {:?}", started.elapsed());
-    assert!(outcome.as_ref().map_or(true, |s| s.is_client_error()), "{outcome:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the trickle lasted {:?}",
+        started.elapsed()
+    );
+    assert!(
+        outcome.as_ref().map_or(true, |s| s.is_client_error()),
+        "{outcome:?}"
+    );
     assert_eq!(d.input_files(), Vec::<String>::new());
 }
 
@@ -438,7 +748,9 @@ async fn concurrent_submissions_with_one_id_keep_the_winners_input_fleet() {
 /// Two uploads race for one job id: one wins (202), the other gets 409, and the stored input is
 /// exactly the winner's bytes (the loser cleans up only what it wrote).
 async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
-    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else { return };
+    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else {
+        return;
+    };
     let http = client();
     let key = d.create_key("acme");
     for round in 0..4u8 {
@@ -449,18 +761,35 @@ async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
                 .text("job_id", job_id.clone())
                 .text("transcription_config", "{}")
                 .part("file", Part::bytes(body).file_name("a.wav"));
-            http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).multipart(form).send()
+            http.post(d.server.url("/v1/batch/jobs"))
+                .bearer_auth(&key)
+                .multipart(form)
+                .send()
         };
         let (a, b) = tokio::join!(send(bodies[0].clone()), send(bodies[1].clone()));
         let statuses = [a.unwrap().status(), b.unwrap().status()];
-        let winners: Vec<usize> = (0..2).filter(|i| statuses[*i] == StatusCode::ACCEPTED).collect();
+        let winners: Vec<usize> = (0..2)
+            .filter(|i| statuses[*i] == StatusCode::ACCEPTED)
+            .collect();
         assert_eq!(winners.len(), 1, "round {round}: {statuses:?}");
-        assert!(statuses.contains(&StatusCode::CONFLICT), "round {round}: {statuses:?}");
+        assert!(
+            statuses.contains(&StatusCode::CONFLICT),
+            "round {round}: {statuses:?}"
+        );
         let stored = d.read_input(&format!("inputs/{job_id}.wav"));
-        assert!(stored == bodies[winners[0]], "round {round}: the stored input is not the winner's upload");
+        assert!(
+            stored == bodies[winners[0]],
+            "round {round}: the stored input is not the winner's upload"
+        );
     }
     let left: Vec<String> = d.input_files();
-    assert_eq!(left, (0..4).map(|r| format!("inputs/race{r}.wav")).collect::<Vec<_>>(), "no staging object stays");
+    assert_eq!(
+        left,
+        (0..4)
+            .map(|r| format!("inputs/race{r}.wav"))
+            .collect::<Vec<_>>(),
+        "no staging object stays"
+    );
 }
 
 #[tokio::test]
@@ -477,7 +806,9 @@ async fn presigned_uploads_are_single_use_and_swept_fleet() {
 /// an S3 URL writes a staging key nothing reads), and an upload never completed is swept.
 async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
     let env = vec![("VERBATIM_ORPHAN_AGE".into(), "3s".into())];
-    let Some(d) = Deployment::start(kind, 0, env).await else { return };
+    let Some(d) = Deployment::start(kind, 0, env).await else {
+        return;
+    };
     let http = client();
     let key = d.create_key("acme");
     let step1 = |job_id: &str| {
@@ -485,11 +816,19 @@ async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
             "mode": "presign", "filename": "talk.wav", "content_type": "audio/wav", "job_id": job_id,
             "transcription_config": {}}))
     };
-    let put = |url: String, body: Vec<u8>| http.put(url).header("content-type", "audio/wav").body(body).send();
+    let put = |url: String, body: Vec<u8>| {
+        http.put(url)
+            .header("content-type", "audio/wav")
+            .body(body)
+            .send()
+    };
 
     let upload: Value = step1("once1").send().await.unwrap().json().await.unwrap();
     let url = upload["upload"]["url"].as_str().unwrap().to_string();
-    assert_eq!(put(url.clone(), vec![1u8; 5000]).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        put(url.clone(), vec![1u8; 5000]).await.unwrap().status(),
+        StatusCode::OK
+    );
     let r = http
         .post(d.server.url("/v1/batch/jobs"))
         .bearer_auth(&key)
@@ -500,19 +839,44 @@ async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let again = put(url, vec![2u8; 7000]).await.unwrap().status();
     if !d.is_fleet() {
-        assert_eq!(again, StatusCode::FORBIDDEN, "the API's upload URL is single-use");
+        assert_eq!(
+            again,
+            StatusCode::FORBIDDEN,
+            "the API's upload URL is single-use"
+        );
     }
-    assert_eq!(d.read_input("inputs/once1/talk.wav"), vec![1u8; 5000], "the job's input is what step 3 accepted");
+    assert_eq!(
+        d.read_input("inputs/once1/talk.wav"),
+        vec![1u8; 5000],
+        "the job's input is what step 3 accepted"
+    );
 
     // An upload whose step 3 never comes is removed once it is older than the orphan age.
     let upload: Value = step1("never1").send().await.unwrap().json().await.unwrap();
     let url = upload["upload"]["url"].as_str().unwrap().to_string();
-    assert_eq!(put(url, vec![3u8; 5000]).await.unwrap().status(), StatusCode::OK);
-    assert!(d.input_files().iter().any(|f| f.starts_with("uploads/never1.")), "{:?}", d.input_files());
+    assert_eq!(
+        put(url, vec![3u8; 5000]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert!(
+        d.input_files()
+            .iter()
+            .any(|f| f.starts_with("uploads/never1.")),
+        "{:?}",
+        d.input_files()
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while d.input_files().iter().any(|f| f.starts_with("uploads/")) {
-        assert!(std::time::Instant::now() < deadline, "orphans left: {:?}", d.input_files());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "orphans left: {:?}",
+            d.input_files()
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert!(d.input_files().contains(&"inputs/once1/talk.wav".to_string()), "a job's input is never swept");
+    assert!(
+        d.input_files()
+            .contains(&"inputs/once1/talk.wav".to_string()),
+        "a job's input is never swept"
+    );
 }

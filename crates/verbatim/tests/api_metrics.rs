@@ -12,13 +12,23 @@ fn metric(text: &str, name: &str) -> u64 {
         .lines()
         .find(|l| l.split_whitespace().next() == Some(name))
         .unwrap_or_else(|| panic!("no {name} in:\n{text}"));
-    line.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("bad value in {line}"))
+    line.rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("bad value in {line}"))
 }
 
 #[tokio::test]
 async fn metrics_count_queued_jobs_without_auth() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), Options { workers: 0, ..Options::default() });
+    let server = Server::start(
+        dir.path(),
+        Options {
+            workers: 0,
+            ..Options::default()
+        },
+    );
     let key = server.create_key("acme");
     let http = client();
 
@@ -34,14 +44,29 @@ async fn metrics_count_queued_jobs_without_auth() {
     assert_eq!(metric(&before, "verbatim_queue_depth"), 0);
     assert_eq!(metric(&before, "verbatim_jobs{status=\"QUEUED\"}"), 0);
     assert_eq!(metric(&before, "verbatim_jobs{status=\"DONE\"}"), 0);
-    assert!(before.contains("# TYPE verbatim_queue_depth gauge"), "{before}");
+    assert!(
+        before.contains("# TYPE verbatim_queue_depth gauge"),
+        "{before}"
+    );
 
     let wav = std::fs::read(&server::short_clips()[0].wav).unwrap();
     for _ in 0..3 {
         let form = Form::new()
             .text("transcription_config", r#"{"language":"en"}"#)
-            .part("file", Part::bytes(wav.clone()).file_name("a.wav").mime_str("audio/wav").unwrap());
-        let r = http.post(server.url("/v1/batch/jobs")).bearer_auth(&key).multipart(form).send().await.unwrap();
+            .part(
+                "file",
+                Part::bytes(wav.clone())
+                    .file_name("a.wav")
+                    .mime_str("audio/wav")
+                    .unwrap(),
+            );
+        let r = http
+            .post(server.url("/v1/batch/jobs"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::ACCEPTED);
     }
 
@@ -51,6 +76,14 @@ async fn metrics_count_queued_jobs_without_auth() {
     tokio::time::sleep(std::time::Duration::from_millis(5_500)).await;
     let after = get_metrics().await;
     assert_eq!(metric(&after, "verbatim_queue_depth"), 3, "{after}");
-    assert_eq!(metric(&after, "verbatim_jobs{status=\"QUEUED\"}"), 3, "{after}");
-    assert_eq!(metric(&after, "verbatim_jobs{status=\"IN_PROGRESS\"}"), 0, "{after}");
+    assert_eq!(
+        metric(&after, "verbatim_jobs{status=\"QUEUED\"}"),
+        3,
+        "{after}"
+    );
+    assert_eq!(
+        metric(&after, "verbatim_jobs{status=\"IN_PROGRESS\"}"),
+        0,
+        "{after}"
+    );
 }

@@ -7,22 +7,44 @@ mod server;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use server::{client, short_clips, wait_finished, Options, Server};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::Value;
+use server::{client, short_clips, wait_finished, Options, Server};
 
-async fn submit(http: &reqwest::Client, server: &Server, key: &str, id: &str, wav: &std::path::Path) {
+async fn submit(
+    http: &reqwest::Client,
+    server: &Server,
+    key: &str,
+    id: &str,
+    wav: &std::path::Path,
+) {
     let form = Form::new()
         .text("job_id", id.to_string())
         .text("transcription_config", r#"{"language":"en"}"#)
-        .part("file", Part::bytes(std::fs::read(wav).unwrap()).file_name("a.wav"));
-    let r = http.post(server.url("/v1/batch/jobs")).bearer_auth(key).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            Part::bytes(std::fs::read(wav).unwrap()).file_name("a.wav"),
+        );
+    let r = http
+        .post(server.url("/v1/batch/jobs"))
+        .bearer_auth(key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
 }
 
 async fn job(http: &reqwest::Client, server: &Server, key: &str, id: &str) -> Value {
-    http.get(server.url(&format!("/v1/batch/jobs/{id}"))).bearer_auth(key).send().await.unwrap().json().await.unwrap()
+    http.get(server.url(&format!("/v1/batch/jobs/{id}")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Waits until some job is being worked on (past QUEUED, not finished).
@@ -30,8 +52,14 @@ async fn wait_working(http: &reqwest::Client, server: &Server, key: &str, ids: &
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
         for id in ids {
-            let status = job(http, server, key, id).await["status"].as_str().unwrap().to_string();
-            if matches!(status.as_str(), "IN_PROGRESS" | "DECODING" | "POST_PROCESSING") {
+            let status = job(http, server, key, id).await["status"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            if matches!(
+                status.as_str(),
+                "IN_PROGRESS" | "DECODING" | "POST_PROCESSING"
+            ) {
                 return;
             }
         }
@@ -55,7 +83,11 @@ async fn all_done_once(http: &reqwest::Client, server: &Server, key: &str, ids: 
             .json()
             .await
             .unwrap();
-        assert_eq!(files["inputs"].as_array().unwrap().len(), 1, "the accepted upload is still there: {files}");
+        assert_eq!(
+            files["inputs"].as_array().unwrap().len(),
+            1,
+            "the accepted upload is still there: {files}"
+        );
         assert!(files["outputs"].as_array().unwrap().len() >= 3, "{files}");
     }
     // Done once: nothing completes a job a second time later.
@@ -73,7 +105,10 @@ async fn restart_after_sigterm_and_kill9_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(
         dir.path(),
-        Options { workers: 1, env: vec![("VERBATIM_LEASE_SECONDS".into(), "6".into())] },
+        Options {
+            workers: 1,
+            env: vec![("VERBATIM_LEASE_SECONDS".into(), "6".into())],
+        },
     );
     let key = server.create_key("acme");
     let http = client();
@@ -84,7 +119,12 @@ async fn restart_after_sigterm_and_kill9_loses_nothing() {
         submit(&http, &server, &key, id, &clips[i % clips.len()].wav).await;
     }
     wait_working(&http, &server, &key, &ids).await;
-    assert_eq!(server.sigterm(), Some(0), "SIGTERM must exit 0; log:\n{}", server.log());
+    assert_eq!(
+        server.sigterm(),
+        Some(0),
+        "SIGTERM must exit 0; log:\n{}",
+        server.log()
+    );
     server.restart();
     all_done_once(&http, &server, &key, &ids).await;
 

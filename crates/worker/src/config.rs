@@ -138,7 +138,9 @@ impl WorkerConfig {
     /// The job's wall-clock budget once its audio is known to last `audio_seconds`.
     pub fn job_budget(&self, audio_seconds: f64) -> Duration {
         self.job_timeout.unwrap_or_else(|| {
-            let scaled = Duration::from_secs_f64((audio_seconds.max(0.0) * self.job_timeout_per_audio_second).min(1e9));
+            let scaled = Duration::from_secs_f64(
+                (audio_seconds.max(0.0) * self.job_timeout_per_audio_second).min(1e9),
+            );
             scaled.max(self.job_timeout_floor)
         })
     }
@@ -147,7 +149,10 @@ impl WorkerConfig {
     pub fn validate(&self) -> Result<(), String> {
         for (variable, value) in [
             ("VERBATIM_COMPUTE_TYPE", &self.compute_type),
-            ("VERBATIM_COMPUTE_TYPE_ENHANCED", &self.compute_type_enhanced),
+            (
+                "VERBATIM_COMPUTE_TYPE_ENHANCED",
+                &self.compute_type_enhanced,
+            ),
         ] {
             asr::whisper::check_compute_type(value).map_err(|e| format!("{variable}: {e}"))?;
         }
@@ -171,12 +176,16 @@ impl WorkerConfig {
     /// The back-off before attempt `attempts + 1`, after `attempts` worker-side failures.
     pub fn retry_after(&self, attempts: u32) -> Duration {
         let doublings = attempts.saturating_sub(1).min(20);
-        self.retry_base.saturating_mul(1 << doublings).min(self.retry_max)
+        self.retry_base
+            .saturating_mul(1 << doublings)
+            .min(self.retry_max)
     }
 }
 
 fn available_cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// One worker per four cores: recognition scales well to about four threads, and fewer
@@ -190,7 +199,10 @@ fn threads_per_worker(cores: usize, workers: usize) -> usize {
 }
 
 fn env_text(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -203,7 +215,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let c = WorkerConfig { retry_base: Duration::from_secs(5), retry_max: Duration::from_secs(60), ..Default::default() };
+        let c = WorkerConfig {
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(60),
+            ..Default::default()
+        };
         assert_eq!(c.retry_after(1), Duration::from_secs(5));
         assert_eq!(c.retry_after(2), Duration::from_secs(10));
         assert_eq!(c.retry_after(3), Duration::from_secs(20));
@@ -214,10 +230,19 @@ mod tests {
     #[test]
     fn unknown_compute_types_are_refused_by_name() {
         assert!(WorkerConfig::default().validate().is_ok());
-        let c = WorkerConfig { compute_type_enhanced: "int3".into(), ..Default::default() };
+        let c = WorkerConfig {
+            compute_type_enhanced: "int3".into(),
+            ..Default::default()
+        };
         let e = c.validate().unwrap_err();
-        assert!(e.contains("VERBATIM_COMPUTE_TYPE_ENHANCED") && e.contains("int3"), "{e}");
-        let c = WorkerConfig { compute_type: "float64".into(), ..Default::default() };
+        assert!(
+            e.contains("VERBATIM_COMPUTE_TYPE_ENHANCED") && e.contains("int3"),
+            "{e}"
+        );
+        let c = WorkerConfig {
+            compute_type: "float64".into(),
+            ..Default::default()
+        };
         assert!(c.validate().unwrap_err().contains("VERBATIM_COMPUTE_TYPE:"));
     }
 

@@ -18,7 +18,10 @@ pub struct Deadline {
 impl Deadline {
     pub fn new(budget: Duration) -> Deadline {
         let started = Instant::now();
-        Deadline { started, at: watch::Sender::new(started + budget) }
+        Deadline {
+            started,
+            at: watch::Sender::new(started + budget),
+        }
     }
 
     /// Moves the deadline to `budget` after the start.

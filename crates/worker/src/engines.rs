@@ -24,14 +24,21 @@ pub struct Engines {
 
 impl Engines {
     pub fn new(loader: Arc<Loader>) -> Self {
-        Engines { loader, cells: Mutex::new(HashMap::new()) }
+        Engines {
+            loader,
+            cells: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Whisper models from `models_dir`, each loaded with `threads` CPU threads.
     pub fn whisper(models_dir: PathBuf, threads: usize) -> Self {
         Engines::new(Arc::new(move |model: &ModelChoice| {
             let path = asr::models::resolve(&model.name, &models_dir)?;
-            let config = asr::WhisperConfig { threads, compute_type: model.compute_type.clone(), ..Default::default() };
+            let config = asr::WhisperConfig {
+                threads,
+                compute_type: model.compute_type.clone(),
+                ..Default::default()
+            };
             // The asr crate's own cache: `verbatim transcribe` and the workers of one process
             // share a loaded model too.
             let engine = asr::WhisperEngine::load_shared(&path, &config)?;

@@ -24,7 +24,10 @@ pub enum JobError {
 
 impl JobError {
     pub fn transient(reason: impl Into<String>, detail: impl std::fmt::Display) -> Self {
-        JobError::Transient { reason: reason.into(), detail: detail.to_string() }
+        JobError::Transient {
+            reason: reason.into(),
+            detail: detail.to_string(),
+        }
     }
 }
 
@@ -33,7 +36,9 @@ impl From<JobsError> for JobError {
         match e {
             // A refused move means the job is no longer where this worker left it: someone else
             // moved it, so it is not ours any more.
-            JobsError::LeaseLost | JobsError::InvalidTransition { .. } | JobsError::NotFound => JobError::LeaseLost,
+            JobsError::LeaseLost | JobsError::InvalidTransition { .. } | JobsError::NotFound => {
+                JobError::LeaseLost
+            }
             other => JobError::transient("the job database is unavailable", other),
         }
     }
@@ -44,7 +49,9 @@ impl JobError {
     pub(crate) fn from_input_blob(e: BlobError) -> Self {
         match e {
             BlobError::NotFound => JobError::Input("the input file is missing from storage".into()),
-            BlobError::InvalidKey(k) => JobError::Input(format!("the input file cannot be read: {k}")),
+            BlobError::InvalidKey(k) => {
+                JobError::Input(format!("the input file cannot be read: {k}"))
+            }
             other => JobError::transient("the input file could not be read from storage", other),
         }
     }
@@ -57,8 +64,12 @@ impl JobError {
     pub(crate) fn from_fetch(e: FetchError) -> Self {
         match e {
             // Our side's settings or storage: their text names server paths, so it stays in the log.
-            FetchError::Config(_) => JobError::transient("URL input is not configured correctly on the server", &e),
-            FetchError::Store(_) => JobError::transient("the downloaded input could not be stored", &e),
+            FetchError::Config(_) => {
+                JobError::transient("URL input is not configured correctly on the server", &e)
+            }
+            FetchError::Store(_) => {
+                JobError::transient("the downloaded input could not be stored", &e)
+            }
             // Fetch messages are written for clients (no upstream text).
             e if e.is_transient() => JobError::transient(e.to_string(), &e),
             e => JobError::Input(e.to_string()),
@@ -69,8 +80,13 @@ impl JobError {
         match e {
             // Our machine's problem, not the file's: a missing decoder program or a scratch
             // disk that failed.
-            AudioError::MissingTool { .. } => JobError::transient("the audio decoder is not available on the server", e),
-            AudioError::Io(_) => JobError::transient("the audio could not be read from the worker's scratch space", e),
+            AudioError::MissingTool { .. } => {
+                JobError::transient("the audio decoder is not available on the server", e)
+            }
+            AudioError::Io(_) => JobError::transient(
+                "the audio could not be read from the worker's scratch space",
+                e,
+            ),
             other => JobError::Input(other.to_string()),
         }
     }
@@ -93,17 +109,43 @@ mod tests {
     #[test]
     fn sorting() {
         assert_eq!(JobError::from(JobsError::LeaseLost), JobError::LeaseLost);
-        assert!(matches!(JobError::from(JobsError::Database("x".into())), JobError::Transient { .. }));
-        assert!(matches!(JobError::from_audio(AudioError::Empty), JobError::Input(m) if m == "the file is empty"));
         assert!(matches!(
-            JobError::from_audio(AudioError::MissingTool { tool: "ffmpeg".into(), reason: "gone".into() }),
+            JobError::from(JobsError::Database("x".into())),
             JobError::Transient { .. }
         ));
-        assert!(matches!(JobError::from_input_blob(BlobError::NotFound), JobError::Input(_)));
-        assert!(matches!(JobError::from_input_blob(BlobError::Io("disk".into())), JobError::Transient { .. }));
-        assert!(matches!(JobError::from_fetch(FetchError::NotHttps), JobError::Input(_)));
-        assert!(matches!(JobError::from_fetch(FetchError::Status(503)), JobError::Transient { .. }));
-        assert!(matches!(JobError::from_asr(asr::AsrError::ModelNotFound("x".into())), JobError::Transient { .. }));
-        assert!(matches!(JobError::from_asr(asr::AsrError::UnsupportedLanguage("xx".into())), JobError::Input(_)));
+        assert!(
+            matches!(JobError::from_audio(AudioError::Empty), JobError::Input(m) if m == "the file is empty")
+        );
+        assert!(matches!(
+            JobError::from_audio(AudioError::MissingTool {
+                tool: "ffmpeg".into(),
+                reason: "gone".into()
+            }),
+            JobError::Transient { .. }
+        ));
+        assert!(matches!(
+            JobError::from_input_blob(BlobError::NotFound),
+            JobError::Input(_)
+        ));
+        assert!(matches!(
+            JobError::from_input_blob(BlobError::Io("disk".into())),
+            JobError::Transient { .. }
+        ));
+        assert!(matches!(
+            JobError::from_fetch(FetchError::NotHttps),
+            JobError::Input(_)
+        ));
+        assert!(matches!(
+            JobError::from_fetch(FetchError::Status(503)),
+            JobError::Transient { .. }
+        ));
+        assert!(matches!(
+            JobError::from_asr(asr::AsrError::ModelNotFound("x".into())),
+            JobError::Transient { .. }
+        ));
+        assert!(matches!(
+            JobError::from_asr(asr::AsrError::UnsupportedLanguage("xx".into())),
+            JobError::Input(_)
+        ));
     }
 }

@@ -15,11 +15,26 @@ pub struct LeaseKeeper {
 impl LeaseKeeper {
     /// Starts renewing `lease` for `lease_for` every `every`. Renewal stops when the keeper is
     /// dropped.
-    pub fn start(store: Arc<dyn JobStore>, lease: Lease, lease_for: Duration, every: Duration) -> LeaseKeeper {
+    pub fn start(
+        store: Arc<dyn JobStore>,
+        lease: Lease,
+        lease_for: Duration,
+        every: Duration,
+    ) -> LeaseKeeper {
         let lost = CancellationToken::new();
         let stop = CancellationToken::new();
-        tokio::spawn(renew_loop(store, lease, lease_for, every.max(Duration::from_millis(10)), lost.clone(), stop.clone()));
-        LeaseKeeper { lost, _stop: stop.drop_guard() }
+        tokio::spawn(renew_loop(
+            store,
+            lease,
+            lease_for,
+            every.max(Duration::from_millis(10)),
+            lost.clone(),
+            stop.clone(),
+        ));
+        LeaseKeeper {
+            lost,
+            _stop: stop.drop_guard(),
+        }
     }
 
     /// Resolves when the lease is known lost.
@@ -67,5 +82,7 @@ async fn renew_loop(
 }
 
 fn remaining(lease: &Lease) -> Duration {
-    (lease.expires_at - chrono::Utc::now()).to_std().unwrap_or_default()
+    (lease.expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default()
 }

@@ -21,13 +21,17 @@ mod recognition;
 mod request;
 mod speakers;
 
-pub use config::{WorkerConfig, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MODEL_CODE, ENHANCED_COMPUTE_TYPE};
+pub use config::{
+    WorkerConfig, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MODEL_CODE, ENHANCED_COMPUTE_TYPE,
+};
 pub use deadline::{Deadline, TIME_LIMIT_MESSAGE};
 pub use engines::{Engines, Loader};
 pub use error::JobError;
 pub use lease::LeaseKeeper;
 pub use pipeline::{output_key, run_job, Context, OUTPUT_FORMATS};
 pub use pool::WorkerPool;
-pub use recognition::{label_speakers, needs_multilingual_fallback, post_process, recognise_channels, Recognised};
+pub use recognition::{
+    label_speakers, needs_multilingual_fallback, post_process, recognise_channels, Recognised,
+};
 pub use request::{model_for, ModelChoice, OperatingPoint, Request};
 pub use speakers::{load_speaker_model, SpeakerModel, SpeakerModelError, INSTALL_COMMAND};

@@ -41,15 +41,31 @@ pub struct Context {
 
 impl Context {
     /// A context with Whisper models loaded from `config.models_dir`.
-    pub fn new(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, config: WorkerConfig) -> Context {
+    pub fn new(
+        jobs: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        config: WorkerConfig,
+    ) -> Context {
         let engines = Engines::whisper(config.models_dir.clone(), config.threads_per_worker);
         Context::with_engines(jobs, blobs, Arc::new(engines), config)
     }
 
-    pub fn with_engines(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, engines: Arc<Engines>, config: WorkerConfig) -> Context {
+    pub fn with_engines(
+        jobs: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        engines: Arc<Engines>,
+        config: WorkerConfig,
+    ) -> Context {
         let recognitions = Arc::new(Semaphore::new(config.workers.max(1)));
         let speakers = Arc::new(SpeakerModel::new(config.models_dir.clone()));
-        Context { jobs, blobs, engines, speakers, config: Arc::new(config), recognitions }
+        Context {
+            jobs,
+            blobs,
+            engines,
+            speakers,
+            config: Arc::new(config),
+            recognitions,
+        }
     }
 }
 
@@ -75,12 +91,23 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     let input_path = scratch.path().join("input");
     let (input_key, size) = fetch_input(ctx, lease, &input_path).await?;
 
-    let limits = audio::Limits { max_seconds: Some(ctx.config.max_audio_seconds), tool_timeout: deadline.remaining() };
+    let limits = audio::Limits {
+        max_seconds: Some(ctx.config.max_audio_seconds),
+        tool_timeout: deadline.remaining(),
+    };
     let probe_limits = limits.clone();
-    let probe = blocking(job, input_path.clone(), move |p| audio::probe_with(&p, &probe_limits)).await?.map_err(JobError::from_audio)?;
+    let probe = blocking(job, input_path.clone(), move |p| {
+        audio::probe_with(&p, &probe_limits)
+    })
+    .await?
+    .map_err(JobError::from_audio)?;
     deadline.set_budget(ctx.config.job_budget(probe.duration_seconds));
-    let limits = audio::Limits { tool_timeout: deadline.remaining(), ..limits };
-    let input_key = ensure_input_extension(ctx, lease, &input_key, &probe.format, &input_path).await?;
+    let limits = audio::Limits {
+        tool_timeout: deadline.remaining(),
+        ..limits
+    };
+    let input_key =
+        ensure_input_extension(ctx, lease, &input_key, &probe.format, &input_path).await?;
     let mut input_metadata = json!({
         "size_bytes": size,
         "duration_seconds": round_ms(probe.duration_seconds),
@@ -88,29 +115,55 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         "mime_type": probe.mime_type,
         "source": source_of(job),
     });
-    ctx.jobs.advance(lease, JobStatus::InProgress, Some(input_metadata.clone())).await?;
+    ctx.jobs
+        .advance(lease, JobStatus::InProgress, Some(input_metadata.clone()))
+        .await?;
 
-    let mode = if request.split_channels { ChannelMode::Split } else { ChannelMode::Mix };
-    let decoded = blocking(job, input_path.clone(), move |p| audio::decode_with(&p, mode, &limits)).await?.map_err(JobError::from_audio)?;
+    let mode = if request.split_channels {
+        ChannelMode::Split
+    } else {
+        ChannelMode::Mix
+    };
+    let decoded = blocking(job, input_path.clone(), move |p| {
+        audio::decode_with(&p, mode, &limits)
+    })
+    .await?
+    .map_err(JobError::from_audio)?;
     // The scratch copy is no longer needed; the samples are in memory.
     drop(scratch);
     input_metadata["duration_seconds"] = json!(round_ms(decoded.probe.duration_seconds));
 
-    ctx.jobs.advance(lease, JobStatus::Decoding, Some(input_metadata)).await?;
+    ctx.jobs
+        .advance(lease, JobStatus::Decoding, Some(input_metadata))
+        .await?;
     // Before recognition, so a missing speaker model fails the job without minutes of work.
-    let speakers = if request.speaker_diarization { Some(ctx.speakers.get().await?) } else { None };
+    let speakers = if request.speaker_diarization {
+        Some(ctx.speakers.get().await?)
+    } else {
+        None
+    };
     let (engine, choice) = choose_engine(ctx, job, &request).await?;
     let engine_name = engine.model_name().to_string();
     let duration = decoded.probe.duration_seconds;
     let recognised = recognise(ctx, engine, speakers, decoded, &request).await?;
-    let transcript = Transcript { language: recognised.language, duration, words: recognised.words };
+    let transcript = Transcript {
+        language: recognised.language,
+        duration,
+        words: recognised.words,
+    };
 
-    ctx.jobs.advance(lease, JobStatus::PostProcessing, None).await?;
+    ctx.jobs
+        .advance(lease, JobStatus::PostProcessing, None)
+        .await?;
     let meta = JsonMeta::new(
         job.job_id.clone(),
-        job.submitted_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        job.submitted_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true),
         data_name(job, &input_key),
-        job.job_config.get("transcription_config").cloned().unwrap_or(Value::Null),
+        job.job_config
+            .get("transcription_config")
+            .cloned()
+            .unwrap_or(Value::Null),
     );
     let word_count = transcript.words.len();
     let language = transcript.language.clone();
@@ -119,26 +172,45 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         OUTPUT_FORMATS.map(|f| (f, transcript::render(&transcript, f, &meta, &cues)))
     })
     .await
-    .map_err(|e| JobError::transient("the transcript could not be rendered", format!("rendering crashed: {e}")))?;
+    .map_err(|e| {
+        JobError::transient(
+            "the transcript could not be rendered",
+            format!("rendering crashed: {e}"),
+        )
+    })?;
     // Written under keys of this attempt, then published only while the lease is still ours: a
     // worker that lost the job without knowing it never overwrites the new holder's outputs.
     let attempt = blob::attempt_id(&lease.token);
     for (format, text) in rendered {
         let body = futures::stream::once(async move { Ok(Bytes::from(text)) }).boxed();
         ctx.blobs
-            .put_stream(Bucket::Output, &blob::staged_output_key(&job.job_id, &attempt, format.extension()), body, u64::MAX)
+            .put_stream(
+                Bucket::Output,
+                &blob::staged_output_key(&job.job_id, &attempt, format.extension()),
+                body,
+                u64::MAX,
+            )
             .await
             .map_err(JobError::from_output_blob)?;
     }
     if !ctx.jobs.renew(lease, ctx.config.lease).await? {
         for format in OUTPUT_FORMATS {
-            let _ = ctx.blobs.delete(Bucket::Output, &blob::staged_output_key(&job.job_id, &attempt, format.extension())).await;
+            let _ = ctx
+                .blobs
+                .delete(
+                    Bucket::Output,
+                    &blob::staged_output_key(&job.job_id, &attempt, format.extension()),
+                )
+                .await;
         }
         return Err(JobError::LeaseLost);
     }
     for format in OUTPUT_FORMATS {
         let staged = blob::staged_output_key(&job.job_id, &attempt, format.extension());
-        ctx.blobs.rename(Bucket::Output, &staged, &output_key(&job.job_id, format)).await.map_err(JobError::from_output_blob)?;
+        ctx.blobs
+            .rename(Bucket::Output, &staged, &output_key(&job.job_id, format))
+            .await
+            .map_err(JobError::from_output_blob)?;
     }
 
     let output_metadata = json!({
@@ -174,23 +246,45 @@ async fn fetch_input(ctx: &Context, lease: &Lease, path: &Path) -> Result<(Strin
     let key = match (&job.input_key, &job.input_url) {
         (Some(key), _) => key.clone(),
         (None, Some(url)) => {
-            let url = url::Url::parse(url).map_err(|_| JobError::Input("input_url is not a valid URL".into()))?;
-            let key = format!("inputs/{}.{}", job.job_id, url_extension(&url).unwrap_or("bin"));
-            blob::fetch::fetch_to_store(&url, &ctx.config.fetch_policy, ctx.blobs.as_ref(), Bucket::Input, &key, ctx.config.max_input_bytes)
-                .await
-                .map_err(JobError::from_fetch)?;
+            let url = url::Url::parse(url)
+                .map_err(|_| JobError::Input("input_url is not a valid URL".into()))?;
+            let key = format!(
+                "inputs/{}.{}",
+                job.job_id,
+                url_extension(&url).unwrap_or("bin")
+            );
+            blob::fetch::fetch_to_store(
+                &url,
+                &ctx.config.fetch_policy,
+                ctx.blobs.as_ref(),
+                Bucket::Input,
+                &key,
+                ctx.config.max_input_bytes,
+            )
+            .await
+            .map_err(JobError::from_fetch)?;
             ctx.jobs.set_input(lease, &key).await?;
             key
         }
         (None, None) => return Err(JobError::Input("the job has no input file".into())),
     };
-    let size = ctx.blobs.get_to_file(Bucket::Input, &key, path).await.map_err(JobError::from_input_blob)?;
+    let size = ctx
+        .blobs
+        .get_to_file(Bucket::Input, &key, path)
+        .await
+        .map_err(JobError::from_input_blob)?;
     Ok((key, size))
 }
 
 /// A URL input whose address named no audio extension was stored as `.bin`; once probed, it
 /// moves to `inputs/<job_id>.<format>`, the contract's key layout.
-async fn ensure_input_extension(ctx: &Context, lease: &Lease, key: &str, format: &str, local: &Path) -> Result<String, JobError> {
+async fn ensure_input_extension(
+    ctx: &Context,
+    lease: &Lease,
+    key: &str,
+    format: &str,
+    local: &Path,
+) -> Result<String, JobError> {
     let job_id = &lease.job.job_id;
     if lease.job.input_url.is_none() || key != format!("inputs/{job_id}.bin") {
         return Ok(key.to_string());
@@ -208,7 +302,9 @@ async fn ensure_input_extension(ctx: &Context, lease: &Lease, key: &str, format:
 }
 
 /// The contract's audio formats, as they may end a URL path.
-const AUDIO_EXTENSIONS: [&str; 9] = ["wav", "mp3", "flac", "aac", "ogg", "m4a", "mp4", "amr", "mpeg"];
+const AUDIO_EXTENSIONS: [&str; 9] = [
+    "wav", "mp3", "flac", "aac", "ogg", "m4a", "mp4", "amr", "mpeg",
+];
 
 fn url_extension(url: &url::Url) -> Option<&'static str> {
     let last = url.path_segments()?.next_back()?;
@@ -228,14 +324,25 @@ fn source_of(job: &Job) -> String {
 /// The file name the json header reports: a presigned upload keeps its own name
 /// (`inputs/<job_id>/<filename>`), a URL its last path segment, an upload its stored name.
 fn data_name(job: &Job, input_key: &str) -> String {
-    if let Some(url) = job.input_url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
-        let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
+    if let Some(url) = job
+        .input_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+    {
+        let last = url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or_default();
         let decoded = percent_decode(last);
         if !decoded.is_empty() {
             return decoded;
         }
     }
-    input_key.rsplit('/').next().unwrap_or(input_key).to_string()
+    input_key
+        .rsplit('/')
+        .next()
+        .unwrap_or(input_key)
+        .to_string()
 }
 
 fn percent_decode(s: &str) -> String {
@@ -247,7 +354,11 @@ fn percent_decode(s: &str) -> String {
 
 /// Picks the model for the job. An English-only standard model cannot serve another language,
 /// so such requests on the default model code go to the enhanced (multilingual) model.
-async fn choose_engine(ctx: &Context, job: &Job, request: &Request) -> Result<(Arc<dyn asr::Engine>, ModelChoice), JobError> {
+async fn choose_engine(
+    ctx: &Context,
+    job: &Job,
+    request: &Request,
+) -> Result<(Arc<dyn asr::Engine>, ModelChoice), JobError> {
     let choice = model_for(&job.model_code, request.operating_point, &ctx.config);
     let engine = ctx.engines.get(&choice).await?;
     if needs_multilingual_fallback(&job.model_code, request, engine.as_ref()) {
@@ -271,25 +382,48 @@ async fn recognise(
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| JobError::transient("the worker is shutting down", "recognition semaphore closed"))?;
+        .map_err(|_| {
+            JobError::transient(
+                "the worker is shutting down",
+                "recognition semaphore closed",
+            )
+        })?;
     let request = request.clone();
     let run = move || -> Result<Recognised, asr::AsrError> {
         let _permit = permit;
-        recognise_channels(engine.as_ref(), &decoded.channels, &request, speakers.as_deref(), &|_| {})
+        recognise_channels(
+            engine.as_ref(),
+            &decoded.channels,
+            &request,
+            speakers.as_deref(),
+            &|_| {},
+        )
     };
     match tokio::task::spawn_blocking(run).await {
         Ok(r) => r.map_err(JobError::from_asr),
-        Err(e) => Err(JobError::transient("speech recognition failed", format!("recognition crashed: {e}"))),
+        Err(e) => Err(JobError::transient(
+            "speech recognition failed",
+            format!("recognition crashed: {e}"),
+        )),
     }
 }
 
 /// Runs `f` on a blocking thread, inside a span naming the job so that what the decoders log
 /// (ffmpeg's own words, kept out of client messages) can be traced to it.
-async fn blocking<T: Send + 'static>(job: &Job, path: PathBuf, f: impl FnOnce(PathBuf) -> T + Send + 'static) -> Result<T, JobError> {
+async fn blocking<T: Send + 'static>(
+    job: &Job,
+    path: PathBuf,
+    f: impl FnOnce(PathBuf) -> T + Send + 'static,
+) -> Result<T, JobError> {
     let span = tracing::info_span!("job", job_id = %job.job_id);
     tokio::task::spawn_blocking(move || span.in_scope(|| f(path)))
         .await
-        .map_err(|e| JobError::transient("the audio could not be read", format!("reading the audio crashed: {e}")))
+        .map_err(|e| {
+            JobError::transient(
+                "the audio could not be read",
+                format!("reading the audio crashed: {e}"),
+            )
+        })
 }
 
 fn round_ms(seconds: f64) -> f64 {

@@ -23,7 +23,11 @@ pub struct WorkerPool {
 impl WorkerPool {
     /// Starts `config.workers` workers with Whisper models from `config.models_dir`. Must be
     /// called inside a tokio runtime.
-    pub fn start(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, config: WorkerConfig) -> WorkerPool {
+    pub fn start(
+        jobs: Arc<dyn JobStore>,
+        blobs: Arc<dyn BlobStore>,
+        config: WorkerConfig,
+    ) -> WorkerPool {
         WorkerPool::start_with(Context::new(jobs, blobs, config))
     }
 
@@ -105,7 +109,12 @@ async fn handle(ctx: &Context, lease: Lease, stop: &CancellationToken) {
         return;
     }
     tracing::info!(job_id = %job_id, attempt = attempts, "job started");
-    let keeper = LeaseKeeper::start(ctx.jobs.clone(), lease.clone(), ctx.config.lease, ctx.config.renew_every);
+    let keeper = LeaseKeeper::start(
+        ctx.jobs.clone(),
+        lease.clone(),
+        ctx.config.lease,
+        ctx.config.renew_every,
+    );
     let grace_over = async {
         stop.cancelled().await;
         tokio::time::sleep(ctx.config.shutdown_grace).await;
@@ -127,14 +136,21 @@ async fn handle(ctx: &Context, lease: Lease, stop: &CancellationToken) {
     };
     match outcome {
         Ok(()) => tracing::info!(job_id = %job_id, "job done"),
-        Err(JobError::LeaseLost) => tracing::warn!(job_id = %job_id, "job abandoned: another worker holds it now"),
+        Err(JobError::LeaseLost) => {
+            tracing::warn!(job_id = %job_id, "job abandoned: another worker holds it now")
+        }
         Err(JobError::Input(message)) => {
             tracing::info!(job_id = %job_id, reason = %message, "job failed");
             settle_fail(ctx, &lease, &message).await;
         }
         Err(JobError::Transient { reason, detail }) if attempts >= ctx.config.max_attempts => {
             tracing::error!(job_id = %job_id, %reason, %detail, "job failed after its last attempt");
-            settle_fail(ctx, &lease, &format!("transcription failed after {attempts} attempts: {reason}")).await;
+            settle_fail(
+                ctx,
+                &lease,
+                &format!("transcription failed after {attempts} attempts: {reason}"),
+            )
+            .await;
         }
         Err(JobError::Transient { reason, detail }) => {
             let after = ctx.config.retry_after(attempts);
@@ -155,6 +171,8 @@ async fn settle_fail(ctx: &Context, lease: &Lease, message: &str) {
 async fn settle_release(ctx: &Context, lease: &Lease, after: Duration, why: &str) {
     match ctx.jobs.release(lease, after).await {
         Ok(()) => tracing::info!(job_id = %lease.job.job_id, reason = why, "job handed back"),
-        Err(e) => tracing::warn!(job_id = %lease.job.job_id, error = %e, "could not hand the job back"),
+        Err(e) => {
+            tracing::warn!(job_id = %lease.job.job_id, error = %e, "could not hand the job back")
+        }
     }
 }

@@ -20,10 +20,17 @@ pub struct Recognised {
 /// Whether a request on `model_code` must move from a loaded English-only model to the enhanced
 /// (multilingual) one: another language, or detection, on the default model code's standard
 /// point. A model named explicitly is used as asked.
-pub fn needs_multilingual_fallback(model_code: &str, request: &Request, engine: &dyn Engine) -> bool {
+pub fn needs_multilingual_fallback(
+    model_code: &str,
+    request: &Request,
+    engine: &dyn Engine,
+) -> bool {
     let needs_multilingual = request.language.as_deref() != Some("en");
     let default_code = model_code == DEFAULT_MODEL_CODE || model_code.is_empty();
-    needs_multilingual && !engine.is_multilingual() && default_code && request.operating_point == OperatingPoint::Standard
+    needs_multilingual
+        && !engine.is_multilingual()
+        && default_code
+        && request.operating_point == OperatingPoint::Standard
 }
 
 /// Recognises each channel (one when mixed) and merges the words in time order, labelled by
@@ -37,7 +44,10 @@ pub fn recognise_channels(
     speakers: Option<&SpeakerDiarizer>,
     progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Recognised, AsrError> {
-    let options = asr::Options { language: request.language.clone(), initial_prompt: request.initial_prompt.clone() };
+    let options = asr::Options {
+        language: request.language.clone(),
+        initial_prompt: request.initial_prompt.clone(),
+    };
     let n = channels.len().max(1) as f32;
     // The first channel with speech decides the language of the transcript.
     let mut first_language = None;
@@ -50,13 +60,19 @@ pub fn recognise_channels(
             speech_language = Some(r.language.clone());
         }
         let label = request.split_channels.then(|| format!("channel_{}", i + 1));
-        words.extend(r.words.into_iter().map(|w| Word { channel: label.clone(), ..w }));
+        words.extend(r.words.into_iter().map(|w| Word {
+            channel: label.clone(),
+            ..w
+        }));
     }
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
     if request.speaker_diarization {
-        let diarizer = speakers.ok_or_else(|| AsrError::Engine("speaker diarization was asked without a speaker model".into()))?;
-        label_speakers(diarizer, channels, &mut words).map_err(|e| AsrError::Engine(format!("speaker diarization: {e}")))?;
+        let diarizer = speakers.ok_or_else(|| {
+            AsrError::Engine("speaker diarization was asked without a speaker model".into())
+        })?;
+        label_speakers(diarizer, channels, &mut words)
+            .map_err(|e| AsrError::Engine(format!("speaker diarization: {e}")))?;
     }
     // After diarization: a vocabulary phrase never merges words of two speakers.
     post_process(&mut words, request);
@@ -70,7 +86,11 @@ pub fn recognise_channels(
 /// Labels every word `S1`, `S2`… by voice (see [`diarize`]); returns the number of speakers
 /// found. Several channels are diarized on their down-mix (their mean), the audio the words'
 /// times refer to.
-pub fn label_speakers(diarizer: &SpeakerDiarizer, channels: &[Vec<f32>], words: &mut [Word]) -> Result<usize, diarize::DiarizeError> {
+pub fn label_speakers(
+    diarizer: &SpeakerDiarizer,
+    channels: &[Vec<f32>],
+    words: &mut [Word],
+) -> Result<usize, diarize::DiarizeError> {
     let mixed;
     let samples: &[f32] = match channels {
         [] => &[],

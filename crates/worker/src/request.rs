@@ -49,17 +49,38 @@ impl Request {
             .as_array()
             .map(|items| items.iter().filter_map(vocab_entry).collect())
             .unwrap_or_default();
-        let domain = tc["domain"].as_str().map(str::trim).filter(|d| !d.is_empty());
+        let domain = tc["domain"]
+            .as_str()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
         let initial_prompt = prompt(domain, &vocab);
-        let output_locale = tc["output_locale"].as_str().map(str::trim).filter(|l| !l.is_empty()).map(String::from);
+        let output_locale = tc["output_locale"]
+            .as_str()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from);
         let overrides = &job_config["output_config"]["srt_overrides"];
         let defaults = CueOptions::default();
-        let positive = |v: &Value| v.as_u64().filter(|n| *n > 0).map(|n| n.min(10_000) as usize);
+        let positive = |v: &Value| {
+            v.as_u64()
+                .filter(|n| *n > 0)
+                .map(|n| n.min(10_000) as usize)
+        };
         let cues = CueOptions {
-            max_line_length: positive(&overrides["max_line_length"]).unwrap_or(defaults.max_line_length),
+            max_line_length: positive(&overrides["max_line_length"])
+                .unwrap_or(defaults.max_line_length),
             max_lines: positive(&overrides["max_lines"]).unwrap_or(defaults.max_lines),
         };
-        Request { language, operating_point, split_channels, speaker_diarization, initial_prompt, vocab, output_locale, cues }
+        Request {
+            language,
+            operating_point,
+            split_channels,
+            speaker_diarization,
+            initial_prompt,
+            vocab,
+            output_locale,
+            cues,
+        }
     }
 }
 
@@ -70,9 +91,19 @@ fn vocab_entry(v: &Value) -> Option<VocabEntry> {
     }
     let sounds_like = v["sounds_like"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default();
-    Some(VocabEntry { content: content.to_string(), sounds_like })
+    Some(VocabEntry {
+        content: content.to_string(),
+        sounds_like,
+    })
 }
 
 /// The decoder prompt: Whisper continues the style, topic and spellings of the text it is
@@ -101,11 +132,16 @@ pub struct ModelChoice {
 /// The model to load for a job: the default model code maps through the operating point,
 /// any other accepted code names an installed model (run like the standard point).
 pub fn model_for(model_code: &str, op: OperatingPoint, config: &WorkerConfig) -> ModelChoice {
-    let choice = |name: &str, compute_type: &str| ModelChoice { name: name.to_string(), compute_type: compute_type.to_string() };
+    let choice = |name: &str, compute_type: &str| ModelChoice {
+        name: name.to_string(),
+        compute_type: compute_type.to_string(),
+    };
     if model_code == DEFAULT_MODEL_CODE || model_code.is_empty() {
         match op {
             OperatingPoint::Standard => choice(&config.model_standard, &config.compute_type),
-            OperatingPoint::Enhanced => choice(&config.model_enhanced, &config.compute_type_enhanced),
+            OperatingPoint::Enhanced => {
+                choice(&config.model_enhanced, &config.compute_type_enhanced)
+            }
         }
     } else {
         choice(model_code, &config.compute_type)
@@ -119,7 +155,8 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let r = Request::from_job_config(&json!({"type": "transcription", "transcription_config": {}}));
+        let r =
+            Request::from_job_config(&json!({"type": "transcription", "transcription_config": {}}));
         assert_eq!(r.language.as_deref(), Some("en"));
         assert_eq!(r.operating_point, OperatingPoint::Standard);
         assert!(!r.split_channels);
@@ -143,15 +180,25 @@ mod tests {
         assert_eq!(r.operating_point, OperatingPoint::Enhanced);
         assert!(r.split_channels);
         assert!(!r.speaker_diarization);
-        assert_eq!(r.initial_prompt.as_deref(), Some("A software recording. Verbatim, CTranslate2."));
+        assert_eq!(
+            r.initial_prompt.as_deref(),
+            Some("A software recording. Verbatim, CTranslate2.")
+        );
         assert_eq!(r.vocab[1].sounds_like, ["see translate two"]);
         assert_eq!(r.output_locale.as_deref(), Some("en-GB"));
-        assert_eq!(r.cues, CueOptions { max_line_length: 20, max_lines: 1 });
+        assert_eq!(
+            r.cues,
+            CueOptions {
+                max_line_length: 20,
+                max_lines: 1
+            }
+        );
         let r = Request::from_job_config(&json!({"transcription_config": {"language": "DE"},
             "output_config": {"srt_overrides": {"max_line_length": 0}}}));
         assert_eq!(r.language.as_deref(), Some("de"));
         assert_eq!(r.cues, CueOptions::default());
-        let r = Request::from_job_config(&json!({"transcription_config": {"diarization": "speaker"}}));
+        let r =
+            Request::from_job_config(&json!({"transcription_config": {"diarization": "speaker"}}));
         assert!(r.speaker_diarization && !r.split_channels);
     }
 
@@ -164,10 +211,25 @@ mod tests {
             compute_type_enhanced: "float32".into(),
             ..Default::default()
         };
-        let choice = |name: &str, compute_type: &str| ModelChoice { name: name.into(), compute_type: compute_type.into() };
-        assert_eq!(model_for(DEFAULT_MODEL_CODE, OperatingPoint::Standard, &c), choice("tiny.en", "int8"));
-        assert_eq!(model_for(DEFAULT_MODEL_CODE, OperatingPoint::Enhanced, &c), choice("base", "float32"));
-        assert_eq!(model_for("base", OperatingPoint::Standard, &c), choice("base", "int8"));
-        assert_eq!(model_for("base", OperatingPoint::Enhanced, &c), choice("base", "int8"));
+        let choice = |name: &str, compute_type: &str| ModelChoice {
+            name: name.into(),
+            compute_type: compute_type.into(),
+        };
+        assert_eq!(
+            model_for(DEFAULT_MODEL_CODE, OperatingPoint::Standard, &c),
+            choice("tiny.en", "int8")
+        );
+        assert_eq!(
+            model_for(DEFAULT_MODEL_CODE, OperatingPoint::Enhanced, &c),
+            choice("base", "float32")
+        );
+        assert_eq!(
+            model_for("base", OperatingPoint::Standard, &c),
+            choice("base", "int8")
+        );
+        assert_eq!(
+            model_for("base", OperatingPoint::Enhanced, &c),
+            choice("base", "int8")
+        );
     }
 }

@@ -44,7 +44,9 @@ impl SpeakerModelError {
 pub fn load_speaker_model(models_dir: &Path) -> Result<SpeakerDiarizer, SpeakerModelError> {
     let path = diarize::model_path(models_dir);
     if !path.is_file() {
-        return Err(SpeakerModelError::Missing { path: path.display().to_string() });
+        return Err(SpeakerModelError::Missing {
+            path: path.display().to_string(),
+        });
     }
     SpeakerDiarizer::load(&path).map_err(|e| SpeakerModelError::Invalid { why: e.to_string() })
 }
@@ -57,7 +59,10 @@ pub struct SpeakerModel {
 
 impl SpeakerModel {
     pub fn new(models_dir: PathBuf) -> Self {
-        SpeakerModel { models_dir, cell: OnceCell::new() }
+        SpeakerModel {
+            models_dir,
+            cell: OnceCell::new(),
+        }
     }
 
     /// The diarizer, loading it on first use.
@@ -70,7 +75,10 @@ impl SpeakerModel {
                 match tokio::task::spawn_blocking(move || load_speaker_model(&dir)).await {
                     Ok(Ok(d)) => Ok(Arc::new(d)),
                     Ok(Err(e)) => Err(e.into_job_error()),
-                    Err(e) => Err(JobError::transient("the speaker diarization model could not be loaded", format!("loading crashed: {e}"))),
+                    Err(e) => Err(JobError::transient(
+                        "the speaker diarization model could not be loaded",
+                        format!("loading crashed: {e}"),
+                    )),
                 }
             })
             .await?;
@@ -85,14 +93,22 @@ mod tests {
     #[tokio::test]
     async fn a_missing_model_names_the_install_command_and_no_path() {
         let dir = tempfile::tempdir().unwrap();
-        let err = load_speaker_model(dir.path()).err().expect("no model there");
+        let err = load_speaker_model(dir.path())
+            .err()
+            .expect("no model there");
         assert!(matches!(err, SpeakerModelError::Missing { .. }));
-        assert!(err.to_string().contains("scripts/install-models.sh"), "{err}");
+        assert!(
+            err.to_string().contains("scripts/install-models.sh"),
+            "{err}"
+        );
         let model = SpeakerModel::new(dir.path().to_path_buf());
         match model.get().await.err().expect("no model there") {
             JobError::Transient { reason, detail } => {
                 assert!(reason.contains("scripts/install-models.sh"), "{reason}");
-                assert!(!reason.contains(&dir.path().display().to_string()), "{reason}");
+                assert!(
+                    !reason.contains(&dir.path().display().to_string()),
+                    "{reason}"
+                );
                 assert!(detail.contains("encoder.safetensors"), "{detail}");
             }
             other => panic!("{other:?}"),
@@ -100,6 +116,9 @@ mod tests {
         // A broken file is another message.
         std::fs::create_dir_all(dir.path().join("resemblyzer")).unwrap();
         std::fs::write(diarize::model_path(dir.path()), b"not a model").unwrap();
-        assert!(matches!(load_speaker_model(dir.path()), Err(SpeakerModelError::Invalid { .. })));
+        assert!(matches!(
+            load_speaker_model(dir.path()),
+            Err(SpeakerModelError::Invalid { .. })
+        ));
     }
 }

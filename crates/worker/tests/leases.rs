@@ -22,7 +22,11 @@ fn tc() -> serde_json::Value {
 async fn wait_event(env: &Env, f: impl Fn(&Event) -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     while !env.recorder.events().iter().any(&f) {
-        assert!(tokio::time::Instant::now() < deadline, "event never came: {:#?}", env.recorder.events());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "event never came: {:#?}",
+            env.recorder.events()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -32,7 +36,9 @@ fn worker_settled(env: &Env, job_id: &str) -> Vec<Event> {
         .events()
         .into_iter()
         .filter(|e| match e {
-            Event::Complete { job_id: j, .. } | Event::Fail { job_id: j, .. } | Event::Release { job_id: j, .. } => j == job_id,
+            Event::Complete { job_id: j, .. }
+            | Event::Fail { job_id: j, .. }
+            | Event::Release { job_id: j, .. } => j == job_id,
             _ => false,
         })
         .collect()
@@ -53,7 +59,12 @@ async fn a_lost_lease_means_no_completion() {
 
     // Another worker takes the job as soon as the lease has expired.
     let thief = loop {
-        if let Some(lease) = env.db.claim("thief", Duration::from_secs(600)).await.unwrap() {
+        if let Some(lease) = env
+            .db
+            .claim("thief", Duration::from_secs(600))
+            .await
+            .unwrap()
+        {
             break lease;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -70,13 +81,23 @@ async fn a_lost_lease_means_no_completion() {
     .await;
     pool.shutdown().await;
 
-    assert_eq!(worker_settled(&env, "joblost"), [], "the first worker must not complete, fail or release the job");
+    assert_eq!(
+        worker_settled(&env, "joblost"),
+        [],
+        "the first worker must not complete, fail or release the job"
+    );
     let job = env.job("joblost").await;
     assert_eq!(job.status, JobStatus::Decoding);
     assert_eq!(env.output("joblost", "txt").await, None);
     // The new holder finishes it, exactly once.
-    env.db.advance(&thief, JobStatus::PostProcessing, None).await.unwrap();
-    env.db.complete(&thief, json!({"by": "thief"})).await.unwrap();
+    env.db
+        .advance(&thief, JobStatus::PostProcessing, None)
+        .await
+        .unwrap();
+    env.db
+        .complete(&thief, json!({"by": "thief"}))
+        .await
+        .unwrap();
     let job = env.job("joblost").await;
     assert_eq!(job.status, JobStatus::Done);
     assert_eq!(job.output_metadata, json!({"by": "thief"}));
@@ -97,9 +118,21 @@ async fn shutdown_hands_back_a_job_that_does_not_finish_in_the_grace_period() {
     assert_eq!(job.status, JobStatus::Queued);
     assert_eq!(job.completed_at, None);
     let settled = worker_settled(&env, "jobback");
-    assert_eq!(settled, [Event::Release { job_id: "jobback".into(), after: Duration::ZERO, ok: true }]);
+    assert_eq!(
+        settled,
+        [Event::Release {
+            job_id: "jobback".into(),
+            after: Duration::ZERO,
+            ok: true
+        }]
+    );
     // The lease is cleared and the job claimable at once: the next start takes it.
-    let lease = env.db.claim("next-start", Duration::from_secs(60)).await.unwrap().expect("claimable again");
+    let lease = env
+        .db
+        .claim("next-start", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("claimable again");
     assert_eq!(lease.job.job_id, "jobback");
     assert_eq!(lease.job.attempts, 2);
     gate.open();
@@ -134,11 +167,26 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
     let env = Env::new().await;
     env.submit("jobcrash", &fixture(CLIP), tc()).await;
     // A worker claims the job, gets to DECODING, writes a partial output, and dies (kill -9).
-    let dead = env.db.claim("dead-worker", Duration::from_millis(500)).await.unwrap().unwrap();
-    env.db.advance(&dead, JobStatus::InProgress, None).await.unwrap();
-    env.db.advance(&dead, JobStatus::Decoding, None).await.unwrap();
-    let partial = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"partial garbage")) }).boxed();
-    env.blobs.put_stream(Bucket::Output, "outputs/jobcrash.txt", partial, 1 << 20).await.unwrap();
+    let dead = env
+        .db
+        .claim("dead-worker", Duration::from_millis(500))
+        .await
+        .unwrap()
+        .unwrap();
+    env.db
+        .advance(&dead, JobStatus::InProgress, None)
+        .await
+        .unwrap();
+    env.db
+        .advance(&dead, JobStatus::Decoding, None)
+        .await
+        .unwrap();
+    let partial =
+        futures::stream::once(async { Ok(bytes::Bytes::from_static(b"partial garbage")) }).boxed();
+    env.blobs
+        .put_stream(Bucket::Output, "outputs/jobcrash.txt", partial, 1 << 20)
+        .await
+        .unwrap();
 
     let pool = WorkerPool::start(env.jobs(), env.blobs(), config());
     let job = env.wait_terminal("jobcrash").await;
@@ -147,12 +195,24 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
     assert_eq!(job.attempts, 2);
     assert_eq!(
         env.recorder.statuses("jobcrash"),
-        [JobStatus::InProgress, JobStatus::InProgress, JobStatus::Decoding, JobStatus::PostProcessing, JobStatus::Done]
+        [
+            JobStatus::InProgress,
+            JobStatus::InProgress,
+            JobStatus::Decoding,
+            JobStatus::PostProcessing,
+            JobStatus::Done
+        ]
     );
     let txt = env.output("jobcrash", "txt").await.unwrap();
-    assert!(!txt.contains("partial garbage") && txt.to_lowercase().contains("dashwood"), "{txt}");
+    assert!(
+        !txt.contains("partial garbage") && txt.to_lowercase().contains("dashwood"),
+        "{txt}"
+    );
     // The dead worker's lease is worthless now.
-    assert!(matches!(env.db.complete(&dead, json!({})).await, Err(jobs::JobsError::LeaseLost)));
+    assert!(matches!(
+        env.db.complete(&dead, json!({})).await,
+        Err(jobs::JobsError::LeaseLost)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,8 +220,16 @@ async fn a_job_that_keeps_killing_its_worker_is_failed() {
     let env = Env::new().await;
     env.submit("jobpoison", &fixture(CLIP), tc()).await;
     // Its worker died once already (no failure was ever recorded: the process was gone).
-    let dead = env.db.claim("dead-worker", Duration::from_millis(300)).await.unwrap().unwrap();
-    env.db.advance(&dead, JobStatus::InProgress, None).await.unwrap();
+    let dead = env
+        .db
+        .claim("dead-worker", Duration::from_millis(300))
+        .await
+        .unwrap()
+        .unwrap();
+    env.db
+        .advance(&dead, JobStatus::InProgress, None)
+        .await
+        .unwrap();
     let mut config = config();
     config.max_claims = 1;
     let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
@@ -172,7 +240,11 @@ async fn a_job_that_keeps_killing_its_worker_is_failed() {
         job.error_message.as_deref(),
         Some("transcription failed after 2 attempts: the worker stopped while processing it")
     );
-    assert_eq!(env.recorder.statuses("jobpoison"), [JobStatus::Failed], "not run again");
+    assert_eq!(
+        env.recorder.statuses("jobpoison"),
+        [JobStatus::Failed],
+        "not run again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +252,8 @@ async fn several_workers_share_the_queue_and_run_each_job_once() {
     let env = Env::new().await;
     let ids = ["jobshare1", "jobshare2", "jobshare3", "jobshare4"];
     for id in ids {
-        env.submit(id, &fixture("clips/en_librispeech_61-70968-0000.wav"), tc()).await;
+        env.submit(id, &fixture("clips/en_librispeech_61-70968-0000.wav"), tc())
+            .await;
     }
     let pool = WorkerPool::start(env.jobs(), env.blobs(), config().with_workers(3));
     for id in ids {
@@ -191,8 +264,14 @@ async fn several_workers_share_the_queue_and_run_each_job_once() {
     pool.shutdown().await;
     let events = env.recorder.events();
     for id in ids {
-        let claims = events.iter().filter(|e| matches!(e, Event::Claim(j) if j == id)).count();
-        let completions = events.iter().filter(|e| matches!(e, Event::Complete { job_id, ok: true } if job_id == id)).count();
+        let claims = events
+            .iter()
+            .filter(|e| matches!(e, Event::Claim(j) if j == id))
+            .count();
+        let completions = events
+            .iter()
+            .filter(|e| matches!(e, Event::Complete { job_id, ok: true } if job_id == id))
+            .count();
         assert_eq!((claims, completions), (1, 1), "{id}");
     }
 }

@@ -37,7 +37,13 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     // Every stage, in order, each stored before the next began.
     assert_eq!(
         env.recorder.statuses("jobdone1"),
-        [JobStatus::InProgress, JobStatus::InProgress, JobStatus::Decoding, JobStatus::PostProcessing, JobStatus::Done]
+        [
+            JobStatus::InProgress,
+            JobStatus::InProgress,
+            JobStatus::Decoding,
+            JobStatus::PostProcessing,
+            JobStatus::Done
+        ]
     );
 
     let size = std::fs::metadata(&audio).unwrap().len();
@@ -66,10 +72,21 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     assert_eq!(doc["format"], "2.9");
     assert_eq!(doc["job"]["id"], "jobdone1");
     assert_eq!(doc["job"]["data_name"], "jobdone1.wav");
-    assert_eq!(doc["metadata"]["transcription_config"], json!({"language": "en"}));
-    let words: Vec<&Value> = doc["results"].as_array().unwrap().iter().filter(|r| r["type"] == "word").collect();
+    assert_eq!(
+        doc["metadata"]["transcription_config"],
+        json!({"language": "en"})
+    );
+    let words: Vec<&Value> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "word")
+        .collect();
     assert_eq!(words.len() as u64, out["word_count"].as_u64().unwrap());
-    assert!(words.iter().any(|w| w["alternatives"][0]["content"].as_str().unwrap().eq_ignore_ascii_case("dashwood")));
+    assert!(words.iter().any(|w| w["alternatives"][0]["content"]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case("dashwood")));
 
     let srt = env.output("jobdone1", "srt").await.expect("srt output");
     assert!(srt.starts_with("1\n"), "{srt}");
@@ -86,7 +103,8 @@ async fn srt_overrides_reach_the_renderer() {
         "transcription_config": {"language": "en"},
         "output_config": {"srt_overrides": {"max_line_length": 20, "max_lines": 1}}
     });
-    env.submit("jobsrt20", &fixture("clips/en_mfa_surround.wav"), config).await;
+    env.submit("jobsrt20", &fixture("clips/en_mfa_surround.wav"), config)
+        .await;
     let pool = WorkerPool::start(env.jobs(), env.blobs(), common::config());
     let job = env.wait_terminal("jobsrt20").await;
     pool.shutdown().await;
@@ -96,11 +114,18 @@ async fn srt_overrides_reach_the_renderer() {
     let lines = srt_text_lines(&srt);
     assert!(lines.len() >= 4, "{srt}");
     for line in &lines {
-        assert!(line.chars().count() <= 20, "line longer than 20: {line:?}\n{srt}");
+        assert!(
+            line.chars().count() <= 20,
+            "line longer than 20: {line:?}\n{srt}"
+        );
     }
     // One text line per cue: every cue is "number, timing, one line, blank".
     for cue in srt.trim_end().split("\n\n") {
-        assert_eq!(cue.lines().count(), 3, "cue with more than one line: {cue:?}");
+        assert_eq!(
+            cue.lines().count(),
+            3,
+            "cue with more than one line: {cue:?}"
+        );
     }
     // The default (37, 2) would have laid the same words on fewer, longer lines.
     let words = lines.join(" ");
@@ -113,7 +138,11 @@ async fn undecodable_audio_fails_with_a_readable_message() {
     let dir = tempfile::tempdir().unwrap();
     // Not audio at all.
     let text = dir.path().join("notes.wav");
-    std::fs::write(&text, "these are meeting notes, not a recording\n".repeat(50)).unwrap();
+    std::fs::write(
+        &text,
+        "these are meeting notes, not a recording\n".repeat(50),
+    )
+    .unwrap();
     // A real WAV cut inside its header.
     let clip = std::fs::read(fixture(CLIP)).unwrap();
     let truncated = dir.path().join("cut.wav");
@@ -123,7 +152,8 @@ async fn undecodable_audio_fails_with_a_readable_message() {
     std::fs::write(&empty, b"").unwrap();
 
     env.submit("jobtext", &text, transcription_config()).await;
-    env.submit("jobcut", &truncated, transcription_config()).await;
+    env.submit("jobcut", &truncated, transcription_config())
+        .await;
     env.submit("jobempty", &empty, transcription_config()).await;
     let pool = WorkerPool::start(env.jobs(), env.blobs(), config());
     let mut messages = Vec::new();
@@ -139,11 +169,22 @@ async fn undecodable_audio_fails_with_a_readable_message() {
         messages.push(job.error_message.unwrap());
     }
     pool.shutdown().await;
-    assert!(messages[0].contains("unsupported or unrecognised audio format"), "{}", messages[0]);
-    assert!(messages[1].contains("corrupt") || messages[1].contains("unsupported"), "{}", messages[1]);
+    assert!(
+        messages[0].contains("unsupported or unrecognised audio format"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].contains("corrupt") || messages[1].contains("unsupported"),
+        "{}",
+        messages[1]
+    );
     assert_eq!(messages[2], "the file is empty");
     for m in &messages {
-        assert!(!m.contains("/tmp") && !m.contains("verbatim-job"), "message leaks a path: {m}");
+        assert!(
+            !m.contains("/tmp") && !m.contains("verbatim-job"),
+            "message leaks a path: {m}"
+        );
     }
 }
 
@@ -170,14 +211,18 @@ async fn a_refused_input_url_fails_the_job() {
     let job = env.wait_terminal("joburl").await;
     pool.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
-    assert_eq!(job.error_message.as_deref(), Some("input_url host 127.0.0.1 resolves to a private or reserved address"));
+    assert_eq!(
+        job.error_message.as_deref(),
+        Some("input_url host 127.0.0.1 resolves to a private or reserved address")
+    );
     assert_eq!(job.input_key, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_side_failures_are_retried_then_failed_with_a_clear_message() {
     let env = Env::new().await;
-    env.submit("jobnomodel", &fixture(CLIP), transcription_config()).await;
+    env.submit("jobnomodel", &fixture(CLIP), transcription_config())
+        .await;
     let mut config = config();
     config.model_standard = "no-such-model".into();
     config.max_attempts = 3;
@@ -188,25 +233,38 @@ async fn worker_side_failures_are_retried_then_failed_with_a_clear_message() {
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.attempts, 3);
     let message = job.error_message.unwrap();
-    assert_eq!(message, "transcription failed after 3 attempts: the speech recognition model could not be loaded");
+    assert_eq!(
+        message,
+        "transcription failed after 3 attempts: the speech recognition model could not be loaded"
+    );
     let releases: Vec<Duration> = env
         .recorder
         .events()
         .into_iter()
         .filter_map(|e| match e {
-            common::Event::Release { after, ok: true, .. } => Some(after),
+            common::Event::Release {
+                after, ok: true, ..
+            } => Some(after),
             _ => None,
         })
         .collect();
     // Handed back twice, the second wait twice the first (exponential back-off).
-    assert_eq!(releases, [Duration::from_millis(50), Duration::from_millis(100)]);
+    assert_eq!(
+        releases,
+        [Duration::from_millis(50), Duration::from_millis(100)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_diarization_labels_each_channel() {
     let env = Env::new().await;
     let config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "channel"}});
-    env.submit("jobstereo", &fixture("speakers/two_speakers_stereo.wav"), config).await;
+    env.submit(
+        "jobstereo",
+        &fixture("speakers/two_speakers_stereo.wav"),
+        config,
+    )
+    .await;
     let pool = WorkerPool::start(env.jobs(), env.blobs(), common::config());
     let job = env.wait_terminal("jobstereo").await;
     pool.shutdown().await;
@@ -215,21 +273,43 @@ async fn channel_diarization_labels_each_channel() {
     let doc: Value = serde_json::from_str(&env.output("jobstereo", "json").await.unwrap()).unwrap();
     let mut per_channel: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut last_start = 0.0;
-    for r in doc["results"].as_array().unwrap().iter().filter(|r| r["type"] == "word") {
+    for r in doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "word")
+    {
         let start = r["start_time"].as_f64().unwrap();
         assert!(start >= last_start, "results in time order");
         last_start = start;
-        let channel = r["channel"].as_str().expect("every word carries its channel").to_string();
-        per_channel.entry(channel).or_default().push(r["alternatives"][0]["content"].as_str().unwrap().to_string());
+        let channel = r["channel"]
+            .as_str()
+            .expect("every word carries its channel")
+            .to_string();
+        per_channel.entry(channel).or_default().push(
+            r["alternatives"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
-    assert_eq!(per_channel.keys().collect::<Vec<_>>(), ["channel_1", "channel_2"]);
+    assert_eq!(
+        per_channel.keys().collect::<Vec<_>>(),
+        ["channel_1", "channel_2"]
+    );
     let left = fixture_text("speakers/two_speakers_stereo.left.txt");
     let right = fixture_text("speakers/two_speakers_stereo.right.txt");
     let wer_left = asr::wer::word_error_rate(&left, &per_channel["channel_1"].join(" "));
     let wer_right = asr::wer::word_error_rate(&right, &per_channel["channel_2"].join(" "));
-    assert!(wer_left < 0.3 && wer_right < 0.3, "WER left {wer_left:.3}, right {wer_right:.3}");
+    assert!(
+        wer_left < 0.3 && wer_right < 0.3,
+        "WER left {wer_left:.3}, right {wer_right:.3}"
+    );
     let txt = env.output("jobstereo", "txt").await.unwrap();
-    assert!(txt.contains("Channel 1: ") && txt.contains("Channel 2: "), "{txt}");
+    assert!(
+        txt.contains("Channel 1: ") && txt.contains("Channel 2: "),
+        "{txt}"
+    );
 }
 
 /// The two-speaker fixture's reference turns (scripts/fetch-test-data.sh writes them).
@@ -245,17 +325,32 @@ fn speaker_turns() -> Vec<diarize::metrics::Turn> {
 async fn speaker_diarization_labels_each_voice() {
     let env = Env::new().await;
     let config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
-    env.submit("jobspeakers", &fixture("speakers/two_speakers_turns.wav"), config).await;
+    env.submit(
+        "jobspeakers",
+        &fixture("speakers/two_speakers_turns.wav"),
+        config,
+    )
+    .await;
     let pool = WorkerPool::start(env.jobs(), env.blobs(), common::config());
     let job = env.wait_terminal("jobspeakers").await;
     pool.shutdown().await;
     assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
 
-    let doc: Value = serde_json::from_str(&env.output("jobspeakers", "json").await.unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&env.output("jobspeakers", "json").await.unwrap()).unwrap();
     let words = transcript::word_results(&doc);
-    let labels: std::collections::BTreeSet<&str> = words.iter().filter_map(|w| w.speaker.as_deref()).collect();
-    assert_eq!(labels.into_iter().collect::<Vec<_>>(), ["S1", "S2"], "two voices found");
-    assert_eq!(words[0].speaker.as_deref(), Some("S1"), "labels in order of first appearance");
+    let labels: std::collections::BTreeSet<&str> =
+        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
+    assert_eq!(
+        labels.into_iter().collect::<Vec<_>>(),
+        ["S1", "S2"],
+        "two voices found"
+    );
+    assert_eq!(
+        words[0].speaker.as_deref(),
+        Some("S1"),
+        "labels in order of first appearance"
+    );
 
     // Per reference turn, the label most of its words carry.
     let reference = speaker_turns();
@@ -281,13 +376,24 @@ async fn speaker_diarization_labels_each_voice() {
     // A's first turn and B's three turns are told apart (A's two later turns, another recording
     // session, are the voice model's known confusion: crates/diarize/tests/diarize.rs).
     assert_eq!(majority[0], "S1");
-    assert!([1, 3, 5].iter().all(|&b| majority[b] == "S2"), "{majority:?}");
-    assert!(der.confusion < SPEAKER_CONFUSION_BOUND && der.total() < SPEAKER_DER_BOUND, "{der:?}");
+    assert!(
+        [1, 3, 5].iter().all(|&b| majority[b] == "S2"),
+        "{majority:?}"
+    );
+    assert!(
+        der.confusion < SPEAKER_CONFUSION_BOUND && der.total() < SPEAKER_DER_BOUND,
+        "{der:?}"
+    );
 
     let txt = env.output("jobspeakers", "txt").await.unwrap();
     let paragraphs: Vec<&str> = txt.trim_end().split("\n\n").collect();
     assert!(paragraphs.len() >= 2, "{txt}");
-    assert!(paragraphs.iter().all(|p| p.starts_with("S1: ") || p.starts_with("S2: ")), "{txt}");
+    assert!(
+        paragraphs
+            .iter()
+            .all(|p| p.starts_with("S1: ") || p.starts_with("S2: ")),
+        "{txt}"
+    );
     assert!(txt.contains("S2: "), "{txt}");
 
     // No cue holds words of two speakers.
@@ -301,8 +407,11 @@ async fn speaker_diarization_labels_each_voice() {
         let timing = cue.lines().nth(1).unwrap();
         let (a, b) = timing.split_once(" --> ").unwrap();
         let (a, b) = (ms(a) as f64 / 1000.0, ms(b) as f64 / 1000.0);
-        let inside: std::collections::BTreeSet<&str> =
-            words.iter().filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002).filter_map(|w| w.speaker.as_deref()).collect();
+        let inside: std::collections::BTreeSet<&str> = words
+            .iter()
+            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
+            .filter_map(|w| w.speaker.as_deref())
+            .collect();
         assert!(inside.len() <= 1, "cue {timing} spans speakers {inside:?}");
     }
 }
@@ -322,12 +431,19 @@ async fn speaker_diarization_without_its_model_fails_with_the_install_command() 
     config.models_dir = empty.path().to_path_buf();
     config.max_attempts = 2;
     let job_config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
-    env.submit("jobnospeakermodel", &fixture(CLIP), job_config).await;
+    env.submit("jobnospeakermodel", &fixture(CLIP), job_config)
+        .await;
     let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
     let job = env.wait_terminal("jobnospeakermodel").await;
     pool.shutdown().await;
     assert_eq!(job.status, JobStatus::Failed);
     let message = job.error_message.unwrap();
-    assert!(message.contains("speaker diarization") && message.contains("scripts/install-models.sh"), "{message}");
-    assert!(!message.contains(&empty.path().display().to_string()), "message leaks a path: {message}");
+    assert!(
+        message.contains("speaker diarization") && message.contains("scripts/install-models.sh"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(&empty.path().display().to_string()),
+        "message leaks a path: {message}"
+    );
 }

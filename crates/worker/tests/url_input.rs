@@ -24,22 +24,28 @@ async fn https_server(audio: &Path, dir: &Path) -> (u16, PathBuf) {
     std::fs::write(&ca_path, certified.cert.pem()).unwrap();
     let cert = rustls::pki_types::CertificateDer::from(certified.cert.der().to_vec());
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let audio = Arc::new(std::fs::read(audio).unwrap());
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
             let (acceptor, audio) = (acceptor.clone(), audio.clone());
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
                 let mut head = Vec::new();
                 let mut buf = [0u8; 1024];
                 while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -84,9 +90,19 @@ async fn url_input_is_downloaded_stored_and_transcribed() {
     let env = Env::new().await;
     let audio = fixture(CLIP);
     let (port, ca) = https_server(&audio, env.dir.path()).await;
-    url_job(&env, "joburlwav", format!("https://localhost:{port}/media/My%20Talk.wav?sig=abc")).await;
+    url_job(
+        &env,
+        "joburlwav",
+        format!("https://localhost:{port}/media/My%20Talk.wav?sig=abc"),
+    )
+    .await;
     // No audio extension in the address: stored provisionally, then under the probed format.
-    url_job(&env, "joburlbare", format!("https://localhost:{port}/download?id=7")).await;
+    url_job(
+        &env,
+        "joburlbare",
+        format!("https://localhost:{port}/download?id=7"),
+    )
+    .await;
 
     let mut config = config();
     config.fetch_policy.allow_hosts = vec!["localhost".into()];
@@ -98,18 +114,35 @@ async fn url_input_is_downloaded_stored_and_transcribed() {
 
     let size = std::fs::metadata(&audio).unwrap().len();
     for job in [&with_ext, &bare] {
-        assert_eq!(job.status, JobStatus::Done, "{}: {:?}", job.job_id, job.error_message);
+        assert_eq!(
+            job.status,
+            JobStatus::Done,
+            "{}: {:?}",
+            job.job_id,
+            job.error_message
+        );
         let key = format!("inputs/{}.wav", job.job_id);
         assert_eq!(job.input_key.as_deref(), Some(key.as_str()));
-        assert_eq!(env.blobs.head(Bucket::Input, &key).await.unwrap(), Some(size));
+        assert_eq!(
+            env.blobs.head(Bucket::Input, &key).await.unwrap(),
+            Some(size)
+        );
         assert_eq!(job.input_metadata["source"], "url");
         assert_eq!(job.input_metadata["size_bytes"], json!(size));
         assert_eq!(job.input_metadata["format"], "wav");
         let txt = env.output(&job.job_id, "txt").await.unwrap();
         assert!(txt.to_lowercase().contains("dashwood"), "{txt}");
     }
-    assert_eq!(env.blobs.head(Bucket::Input, "inputs/joburlbare.bin").await.unwrap(), None, "provisional copy removed");
-    let doc: serde_json::Value = serde_json::from_str(&env.output("joburlwav", "json").await.unwrap()).unwrap();
+    assert_eq!(
+        env.blobs
+            .head(Bucket::Input, "inputs/joburlbare.bin")
+            .await
+            .unwrap(),
+        None,
+        "provisional copy removed"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&env.output("joburlwav", "json").await.unwrap()).unwrap();
     assert_eq!(doc["job"]["data_name"], "My Talk.wav");
     assert!(env.db.get(ORG, "joburlwav").await.unwrap().is_some());
 }

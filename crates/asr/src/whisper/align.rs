@@ -81,7 +81,9 @@ pub fn add_word_timestamps(
     }
     merge_punctuations(&mut alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
 
-    let time_offset = segments.first().map_or(0.0, |s| s.seek as f64 / FRAMES_PER_SECOND);
+    let time_offset = segments
+        .first()
+        .map_or(0.0, |s| s.seek as f64 / FRAMES_PER_SECOND);
     let mut word_index = 0;
     let mut all_words = Vec::with_capacity(segments.len());
     for (segment, seg_tokens) in segments.iter_mut().zip(&tokens_per_segment) {
@@ -105,8 +107,7 @@ pub fn add_word_timestamps(
             // The first (and second) word after a pause must not be longer than twice the
             // median word: DTW tends to stretch them back into the silence.
             let first_long = words[0].end - words[0].start > max_duration;
-            let pair_long =
-                words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0;
+            let pair_long = words.len() > 1 && words[1].end - words[0].start > max_duration * 2.0;
             if words[0].end - last_speech_timestamp > median_duration * 4.0
                 && (first_long || pair_long)
             {
@@ -119,8 +120,7 @@ pub fn add_word_timestamps(
             }
             // Prefer the segment's own start when the first word is too long.
             if segment.start < words[0].end && segment.start - 0.5 > words[0].start {
-                words[0].start =
-                    (words[0].end - median_duration).min(segment.start).max(0.0);
+                words[0].start = (words[0].end - median_duration).min(segment.start).max(0.0);
             } else {
                 segment.start = words[0].start;
             }
@@ -151,7 +151,13 @@ fn find_alignment(
     let text: Vec<usize> = text_tokens.iter().map(|&t| t as usize).collect();
     let result = ctx
         .model
-        .align(encoder_output, &start, &[text], &[num_frames], MEDIAN_FILTER_WIDTH)
+        .align(
+            encoder_output,
+            &start,
+            &[text],
+            &[num_frames],
+            MEDIAN_FILTER_WIDTH,
+        )
         .map_err(|e| AsrError::Engine(format!("aligning words: {e:#}")))?
         .into_iter()
         .next()
@@ -266,14 +272,24 @@ mod tests {
     use super::*;
 
     fn t(word: &str) -> Timing {
-        Timing { word: word.into(), tokens: vec![1], start: 0.0, end: 0.0, probability: 1.0 }
+        Timing {
+            word: word.into(),
+            tokens: vec![1],
+            start: 0.0,
+            end: 0.0,
+            probability: 1.0,
+        }
     }
 
     #[test]
     fn punctuation_joins_its_word() {
         let mut a = vec![t(" \""), t("Hello"), t(","), t(" world"), t("."), t("\"")];
         merge_punctuations(&mut a, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
-        let words: Vec<&str> = a.iter().map(|w| w.word.as_str()).filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = a
+            .iter()
+            .map(|w| w.word.as_str())
+            .filter(|w| !w.is_empty())
+            .collect();
         assert_eq!(words, vec![" \"Hello,", " world.\""]);
         assert_eq!(a[1].tokens.len(), 3);
     }

@@ -15,13 +15,18 @@ fn cache() -> &'static Mutex<HashMap<Key, Arc<WhisperEngine>>> {
     CACHE.get_or_init(Default::default)
 }
 
-pub fn load_shared(model_dir: &Path, config: &WhisperConfig) -> Result<Arc<WhisperEngine>, AsrError> {
+pub fn load_shared(
+    model_dir: &Path,
+    config: &WhisperConfig,
+) -> Result<Arc<WhisperEngine>, AsrError> {
     let path = model_dir
         .canonicalize()
         .map_err(|_| AsrError::ModelNotFound(model_dir.display().to_string()))?;
     let key = (path, config.clone());
     // The lock is held while loading so that two jobs asking at once load the model once.
-    let mut map = cache().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut map = cache()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(engine) = map.get(&key) {
         return Ok(engine.clone());
     }

@@ -93,7 +93,12 @@ pub fn generate_with_fallback(
         if no_speech_prob > NO_SPEECH_THRESHOLD && avg_logprob < LOG_PROB_THRESHOLD {
             needs_fallback = false; // silence: the caller skips the window
         }
-        let decoded = Decoded { tokens, avg_logprob, no_speech_prob, temperature };
+        let decoded = Decoded {
+            tokens,
+            avg_logprob,
+            no_speech_prob,
+            temperature,
+        };
         if !needs_fallback {
             return Ok(decoded);
         }
@@ -102,14 +107,19 @@ pub fn generate_with_fallback(
     // Every temperature failed: the most probable attempt among the non-repetitive ones (or
     // among all), reported with the last temperature so the prompt is reset.
     let last_temperature = *TEMPERATURES.last().unwrap_or(&1.0);
-    let any_below = attempts.iter().any(|(_, r)| *r <= COMPRESSION_RATIO_THRESHOLD);
+    let any_below = attempts
+        .iter()
+        .any(|(_, r)| *r <= COMPRESSION_RATIO_THRESHOLD);
     let best = attempts
         .into_iter()
         .filter(|(_, r)| !any_below || *r <= COMPRESSION_RATIO_THRESHOLD)
         .map(|(d, _)| d)
         .max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob))
         .ok_or_else(|| AsrError::Engine("no decoding attempt was made".into()))?;
-    Ok(Decoded { temperature: last_temperature, ..best })
+    Ok(Decoded {
+        temperature: last_temperature,
+        ..best
+    })
 }
 
 /// Text length over its zlib-compressed length: high for the looping output Whisper produces
@@ -216,7 +226,8 @@ mod tests {
     fn seeks_to_last_complete_pair() {
         // <0.00> a b <2.00><2.00> c d <4.00><4.00> e (unfinished)
         let tokens = [TB, 1, 2, TB + 100, TB + 100, 3, 4, TB + 200, TB + 200, 5];
-        let (segs, seek, single) = split_segments_by_timestamps(TB, &tokens, 10.0, 3000, 30.0, 1000);
+        let (segs, seek, single) =
+            split_segments_by_timestamps(TB, &tokens, 10.0, 3000, 30.0, 1000);
         assert!(!single);
         assert_eq!(segs.len(), 2);
         assert_eq!((segs[0].start, segs[0].end), (10.0, 12.0));

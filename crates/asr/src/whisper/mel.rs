@@ -87,7 +87,12 @@ impl MelExtractor {
             })
             .collect();
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
-        Self { n_mels, bands, window, fft }
+        Self {
+            n_mels,
+            bands,
+            window,
+            fft,
+        }
     }
 
     pub fn n_mels(&self) -> usize {
@@ -147,7 +152,10 @@ impl MelExtractor {
             }
             energy_db.push(frame_energy_db(&audio, t));
         }
-        Analysis { log_max: max, energy_db }
+        Analysis {
+            log_max: max,
+            energy_db,
+        }
     }
 
     /// The features of `frames` frames from `start` as the model takes them: n_mels rows of
@@ -247,14 +255,40 @@ mod tests {
                 let n = n as f64;
                 let v = 0.5 * (2.0 * std::f64::consts::PI * 440.0 * n / 16000.0).sin()
                     + 0.2 * (2.0 * std::f64::consts::PI * (300.0 + n * 0.2) * n / 16000.0).sin();
-                if n < 16000.0 { v as f32 } else { 0.0 }
+                if n < 16000.0 {
+                    v as f32
+                } else {
+                    0.0
+                }
             })
             .collect();
         let expected: [(usize, &[(usize, usize, f32)]); 2] = [
-            (80, &[(0, 0, 1.0844395), (3, 1, 0.59115493), (10, 50, 1.3487380), (20, 99, 0.17589879),
-                (79, 100, 0.41697949), (40, 129, -0.55778468), (5, 2, 0.14929843), (40, 75, -0.55778468)]),
-            (128, &[(0, 0, 1.0086803), (3, 1, 0.53474867), (10, 50, -0.50985777), (20, 99, 1.2894678),
-                (127, 100, 0.40839696), (40, 129, -0.50985777), (5, 2, -0.24679768), (64, 75, -0.50985777)]),
+            (
+                80,
+                &[
+                    (0, 0, 1.0844395),
+                    (3, 1, 0.59115493),
+                    (10, 50, 1.3487380),
+                    (20, 99, 0.17589879),
+                    (79, 100, 0.41697949),
+                    (40, 129, -0.55778468),
+                    (5, 2, 0.14929843),
+                    (40, 75, -0.55778468),
+                ],
+            ),
+            (
+                128,
+                &[
+                    (0, 0, 1.0086803),
+                    (3, 1, 0.53474867),
+                    (10, 50, -0.50985777),
+                    (20, 99, 1.2894678),
+                    (127, 100, 0.40839696),
+                    (40, 129, -0.50985777),
+                    (5, 2, -0.24679768),
+                    (64, 75, -0.50985777),
+                ],
+            ),
         ];
         for (n_mels, points) in expected {
             let mel = MelExtractor::new(n_mels);
@@ -264,7 +298,10 @@ mod tests {
             let w = mel.window(&x, 0, frames, a.log_max);
             for &(m, t, v) in points {
                 let got = w[m * WINDOW_FRAMES + t];
-                assert!((got - v).abs() < 1e-4, "{n_mels} mels, band {m} frame {t}: {got} vs {v}");
+                assert!(
+                    (got - v).abs() < 1e-4,
+                    "{n_mels} mels, band {m} frame {t}: {got} vs {v}"
+                );
             }
             // A window starting later holds the same values as the whole-file computation.
             let later = mel.window(&x, 50, frames - 50, a.log_max);
@@ -278,7 +315,12 @@ mod tests {
         let silence = vec![0.0f32; 16_000];
         let a = mel.analyse(&silence);
         assert_eq!(a.log_max, -10.0);
-        let w = mel.window(&silence, 0, MelExtractor::content_frames(&silence), a.log_max);
+        let w = mel.window(
+            &silence,
+            0,
+            MelExtractor::content_frames(&silence),
+            a.log_max,
+        );
         // log10(1e-10) = -10 -> (-10 + 4) / 4
         assert!((w[0] - (-1.5)).abs() < 1e-6);
         // padding beyond the content is zero

@@ -111,9 +111,8 @@ impl WhisperEngine {
             num_threads_per_replica: threads,
             ..Config::default()
         };
-        let model = Whisper::new(model_dir, ct2_config).map_err(|e| {
-            AsrError::InvalidModel(format!("{}: {e:#}", model_dir.display()))
-        })?;
+        let model = Whisper::new(model_dir, ct2_config)
+            .map_err(|e| AsrError::InvalidModel(format!("{}: {e:#}", model_dir.display())))?;
         let multilingual = model.is_multilingual();
         let languages = if multilingual {
             let ids: Vec<u32> = if model_config.lang_ids.is_empty() {

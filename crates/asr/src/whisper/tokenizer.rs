@@ -228,6 +228,5 @@ fn read_vocabulary(model_dir: &Path) -> Result<Vec<String>, AsrError> {
             model_dir.display()
         ))
     })?;
-    serde_json::from_str(&text)
-        .map_err(|e| AsrError::InvalidModel(format!("vocabulary.json: {e}")))
+    serde_json::from_str(&text).map_err(|e| AsrError::InvalidModel(format!("vocabulary.json: {e}")))
 }

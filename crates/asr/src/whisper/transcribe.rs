@@ -43,7 +43,11 @@ pub fn run(
     };
     let undetected = |words| Recognition {
         language: forced.clone().unwrap_or_else(|| "en".into()),
-        language_probability: if forced.is_some() || !engine.multilingual { 1.0 } else { 0.0 },
+        language_probability: if forced.is_some() || !engine.multilingual {
+            1.0
+        } else {
+            0.0
+        },
         words,
     };
     if samples.is_empty() {
@@ -76,7 +80,13 @@ pub fn run(
         return Ok(undetected(Vec::new()));
     };
 
-    let mut window = WindowEncoder { engine, samples: &samples, log_max: analysis.log_max, content_frames, cached: None };
+    let mut window = WindowEncoder {
+        engine,
+        samples: &samples,
+        log_max: analysis.log_max,
+        content_frames,
+        cached: None,
+    };
 
     // Language: forced, English for English-only models, else detected on the first 30 s
     // of sound.
@@ -98,12 +108,25 @@ pub fn run(
         sot_sequence.extend(tok.transcribe);
     }
     let mut all_tokens: Vec<u32> = Vec::new();
-    if let Some(prompt) = options.initial_prompt.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    if let Some(prompt) = options
+        .initial_prompt
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         all_tokens.extend(tok.encode(&format!(" {prompt}"))?);
     }
     let mut prompt_reset_since = 0usize;
-    let params = DecodeParams { beam_size: engine.config.beam_size, suppress_tokens: &engine.suppress_tokens };
-    let align_ctx = AlignContext { model: &engine.model, tokenizer: tok, sot_sequence: &sot_sequence, language: &language };
+    let params = DecodeParams {
+        beam_size: engine.config.beam_size,
+        suppress_tokens: &engine.suppress_tokens,
+    };
+    let align_ctx = AlignContext {
+        model: &engine.model,
+        tokenizer: tok,
+        sot_sequence: &sot_sequence,
+        language: &language,
+    };
 
     let mut words: Vec<Word> = Vec::new();
     let mut last_speech_timestamp = 0.0f64;
@@ -130,7 +153,8 @@ pub fn run(
         prompt.extend_from_slice(&sot_sequence);
 
         let decoded = generate_with_fallback(&engine.model, tok, encoded, &prompt, &params)?;
-        if decoded.no_speech_prob > NO_SPEECH_THRESHOLD && decoded.avg_logprob <= LOG_PROB_THRESHOLD {
+        if decoded.no_speech_prob > NO_SPEECH_THRESHOLD && decoded.avg_logprob <= LOG_PROB_THRESHOLD
+        {
             seek += segment_size;
             progress(fraction(seek, content_frames));
             continue;
@@ -148,7 +172,13 @@ pub fn run(
             seek,
         );
         seek = next_seek;
-        let (segment_words, _) = add_word_timestamps(&align_ctx, &mut segments, encoded, segment_size, last_speech_timestamp)?;
+        let (segment_words, _) = add_word_timestamps(
+            &align_ctx,
+            &mut segments,
+            encoded,
+            segment_size,
+            last_speech_timestamp,
+        )?;
         if !single_timestamp_ending {
             if let Some(end) = last_end(&segments, &segment_words) {
                 if end > time_offset {
@@ -186,7 +216,11 @@ pub fn run(
         progress(fraction(seek, content_frames));
     }
     progress(1.0);
-    Ok(Recognition { language, language_probability, words })
+    Ok(Recognition {
+        language,
+        language_probability,
+        words,
+    })
 }
 
 /// Encodes windows, keeping the last one: language detection and the first decoded window
@@ -203,7 +237,10 @@ impl WindowEncoder<'_> {
     fn encode(&mut self, seek: usize) -> Result<&StorageView<'static>, AsrError> {
         if self.cached.as_ref().map(|(s, _)| *s) != Some(seek) {
             let frames = WINDOW_FRAMES.min(self.content_frames.saturating_sub(seek));
-            let mut features = self.engine.mel.window(self.samples, seek, frames, self.log_max);
+            let mut features = self
+                .engine
+                .mel
+                .window(self.samples, seek, frames, self.log_max);
             let n_mels = self.engine.mel.n_mels();
             let view = StorageView::new(&[1, n_mels, WINDOW_FRAMES], &mut features, Device::CPU)
                 .map_err(|e| AsrError::Engine(format!("preparing features: {e:#}")))?;
@@ -239,19 +276,29 @@ fn language_token(engine: &WhisperEngine, code: &str) -> Result<Option<u32>, Asr
         .iter()
         .find(|(c, _)| c == code)
         .map(|(_, id)| Some(*id))
-        .ok_or_else(|| AsrError::UnsupportedLanguage(format!("{code} (not known to model {})", engine.name)))
+        .ok_or_else(|| {
+            AsrError::UnsupportedLanguage(format!("{code} (not known to model {})", engine.name))
+        })
 }
 
 /// Samples the model can digest: NaN and infinities become silence, absurd magnitudes are
 /// clipped, and audio shorter than MIN_SAMPLES is padded. Borrowed when already clean.
 fn sanitize(samples: &[f32]) -> Cow<'_, [f32]> {
-    let clean = samples.iter().all(|s| s.is_finite() && s.abs() <= MAX_MAGNITUDE);
+    let clean = samples
+        .iter()
+        .all(|s| s.is_finite() && s.abs() <= MAX_MAGNITUDE);
     if clean && samples.len() >= MIN_SAMPLES {
         return Cow::Borrowed(samples);
     }
     let mut out: Vec<f32> = samples
         .iter()
-        .map(|&s| if s.is_finite() { s.clamp(-MAX_MAGNITUDE, MAX_MAGNITUDE) } else { 0.0 })
+        .map(|&s| {
+            if s.is_finite() {
+                s.clamp(-MAX_MAGNITUDE, MAX_MAGNITUDE)
+            } else {
+                0.0
+            }
+        })
         .collect();
     if out.len() < MIN_SAMPLES {
         out.resize(MIN_SAMPLES, 0.0);
@@ -278,7 +325,12 @@ fn push_words(out: &mut Vec<Word>, words: Vec<TimedWord>, n_samples: usize, acti
             continue;
         }
         let Some((start, end)) = activity.fit_word(w.start, w.end) else {
-            tracing::debug!(word = text, start = w.start, end = w.end, "word in silence dropped");
+            tracing::debug!(
+                word = text,
+                start = w.start,
+                end = w.end,
+                "word in silence dropped"
+            );
             continue;
         };
         let floor = out.last().map_or(0.0, |p| p.end);
@@ -288,7 +340,11 @@ fn push_words(out: &mut Vec<Word>, words: Vec<TimedWord>, n_samples: usize, acti
             text: text.to_string(),
             start,
             end,
-            confidence: if w.probability.is_finite() { w.probability.clamp(0.0, 1.0) } else { 0.0 },
+            confidence: if w.probability.is_finite() {
+                w.probability.clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
             speaker: None,
             channel: None,
         });

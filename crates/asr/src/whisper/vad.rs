@@ -50,7 +50,12 @@ impl Activity {
     /// Treats every frame as sound (no energy information).
     #[cfg(test)]
     pub fn everything(frames: usize) -> Self {
-        Self { regions: vec![(0, frames)], frames, sound: Vec::new(), faint: Vec::new() }
+        Self {
+            regions: vec![(0, frames)],
+            frames,
+            sound: Vec::new(),
+            faint: Vec::new(),
+        }
     }
 
     pub fn from_energy(energy_db: &[f32]) -> Self {
@@ -96,7 +101,12 @@ impl Activity {
                 last.1 = n;
             }
         }
-        Self { regions, frames: n, sound, faint }
+        Self {
+            regions,
+            frames: n,
+            sound,
+            faint,
+        }
     }
 
     /// Fits a word's times (seconds) to the sound inside it: Whisper's cross-attention
@@ -116,9 +126,10 @@ impl Activity {
             return None;
         }
         let inside = &self.sound[s..e];
-        let (Some(first), Some(last)) =
-            (inside.iter().position(|&b| b), inside.iter().rposition(|&b| b))
-        else {
+        let (Some(first), Some(last)) = (
+            inside.iter().position(|&b| b),
+            inside.iter().rposition(|&b| b),
+        ) else {
             return Some((start, end)); // sound only just outside: leave it be
         };
         let to_s = |f: usize| f as f64 / FPS as f64;
@@ -138,7 +149,11 @@ impl Activity {
 
     /// Frames judged as sound, for reporting.
     pub fn sound_frames(&self) -> usize {
-        self.regions.iter().map(|(s, e)| e - s).sum::<usize>().min(self.frames)
+        self.regions
+            .iter()
+            .map(|(s, e)| e - s)
+            .sum::<usize>()
+            .min(self.frames)
     }
 }
 
@@ -185,7 +200,9 @@ mod tests {
     use super::*;
 
     fn energies(spec: &[(usize, f32)]) -> Vec<f32> {
-        spec.iter().flat_map(|&(n, db)| std::iter::repeat(db).take(n)).collect()
+        spec.iter()
+            .flat_map(|&(n, db)| std::iter::repeat(db).take(n))
+            .collect()
     }
 
     #[test]
@@ -199,7 +216,13 @@ mod tests {
     #[test]
     fn long_gap_is_skipped_short_gap_is_not() {
         // 5 s speech, 1 s pause, 5 s speech, 20 s silence, 5 s speech
-        let e = energies(&[(500, -20.0), (100, -90.0), (500, -20.0), (2000, -90.0), (500, -20.0)]);
+        let e = energies(&[
+            (500, -20.0),
+            (100, -90.0),
+            (500, -20.0),
+            (2000, -90.0),
+            (500, -20.0),
+        ]);
         let a = Activity::from_energy(&e);
         assert_eq!(a.next_sound(0), Some(0));
         assert_eq!(a.next_sound(550), Some(550));
@@ -223,7 +246,10 @@ mod tests {
         // a word entirely in the silence is dropped
         assert_eq!(a.fit_word(3.5, 4.0), None);
         // switched off: unchanged
-        assert_eq!(Activity::everything(900).fit_word(3.5, 4.0), Some((3.5, 4.0)));
+        assert_eq!(
+            Activity::everything(900).fit_word(3.5, 4.0),
+            Some((3.5, 4.0))
+        );
     }
 
     #[test]
@@ -231,9 +257,20 @@ mod tests {
         // 30 s of room noise at -44 dB with 3 s of a quiet voice 8 dB above it in the middle
         let e = energies(&[(1400, -44.0), (300, -36.0), (1300, -44.0)]);
         let a = Activity::from_energy(&e);
-        assert_eq!(a.next_sound(0), None, "faint sound alone is not worth decoding");
-        assert!(a.fit_word(15.0, 15.4).is_some(), "a word over the faint voice is kept");
-        assert_eq!(a.fit_word(5.0, 5.4), None, "a word over the room noise is dropped");
+        assert_eq!(
+            a.next_sound(0),
+            None,
+            "faint sound alone is not worth decoding"
+        );
+        assert!(
+            a.fit_word(15.0, 15.4).is_some(),
+            "a word over the faint voice is kept"
+        );
+        assert_eq!(
+            a.fit_word(5.0, 5.4),
+            None,
+            "a word over the room noise is dropped"
+        );
     }
 
     #[test]

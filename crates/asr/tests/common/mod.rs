@@ -38,7 +38,11 @@ pub fn engine_with(name: &str, config: WhisperConfig) -> Arc<WhisperEngine> {
 
 pub fn fixture(rel: &str) -> PathBuf {
     let p = repo_root().join("tests/fixtures/cache").join(rel);
-    assert!(p.is_file(), "fixture {} missing: run scripts/fetch-test-data.sh", p.display());
+    assert!(
+        p.is_file(),
+        "fixture {} missing: run scripts/fetch-test-data.sh",
+        p.display()
+    );
     p
 }
 
@@ -46,8 +50,14 @@ pub fn fixture(rel: &str) -> PathBuf {
 pub fn wav(rel: &str) -> Vec<f32> {
     let mut r = hound::WavReader::open(fixture(rel)).expect("fixture opens");
     let spec = r.spec();
-    assert_eq!((spec.sample_rate, spec.channels, spec.bits_per_sample), (16_000, 1, 16), "{rel}");
-    r.samples::<i16>().map(|s| s.expect("sample") as f32 / 32768.0).collect()
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (16_000, 1, 16),
+        "{rel}"
+    );
+    r.samples::<i16>()
+        .map(|s| s.expect("sample") as f32 / 32768.0)
+        .collect()
 }
 
 pub fn reference(rel: &str) -> String {
@@ -55,7 +65,11 @@ pub fn reference(rel: &str) -> String {
 }
 
 pub fn text(words: &[transcript::Word]) -> String {
-    words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")
+    words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Times are non-decreasing, each word ends at or after it starts, inside the audio, and
@@ -65,7 +79,10 @@ pub fn assert_well_formed(words: &[transcript::Word], duration: f64) {
     let mut last_end = 0.0;
     for w in words {
         assert!(!w.text.is_empty() && w.text.trim() == w.text, "{w:?}");
-        assert!(w.start >= last_start && w.start >= last_end - 1e-9, "not monotonic at {w:?}");
+        assert!(
+            w.start >= last_start && w.start >= last_end - 1e-9,
+            "not monotonic at {w:?}"
+        );
         assert!(w.end >= w.start, "{w:?}");
         assert!(w.end <= duration + 1e-6, "{w:?} past {duration}");
         assert!((0.0..=1.0).contains(&w.confidence), "{w:?}");
@@ -84,7 +101,9 @@ pub fn noise(seconds: f64, amplitude: f32) -> Vec<f32> {
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     (0..(seconds * 16_000.0) as usize)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * amplitude
         })
         .collect()

@@ -31,14 +31,19 @@ impl Db {
             let read = |name: &str| std::fs::read(self.dir.path().join(name)).unwrap_or_default();
             let raw = read("sub/verbatim.db");
             assert!(!raw.is_empty(), "no database file");
-            return [raw, read("sub/verbatim.db-wal")].iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+            return [raw, read("sub/verbatim.db-wal")]
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect();
         }
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
         let mut out = Vec::new();
         for table in ["organisations", "api_keys", "jobs", "upload_reservations"] {
-            let rows: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT t::text FROM {table} t")).fetch_all(&mut conn).await.unwrap();
+            let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
             out.extend(rows);
         }
         assert!(!out.is_empty(), "no rows");
@@ -58,12 +63,22 @@ pub async fn db() -> Db {
         if let Some(server) = postgres_server_url() {
             let pg = PgDatabase::create(&server).await;
             let store = jobs::open(&pg.url).await.unwrap();
-            return Db { store, dir, url: pg.url.clone(), _pg: Some(pg) };
+            return Db {
+                store,
+                dir,
+                url: pg.url.clone(),
+                _pg: Some(pg),
+            };
         }
     }
     let path = dir.path().join("sub/verbatim.db");
     let store = open_sqlite(&path).await.unwrap();
-    Db { store, url: path.to_str().unwrap().to_string(), dir, _pg: None }
+    Db {
+        store,
+        url: path.to_str().unwrap().to_string(),
+        dir,
+        _pg: None,
+    }
 }
 
 /// VERBATIM_TEST_DATABASE_URL (a server and a database we may create databases from; started by
@@ -93,12 +108,21 @@ impl PgDatabase {
     pub async fn create(server: &str) -> PgDatabase {
         use sqlx::Connection;
         let name = format!("vbt_{}", uuid_like());
-        let mut admin = sqlx::PgConnection::connect(server).await.expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         admin.close().await.unwrap();
         let mut url = url::Url::parse(server).unwrap();
         url.set_path(&format!("/{name}"));
-        PgDatabase { url: url.to_string(), server: server.to_string(), name }
+        PgDatabase {
+            url: url.to_string(),
+            server: server.to_string(),
+            name,
+        }
     }
 }
 
@@ -107,11 +131,16 @@ impl Drop for PgDatabase {
         // Drop is synchronous and may run inside the test's runtime: use a thread of our own.
         let (server, name) = (self.server.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
                 }
             });
         })

@@ -126,7 +126,11 @@ pub fn generate(seed: u64, spec: Spec) -> Generated {
             word_text.push_str(TRAILING[rng.below(TRAILING.len())]);
         }
         // Engines often keep a leading space on words.
-        let raw = if rng.chance(0.5) { format!(" {word_text}") } else { word_text.clone() };
+        let raw = if rng.chance(0.5) {
+            format!(" {word_text}")
+        } else {
+            word_text.clone()
+        };
         words.push(Word {
             text: raw,
             start,
@@ -145,7 +149,14 @@ pub fn generate(seed: u64, spec: Spec) -> Generated {
 
         if rng.chance(0.04) {
             let p = STANDALONE_TRAILING[rng.below(STANDALONE_TRAILING.len())];
-            words.push(Word { text: p.into(), start: end, end, confidence: 1.0, speaker: speaker_label, channel: channel_label });
+            words.push(Word {
+                text: p.into(),
+                start: end,
+                end,
+                confidence: 1.0,
+                speaker: speaker_label,
+                channel: channel_label,
+            });
             text.push_str(p);
             no_overlap_next = true;
         }
@@ -154,7 +165,11 @@ pub fn generate(seed: u64, spec: Spec) -> Generated {
     }
     let duration = last_end + 1.0;
     Generated {
-        transcript: Transcript { language: "en".into(), duration, words },
+        transcript: Transcript {
+            language: "en".into(),
+            duration,
+            words,
+        },
         text,
         owners,
         times,
@@ -164,13 +179,18 @@ pub fn generate(seed: u64, spec: Spec) -> Generated {
 /// The word index a rendered token carries (`"“w12,"` → 12), if any.
 pub fn index_of(token: &str) -> Option<usize> {
     let at = token.find('w')?;
-    let digits: String = token[at + 1..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = token[at + 1..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
 /// Does this rendered token end a sentence (ignoring closing quotes after the mark)?
 pub fn ends_sentence(token: &str) -> bool {
-    token.trim_end_matches(['"', '”', '’', ')']).ends_with(['.', '?', '!', '…'])
+    token
+        .trim_end_matches(['"', '”', '’', ')'])
+        .ends_with(['.', '?', '!', '…'])
 }
 
 pub fn ends_clause(token: &str) -> bool {

@@ -47,15 +47,25 @@ pub fn database_path(data_dir: &Path) -> PathBuf {
 /// Opens the job store that `serve`, `worker` and `keys` share: the database URL when one is
 /// given (PostgreSQL or SQLite, `jobs::open` decides), else SQLite in the data folder.
 pub async fn open_store(data: &DataDir) -> anyhow::Result<std::sync::Arc<dyn jobs::JobStore>> {
-    match data.database_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+    match data
+        .database_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
         // The URL may carry a password: name only the backend in the error.
         Some(url) => jobs::open(url).await.map_err(|e| {
-            let kind = if url.starts_with("postgres") { "the PostgreSQL database" } else { "the database" };
+            let kind = if url.starts_with("postgres") {
+                "the PostgreSQL database"
+            } else {
+                "the database"
+            };
             anyhow::anyhow!("cannot open {kind}: {e}")
         }),
         None => {
             let data_dir = &data.data_dir;
-            std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("cannot create {}", data_dir.display()))?;
             let path = database_path(data_dir);
             jobs::open_sqlite(&path)
                 .await
@@ -65,7 +75,9 @@ pub async fn open_store(data: &DataDir) -> anyhow::Result<std::sync::Arc<dyn job
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match command {
             Command::Create { organisation, data } => {
@@ -78,21 +90,31 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     .create_key(organisation)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot create the key: {e}"))?;
-                eprintln!("created key {} for organisation {} ({})", key.id, key.organisation_name, key.organisation_id);
+                eprintln!(
+                    "created key {} for organisation {} ({})",
+                    key.id, key.organisation_name, key.organisation_id
+                );
                 println!("{secret}");
                 Ok(ExitCode::SUCCESS)
             }
             Command::List { data } => {
                 let store = open_store(&data).await?;
-                let keys = store.list_keys().await.map_err(|e| anyhow::anyhow!("cannot list keys: {e}"))?;
-                println!("{:<38} {:<24} {:<38} {:<25} REVOKED", "ID", "ORGANISATION", "ORGANISATION_ID", "CREATED");
+                let keys = store
+                    .list_keys()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot list keys: {e}"))?;
+                println!(
+                    "{:<38} {:<24} {:<38} {:<25} REVOKED",
+                    "ID", "ORGANISATION", "ORGANISATION_ID", "CREATED"
+                );
                 for k in keys {
                     println!(
                         "{:<38} {:<24} {:<38} {:<25} {}",
                         k.id,
                         k.organisation_name,
                         k.organisation_id,
-                        k.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        k.created_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                         k.revoked_at
                             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                             .unwrap_or_else(|| "-".into()),
@@ -102,7 +124,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Command::Revoke { id, data } => {
                 let store = open_store(&data).await?;
-                if store.revoke_key(&id).await.map_err(|e| anyhow::anyhow!("cannot revoke: {e}"))? {
+                if store
+                    .revoke_key(&id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot revoke: {e}"))?
+                {
                     eprintln!("revoked key {id}");
                     Ok(ExitCode::SUCCESS)
                 } else {

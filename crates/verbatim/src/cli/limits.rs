@@ -30,7 +30,12 @@ pub struct UrlInput {
 impl UrlInput {
     pub fn policy(&self) -> FetchPolicy {
         FetchPolicy {
-            allow_hosts: self.url_allow_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect(),
+            allow_hosts: self
+                .url_allow_hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
             extra_ca_cert: self.url_ca_cert.clone(),
             proxy: self.url_proxy.clone().filter(|p| !p.trim().is_empty()),
             total_timeout: self.url_timeout,
@@ -93,7 +98,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let duration = match text.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text).map_err(|e| format!("{text:?} is not a duration ({e})"))?,
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("{text:?} is not a duration ({e})"))?,
     };
     if duration.is_zero() {
         return Err("a duration must be more than zero".into());

@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "verbatim", version, about = "Self-hosted batch speech-to-text (SLNG Batch API)")]
+#[command(
+    name = "verbatim",
+    version,
+    about = "Self-hosted batch speech-to-text (SLNG Batch API)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -30,7 +30,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 println!(
                     "{:<16} {:<13} {:>6} MB  {}",
                     model.name,
-                    if model.multilingual { "multilingual" } else { "English" },
+                    if model.multilingual {
+                        "multilingual"
+                    } else {
+                        "English"
+                    },
                     model.size_bytes / 1_000_000,
                     model.path.display()
                 );

@@ -45,7 +45,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(serve(args));
     // A recognition still running on a blocking thread (its job already handed back) must not
     // keep the process alive after a shutdown signal.
@@ -66,7 +68,8 @@ pub(super) fn init_tracing() {
 
 async fn serve(args: Args) -> anyhow::Result<()> {
     let data_dir = &args.data.data_dir;
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let jobs = super::keys::open_store(&args.data).await?;
 
     let addr: SocketAddr = tokio::net::lookup_host(&args.addr)
@@ -88,7 +91,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 
     let (blobs, local_store) = open_blobs(data_dir, &public_url).await?;
 
-    let models_dir = args.models_dir.clone().unwrap_or_else(asr::models::default_models_dir);
+    let models_dir = args
+        .models_dir
+        .clone()
+        .unwrap_or_else(asr::models::default_models_dir);
     let mut model_codes = vec![api::DEFAULT_MODEL_CODE.to_string()];
     model_codes.extend(asr::models::list(&models_dir).into_iter().map(|m| m.name));
     let fetch_policy = args.url_input.policy();
@@ -101,7 +107,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         posts_per_minute: args.http_limits.rate_limit_per_minute,
         max_concurrent_uploads: args.http_limits.max_concurrent_uploads,
         min_body_bytes_per_second: args.http_limits.body_min_rate,
-        metrics_token: args.http_limits.metrics_token.clone().filter(|t| !t.is_empty()),
+        metrics_token: args
+            .http_limits
+            .metrics_token
+            .clone()
+            .filter(|t| !t.is_empty()),
     };
 
     // The rest of the worker settings (models per operating point, compute type, shutdown
@@ -116,9 +126,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     if args.workers > 0 {
         worker_config.validate().map_err(anyhow::Error::msg)?;
     }
-    let pool = (args.workers > 0).then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
+    let pool = (args.workers > 0)
+        .then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 
-    let sweeper = tokio::spawn(sweep_orphans_forever(blobs.clone(), args.http_limits.orphan_age));
+    let sweeper = tokio::spawn(sweep_orphans_forever(
+        blobs.clone(),
+        args.http_limits.orphan_age,
+    ));
     let state = api::AppState::new(jobs, blobs, local_store, config);
     let app = api::router(state);
     tracing::info!(
@@ -127,7 +141,13 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         workers = args.workers,
         "listening on http://{local}"
     );
-    api::serve(listener, app, args.http_limits.http_header_timeout, shutdown_signal()).await;
+    api::serve(
+        listener,
+        app,
+        args.http_limits.http_header_timeout,
+        shutdown_signal(),
+    )
+    .await;
 
     sweeper.abort();
     tracing::info!("stopped accepting requests; shutting the workers down");
@@ -165,12 +185,19 @@ pub(super) async fn open_blobs(
     let (blobs, local) = blob::open_from_env(data_dir, public_url)
         .map_err(|e| anyhow::anyhow!("cannot open the blob store: {e}"))?;
     match &local {
-        Some(local) => match local.remove_stale_uploads(Duration::from_secs(24 * 3600)).await {
+        Some(local) => match local
+            .remove_stale_uploads(Duration::from_secs(24 * 3600))
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "removed uploads left behind by a crash"),
             Err(e) => tracing::warn!(error = %e, "could not sweep stale uploads"),
         },
-        None => tracing::info!(input = blobs.bucket_name(blob::Bucket::Input), output = blobs.bucket_name(blob::Bucket::Output), "using S3"),
+        None => tracing::info!(
+            input = blobs.bucket_name(blob::Bucket::Input),
+            output = blobs.bucket_name(blob::Bucket::Output),
+            "using S3"
+        ),
     }
     Ok((blobs, local))
 }

@@ -65,7 +65,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "diarization": args.diarization,
     });
     if let Some(vocab) = &args.additional_vocab {
-        config["additional_vocab"] = api::config_validation::parse_json_text(vocab, "--additional-vocab").map_err(anyhow::Error::msg)?;
+        config["additional_vocab"] =
+            api::config_validation::parse_json_text(vocab, "--additional-vocab")
+                .map_err(anyhow::Error::msg)?;
     }
     if args.enable_entities {
         config["enable_entities"] = true.into();
@@ -76,17 +78,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(domain) = &args.domain {
         config["domain"] = domain.as_str().into();
     }
-    let config = api::config_validation::transcription_config(&config).map_err(anyhow::Error::msg)?;
-    let request = worker::Request::from_job_config(&serde_json::json!({ "transcription_config": config }));
+    let config =
+        api::config_validation::transcription_config(&config).map_err(anyhow::Error::msg)?;
+    let request =
+        worker::Request::from_job_config(&serde_json::json!({ "transcription_config": config }));
     // Loaded first: a missing speaker model is reported before minutes of recognition.
-    let speakers = if request.speaker_diarization { Some(worker::load_speaker_model(&args.engine.models_dir())?) } else { None };
+    let speakers = if request.speaker_diarization {
+        Some(worker::load_speaker_model(&args.engine.models_dir())?)
+    } else {
+        None
+    };
 
-    let mode = if request.split_channels { audio::ChannelMode::Split } else { audio::ChannelMode::Mix };
-    let decoded = audio::decode(&args.file, mode).with_context(|| format!("cannot decode {}", args.file.display()))?;
-    let enhanced = worker::model_for(worker::DEFAULT_MODEL_CODE, worker::OperatingPoint::Enhanced, &worker::WorkerConfig::from_env());
+    let mode = if request.split_channels {
+        audio::ChannelMode::Split
+    } else {
+        audio::ChannelMode::Mix
+    };
+    let decoded = audio::decode(&args.file, mode)
+        .with_context(|| format!("cannot decode {}", args.file.display()))?;
+    let enhanced = worker::model_for(
+        worker::DEFAULT_MODEL_CODE,
+        worker::OperatingPoint::Enhanced,
+        &worker::WorkerConfig::from_env(),
+    );
     let as_enhanced = |mut engine_args: EngineArgs| {
         engine_args.model = enhanced.name.clone();
-        engine_args.compute_type.get_or_insert_with(|| enhanced.compute_type.clone());
+        engine_args
+            .compute_type
+            .get_or_insert_with(|| enhanced.compute_type.clone());
         engine_args
     };
     let mut engine_args = args.engine.clone();
@@ -99,9 +118,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let progress = ProgressBar::new(std::io::stderr().is_terminal());
-    let recognition =
-        worker::recognise_channels(engine.as_ref(), &decoded.channels, &request, speakers.as_ref(), &|fraction| progress.set(fraction))
-        .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
+    let recognition = worker::recognise_channels(
+        engine.as_ref(),
+        &decoded.channels,
+        &request,
+        speakers.as_ref(),
+        &|fraction| progress.set(fraction),
+    )
+    .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
     progress.finish();
 
     let transcript = Transcript {
@@ -119,7 +143,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_default(),
         transcription_config: config,
     };
-    let cues = CueOptions { max_line_length: args.max_line_length, max_lines: args.max_lines };
+    let cues = CueOptions {
+        max_line_length: args.max_line_length,
+        max_lines: args.max_lines,
+    };
 
     match &args.output_dir {
         None => {

@@ -34,7 +34,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--workers must be at least 1");
     }
     super::serve::init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(work(args));
     // A recognition still running on a blocking thread (its job already handed back) must not
     // keep the process alive after a shutdown signal.
@@ -47,7 +49,8 @@ async fn work(args: Args) -> anyhow::Result<()> {
     let data_dir = &args.data.data_dir;
     let jobs = super::keys::open_store(&args.data).await?;
     if !data_dir.exists() {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
     }
     // Workers never sign URLs for clients; the base URL only matters to the local store's API.
     let (blobs, _local) = super::serve::open_blobs(data_dir, "http://127.0.0.1").await?;

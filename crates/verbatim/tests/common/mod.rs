@@ -5,11 +5,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("VERBATIM_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("models"))
+    std::env::var_os("VERBATIM_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("models"))
 }
 
 pub fn fixtures_dir() -> PathBuf {
@@ -39,7 +44,10 @@ pub fn fixtures() -> Vec<Fixture> {
     let dir = fixtures_dir();
     let manifest = dir.join("manifest.tsv");
     let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
-        panic!("{}: {e} (run scripts/fetch-test-data.sh)", manifest.display())
+        panic!(
+            "{}: {e} (run scripts/fetch-test-data.sh)",
+            manifest.display()
+        )
     });
     text.lines()
         .skip(1)
@@ -59,7 +67,10 @@ pub fn fixtures() -> Vec<Fixture> {
 }
 
 pub fn fixture(name: &str) -> Fixture {
-    fixtures().into_iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fixture {name}"))
+    fixtures()
+        .into_iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
 }
 
 /// Runs the verbatim binary with the test models folder.

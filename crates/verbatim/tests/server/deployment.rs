@@ -34,24 +34,61 @@ pub struct Deployment {
 impl Deployment {
     /// Starts one API server of `kind` with `workers` in-process workers and `extra_env`; `None`
     /// when the fleet services are not there and the run is not under CI (see `services`).
-    pub async fn start(kind: Kind, workers: usize, extra_env: Vec<(String, String)>) -> Option<Deployment> {
+    pub async fn start(
+        kind: Kind,
+        workers: usize,
+        extra_env: Vec<(String, String)>,
+    ) -> Option<Deployment> {
         let dir = tempfile::tempdir().unwrap();
         let (mut env, input_bucket, output_bucket, s3_endpoint, bucket_roots, db) = match kind {
             Kind::Embedded => {
                 let roots = (dir.path().join("input"), dir.path().join("output"));
-                (Vec::new(), "input".to_string(), "output".to_string(), None, Some(roots), None)
+                (
+                    Vec::new(),
+                    "input".to_string(),
+                    "output".to_string(),
+                    None,
+                    Some(roots),
+                    None,
+                )
             }
             Kind::Fleet => {
                 let svc = services()?;
                 let db = Database::create(&svc.database_server).await;
                 let (env, input, output) = fleet_env(&svc, &db);
-                let roots = svc.s3_dir.as_ref().map(|d| (d.join(&input), d.join(&output)));
-                (env, input, output, Some(svc.s3_endpoint.clone()), roots, Some(db))
+                let roots = svc
+                    .s3_dir
+                    .as_ref()
+                    .map(|d| (d.join(&input), d.join(&output)));
+                (
+                    env,
+                    input,
+                    output,
+                    Some(svc.s3_endpoint.clone()),
+                    roots,
+                    Some(db),
+                )
             }
         };
         env.extend(extra_env);
-        let server = Server::start(dir.path(), Options { workers, env: env.clone() });
-        Some(Deployment { kind, server, env, input_bucket, output_bucket, s3_endpoint, bucket_roots, _db: db, _dir: dir })
+        let server = Server::start(
+            dir.path(),
+            Options {
+                workers,
+                env: env.clone(),
+            },
+        );
+        Some(Deployment {
+            kind,
+            server,
+            env,
+            input_bucket,
+            output_bucket,
+            s3_endpoint,
+            bucket_roots,
+            _db: db,
+            _dir: dir,
+        })
     }
 
     pub fn is_fleet(&self) -> bool {
@@ -62,7 +99,10 @@ impl Deployment {
     /// the fleet's database).
     pub fn cli(&self, args: &[&str]) -> Output {
         let mut command = Command::new(BIN);
-        command.args(args).arg("--data-dir").arg(&self.server.data_dir);
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.server.data_dir);
         for (k, v) in &self.env {
             command.env(k, v);
         }
@@ -117,7 +157,8 @@ impl Deployment {
 
     /// The bytes stored under `key` in the input bucket.
     pub fn read_input(&self, key: &str) -> Vec<u8> {
-        std::fs::read(self.bucket_root(Bucket::Input).join(key)).unwrap_or_else(|e| panic!("input {key}: {e}"))
+        std::fs::read(self.bucket_root(Bucket::Input).join(key))
+            .unwrap_or_else(|e| panic!("input {key}: {e}"))
     }
 
     /// Where the object `key` of the input bucket lies on this machine's disk.

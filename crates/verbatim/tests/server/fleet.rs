@@ -42,11 +42,20 @@ impl Database {
     pub async fn create(server: &str) -> Database {
         use sqlx::Connection;
         let name = format!("vbfleet_{:016x}", rand::random::<u64>());
-        let mut admin = sqlx::PgConnection::connect(server).await.expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         let mut url = url::Url::parse(server).unwrap();
         url.set_path(&format!("/{name}"));
-        Database { server: server.to_string(), name, url: url.to_string() }
+        Database {
+            server: server.to_string(),
+            name,
+            url: url.to_string(),
+        }
     }
 }
 
@@ -54,11 +63,16 @@ impl Drop for Database {
     fn drop(&mut self) {
         let (server, name) = (self.server.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
                 }
             });
         })
@@ -68,7 +82,10 @@ impl Drop for Database {
 
 /// One query parameter of a URL.
 pub fn param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
-    url.split_once('?')?.1.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+    url.split_once('?')?
+        .1
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The environment of every process of one fleet: its own database, its own buckets when the
@@ -98,7 +115,10 @@ pub fn fleet_env(svc: &Services, db: &Database) -> (Vec<(String, String)>, Strin
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
-    .chain([("VERBATIM_MODELS_DIR".to_string(), models_dir().display().to_string())])
+    .chain([(
+        "VERBATIM_MODELS_DIR".to_string(),
+        models_dir().display().to_string(),
+    )])
     .collect();
     (env, input_bucket, output_bucket)
 }

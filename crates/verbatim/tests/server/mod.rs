@@ -18,11 +18,16 @@ use serde_json::Value;
 pub const BIN: &str = env!("CARGO_BIN_EXE_verbatim");
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("VERBATIM_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("models"))
+    std::env::var_os("VERBATIM_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("models"))
 }
 
 /// A running `verbatim serve`. Dropping it kills the process (tests that stop it on purpose
@@ -42,7 +47,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { workers: 1, env: Vec::new() }
+        Self {
+            workers: 1,
+            env: Vec::new(),
+        }
     }
 }
 
@@ -50,7 +58,10 @@ impl Server {
     pub fn start(data_dir: &Path, options: Options) -> Server {
         let mut env: Vec<(String, String)> = vec![
             ("VERBATIM_WORKERS".into(), options.workers.to_string()),
-            ("VERBATIM_MODELS_DIR".into(), models_dir().display().to_string()),
+            (
+                "VERBATIM_MODELS_DIR".into(),
+                models_dir().display().to_string(),
+            ),
             ("RUST_LOG".into(), "info".into()),
         ];
         env.extend(options.env);
@@ -95,10 +106,19 @@ impl Server {
             Ok(base) => base,
             Err(_) => {
                 let _ = child.kill();
-                panic!("verbatim serve did not start; its log:\n{}", log.lock().unwrap());
+                panic!(
+                    "verbatim serve did not start; its log:\n{}",
+                    log.lock().unwrap()
+                );
             }
         };
-        Server { child: Some(child), base, data_dir: data_dir.to_path_buf(), log, env }
+        Server {
+            child: Some(child),
+            base,
+            data_dir: data_dir.to_path_buf(),
+            log,
+            env,
+        }
     }
 
     /// Starts the server again on the same data folder (on a new port).
@@ -121,7 +141,10 @@ impl Server {
     /// SIGTERM, then waits for the exit; returns the exit code.
     pub fn sigterm(&mut self) -> Option<i32> {
         let mut child = self.child.take().expect("running");
-        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
@@ -130,7 +153,10 @@ impl Server {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                panic!("server did not exit within 120 s of SIGTERM; log:\n{}", self.log());
+                panic!(
+                    "server did not exit within 120 s of SIGTERM; log:\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -148,8 +174,12 @@ impl Server {
 
     /// Peak resident memory of the server process so far (VmHWM), in bytes.
     pub fn peak_rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
-        let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .expect("VmHWM");
         let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         kb * 1024
     }
@@ -171,7 +201,13 @@ impl Drop for Server {
 
 pub fn create_key(data_dir: &Path, organisation: &str) -> String {
     let out = Command::new(BIN)
-        .args(["keys", "create", "--organisation", organisation, "--data-dir"])
+        .args([
+            "keys",
+            "create",
+            "--organisation",
+            organisation,
+            "--data-dir",
+        ])
         .arg(data_dir)
         .output()
         .expect("verbatim keys create");
@@ -180,20 +216,37 @@ pub fn create_key(data_dir: &Path, organisation: &str) -> String {
 
 /// The secret that `verbatim keys create` printed, checking it is its only stdout line.
 pub fn key_of(out: std::process::Output) -> String {
-    assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "keys create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "keys create must print exactly one line, got {stdout:?}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "keys create must print exactly one line, got {stdout:?}"
+    );
     assert!(lines[0].starts_with("vb_"), "{stdout}");
     lines[0].to_string()
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()
+        .unwrap()
 }
 
 /// Polls a job until it is DONE or FAILED (or `limit` passes) and returns the record.
-pub async fn wait_finished(client: &reqwest::Client, server_base: &str, key: &str, job_id: &str, limit: Duration) -> Value {
+pub async fn wait_finished(
+    client: &reqwest::Client,
+    server_base: &str,
+    key: &str,
+    job_id: &str,
+    limit: Duration,
+) -> Value {
     let deadline = Instant::now() + limit;
     loop {
         let job: Value = client
@@ -209,7 +262,10 @@ pub async fn wait_finished(client: &reqwest::Client, server_base: &str, key: &st
         if status == "DONE" || status == "FAILED" {
             return job;
         }
-        assert!(Instant::now() < deadline, "job {job_id} not finished in {limit:?}: {job}");
+        assert!(
+            Instant::now() < deadline,
+            "job {job_id} not finished in {limit:?}: {job}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -229,7 +285,10 @@ pub fn clips() -> Vec<Clip> {
     let dir = repo_root().join("tests/fixtures/cache");
     let manifest = dir.join("manifest.tsv");
     let text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| {
-        panic!("{} is missing: run scripts/fetch-test-data.sh first (scripts/test.sh does)", manifest.display())
+        panic!(
+            "{} is missing: run scripts/fetch-test-data.sh first (scripts/test.sh does)",
+            manifest.display()
+        )
     });
     let mut clips = Vec::new();
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
@@ -237,27 +296,53 @@ pub fn clips() -> Vec<Clip> {
         if cols.len() < 8 || cols[6] != "en" || cols[7] != "clip" {
             continue;
         }
-        let Ok(duration) = cols[2].parse::<f64>() else { continue };
+        let Ok(duration) = cols[2].parse::<f64>() else {
+            continue;
+        };
         let wav = dir.join(cols[1]);
         let reference = std::fs::read_to_string(dir.join(cols[3])).unwrap_or_default();
-        assert!(wav.exists() && !reference.trim().is_empty(), "fixture {} is incomplete", cols[0]);
-        clips.push(Clip { name: cols[0].into(), wav, duration, reference: reference.trim().into() });
+        assert!(
+            wav.exists() && !reference.trim().is_empty(),
+            "fixture {} is incomplete",
+            cols[0]
+        );
+        clips.push(Clip {
+            name: cols[0].into(),
+            wav,
+            duration,
+            reference: reference.trim().into(),
+        });
     }
-    assert!(!clips.is_empty(), "no English clip in {}", manifest.display());
+    assert!(
+        !clips.is_empty(),
+        "no English clip in {}",
+        manifest.display()
+    );
     clips
 }
 
 /// Short clips (3 to 30 s), shortest first, to keep the tests quick on two cores.
 pub fn short_clips() -> Vec<Clip> {
-    let mut clips: Vec<Clip> = clips().into_iter().filter(|c| c.duration >= 3.0 && c.duration <= 30.0).collect();
+    let mut clips: Vec<Clip> = clips()
+        .into_iter()
+        .filter(|c| c.duration >= 3.0 && c.duration <= 30.0)
+        .collect();
     clips.sort_by(|a, b| a.duration.partial_cmp(&b.duration).unwrap());
-    assert!(clips.len() >= 3, "the manifest needs three English clips of 3 to 30 s");
+    assert!(
+        clips.len() >= 3,
+        "the manifest needs three English clips of 3 to 30 s"
+    );
     clips
 }
 
 pub fn words(text: &str) -> Vec<String> {
     text.split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>().to_lowercase())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -266,8 +351,14 @@ pub fn words(text: &str) -> Vec<String> {
 /// not perfect, but a transcript of the wrong audio, or none, shares almost nothing.
 pub fn assert_transcribes(text: &str, reference: &str) {
     let got: std::collections::HashSet<String> = words(text).into_iter().collect();
-    let wanted: Vec<String> = words(reference).into_iter().filter(|w| w.len() >= 4).collect();
-    assert!(!wanted.is_empty(), "reference has no content words: {reference}");
+    let wanted: Vec<String> = words(reference)
+        .into_iter()
+        .filter(|w| w.len() >= 4)
+        .collect();
+    assert!(
+        !wanted.is_empty(),
+        "reference has no content words: {reference}"
+    );
     let found = wanted.iter().filter(|w| got.contains(*w)).count();
     let share = found as f64 / wanted.len() as f64;
     assert!(

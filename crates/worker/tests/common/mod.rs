@@ -23,7 +23,11 @@ pub fn repo_root() -> PathBuf {
 /// A fixture from `scripts/fetch-test-data.sh` (relative to tests/fixtures/cache).
 pub fn fixture(rel: &str) -> PathBuf {
     let path = repo_root().join("tests/fixtures/cache").join(rel);
-    assert!(path.is_file(), "missing fixture {} (run scripts/fetch-test-data.sh)", path.display());
+    assert!(
+        path.is_file(),
+        "missing fixture {} (run scripts/fetch-test-data.sh)",
+        path.display()
+    );
     path
 }
 
@@ -64,10 +68,19 @@ pub struct Env {
 impl Env {
     pub async fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let db = jobs::open_sqlite(&dir.path().join("verbatim.db")).await.unwrap();
-        let blobs = Arc::new(LocalBlobStore::open(dir.path(), "http://127.0.0.1:1", "input", "output").unwrap());
+        let db = jobs::open_sqlite(&dir.path().join("verbatim.db"))
+            .await
+            .unwrap();
+        let blobs = Arc::new(
+            LocalBlobStore::open(dir.path(), "http://127.0.0.1:1", "input", "output").unwrap(),
+        );
         let recorder = Arc::new(Recorder::new(db.clone()));
-        Env { dir, db, recorder, blobs }
+        Env {
+            dir,
+            db,
+            recorder,
+            blobs,
+        }
     }
 
     pub fn jobs(&self) -> Arc<dyn JobStore> {
@@ -80,13 +93,24 @@ impl Env {
 
     /// Stores `audio` as an upload and queues a job for it, as the api does.
     pub async fn submit(&self, job_id: &str, audio: &Path, job_config: Value) -> Job {
-        self.submit_as(job_id, audio, job_config, "slng/speechmatics/batch:15.0.0").await
+        self.submit_as(job_id, audio, job_config, "slng/speechmatics/batch:15.0.0")
+            .await
     }
 
-    pub async fn submit_as(&self, job_id: &str, audio: &Path, job_config: Value, model_code: &str) -> Job {
+    pub async fn submit_as(
+        &self,
+        job_id: &str,
+        audio: &Path,
+        job_config: Value,
+        model_code: &str,
+    ) -> Job {
         let ext = audio.extension().and_then(|e| e.to_str()).unwrap_or("bin");
         let key = format!("inputs/{job_id}.{ext}");
-        let size = self.blobs.put_file(Bucket::Input, &key, audio).await.unwrap();
+        let size = self
+            .blobs
+            .put_file(Bucket::Input, &key, audio)
+            .await
+            .unwrap();
         self.db
             .create(NewJob {
                 job_id: job_id.into(),
@@ -110,27 +134,41 @@ impl Env {
 
     /// Polls until the job satisfies `done`; panics after `limit` (a hang guard, not a speed
     /// check: the limit is far above what any run takes).
-    pub async fn wait_for(&self, job_id: &str, limit: Duration, done: impl Fn(&Job) -> bool) -> Job {
+    pub async fn wait_for(
+        &self,
+        job_id: &str,
+        limit: Duration,
+        done: impl Fn(&Job) -> bool,
+    ) -> Job {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let job = self.job(job_id).await;
             if done(&job) {
                 return job;
             }
-            assert!(tokio::time::Instant::now() < deadline, "job {job_id} never got there; last seen {job:#?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {job_id} never got there; last seen {job:#?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     pub async fn wait_terminal(&self, job_id: &str) -> Job {
-        self.wait_for(job_id, Duration::from_secs(600), |j| matches!(j.status, JobStatus::Done | JobStatus::Failed)).await
+        self.wait_for(job_id, Duration::from_secs(600), |j| {
+            matches!(j.status, JobStatus::Done | JobStatus::Failed)
+        })
+        .await
     }
 
     pub async fn output(&self, job_id: &str, ext: &str) -> Option<String> {
         let key = format!("outputs/{job_id}.{ext}");
         self.blobs.head(Bucket::Output, &key).await.unwrap()?;
         let path = self.dir.path().join(format!("read-{job_id}.{ext}"));
-        self.blobs.get_to_file(Bucket::Output, &key, &path).await.unwrap();
+        self.blobs
+            .get_to_file(Bucket::Output, &key, &path)
+            .await
+            .unwrap();
         Some(std::fs::read_to_string(path).unwrap())
     }
 }
@@ -139,11 +177,30 @@ impl Env {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Claim(String),
-    Advance { job_id: String, status: JobStatus, with_metadata: bool, ok: bool },
-    Complete { job_id: String, ok: bool },
-    Fail { job_id: String, message: String, ok: bool },
-    Release { job_id: String, after: Duration, ok: bool },
-    Renew { job_id: String, held: bool },
+    Advance {
+        job_id: String,
+        status: JobStatus,
+        with_metadata: bool,
+        ok: bool,
+    },
+    Complete {
+        job_id: String,
+        ok: bool,
+    },
+    Fail {
+        job_id: String,
+        message: String,
+        ok: bool,
+    },
+    Release {
+        job_id: String,
+        after: Duration,
+        ok: bool,
+    },
+    Renew {
+        job_id: String,
+        held: bool,
+    },
 }
 
 /// Holds a job at DECODING (after the move is stored) until opened.
@@ -177,12 +234,20 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(inner: Arc<dyn JobStore>) -> Recorder {
-        Recorder { inner, events: Mutex::new(Vec::new()), gate: Mutex::new(None) }
+        Recorder {
+            inner,
+            events: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
+        }
     }
 
     /// From now on, a job moved to DECODING waits there until the returned gate is opened.
     pub fn hold_at_decoding(&self) -> Arc<Gate> {
-        let gate = Arc::new(Gate { reached: Notify::new(), reached_flag: Mutex::new(false), open: Semaphore::new(0) });
+        let gate = Arc::new(Gate {
+            reached: Notify::new(),
+            reached_flag: Mutex::new(false),
+            open: Semaphore::new(0),
+        });
         *self.gate.lock().unwrap() = Some(gate.clone());
         gate
     }
@@ -197,9 +262,21 @@ impl Recorder {
         self.events()
             .into_iter()
             .filter_map(|e| match e {
-                Event::Advance { job_id: j, status, ok: true, .. } if j == job_id => Some(status),
-                Event::Complete { job_id: j, ok: true } if j == job_id => Some(JobStatus::Done),
-                Event::Fail { job_id: j, ok: true, .. } if j == job_id => Some(JobStatus::Failed),
+                Event::Advance {
+                    job_id: j,
+                    status,
+                    ok: true,
+                    ..
+                } if j == job_id => Some(status),
+                Event::Complete {
+                    job_id: j,
+                    ok: true,
+                } if j == job_id => Some(JobStatus::Done),
+                Event::Fail {
+                    job_id: j,
+                    ok: true,
+                    ..
+                } if j == job_id => Some(JobStatus::Failed),
                 _ => None,
             })
             .collect()
@@ -224,8 +301,16 @@ impl JobStore for Recorder {
     async fn mark_deleted(&self, org: &str, job_id: &str) -> Result<Job, JobsError> {
         self.inner.mark_deleted(org, job_id).await
     }
-    async fn reserve_upload(&self, org: &str, job_id: &str, key: &str, expires_at: chrono::DateTime<chrono::Utc>) -> Result<(), JobsError> {
-        self.inner.reserve_upload(org, job_id, key, expires_at).await
+    async fn reserve_upload(
+        &self,
+        org: &str,
+        job_id: &str,
+        key: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), JobsError> {
+        self.inner
+            .reserve_upload(org, job_id, key, expires_at)
+            .await
     }
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
         self.inner.take_reservation(org, job_id).await
@@ -245,13 +330,26 @@ impl JobStore for Recorder {
     }
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError> {
         let r = self.inner.renew(lease, lease_for).await;
-        self.push(Event::Renew { job_id: lease.job.job_id.clone(), held: matches!(r, Ok(true)) });
+        self.push(Event::Renew {
+            job_id: lease.job.job_id.clone(),
+            held: matches!(r, Ok(true)),
+        });
         r
     }
-    async fn advance(&self, lease: &Lease, status: JobStatus, input_metadata: Option<Value>) -> Result<(), JobsError> {
+    async fn advance(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        input_metadata: Option<Value>,
+    ) -> Result<(), JobsError> {
         let with_metadata = input_metadata.is_some();
         let r = self.inner.advance(lease, status, input_metadata).await;
-        self.push(Event::Advance { job_id: lease.job.job_id.clone(), status, with_metadata, ok: r.is_ok() });
+        self.push(Event::Advance {
+            job_id: lease.job.job_id.clone(),
+            status,
+            with_metadata,
+            ok: r.is_ok(),
+        });
         if r.is_ok() && status == JobStatus::Decoding {
             let gate = self.gate.lock().unwrap().clone();
             if let Some(gate) = gate {
@@ -264,17 +362,28 @@ impl JobStore for Recorder {
     }
     async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
         let r = self.inner.complete(lease, output_metadata).await;
-        self.push(Event::Complete { job_id: lease.job.job_id.clone(), ok: r.is_ok() });
+        self.push(Event::Complete {
+            job_id: lease.job.job_id.clone(),
+            ok: r.is_ok(),
+        });
         r
     }
     async fn fail(&self, lease: &Lease, message: &str) -> Result<(), JobsError> {
         let r = self.inner.fail(lease, message).await;
-        self.push(Event::Fail { job_id: lease.job.job_id.clone(), message: message.into(), ok: r.is_ok() });
+        self.push(Event::Fail {
+            job_id: lease.job.job_id.clone(),
+            message: message.into(),
+            ok: r.is_ok(),
+        });
         r
     }
     async fn release(&self, lease: &Lease, retry_after: Duration) -> Result<(), JobsError> {
         let r = self.inner.release(lease, retry_after).await;
-        self.push(Event::Release { job_id: lease.job.job_id.clone(), after: retry_after, ok: r.is_ok() });
+        self.push(Event::Release {
+            job_id: lease.job.job_id.clone(),
+            after: retry_after,
+            ok: r.is_ok(),
+        });
         r
     }
     async fn set_input(&self, lease: &Lease, input_key: &str) -> Result<(), JobsError> {
