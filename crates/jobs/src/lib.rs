@@ -1,6 +1,7 @@
 //! Job records, their state machine and the queue (leases, retries), behind one storage trait:
 //! SQLite embedded, PostgreSQL for a fleet (issue 4), behind the same [`JobStore`]; [`open`]
-//! picks one from a database URL.
+//! picks one from a database URL. The store's statements are written once (`sql_store.rs`) over
+//! a narrow engine interface (`engine.rs`); each backend file holds only what differs.
 //!
 //! Notes for the api and worker code using this crate:
 //! - Every api-side method is scoped by organisation: another organisation's job is `None` /
@@ -14,11 +15,13 @@
 //!   [`JobsError::InvalidTransition`]. A re-claimed job restarts at `IN_PROGRESS` from any working state.
 //! - Times are UTC, stored and returned with millisecond precision.
 
+mod engine;
 mod error;
 mod ids;
 mod model;
 mod open;
 mod postgres;
+mod sql_store;
 mod sqlite;
 mod store;
 mod time;
@@ -27,6 +30,6 @@ pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
 pub use model::{ApiKey, Job, JobStatus, Lease, ListQuery, NewJob, SortBy, SortOrder};
 pub use open::open;
-pub use postgres::{open_postgres, PgJobStore, NOTIFY_CHANNEL};
-pub use sqlite::{open_sqlite, SqliteJobStore};
+pub use postgres::{open_postgres, NOTIFY_CHANNEL};
+pub use sqlite::open_sqlite;
 pub use store::JobStore;

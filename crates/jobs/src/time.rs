@@ -38,14 +38,6 @@ pub(crate) fn opt_from_text(s: Option<String>) -> Result<Option<DateTime<Utc>>, 
     s.as_deref().map(from_text).transpose()
 }
 
-/// `t + d`, saturating far in the future instead of overflowing on absurd durations.
-pub(crate) fn add(t: DateTime<Utc>, d: std::time::Duration) -> DateTime<Utc> {
-    TimeDelta::from_std(d)
-        .ok()
-        .and_then(|d| t.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

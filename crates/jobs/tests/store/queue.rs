@@ -1,21 +1,17 @@
-//! The worker side of the SQLite job store: claims, leases, stage moves, completion, hand-backs.
-
-mod common;
+//! The worker side of the job store (the suite of both backends): claims, leases, stage moves, completion, hand-backs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{new_job, Db};
 use chrono::Utc;
-use common::{db, new_job};
 use jobs::{JobStatus, JobsError};
 use serde_json::json;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-#[tokio::test]
-async fn claim_walks_a_job_through_its_stages() {
-    let d = db().await;
+async fn claim_walks_a_job_through_its_stages(d: Db) {
     let s = &d.store;
     assert_eq!(s.claim("w1", MINUTE).await.unwrap(), None, "empty queue");
     s.create(new_job("org1", "first")).await.unwrap();
@@ -145,9 +141,7 @@ async fn claim_walks_a_job_through_its_stages() {
     );
 }
 
-#[tokio::test]
-async fn url_input_is_recorded() {
-    let d = db().await;
+async fn url_input_is_recorded(d: Db) {
     let mut nj = new_job("org1", "viaurl");
     nj.input_key = None;
     nj.input_url = Some("https://example.com/a.mp3".into());
@@ -167,9 +161,7 @@ async fn url_input_is_recorded() {
     assert_eq!(j.input_url.as_deref(), Some("https://example.com/a.mp3"));
 }
 
-#[tokio::test]
-async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses() {
-    let d = db().await;
+async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses(d: Db) {
     let s = &d.store;
     s.create(new_job("org1", "slow")).await.unwrap();
     // Margins of hundreds of milliseconds: a loaded machine (or a database over a network)
@@ -237,9 +229,7 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses() {
     );
 }
 
-#[tokio::test]
-async fn renewing_keeps_the_lease() {
-    let d = db().await;
+async fn renewing_keeps_the_lease(d: Db) {
     let s = &d.store;
     s.create(new_job("org1", "renewed")).await.unwrap();
     let lease = s
@@ -254,9 +244,7 @@ async fn renewing_keeps_the_lease() {
     assert_eq!(s.claim("w2", MINUTE).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn release_hands_back_after_the_delay() {
-    let d = db().await;
+async fn release_hands_back_after_the_delay(d: Db) {
     let s = &d.store;
     s.create(new_job("org1", "retry")).await.unwrap();
     let lease = s.claim("w1", MINUTE).await.unwrap().unwrap();
@@ -299,9 +287,7 @@ async fn release_hands_back_after_the_delay() {
     );
 }
 
-#[tokio::test]
-async fn create_wakes_waiting_workers() {
-    let d = db().await;
+async fn create_wakes_waiting_workers(d: Db) {
     let mut waiters = Vec::new();
     for _ in 0..3 {
         let notify = d.store.notifier();
@@ -321,9 +307,7 @@ async fn create_wakes_waiting_workers() {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_claims_take_each_job_exactly_once() {
-    let d = db().await;
+async fn concurrent_claims_take_each_job_exactly_once(d: Db) {
     for i in 0..50 {
         d.store
             .create(new_job(&format!("org{}", i % 3), &format!("c{i:02}")))
@@ -381,11 +365,9 @@ async fn concurrent_claims_take_each_job_exactly_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_store_handles_on_one_file_share_the_queue() {
+async fn two_store_handles_on_one_file_share_the_queue(d: Db) {
     // Two processes on one data folder (a server and `verbatim transcribe`, or a restart
     // overlapping the old process) must not double-claim either.
-    let d = db().await;
     let other = d.reopen().await;
     for i in 0..20 {
         d.store
@@ -413,3 +395,14 @@ async fn two_store_handles_on_one_file_share_the_queue() {
     all.sort();
     assert_eq!(all, (0..20).map(|i| format!("s{i:02}")).collect::<Vec<_>>());
 }
+
+crate::on_both_backends!(
+    claim_walks_a_job_through_its_stages,
+    url_input_is_recorded,
+    an_expired_lease_is_reclaimed_and_the_first_worker_loses,
+    renewing_keeps_the_lease,
+    release_hands_back_after_the_delay,
+    create_wakes_waiting_workers,
+    concurrent_claims_take_each_job_exactly_once,
+    two_store_handles_on_one_file_share_the_queue,
+);

@@ -1,16 +1,12 @@
-//! The api side of the SQLite job store: create, get, list, delete, reservations, org walls, keys.
+//! The api side of the job store (the suite of both backends): create, get, list, delete, reservations, org walls, keys.
 
-mod common;
-
+use crate::common::{new_job, Db};
 use chrono::{Duration as TimeDelta, Utc};
-use common::{db, new_job};
 use jobs::{JobStatus, JobsError, ListQuery, SortBy, SortOrder};
 use serde_json::json;
 use std::time::Duration;
 
-#[tokio::test]
-async fn create_and_get_round_trip() {
-    let d = db().await;
+async fn create_and_get_round_trip(d: Db) {
     let before = Utc::now() - TimeDelta::milliseconds(1);
     let mut nj = new_job("org1", "myjob1");
     nj.input_url = Some("https://example.com/a.wav".into());
@@ -67,9 +63,7 @@ async fn create_and_get_round_trip() {
     assert_eq!(d.store.get("org1", "myjob1").await.unwrap(), Some(job));
 }
 
-#[tokio::test]
-async fn a_job_survives_reopening_the_database() {
-    let d = db().await;
+async fn a_job_survives_reopening_the_database(d: Db) {
     let job = d.store.create(new_job("org1", "keepme")).await.unwrap();
     let url = d.url.clone();
     drop(d.store);
@@ -77,9 +71,7 @@ async fn a_job_survives_reopening_the_database() {
     assert_eq!(again.get("org1", "keepme").await.unwrap(), Some(job));
 }
 
-#[tokio::test]
-async fn organisations_are_walls() {
-    let d = db().await;
+async fn organisations_are_walls(d: Db) {
     d.store.create(new_job("org1", "a1")).await.unwrap();
     d.store.create(new_job("org2", "b1")).await.unwrap();
     assert_eq!(d.store.get("org2", "a1").await.unwrap(), None);
@@ -117,9 +109,7 @@ async fn finish(store: &dyn jobs::JobStore, fail: bool) -> String {
     lease.job.job_id
 }
 
-#[tokio::test]
-async fn delete_only_done_or_failed() {
-    let d = db().await;
+async fn delete_only_done_or_failed(d: Db) {
     d.store.create(new_job("org1", "j1")).await.unwrap();
     assert_eq!(
         d.store.mark_deleted("org1", "j1").await,
@@ -161,9 +151,7 @@ async fn delete_only_done_or_failed() {
     );
 }
 
-#[tokio::test]
-async fn upload_reservations() {
-    let d = db().await;
+async fn upload_reservations(d: Db) {
     let s = &d.store;
     let later = Utc::now() + TimeDelta::seconds(1800);
     s.reserve_upload("org1", "up1", "inputs/up1/a.wav", later)
@@ -246,9 +234,7 @@ async fn upload_reservations() {
     );
 }
 
-#[tokio::test]
-async fn list_filters_sorts_pages_and_counts() {
-    let d = db().await;
+async fn list_filters_sorts_pages_and_counts(d: Db) {
     let s = &d.store;
     // 25 jobs in org1 over two model codes; 3 in org2 that must never show up.
     let mut created = Vec::new();
@@ -465,9 +451,7 @@ async fn list_filters_sorts_pages_and_counts() {
     );
 }
 
-#[tokio::test]
-async fn keys_create_authenticate_revoke() {
-    let d = db().await;
+async fn keys_create_authenticate_revoke(d: Db) {
     let s = &d.store;
     let (k1, secret1) = s.create_key("Acme").await.unwrap();
     let (k2, secret2) = s.create_key("Acme").await.unwrap();
@@ -516,9 +500,7 @@ async fn keys_create_authenticate_revoke() {
     assert!(keys[0].revoked_at.is_none());
 }
 
-#[tokio::test]
-async fn status_counts() {
-    let d = db().await;
+async fn status_counts(d: Db) {
     assert_eq!(d.store.status_counts().await.unwrap(), vec![]);
     for i in 0..4 {
         d.store
@@ -539,3 +521,14 @@ async fn status_counts() {
         ]
     );
 }
+
+crate::on_both_backends!(
+    create_and_get_round_trip,
+    a_job_survives_reopening_the_database,
+    organisations_are_walls,
+    delete_only_done_or_failed,
+    upload_reservations,
+    list_filters_sorts_pages_and_counts,
+    keys_create_authenticate_revoke,
+    status_counts,
+);

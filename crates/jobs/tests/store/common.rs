@@ -1,9 +1,6 @@
-//! Shared helpers for the job store tests: a real store, fresh for each test. The same test
-//! files run on both backends: queue.rs and api_side.rs on SQLite (a file in a temp folder),
-//! and again on PostgreSQL through postgres_queue.rs and postgres_api_side.rs, which include
-//! them by path (a database of its own per test on VERBATIM_TEST_DATABASE_URL's server).
-
-#![allow(dead_code)]
+//! Shared helpers for the job store tests: a real store, fresh for each test, on either backend
+//! (SQLite: a file in a temp folder; PostgreSQL: a database of its own per test on
+//! VERBATIM_TEST_DATABASE_URL's server).
 
 use std::sync::Arc;
 
@@ -51,15 +48,42 @@ impl Db {
     }
 }
 
-/// PostgreSQL when this test binary is one of the postgres_* files (known at compile time
-/// from the module path, as those files include the SQLite suites' files unchanged).
-pub fn on_postgres() -> bool {
-    module_path!().starts_with("postgres_")
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-pub async fn db() -> Db {
+/// Generates, for each suite test `async fn name(d: Db)` of the calling module, one test per
+/// backend: `sqlite::name` and `postgres::name`. Every suite test is listed, or the compiler
+/// warns that it is never used.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::common::db($crate::common::Backend::Sqlite).await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::common::db($crate::common::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}
+
+/// A fresh store of that backend. PostgreSQL falls back to SQLite, with a note, when no
+/// server is configured outside CI (see [`postgres_server_url`]).
+pub async fn db(backend: Backend) -> Db {
     let dir = tempfile::tempdir().unwrap();
-    if on_postgres() {
+    if backend == Backend::Postgres {
         if let Some(server) = postgres_server_url() {
             let pg = PgDatabase::create(&server).await;
             let store = jobs::open(&pg.url).await.unwrap();

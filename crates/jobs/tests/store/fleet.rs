@@ -2,13 +2,11 @@
 //! pool and listening connection) on one queue. Each handle here stands for one api or worker
 //! process of a fleet.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{new_job, postgres_server_url, PgDatabase};
+use crate::common::{new_job, postgres_server_url, PgDatabase};
 use jobs::{JobStatus, JobStore, JobsError};
 use serde_json::json;
 

@@ -1,0 +1,225 @@
+//! The narrow interface a SQL backend implements: how to run one statement, how to read a
+//! column, and the few pieces of SQL that really differ between SQLite and PostgreSQL (the
+//! clock, JSON parameters, the claiming statement, the per-job-id lock and cross-process
+//! wake-ups). Everything else, every statement of the job store's semantics, is written once
+//! over it in `sql_store.rs`.
+//!
+//! Statements use numbered placeholders (`$1`, `$2`, …), which both drivers accept.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::{ApiKey, Job, JobStatus, JobsError};
+
+/// One statement and its arguments.
+pub(crate) struct Stmt {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+}
+
+/// An argument; each backend binds it as its own column types want.
+pub(crate) enum Arg {
+    Text(Option<String>),
+    /// A time column's value (SQLite: fixed-width text; PostgreSQL: `timestamptz`).
+    Time(DateTime<Utc>),
+    /// A duration in milliseconds, for [`Engine::later`] (NULL gives a NULL time).
+    Millis(Option<f64>),
+}
+
+impl Stmt {
+    pub(crate) fn new(sql: impl Into<String>) -> Self {
+        Stmt {
+            sql: sql.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn text(mut self, v: impl Into<String>) -> Self {
+        self.args.push(Arg::Text(Some(v.into())));
+        self
+    }
+
+    pub(crate) fn opt_text(mut self, v: Option<impl Into<String>>) -> Self {
+        self.args.push(Arg::Text(v.map(Into::into)));
+        self
+    }
+
+    pub(crate) fn millis(self, d: std::time::Duration) -> Self {
+        self.opt_millis(Some(d))
+    }
+
+    pub(crate) fn opt_millis(mut self, d: Option<std::time::Duration>) -> Self {
+        self.args.push(Arg::Millis(d.map(|d| millis(d) as f64)));
+        self
+    }
+
+    /// Adds an argument and returns its placeholder, for statements built piece by piece.
+    pub(crate) fn param(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+}
+
+/// The longest duration we turn into an interval; longer ones saturate (a lease of "forever").
+const MAX_MS: i64 = 100 * 365 * 24 * 3600 * 1000;
+
+/// Milliseconds for an interval, rounded up (a delay is never shortened), saturating.
+fn millis(d: std::time::Duration) -> i64 {
+    let ms = d.as_micros().div_ceil(1000);
+    i64::try_from(ms).unwrap_or(MAX_MS).min(MAX_MS)
+}
+
+/// Reading one row by column name, whatever the backend's column types.
+pub(crate) trait Columns {
+    fn text(&self, col: &str) -> Result<String, JobsError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, JobsError>;
+    fn time(&self, col: &str) -> Result<DateTime<Utc>, JobsError>;
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, JobsError>;
+    fn json(&self, col: &str) -> Result<Value, JobsError>;
+    fn opt_json(&self, col: &str) -> Result<Option<Value>, JobsError>;
+    fn int(&self, col: &str) -> Result<i64, JobsError>;
+}
+
+/// Maps one row (`fetch`'s argument; written as a type so the row's lifetime stays free).
+pub(crate) type RowMap<T> = for<'r> fn(&'r dyn Columns) -> Result<T, JobsError>;
+
+/// What one step of [`Engine::write`] did.
+pub(crate) struct Written {
+    pub(crate) affected: u64,
+    /// The row a `RETURNING *` step returned, as a job.
+    pub(crate) job: Option<Job>,
+}
+
+/// A step of [`Engine::write`].
+pub(crate) enum Step {
+    Execute(Stmt),
+    /// A statement ending in `RETURNING *` on `jobs`.
+    ReturningJob(Stmt),
+}
+
+#[async_trait::async_trait]
+pub(crate) trait Engine: Send + Sync + 'static {
+    /// The current time at the stored precision, as SQL (the backend's clock).
+    const NOW: &'static str;
+    /// Column that orders API keys created within the same millisecond.
+    const KEY_SEQUENCE: &'static str;
+
+    /// SQL for "now plus the milliseconds in parameter `p`" (`p` binds [`Arg::Millis`]).
+    fn later(p: &str) -> String;
+    /// SQL for a JSON document bound as text in parameter `p`.
+    fn json(p: &str) -> String;
+    /// The statement that atomically takes the oldest claimable job (a working job with no
+    /// live lease, visible now), in submission order: sets the lease (`$1` worker id, `$2`
+    /// token, `$3` milliseconds), clears `visible_after`, counts the attempt, sets
+    /// `started_at` on the first claim, and returns the whole row.
+    fn claim_sql() -> String;
+
+    /// The in-process wake-up of idle workers.
+    fn notifier(&self) -> Arc<tokio::sync::Notify>;
+
+    /// Runs one query and maps each row.
+    async fn fetch<T: Send + 'static>(&self, s: Stmt, map: RowMap<T>) -> Result<Vec<T>, JobsError>;
+
+    /// Runs the steps (one statement each) as one unit serialised with every other `write` on the same `job_id`
+    /// (a check-then-write such as "no other organisation's reservation, then insert" must
+    /// not interleave with another), and, when `announce`, tells the other processes sharing
+    /// the database that a job became claimable. A unique-key violation is
+    /// [`JobsError::AlreadyExists`].
+    async fn write(
+        &self,
+        job_id: Option<&str>,
+        steps: Vec<Step>,
+        announce: bool,
+    ) -> Result<Vec<Written>, JobsError>;
+}
+
+/// Wakes every idle worker of this process now, and leaves a permit for one that is between a
+/// failed claim and its next wait.
+pub(crate) fn wake(notify: &tokio::sync::Notify) {
+    notify.notify_waiters();
+    notify.notify_one();
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// SQL list of statuses. Our own constant names, never client text: safe to inline.
+pub(crate) fn status_list(statuses: impl Iterator<Item = JobStatus>) -> String {
+    let names: Vec<String> = statuses.map(|s| format!("'{}'", s.as_str())).collect();
+    format!("({})", names.join(", "))
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<JobStatus, JobsError> {
+    s.parse()
+        .map_err(|s| JobsError::Database(format!("unknown status {s:?} in database")))
+}
+
+pub(crate) fn job_from_row(r: &dyn Columns) -> Result<Job, JobsError> {
+    Ok(Job {
+        job_id: r.text("job_id")?,
+        status: parse_status(&r.text("status")?)?,
+        api_key_id: r.text("api_key_id")?,
+        organisation_id: r.text("organisation_id")?,
+        model_code: r.text("model_code")?,
+        job_config: r.json("job_config")?,
+        metadata: r.opt_json("metadata")?,
+        input_metadata: r.json("input_metadata")?,
+        output_metadata: r.json("output_metadata")?,
+        error_message: r.opt_text("error_message")?,
+        input_key: r.opt_text("input_key")?,
+        input_url: r.opt_text("input_url")?,
+        submitted_at: r.time("submitted_at")?,
+        started_at: r.opt_time("started_at")?,
+        completed_at: r.opt_time("completed_at")?,
+        deleted_at: r.opt_time("deleted_at")?,
+        expired_at: r.opt_time("expired_at")?,
+        updated_at: r.time("updated_at")?,
+        attempts: u32::try_from(r.int("attempts")?).unwrap_or(u32::MAX),
+    })
+}
+
+/// The columns [`key_from_row`] reads.
+pub(crate) const KEY_COLUMNS: &str =
+    "k.id, k.organisation_id, o.name AS organisation_name, k.created_at, k.revoked_at";
+
+pub(crate) fn key_from_row(r: &dyn Columns) -> Result<ApiKey, JobsError> {
+    Ok(ApiKey {
+        id: r.text("id")?,
+        organisation_id: r.text("organisation_id")?,
+        organisation_name: r.text("organisation_name")?,
+        created_at: r.time("created_at")?,
+        revoked_at: r.opt_time("revoked_at")?,
+    })
+}
+
+/// What a write step can fail with, before unique violations are told apart: in a write,
+/// a unique-key violation means the id is taken ([`JobsError::AlreadyExists`]).
+pub(crate) enum Failure {
+    Sql(sqlx::Error),
+    Store(JobsError),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Sql(e)
+    }
+}
+
+impl From<JobsError> for Failure {
+    fn from(e: JobsError) -> Self {
+        Failure::Store(e)
+    }
+}
+
+impl From<Failure> for JobsError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Sql(e) if is_unique_violation(&e) => JobsError::AlreadyExists,
+            Failure::Sql(e) => e.into(),
+            Failure::Store(e) => e,
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! The job store's semantics, written once over an [`Engine`]: every statement here runs
+//! unchanged on SQLite and PostgreSQL. Each write is a single conditional statement (or, where
+//! a check must not interleave with another write, an [`Engine::write`] unit), so claims, lease
+//! checks and state moves are race-free on both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::engine::{
+    job_from_row, key_from_row, parse_status, status_list, wake, Arg, Columns, Engine, Step, Stmt,
+    Written, KEY_COLUMNS,
+};
+use crate::time::{ceil_ms, floor_ms};
+use crate::{
+    hash_secret, new_api_key_secret, ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
+    NewJob, SortBy, SortOrder,
+};
+
+/// SQL list of the states a worker may hold a job in.
+pub(crate) const WORKING: &str = "('QUEUED', 'IN_PROGRESS', 'DECODING', 'POST_PROCESSING')";
+
+/// The lease-holding clause of every worker-side statement (`$1` job id, `$2` lease token).
+const HELD: &str = "job_id = $1 AND lease_token = $2";
+
+/// Clears the lease when a job ends or is handed back.
+const NO_LEASE: &str = "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL";
+
+/// Runs one statement on its own; the number of rows it changed.
+async fn execute<E: Engine>(e: &E, s: Stmt) -> Result<u64, JobsError> {
+    let done = e.write(None, vec![Step::Execute(s)], false).await?;
+    Ok(done.first().map_or(0, |w| w.affected))
+}
+
+/// Whether the first step of a write changed exactly one row.
+fn changed_one(done: &[Written]) -> bool {
+    done.first().is_some_and(|w| w.affected == 1)
+}
+
+fn one_job(mut jobs: Vec<Job>) -> Option<Job> {
+    jobs.pop()
+}
+
+/// Why a lease-checked update touched no row: the lease is gone, or the move is not allowed.
+async fn lease_refusal<E: Engine>(
+    e: &E,
+    lease: &Lease,
+    to: JobStatus,
+) -> Result<JobsError, JobsError> {
+    let s =
+        Stmt::new("SELECT status, lease_token FROM jobs WHERE job_id = $1").text(&lease.job.job_id);
+    let rows = e
+        .fetch(s, |r| Ok((r.text("status")?, r.opt_text("lease_token")?)))
+        .await?;
+    let Some((status, token)) = rows.into_iter().next() else {
+        return Ok(JobsError::LeaseLost);
+    };
+    if token.as_deref() != Some(lease.token.as_str()) {
+        return Ok(JobsError::LeaseLost);
+    }
+    Ok(JobsError::InvalidTransition {
+        from: parse_status(&status)?,
+        to,
+    })
+}
+
+/// One lease-checked move to `to`, allowed only from the states that may advance to it.
+/// `set` may use `$3`, `$4`, … for `args`.
+async fn move_held<E: Engine>(
+    e: &E,
+    lease: &Lease,
+    to: JobStatus,
+    set: &str,
+    args: Vec<Option<String>>,
+) -> Result<(), JobsError> {
+    let from = status_list(JobStatus::ALL.into_iter().filter(|s| s.can_advance_to(to)));
+    let mut s = Stmt::new(format!(
+        "UPDATE jobs SET status = '{to}', updated_at = {now}, {set} WHERE {HELD} AND status IN {from}",
+        now = E::NOW
+    ))
+    .text(&lease.job.job_id)
+    .text(&lease.token);
+    for a in args {
+        s = s.opt_text(a);
+    }
+    if execute(e, s).await? == 1 {
+        Ok(())
+    } else {
+        Err(lease_refusal(e, lease, to).await?)
+    }
+}
+
+/// A lease-checked update of a working job that does not move its status.
+async fn update_held<E: Engine>(
+    e: &E,
+    lease: &Lease,
+    set: &str,
+    arg: Arg,
+) -> Result<u64, JobsError> {
+    let mut s = Stmt::new(format!(
+        "UPDATE jobs SET {set} WHERE {HELD} AND status IN {WORKING}"
+    ))
+    .text(&lease.job.job_id)
+    .text(&lease.token);
+    s.args.push(arg);
+    execute(e, s).await
+}
+
+/// The WHERE clause of a list query (organisation and every filter).
+fn list_filter(s: &mut Stmt, org: &str, q: &ListQuery) -> String {
+    let mut sql = format!(
+        " WHERE organisation_id = {}",
+        s.param(Arg::Text(Some(org.into())))
+    );
+    if !q.statuses.is_empty() {
+        sql += &format!(" AND status IN {}", status_list(q.statuses.iter().copied()));
+    }
+    if let Some(m) = &q.model_code {
+        sql += &format!(" AND model_code = {}", s.param(Arg::Text(Some(m.clone()))));
+    }
+    // Bounds are exclusive; rounding them onto the stored millisecond grid keeps them exact.
+    if let Some(t) = q.submitted_after {
+        sql += &format!(" AND submitted_at > {}", s.param(Arg::Time(floor_ms(t))));
+    }
+    if let Some(t) = q.submitted_before {
+        sql += &format!(" AND submitted_at < {}", s.param(Arg::Time(ceil_ms(t))));
+    }
+    sql
+}
+
+fn count_from_row(r: &dyn Columns) -> Result<i64, JobsError> {
+    r.int("n")
+}
+
+#[async_trait::async_trait]
+impl<E: Engine> JobStore for E {
+    async fn create(&self, job: NewJob) -> Result<Job, JobsError> {
+        let now = E::NOW;
+        // NULL (no hold) stays NULL through the interval arithmetic.
+        let visible = E::later("$10");
+        let insert = Stmt::new(format!(
+            "INSERT INTO jobs (job_id, organisation_id, api_key_id, status, model_code, job_config, metadata,
+                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at, visible_after)
+             SELECT $1, $2, $3, 'QUEUED', $4, {config}, {meta}, {input}, '{{}}', $8, $9, {now}, {now},
+                    {visible}
+             WHERE NOT EXISTS (SELECT 1 FROM upload_reservations
+                               WHERE job_id = $1 AND organisation_id <> $2 AND expires_at > {now})
+             RETURNING *",
+            config = E::json("$5"),
+            meta = E::json("$6"),
+            input = E::json("$7"),
+        ))
+        .text(&job.job_id)
+        .text(&job.organisation_id)
+        .text(&job.api_key_id)
+        .text(&job.model_code)
+        .text(job.job_config.to_string())
+        .opt_text(job.metadata.as_ref().map(Value::to_string))
+        .text(job.input_metadata.to_string())
+        .opt_text(job.input_key.as_deref())
+        .opt_text(job.input_url.as_deref())
+        .opt_millis(job.held_for);
+        // The id is a job now; its reservation has done its work.
+        let forget =
+            Stmt::new("DELETE FROM upload_reservations WHERE job_id = $1").text(&job.job_id);
+        let done = self
+            .write(
+                Some(&job.job_id),
+                vec![Step::ReturningJob(insert), Step::Execute(forget)],
+                true,
+            )
+            .await?;
+        let created = done
+            .into_iter()
+            .next()
+            .and_then(|w| w.job)
+            .ok_or(JobsError::AlreadyExists)?;
+        wake(&self.notifier());
+        Ok(created)
+    }
+
+    async fn get(&self, org: &str, job_id: &str) -> Result<Option<Job>, JobsError> {
+        let s = Stmt::new("SELECT * FROM jobs WHERE organisation_id = $1 AND job_id = $2")
+            .text(org)
+            .text(job_id);
+        Ok(one_job(self.fetch(s, job_from_row).await?))
+    }
+
+    async fn list(&self, org: &str, q: &ListQuery) -> Result<(Vec<Job>, u64), JobsError> {
+        let mut count = Stmt::new("");
+        count.sql = format!(
+            "SELECT COUNT(*) AS n FROM jobs{}",
+            list_filter(&mut count, org, q)
+        );
+        let total = self.fetch(count, count_from_row).await?.pop().unwrap_or(0);
+
+        let dir = match q.sort_order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        let first = match q.sort_by {
+            SortBy::SubmittedAt => String::new(),
+            SortBy::Status => format!("status {dir}, "),
+            SortBy::ModelCode => format!("model_code {dir}, "),
+        };
+        let page_size = i64::from(q.page_size.max(1));
+        let offset = i64::from(q.page.max(1) - 1) * page_size;
+        let mut s = Stmt::new("");
+        let filter = list_filter(&mut s, org, q);
+        // Our own integers: safe to inline.
+        s.sql = format!(
+            "SELECT * FROM jobs{filter} ORDER BY {first}submitted_at {dir}, job_id {dir} LIMIT {page_size} OFFSET {offset}"
+        );
+        let jobs = self.fetch(s, job_from_row).await?;
+        Ok((jobs, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn mark_deleted(&self, org: &str, job_id: &str) -> Result<Job, JobsError> {
+        let s = Stmt::new(format!(
+            "UPDATE jobs SET status = 'DELETED', deleted_at = {now}, updated_at = {now}
+             WHERE organisation_id = $1 AND job_id = $2 AND status IN ('DONE', 'FAILED') RETURNING *",
+            now = E::NOW
+        ))
+        .text(org)
+        .text(job_id);
+        match one_job(self.fetch(s, job_from_row).await?) {
+            Some(job) => Ok(job),
+            None => match self.get(org, job_id).await? {
+                Some(_) => Err(JobsError::NotDeletable),
+                None => Err(JobsError::NotFound),
+            },
+        }
+    }
+
+    async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
+        let s = Stmt::new(
+            "UPDATE jobs SET visible_after = NULL
+             WHERE job_id = $1 AND organisation_id = $2 AND status = 'QUEUED' AND lease_owner IS NULL AND attempts = 0",
+        )
+        .text(job_id)
+        .text(org);
+        self.write(None, vec![Step::Execute(s)], true).await?;
+        wake(&self.notifier());
+        Ok(())
+    }
+
+    async fn reserve_upload(
+        &self,
+        org: &str,
+        job_id: &str,
+        key: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), JobsError> {
+        let now = E::NOW;
+        // Housekeeping: reservations a day past their expiry were abandoned.
+        let abandoned = Stmt {
+            sql: "DELETE FROM upload_reservations WHERE expires_at < $1".into(),
+            args: vec![Arg::Time(crate::time::now() - chrono::TimeDelta::days(1))],
+        };
+        execute(self, abandoned).await?;
+        // No row when a job has the id or another organisation's live reservation holds it
+        // (the upsert's WHERE leaves that row alone).
+        let upsert = Stmt {
+            sql: format!(
+                "INSERT INTO upload_reservations (job_id, organisation_id, object_key, expires_at)
+                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE job_id = $1)
+                 ON CONFLICT (job_id) DO UPDATE SET
+                     organisation_id = excluded.organisation_id, object_key = excluded.object_key, expires_at = excluded.expires_at
+                 WHERE upload_reservations.organisation_id = excluded.organisation_id OR upload_reservations.expires_at <= {now}"
+            ),
+            args: vec![
+                Arg::Text(Some(job_id.into())),
+                Arg::Text(Some(org.into())),
+                Arg::Text(Some(key.into())),
+                Arg::Time(floor_ms(expires_at)),
+            ],
+        };
+        let done = self
+            .write(Some(job_id), vec![Step::Execute(upsert)], false)
+            .await?;
+        if changed_one(&done) {
+            Ok(())
+        } else {
+            Err(JobsError::AlreadyExists)
+        }
+    }
+
+    async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
+        let s = Stmt::new(format!(
+            "SELECT COUNT(*) AS n FROM upload_reservations WHERE object_key = $1 AND expires_at > {now}",
+            now = E::NOW
+        ))
+        .text(key);
+        Ok(self.fetch(s, count_from_row).await?.pop().unwrap_or(0) > 0)
+    }
+
+    async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
+        let s = Stmt::new(
+            "SELECT object_key FROM upload_reservations WHERE job_id = $1 AND organisation_id = $2",
+        )
+        .text(job_id)
+        .text(org);
+        Ok(self.fetch(s, |r| r.text("object_key")).await?.pop())
+    }
+
+    async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Lease>, JobsError> {
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let s = Stmt::new(E::claim_sql())
+            .text(worker_id)
+            .text(&token)
+            .millis(lease);
+        let claimed = self
+            .fetch(s, |r| Ok((job_from_row(r)?, r.time("lease_expires_at")?)))
+            .await?
+            .pop();
+        Ok(claimed.map(|(job, expires_at)| Lease {
+            job,
+            worker_id: worker_id.to_string(),
+            expires_at,
+            token,
+        }))
+    }
+
+    async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError> {
+        let s = Stmt::new(format!(
+            "UPDATE jobs SET lease_expires_at = {} WHERE {HELD} AND status IN {WORKING}",
+            E::later("$3")
+        ))
+        .text(&lease.job.job_id)
+        .text(&lease.token)
+        .millis(lease_for);
+        Ok(execute(self, s).await? == 1)
+    }
+
+    async fn advance(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        input_metadata: Option<Value>,
+    ) -> Result<(), JobsError> {
+        if !matches!(
+            status,
+            JobStatus::InProgress | JobStatus::Decoding | JobStatus::PostProcessing
+        ) {
+            // DONE, FAILED, QUEUED and DELETED have their own methods.
+            return Err(lease_refusal(self, lease, status).await?);
+        }
+        let set = format!(
+            "input_metadata = COALESCE({}, input_metadata)",
+            E::json("$3")
+        );
+        let meta = input_metadata.as_ref().map(Value::to_string);
+        move_held(self, lease, status, &set, vec![meta]).await
+    }
+
+    async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
+        let set = format!(
+            "output_metadata = {}, completed_at = {}, {NO_LEASE}",
+            E::json("$3"),
+            E::NOW
+        );
+        move_held(
+            self,
+            lease,
+            JobStatus::Done,
+            &set,
+            vec![Some(output_metadata.to_string())],
+        )
+        .await
+    }
+
+    async fn fail(&self, lease: &Lease, message: &str) -> Result<(), JobsError> {
+        let set = format!("error_message = $3, completed_at = {}, {NO_LEASE}", E::NOW);
+        move_held(
+            self,
+            lease,
+            JobStatus::Failed,
+            &set,
+            vec![Some(message.to_string())],
+        )
+        .await
+    }
+
+    async fn release(&self, lease: &Lease, retry_after: Duration) -> Result<(), JobsError> {
+        let s = Stmt::new(format!(
+            "UPDATE jobs SET status = 'QUEUED', updated_at = {now}, visible_after = {visible}, {NO_LEASE}
+             WHERE {HELD} AND status IN {WORKING}",
+            now = E::NOW,
+            visible = E::later("$3"),
+        ))
+        .text(&lease.job.job_id)
+        .text(&lease.token)
+        .millis(retry_after);
+        let now_claimable = retry_after.is_zero();
+        let done = self
+            .write(None, vec![Step::Execute(s)], now_claimable)
+            .await?;
+        if !changed_one(&done) {
+            return Err(JobsError::LeaseLost);
+        }
+        if now_claimable {
+            wake(&self.notifier());
+        }
+        Ok(())
+    }
+
+    async fn set_input(&self, lease: &Lease, input_key: &str) -> Result<(), JobsError> {
+        let set = format!("input_key = $3, updated_at = {}", E::NOW);
+        if update_held(self, lease, &set, Arg::Text(Some(input_key.into()))).await? == 1 {
+            Ok(())
+        } else {
+            Err(JobsError::LeaseLost)
+        }
+    }
+
+    fn notifier(&self) -> Arc<tokio::sync::Notify> {
+        Engine::notifier(self)
+    }
+
+    async fn create_key(&self, organisation_name: &str) -> Result<(ApiKey, String), JobsError> {
+        let now = E::NOW;
+        let org = Stmt::new(format!(
+            "INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, {now}) ON CONFLICT (name) DO NOTHING"
+        ))
+        .text(uuid::Uuid::new_v4().to_string())
+        .text(organisation_name);
+        execute(self, org).await?;
+        let find =
+            Stmt::new("SELECT id FROM organisations WHERE name = $1").text(organisation_name);
+        let org_id = self
+            .fetch(find, |r| r.text("id"))
+            .await?
+            .pop()
+            .ok_or_else(|| JobsError::Database("organisation vanished".into()))?;
+        let secret = new_api_key_secret();
+        let insert = Stmt::new(format!(
+            "INSERT INTO api_keys (id, organisation_id, secret_hash, created_at) VALUES ($1, $2, $3, {now})
+             RETURNING id, organisation_id, $4 AS organisation_name, created_at, revoked_at"
+        ))
+        .text(uuid::Uuid::new_v4().to_string())
+        .text(&org_id)
+        .text(hash_secret(&secret))
+        .text(organisation_name);
+        let key = self
+            .fetch(insert, key_from_row)
+            .await?
+            .pop()
+            .ok_or_else(|| JobsError::Database("key not created".into()))?;
+        Ok((key, secret))
+    }
+
+    async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, JobsError> {
+        let s = Stmt::new(format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
+             WHERE k.secret_hash = $1 AND k.revoked_at IS NULL"
+        ))
+        .text(hash_secret(secret));
+        Ok(self.fetch(s, key_from_row).await?.pop())
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, JobsError> {
+        let s = Stmt::new(format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
+             ORDER BY k.created_at, k.{}",
+            E::KEY_SEQUENCE
+        ));
+        self.fetch(s, key_from_row).await
+    }
+
+    async fn revoke_key(&self, id: &str) -> Result<bool, JobsError> {
+        let s = Stmt::new(format!(
+            "UPDATE api_keys SET revoked_at = {} WHERE id = $1 AND revoked_at IS NULL",
+            E::NOW
+        ))
+        .text(id);
+        Ok(execute(self, s).await? == 1)
+    }
+
+    async fn status_counts(&self) -> Result<Vec<(JobStatus, u64)>, JobsError> {
+        let s = Stmt::new("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status");
+        let rows = self
+            .fetch(s, |r| Ok((r.text("status")?, r.int("n")?)))
+            .await?;
+        rows.into_iter()
+            .map(|(s, n)| Ok((parse_status(&s)?, u64::try_from(n).unwrap_or(0))))
+            .collect()
+    }
+}
