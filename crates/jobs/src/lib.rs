@@ -18,6 +18,7 @@
 mod engine;
 mod error;
 mod ids;
+pub mod job_config;
 mod model;
 mod open;
 mod postgres;
@@ -28,6 +29,7 @@ mod time;
 
 pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
+pub use job_config::{Diarization, JobConfig, Language, OperatingPoint, TranscriptionConfig};
 pub use model::{ApiKey, Job, JobStatus, Lease, ListQuery, NewJob, SortBy, SortOrder};
 pub use open::open;
 pub use postgres::{open_postgres, NOTIFY_CHANNEL};
