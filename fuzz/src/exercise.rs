@@ -6,19 +6,19 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use audio::{ChannelMode, TARGET_SAMPLE_RATE};
+use audio::{ChannelMode, Settings, TARGET_SAMPLE_RATE};
 
 /// Chunks of 1 s decoded per mode: enough to get through headers, first frames and the
 /// resampler's warm-up, little enough to keep a slow input from looking like a hang.
 pub const MAX_CHUNKS: usize = 20;
 
-/// Probes and decodes `path`. Errors are expected and ignored; a panic (including a broken
-/// invariant below) is the finding.
-pub fn exercise(path: &Path, modes: &[ChannelMode]) {
-    let probed = audio::probe(path);
+/// Probes and decodes `path` with `settings` (the fuzzer's point ffmpeg at nothing). Errors
+/// are expected and ignored; a panic (including a broken invariant below) is the finding.
+pub fn exercise(path: &Path, modes: &[ChannelMode], settings: &Settings) {
+    let probed = audio::probe_with(path, settings);
     for &mode in modes {
         let mut chunks = 0;
-        let decoded = audio::decode_stream(path, mode, 1.0, |chunk| {
+        let decoded = audio::decode_stream_with(path, mode, 1.0, settings, |chunk| {
             check_chunk(chunk, mode);
             chunks += 1;
             if chunks >= MAX_CHUNKS {

@@ -11,11 +11,20 @@ impl Drop for Guard {
     }
 }
 
+/// How the targets read audio: spawning ffprobe/ffmpeg would cost milliseconds an input and
+/// explore ffmpeg, not us; a path that does not exist makes the fallback fail fast with
+/// MissingTool.
+pub fn settings() -> audio::Settings {
+    audio::Settings {
+        tools: audio::Tools {
+            ffprobe: "/nonexistent/verbatim-fuzz/ffprobe".into(),
+            ffmpeg: "/nonexistent/verbatim-fuzz/ffmpeg".into(),
+        },
+        ..audio::Settings::default()
+    }
+}
+
 pub fn setup() -> (PathBuf, Guard) {
-    // Spawning ffprobe/ffmpeg would cost milliseconds an input and explore ffmpeg, not us;
-    // a path that does not exist makes the fallback fail fast with MissingTool.
-    std::env::set_var("VERBATIM_FFPROBE", "/nonexistent/verbatim-fuzz/ffprobe");
-    std::env::set_var("VERBATIM_FFMPEG", "/nonexistent/verbatim-fuzz/ffmpeg");
     // The crate reads files by path: one file in RAM per fuzzer, rewritten per input (this runs
     // before the fork server starts, so its forked children share the name).
     let dir = if Path::new("/dev/shm").is_dir() {
@@ -27,7 +36,7 @@ pub fn setup() -> (PathBuf, Guard) {
     (path.clone(), Guard(path))
 }
 
-pub fn run(path: &Path, data: &[u8], modes: &[audio::ChannelMode]) {
+pub fn run(path: &Path, data: &[u8], modes: &[audio::ChannelMode], settings: &audio::Settings) {
     std::fs::write(path, data).expect("writing the fuzz input file");
-    crate::exercise::exercise(path, modes);
+    crate::exercise::exercise(path, modes, settings);
 }

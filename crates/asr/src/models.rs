@@ -16,13 +16,10 @@ pub struct ModelInfo {
     pub size_bytes: u64,
 }
 
-/// `$VERBATIM_MODELS_DIR` when set and not empty, else `./models`.
-pub fn default_models_dir() -> PathBuf {
-    match std::env::var_os("VERBATIM_MODELS_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from("models"),
-    }
-}
+/// Where installed models live unless told otherwise: `models` in the working folder (what
+/// scripts/install-models.sh fills). The `verbatim` binary's `--models-dir` /
+/// `VERBATIM_MODELS_DIR` says otherwise.
+pub const DEFAULT_MODELS_DIR: &str = "models";
 
 /// Whether `dir` holds the three files a CTranslate2 Whisper model needs.
 pub fn is_model_dir(dir: &Path) -> bool {

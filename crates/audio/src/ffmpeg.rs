@@ -1,7 +1,7 @@
 //! `ffprobe` and `ffmpeg` as child processes, for the formats symphonia cannot read.
 //!
-//! The programs are looked up on `PATH`, or taken from `VERBATIM_FFMPEG` / `VERBATIM_FFPROBE`
-//! when set (deployments with ffmpeg outside `PATH`).
+//! Where the programs are comes with each call ([`crate::Tools`]): their names on `PATH` by
+//! default, or paths the caller was configured with.
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -12,29 +12,21 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::source::{sanitize, Block, PcmSource};
-use crate::AudioError;
+use crate::{AudioError, Tools};
 
 /// Bytes read from ffmpeg's output per block: 64 KiB is a few thousand frames.
 const READ_SIZE: usize = 64 * 1024;
 /// Most of ffmpeg's error output kept for a message.
 const STDERR_LIMIT: u64 = 16 * 1024;
 
-fn program(tool: &'static str) -> OsString {
-    let var = match tool {
-        "ffmpeg" => "VERBATIM_FFMPEG",
-        _ => "VERBATIM_FFPROBE",
-    };
-    std::env::var_os(var).unwrap_or_else(|| tool.into())
-}
-
 /// Address space a decoder child may use: far more than decoding any contract format needs,
 /// far less than a hostile file could make it reserve (the server's memory is everyone's).
 const CHILD_MEMORY_BYTES: u64 = 4 << 30;
 
-/// A command for `tool` whose process cannot grow past [`CHILD_MEMORY_BYTES`].
-fn command(tool: &'static str) -> Command {
+/// A command for `program` whose process cannot grow past [`CHILD_MEMORY_BYTES`].
+fn command(program: &Path) -> Command {
     use std::os::unix::process::CommandExt;
-    let mut command = Command::new(program(tool));
+    let mut command = Command::new(program);
     // SAFETY: setrlimit is async-signal-safe, as a pre_exec hook must be.
     unsafe {
         command.pre_exec(|| {
@@ -137,9 +129,10 @@ fn input_options(demuxer: Option<&str>) -> Vec<OsString> {
 pub(crate) fn ffprobe(
     path: &Path,
     known: Option<(&str, &str)>,
+    tools: &Tools,
     timeout: Duration,
 ) -> Result<FfprobeInfo, AudioError> {
-    let mut command = command("ffprobe");
+    let mut command = command(&tools.ffprobe);
     command
         .args(["-v", "error"])
         .args(input_options(known.map(|(_, demuxer)| demuxer)))
@@ -294,9 +287,10 @@ impl FfmpegSource {
         demuxer: &str,
         channels: u16,
         sample_rate: u32,
+        tools: &Tools,
         timeout: Duration,
     ) -> Result<Self, AudioError> {
-        let mut child = command("ffmpeg")
+        let mut child = command(&tools.ffmpeg)
             .args(["-nostdin", "-hide_banner", "-v", "error"])
             .args(input_options(Some(demuxer)))
             .arg("-i")

@@ -7,7 +7,7 @@
 //! the native-rate samples are resampled to 16 kHz chunk by chunk, so the whole file's native
 //! PCM is never held in memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod ffmpeg;
 mod mpeg_frames;
@@ -24,10 +24,13 @@ pub use stream::AudioStream;
 /// Sample rate of decoded audio: what the recognition engines take.
 pub const TARGET_SAMPLE_RATE: u32 = 16_000;
 
-/// Bounds on what one file may cost: a small file can hold hours of audio (a FLAC of silence
-/// compresses a thousandfold), and a damaged one can make a decoder program hang.
+/// How one file is read: the ffmpeg programs for the formats symphonia cannot read, and bounds
+/// on what the file may cost (a small file can hold hours of audio: a FLAC of silence
+/// compresses a thousandfold; and a damaged one can make a decoder program hang).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
+pub struct Settings {
+    /// Where `ffprobe` and `ffmpeg` are.
+    pub tools: Tools,
     /// The longest audio accepted: refused at probe time when the headers say more, and
     /// decoding stops with [`AudioError::TooLong`] once this much has come out.
     pub max_seconds: Option<f64>,
@@ -35,16 +38,34 @@ pub struct Limits {
     pub tool_timeout: std::time::Duration,
 }
 
-impl Default for Limits {
+impl Default for Settings {
     fn default() -> Self {
-        Limits {
+        Settings {
+            tools: Tools::default(),
             max_seconds: None,
             tool_timeout: std::time::Duration::from_secs(3600),
         }
     }
 }
 
-impl Limits {
+/// The two ffmpeg programs. By default their bare names, looked up on `PATH`; deployments with
+/// ffmpeg elsewhere give paths (the `verbatim` binary: `VERBATIM_FFPROBE`, `VERBATIM_FFMPEG`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tools {
+    pub ffprobe: PathBuf,
+    pub ffmpeg: PathBuf,
+}
+
+impl Default for Tools {
+    fn default() -> Self {
+        Tools {
+            ffprobe: PathBuf::from("ffprobe"),
+            ffmpeg: PathBuf::from("ffmpeg"),
+        }
+    }
+}
+
+impl Settings {
     pub(crate) fn check_seconds(&self, seconds: f64) -> Result<(), AudioError> {
         match self.max_seconds {
             Some(limit) if seconds > limit => Err(AudioError::TooLong {
@@ -101,10 +122,10 @@ pub enum AudioError {
     /// An external program this format needs (`ffmpeg`, `ffprobe`) could not be started.
     #[error("reading this file needs the `{tool}` program, which could not be run: {reason}")]
     MissingTool { tool: String, reason: String },
-    /// The audio lasts longer than [`Limits::max_seconds`].
+    /// The audio lasts longer than [`Settings::max_seconds`].
     #[error("the audio is longer than this server's limit of {}", describe_seconds(*limit_seconds))]
     TooLong { limit_seconds: f64 },
-    /// `ffprobe` or `ffmpeg` ran past [`Limits::tool_timeout`] and was killed.
+    /// `ffprobe` or `ffmpeg` ran past [`Settings::tool_timeout`] and was killed.
     #[error("reading the audio took longer than {} and was stopped", describe_seconds(timeout.as_secs_f64()))]
     TimedOut { timeout: std::time::Duration },
 }
@@ -119,25 +140,30 @@ pub fn describe_seconds(seconds: f64) -> String {
     }
 }
 
-/// Reads what a file is: format, MIME type, duration, channels and native sample rate.
+/// Reads what a file is: format, MIME type, duration, channels and native sample rate (with
+/// the default [`Settings`]: ffmpeg from `PATH`, no length limit).
 pub fn probe(path: &Path) -> Result<Probe, AudioError> {
-    probe::probe(path, &Limits::default())
+    probe::probe(path, &Settings::default())
 }
 
-/// [`probe`], refusing audio longer than `limits.max_seconds`.
-pub fn probe_with(path: &Path, limits: &Limits) -> Result<Probe, AudioError> {
-    probe::probe(path, limits)
+/// [`probe`] with `settings`: its programs, refusing audio longer than `settings.max_seconds`.
+pub fn probe_with(path: &Path, settings: &Settings) -> Result<Probe, AudioError> {
+    probe::probe(path, settings)
 }
 
 /// Decodes the whole file to [`TARGET_SAMPLE_RATE`]. Only the 16 kHz output is held in memory;
 /// use [`decode_stream`] or [`AudioStream`] to process it window by window instead.
 pub fn decode(path: &Path, mode: ChannelMode) -> Result<Decoded, AudioError> {
-    stream::decode(path, mode, &Limits::default())
+    stream::decode(path, mode, &Settings::default())
 }
 
-/// [`decode`] within `limits`.
-pub fn decode_with(path: &Path, mode: ChannelMode, limits: &Limits) -> Result<Decoded, AudioError> {
-    stream::decode(path, mode, limits)
+/// [`decode`] with `settings` (its programs, within its bounds).
+pub fn decode_with(
+    path: &Path,
+    mode: ChannelMode,
+    settings: &Settings,
+) -> Result<Decoded, AudioError> {
+    stream::decode(path, mode, settings)
 }
 
 /// Decodes the file and hands the 16 kHz audio to `on_chunk` in chunks of `chunk_seconds`
@@ -147,12 +173,26 @@ pub fn decode_stream<F>(
     path: &Path,
     mode: ChannelMode,
     chunk_seconds: f64,
+    on_chunk: F,
+) -> Result<Probe, AudioError>
+where
+    F: FnMut(&[Vec<f32>]) -> std::ops::ControlFlow<()>,
+{
+    decode_stream_with(path, mode, chunk_seconds, &Settings::default(), on_chunk)
+}
+
+/// [`decode_stream`] with `settings` (its programs, within its bounds).
+pub fn decode_stream_with<F>(
+    path: &Path,
+    mode: ChannelMode,
+    chunk_seconds: f64,
+    settings: &Settings,
     mut on_chunk: F,
 ) -> Result<Probe, AudioError>
 where
     F: FnMut(&[Vec<f32>]) -> std::ops::ControlFlow<()>,
 {
-    let mut stream = AudioStream::open(path, mode, chunk_seconds)?;
+    let mut stream = AudioStream::open_with(path, mode, chunk_seconds, settings)?;
     for chunk in stream.by_ref() {
         if on_chunk(&chunk?).is_break() {
             break;

@@ -8,7 +8,7 @@ use crate::ffmpeg::{ffprobe, FfmpegSource, FfprobeInfo};
 use crate::sniff::{sniff, Route, Sniffed};
 use crate::source::PcmSource;
 use crate::symphonia_source::SymphoniaSource;
-use crate::{AudioError, Limits, Probe};
+use crate::{AudioError, Probe, Settings};
 
 /// A file identified and ready to decode. `probe.duration_seconds` is the headers' figure
 /// (0 where they have none).
@@ -17,29 +17,29 @@ pub(crate) struct Opened {
     pub source: Box<dyn PcmSource>,
 }
 
-pub(crate) fn probe(path: &Path, limits: &Limits) -> Result<Probe, AudioError> {
+pub(crate) fn probe(path: &Path, settings: &Settings) -> Result<Probe, AudioError> {
     let sniffed = sniff(&mut File::open(path)?)?;
     let probe = match sniffed {
         Some(s) if s.route == Route::Symphonia => match symphonia_probe(path, s) {
             Ok(probe) => probe,
-            Err(e) => ffmpeg_probe(path, Some(s), limits).map_err(|fe| prefer(e, fe))?,
+            Err(e) => ffmpeg_probe(path, Some(s), settings).map_err(|fe| prefer(e, fe))?,
         },
-        other => ffmpeg_probe(path, other, limits)?,
+        other => ffmpeg_probe(path, other, settings)?,
     };
-    limits.check_seconds(probe.duration_seconds)?;
+    settings.check_seconds(probe.duration_seconds)?;
     Ok(probe)
 }
 
-pub(crate) fn open(path: &Path, limits: &Limits) -> Result<Opened, AudioError> {
+pub(crate) fn open(path: &Path, settings: &Settings) -> Result<Opened, AudioError> {
     let sniffed = sniff(&mut File::open(path)?)?;
     let opened = match sniffed {
         Some(s) if s.route == Route::Symphonia => match symphonia_open(path, s) {
             Ok(opened) => opened,
-            Err(e) => ffmpeg_open(path, Some(s), limits).map_err(|fe| prefer(e, fe))?,
+            Err(e) => ffmpeg_open(path, Some(s), settings).map_err(|fe| prefer(e, fe))?,
         },
-        other => ffmpeg_open(path, other, limits)?,
+        other => ffmpeg_open(path, other, settings)?,
     };
-    limits.check_seconds(opened.probe.duration_seconds)?;
+    settings.check_seconds(opened.probe.duration_seconds)?;
     Ok(opened)
 }
 
@@ -142,12 +142,13 @@ struct FfprobeNamed {
 fn ffprobe_named(
     path: &Path,
     sniffed: Option<Sniffed>,
-    limits: &Limits,
+    settings: &Settings,
 ) -> Result<FfprobeNamed, AudioError> {
     let info = ffprobe(
         path,
         sniffed.map(|s| (s.format, s.demuxer)),
-        limits.tool_timeout,
+        &settings.tools,
+        settings.tool_timeout,
     )?;
     let demuxer = info
         .format_name
@@ -188,15 +189,16 @@ fn ffprobe_named(
 fn ffmpeg_open(
     path: &Path,
     sniffed: Option<Sniffed>,
-    limits: &Limits,
+    settings: &Settings,
 ) -> Result<Opened, AudioError> {
-    let FfprobeNamed { probe, demuxer, .. } = ffprobe_named(path, sniffed, limits)?;
+    let FfprobeNamed { probe, demuxer, .. } = ffprobe_named(path, sniffed, settings)?;
     let source = FfmpegSource::spawn(
         path,
         &demuxer,
         probe.channels,
         probe.sample_rate,
-        limits.tool_timeout,
+        &settings.tools,
+        settings.tool_timeout,
     )?;
     Ok(Opened {
         probe,
@@ -207,13 +209,13 @@ fn ffmpeg_open(
 fn ffmpeg_probe(
     path: &Path,
     sniffed: Option<Sniffed>,
-    limits: &Limits,
+    settings: &Settings,
 ) -> Result<Probe, AudioError> {
     let FfprobeNamed {
         mut probe,
         has_duration,
         demuxer,
-    } = ffprobe_named(path, sniffed, limits)?;
+    } = ffprobe_named(path, sniffed, settings)?;
     if !has_duration {
         // Nothing in the headers: decode (at the native rate, no resampling) and count.
         let mut source = FfmpegSource::spawn(
@@ -221,12 +223,13 @@ fn ffmpeg_probe(
             &demuxer,
             probe.channels,
             probe.sample_rate,
-            limits.tool_timeout,
+            &settings.tools,
+            settings.tool_timeout,
         )?;
         let mut frames = 0u64;
         while let Some(block) = source.next_block()? {
             frames += block.planes.first().map_or(0, Vec::len) as u64;
-            limits.check_seconds(frames as f64 / probe.sample_rate as f64)?;
+            settings.check_seconds(frames as f64 / probe.sample_rate as f64)?;
         }
         probe.duration_seconds = frames as f64 / probe.sample_rate as f64;
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::probe::{open, Opened};
 use crate::resample::StreamResampler;
 use crate::source::PcmSource;
-use crate::{AudioError, ChannelMode, Decoded, Limits, Probe, TARGET_SAMPLE_RATE};
+use crate::{AudioError, ChannelMode, Decoded, Probe, Settings, TARGET_SAMPLE_RATE};
 
 /// A file being decoded: an iterator of 16 kHz chunks, each one `Vec` when mixed or one per
 /// channel when split. Only the chunk being filled is held, so a long file can be processed
@@ -34,21 +34,21 @@ impl AudioStream {
     /// may be shorter). A `chunk_seconds` that is not a positive finite number means one chunk
     /// for the whole file.
     pub fn open(path: &Path, mode: ChannelMode, chunk_seconds: f64) -> Result<Self, AudioError> {
-        Self::open_with(path, mode, chunk_seconds, &Limits::default())
+        Self::open_with(path, mode, chunk_seconds, &Settings::default())
     }
 
-    /// [`AudioStream::open`] within `limits`: refused when the headers say the audio is too
+    /// [`AudioStream::open`] within `settings`: refused when the headers say the audio is too
     /// long, stopped with [`AudioError::TooLong`] when the decoded audio grows past the limit
     /// (headers can lie).
     pub fn open_with(
         path: &Path,
         mode: ChannelMode,
         chunk_seconds: f64,
-        limits: &Limits,
+        settings: &Settings,
     ) -> Result<Self, AudioError> {
-        let Opened { probe, source } = open(path, limits)?;
+        let Opened { probe, source } = open(path, settings)?;
         // Resampling may round up a few frames; a second of slack keeps an exact fit accepted.
-        let max_frames = limits
+        let max_frames = settings
             .max_seconds
             .map_or(u64::MAX, |s| ((s + 1.0) * TARGET_SAMPLE_RATE as f64) as u64);
         let chunk_frames = if chunk_seconds.is_finite() && chunk_seconds > 0.0 {
@@ -67,7 +67,7 @@ impl AudioStream {
             mixed: vec![Vec::new()],
             frames_emitted: 0,
             max_frames,
-            limit_seconds: limits.max_seconds,
+            limit_seconds: settings.max_seconds,
             finished: false,
         })
     }
@@ -208,9 +208,9 @@ const MAX_RESERVED_SECONDS: f64 = 4.0 * 3600.0;
 pub(crate) fn decode(
     path: &Path,
     mode: ChannelMode,
-    limits: &Limits,
+    settings: &Settings,
 ) -> Result<Decoded, AudioError> {
-    let mut stream = AudioStream::open_with(path, mode, 60.0, limits)?;
+    let mut stream = AudioStream::open_with(path, mode, 60.0, settings)?;
     // Reserving from the headers' duration keeps the output from doubling its way up (a
     // doubling holds 1.5× the audio at the moment it copies).
     let expected = stream

@@ -7,7 +7,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use audio::ChannelMode;
+use audio::{ChannelMode, Settings};
 
 // The fuzz target's own code, included rather than copied so the two cannot drift apart.
 #[path = "../../../fuzz/src/exercise.rs"]
@@ -52,7 +52,11 @@ fn fuzz_corpus_and_regressions_do_not_panic() {
             // Shown with the test's captured output, just before that file's panic message.
             eprintln!("replaying {}", path.display());
             catch_unwind(AssertUnwindSafe(|| {
-                exercise::exercise(path, &[ChannelMode::Mix, ChannelMode::Split])
+                exercise::exercise(
+                    path,
+                    &[ChannelMode::Mix, ChannelMode::Split],
+                    &Settings::default(),
+                )
             }))
             .is_err()
         })

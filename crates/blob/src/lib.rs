@@ -1,6 +1,6 @@
 //! Object storage and signed URLs behind one trait: a local folder embedded
 //! ([`LocalBlobStore`]), any S3-compatible store for a fleet ([`S3BlobStore`], issue 4);
-//! [`open_from_env`] picks one.
+//! [`open`] opens the one the settings name.
 //!
 //! Keys are `/`-separated relative paths (contract section 9: `inputs/<job_id>.<ext>`,
 //! `inputs/<job_id>/<filename>`, `outputs/<job_id>.<format>`). Keys with `..` or `.` segments,
@@ -31,7 +31,7 @@ pub use keys::{
     UPLOADS,
 };
 pub use local::LocalBlobStore;
-pub use open::open_from_env;
+pub use open::open;
 pub use s3::{S3BlobStore, S3Config};
 pub use signer::Signer;
 pub use store::{BlobStore, Bucket, ByteStream};

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::signer::Signer as _;
 use reqwest::Method;
 
@@ -26,53 +26,38 @@ use crate::{BlobError, BlobStore, Bucket, ByteStream};
 /// SigV4 refuses presigned URLs valid for more than seven days.
 const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Where the S3 store is. Credentials are not here: they come from the usual AWS variables
-/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) or, on AWS, from the
-/// instance / container / web-identity providers that `object_store` knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the S3 store is and how to reach it. Nothing here is read from the environment: the
+/// `verbatim` binary fills it from its settings (`VERBATIM_S3_*`, the bucket variables and the
+/// process's `AWS_*` variables).
+#[derive(Clone, PartialEq, Eq)]
 pub struct S3Config {
     /// `http(s)://host[:port]` of an S3-compatible server; `None` = AWS S3 itself.
     pub endpoint: Option<String>,
     pub region: String,
     pub input_bucket: String,
     pub output_bucket: String,
+    /// Settings of the S3 client under their AWS environment names (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+    /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`…), applied as `object_store` applies the
+    /// process's own in `AmazonS3Builder::from_env`; names it does not know are ignored. The
+    /// fields above override them. Without credentials, `object_store` asks the instance
+    /// metadata service (on AWS).
+    pub aws: Vec<(String, String)>,
 }
 
-impl S3Config {
-    /// From `VERBATIM_S3_ENDPOINT`, `VERBATIM_S3_REGION` (else `AWS_REGION`, `AWS_DEFAULT_REGION`,
-    /// `us-east-1`),
-    /// `VERBATIM_INPUT_BUCKET`, `VERBATIM_OUTPUT_BUCKET`. `Ok(None)` when none of the endpoint
-    /// and buckets is set (the local store is wanted); an error when S3 is wanted but a bucket
-    /// is missing.
-    pub fn from_env() -> Result<Option<S3Config>, BlobError> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let endpoint = var("VERBATIM_S3_ENDPOINT");
-        let input = var("VERBATIM_INPUT_BUCKET");
-        let output = var("VERBATIM_OUTPUT_BUCKET");
-        // The output bucket alone also means S3 (and then fails for want of the input one):
-        // silently falling back to local storage would hide a half-done configuration.
-        if endpoint.is_none() && input.is_none() && output.is_none() {
-            return Ok(None);
-        }
-        let need = |v: Option<String>, name: &str| {
-            v.ok_or_else(|| {
-                BlobError::Io(format!("S3 storage is configured but {name} is not set"))
-            })
-        };
-        Ok(Some(S3Config {
-            endpoint,
-            region: var("VERBATIM_S3_REGION")
-                .or_else(|| var("AWS_REGION"))
-                .or_else(|| var("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| "us-east-1".to_string()),
-            input_bucket: need(input, "VERBATIM_INPUT_BUCKET")?,
-            output_bucket: need(output, "VERBATIM_OUTPUT_BUCKET")?,
-        }))
+/// Secrets stay out of logs: the AWS settings are shown by name only.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("input_bucket", &self.input_bucket)
+            .field("output_bucket", &self.output_bucket)
+            .field(
+                "aws",
+                &self.aws.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            )
+            .finish()
     }
 }
 
@@ -93,10 +78,14 @@ impl S3BlobStore {
             )));
         }
         let client = |bucket: &str| -> Result<Arc<AmazonS3>, BlobError> {
-            // from_env: the AWS credential variables and providers; ours override the rest.
-            let mut b = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .with_region(&config.region);
+            // The AWS settings first (credentials and their providers); ours override the rest.
+            let mut b = AmazonS3Builder::new();
+            for (name, value) in &config.aws {
+                if let Ok(key) = name.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                    b = b.with_config(key, value);
+                }
+            }
+            let mut b = b.with_bucket_name(bucket).with_region(&config.region);
             b = match &config.endpoint {
                 Some(endpoint) => {
                     let url = url::Url::parse(endpoint)
@@ -128,11 +117,6 @@ impl S3BlobStore {
             output,
             buckets,
         })
-    }
-
-    /// Opens the store described by the environment (see [`S3Config::from_env`]), if any.
-    pub fn from_env() -> Result<Option<Self>, BlobError> {
-        S3Config::from_env()?.map(S3BlobStore::open).transpose()
     }
 
     pub fn config(&self) -> &S3Config {

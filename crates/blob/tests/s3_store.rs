@@ -40,6 +40,7 @@ fn s3() -> Option<S3> {
         region: "us-east-1".into(),
         input_bucket: INPUT.into(),
         output_bucket: OUTPUT.into(),
+        aws: test_credentials(),
     })
     .unwrap();
     let p = format!("t{:016x}", rand::random::<u64>());
@@ -48,6 +49,14 @@ fn s3() -> Option<S3> {
         p,
         dir: std::env::var_os("VERBATIM_TEST_S3_DIR").map(Into::into),
     })
+}
+
+/// The credentials of the test S3 server (scripts/start-test-services.sh exports them).
+pub fn test_credentials() -> Vec<(String, String)> {
+    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
+        .collect()
 }
 
 /// `n` chunks of `size` bytes, byte i of the whole body = i % 251.

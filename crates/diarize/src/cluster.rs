@@ -23,8 +23,6 @@ pub fn cluster(
     if n <= 1 {
         return vec![0; n];
     }
-    let debug = std::env::var_os("DIARIZE_DEBUG").is_some();
-
     // Step 1.
     let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
     for i in 0..n - 1 {
@@ -111,13 +109,11 @@ pub fn cluster(
             }
         }
         let Some((d, a, b)) = best else { break };
-        if debug {
-            eprintln!(
-                "diarize: nearest speakers at cosine distance {d:.3} ({} + {} windows)",
-                count(&labels, &merged_into, a),
-                count(&labels, &merged_into, b)
-            );
-        }
+        tracing::debug!(
+            "nearest speakers at cosine distance {d:.3} ({} + {} windows)",
+            count(&labels, &merged_into, a),
+            count(&labels, &merged_into, b)
+        );
         if d > speaker_threshold {
             break;
         }

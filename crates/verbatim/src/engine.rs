@@ -1,7 +1,6 @@
 //! Choosing and loading the recognition model from command-line flags, shared by the
 //! subcommands that recognise speech.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -12,9 +11,8 @@ pub struct EngineArgs {
     /// CTranslate2 Whisper model folder.
     #[arg(long, env = "VERBATIM_MODEL", default_value = "tiny.en")]
     pub model: String,
-    /// Where installed models live.
-    #[arg(long, env = "VERBATIM_MODELS_DIR")]
-    pub models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub models_dir: crate::cli::ModelsDir,
     /// CPU threads for recognition (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -24,16 +22,8 @@ pub struct EngineArgs {
     pub compute_type: Option<String>,
 }
 
-impl EngineArgs {
-    pub fn models_dir(&self) -> PathBuf {
-        self.models_dir
-            .clone()
-            .unwrap_or_else(asr::models::default_models_dir)
-    }
-}
-
 pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
-    let path = asr::models::resolve(&args.model, &args.models_dir())?;
+    let path = asr::models::resolve(&args.model, &args.models_dir.path)?;
     let config = asr::WhisperConfig {
         threads: args.threads.unwrap_or(0),
         compute_type: args

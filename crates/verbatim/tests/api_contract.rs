@@ -963,6 +963,10 @@ async fn expired_signed_urls_are_refused(kind: Kind) {
             region: env["VERBATIM_S3_REGION"].clone(),
             input_bucket: env["VERBATIM_INPUT_BUCKET"].clone(),
             output_bucket: env["VERBATIM_OUTPUT_BUCKET"].clone(),
+            aws: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+                .into_iter()
+                .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
+                .collect(),
         };
         let store = blob::S3BlobStore::open(config).unwrap();
         blob::BlobStore::presign_get(

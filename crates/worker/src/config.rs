@@ -1,5 +1,6 @@
 //! How the worker pool runs: how many workers, how long leases last, how failures are retried,
-//! which models serve which requests.
+//! which models serve which requests. Plain values: the `verbatim` binary reads its settings
+//! (command line and environment) and fills a [`WorkerConfig`] from them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +18,9 @@ pub const ENHANCED_COMPUTE_TYPE: &str = "float32";
 /// Six hours: longer than any meeting or lecture people send, short of what a few megabytes of
 /// hostile FLAC can expand to.
 pub const DEFAULT_MAX_AUDIO_SECONDS: f64 = 6.0 * 3600.0;
+
+/// The largest input a job may have, uploaded or downloaded: 1 GiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -52,6 +56,8 @@ pub struct WorkerConfig {
     pub compute_type_enhanced: String,
     /// What URL input may reach.
     pub fetch_policy: FetchPolicy,
+    /// Where `ffprobe` and `ffmpeg` are (for the formats symphonia cannot read).
+    pub audio_tools: audio::Tools,
     /// The size cap of a downloaded URL input (the upload limit).
     pub max_input_bytes: u64,
     /// How long `shutdown` lets a running job finish before handing it back.
@@ -83,14 +89,15 @@ impl Default for WorkerConfig {
             max_claims: 10,
             retry_base: Duration::from_secs(5),
             retry_max: Duration::from_secs(300),
-            models_dir: asr::models::default_models_dir(),
+            models_dir: PathBuf::from(asr::models::DEFAULT_MODELS_DIR),
             model_standard: "tiny.en".into(),
             model_enhanced: "base".into(),
             threads_per_worker: threads_per_worker(cores, workers),
             compute_type: asr::whisper::DEFAULT_COMPUTE_TYPE.into(),
             compute_type_enhanced: ENHANCED_COMPUTE_TYPE.into(),
             fetch_policy: FetchPolicy::default(),
-            max_input_bytes: 1 << 30,
+            audio_tools: audio::Tools::default(),
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             shutdown_grace: Duration::from_secs(20),
             idle_poll: Duration::from_secs(1),
             scratch_dir: None,
@@ -103,38 +110,6 @@ impl Default for WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// The defaults with what the environment sets: `VERBATIM_WORKERS`, `VERBATIM_MODELS_DIR`
-    /// (through `asr::models::default_models_dir`), `VERBATIM_MODEL_STANDARD`,
-    /// `VERBATIM_MODEL_ENHANCED`, `VERBATIM_COMPUTE_TYPE`, `VERBATIM_COMPUTE_TYPE_ENHANCED`,
-    /// `VERBATIM_MAX_UPLOAD_BYTES`,
-    /// `VERBATIM_SHUTDOWN_GRACE_SECS`. Values that do not parse are ignored (the default stays);
-    /// the binary sets the URL policy and the job limits.
-    pub fn from_env() -> Self {
-        let mut c = WorkerConfig::default();
-        if let Some(n) = env_parse::<usize>("VERBATIM_WORKERS").filter(|n| *n > 0) {
-            c = c.with_workers(n);
-        }
-        if let Some(m) = env_text("VERBATIM_MODEL_STANDARD") {
-            c.model_standard = m;
-        }
-        if let Some(m) = env_text("VERBATIM_MODEL_ENHANCED") {
-            c.model_enhanced = m;
-        }
-        if let Some(t) = env_text("VERBATIM_COMPUTE_TYPE") {
-            c.compute_type = t;
-        }
-        if let Some(t) = env_text("VERBATIM_COMPUTE_TYPE_ENHANCED") {
-            c.compute_type_enhanced = t;
-        }
-        if let Some(b) = env_parse::<u64>("VERBATIM_MAX_UPLOAD_BYTES").filter(|b| *b > 0) {
-            c.max_input_bytes = b;
-        }
-        if let Some(s) = env_parse::<u64>("VERBATIM_SHUTDOWN_GRACE_SECS") {
-            c.shutdown_grace = Duration::from_secs(s);
-        }
-        c
-    }
-
     /// The job's wall-clock budget once its audio is known to last `audio_seconds`.
     pub fn job_budget(&self, audio_seconds: f64) -> Duration {
         self.job_timeout.unwrap_or_else(|| {
@@ -196,17 +171,6 @@ fn default_workers(cores: usize) -> usize {
 
 fn threads_per_worker(cores: usize, workers: usize) -> usize {
     (cores / workers.max(1)).max(1)
-}
-
-fn env_text(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
-    env_text(name)?.parse().ok()
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ mod request;
 mod speakers;
 
 pub use config::{
-    WorkerConfig, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MODEL_CODE, ENHANCED_COMPUTE_TYPE,
+    WorkerConfig, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MODEL_CODE,
+    ENHANCED_COMPUTE_TYPE,
 };
 pub use deadline::{Deadline, TIME_LIMIT_MESSAGE};
 pub use engines::{Engines, Loader};

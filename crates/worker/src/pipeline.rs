@@ -91,20 +91,21 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     let input_path = scratch.path().join("input");
     let (input_key, size) = fetch_input(ctx, lease, &input_path).await?;
 
-    let limits = audio::Limits {
+    let audio_settings = audio::Settings {
+        tools: ctx.config.audio_tools.clone(),
         max_seconds: Some(ctx.config.max_audio_seconds),
         tool_timeout: deadline.remaining(),
     };
-    let probe_limits = limits.clone();
+    let probe_settings = audio_settings.clone();
     let probe = blocking(job, input_path.clone(), move |p| {
-        audio::probe_with(&p, &probe_limits)
+        audio::probe_with(&p, &probe_settings)
     })
     .await?
     .map_err(JobError::from_audio)?;
     deadline.set_budget(ctx.config.job_budget(probe.duration_seconds));
-    let limits = audio::Limits {
+    let audio_settings = audio::Settings {
         tool_timeout: deadline.remaining(),
-        ..limits
+        ..audio_settings
     };
     let input_key =
         ensure_input_extension(ctx, lease, &input_key, &probe.format, &input_path).await?;
@@ -125,7 +126,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         ChannelMode::Mix
     };
     let decoded = blocking(job, input_path.clone(), move |p| {
-        audio::decode_with(&p, mode, &limits)
+        audio::decode_with(&p, mode, &audio_settings)
     })
     .await?
     .map_err(JobError::from_audio)?;

@@ -255,6 +255,39 @@ async fn worker_side_failures_are_retried_then_failed_with_a_clear_message() {
     );
 }
 
+/// The decoder programs are the configuration's (`audio_tools`): pointed at nothing, a format
+/// only ffmpeg reads fails as the server's problem (retried), while a WAV still completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_decoder_programs_are_the_ones_run() {
+    let env = Env::new().await;
+    env.submit(
+        "jobopus",
+        &fixture("formats/en_sense_and_sensibility_0870.opus.ogg"),
+        transcription_config(),
+    )
+    .await;
+    env.submit("jobwav", &fixture(CLIP), transcription_config())
+        .await;
+    let mut config = config();
+    config.audio_tools = audio::Tools {
+        ffprobe: "/nonexistent/ffprobe".into(),
+        ffmpeg: "/nonexistent/ffmpeg".into(),
+    };
+    config.max_attempts = 2;
+    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
+    let opus = env.wait_terminal("jobopus").await;
+    let wav = env.wait_terminal("jobwav").await;
+    pool.shutdown().await;
+
+    assert_eq!(opus.status, JobStatus::Failed);
+    assert_eq!(opus.attempts, 2);
+    assert_eq!(
+        opus.error_message.as_deref(),
+        Some("transcription failed after 2 attempts: the audio decoder is not available on the server")
+    );
+    assert_eq!(wav.status, JobStatus::Done);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_diarization_labels_each_channel() {
     let env = Env::new().await;

@@ -7,9 +7,15 @@ use verbatim_fuzz::harness;
 
 fn main() {
     let (path, _guard) = harness::setup();
+    let settings = harness::settings();
     // nohook: a panic the crate catches itself (it wraps symphonia in catch_unwind) is handled
     // input, not a crash; an uncaught panic still aborts and is saved.
     afl::fuzz_nohook!(|data: &[u8]| {
-        harness::run(&path, data, &[ChannelMode::Mix, ChannelMode::Split]);
+        harness::run(
+            &path,
+            data,
+            &[ChannelMode::Mix, ChannelMode::Split],
+            &settings,
+        );
     });
 }

@@ -45,9 +45,12 @@ impl UrlInput {
     }
 }
 
-/// How long and how much audio one job may take.
+/// How big an input, how long and how much audio one job may take.
 #[derive(Debug, Clone, clap::Args)]
 pub struct JobLimits {
+    /// The largest input accepted, in bytes: an upload, or a download from input_url.
+    #[arg(long, env = "VERBATIM_MAX_UPLOAD_BYTES", default_value_t = worker::DEFAULT_MAX_INPUT_BYTES)]
+    pub max_upload_bytes: u64,
     /// The longest audio accepted, in seconds (refused from the headers, stopped while decoding).
     #[arg(long, env = "VERBATIM_MAX_AUDIO_SECONDS", default_value_t = worker::DEFAULT_MAX_AUDIO_SECONDS)]
     max_audio_seconds: f64,
@@ -62,6 +65,7 @@ impl JobLimits {
         if !(self.max_audio_seconds.is_finite() && self.max_audio_seconds > 0.0) {
             anyhow::bail!("VERBATIM_MAX_AUDIO_SECONDS must be a positive number of seconds");
         }
+        config.max_input_bytes = self.max_upload_bytes;
         config.max_audio_seconds = self.max_audio_seconds;
         config.job_timeout = self.job_timeout;
         Ok(())

@@ -1,15 +1,21 @@
-//! Subcommands, one module each.
+//! The settings of every subcommand, read once at start from the command line and the
+//! environment (each option's variable is named in `--help`), and the subcommands, one module
+//! each. The library crates never read the environment: they are given these values.
 
 mod keys;
 mod limits;
 mod models;
+mod pool;
 mod serve;
+mod storage;
 mod transcribe;
 mod worker;
 
+pub use pool::ModelsDir;
+
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,4 +52,59 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Models(command) => models::run(command),
     }
+}
+
+/// The command line and the environment, parsed. A value that does not parse stops the program
+/// with clap's message; when the value came from an environment variable, the message names it.
+pub fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|err| {
+        let Some(variable) = variable_of(&err, std::env::args_os()) else {
+            err.exit()
+        };
+        let text = err.render().to_string();
+        let text = text.strip_prefix("error: ").unwrap_or(&text);
+        eprint!("error: {variable}: {text}");
+        std::process::exit(err.exit_code())
+    })
+}
+
+/// The environment variable a bad value came from: the variable of the option clap complains
+/// about, when it is set to that value and the option is not on the command line.
+fn variable_of(
+    err: &clap::Error,
+    args: impl Iterator<Item = std::ffi::OsString>,
+) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let ContextValue::String(option) = err.get(ContextKind::InvalidArg)? else {
+        return None;
+    };
+    let invalid_value = match err.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let mut cli = Cli::command();
+    cli.build();
+    let mut commands = vec![cli];
+    let mut arg = None;
+    while let Some(command) = commands.pop() {
+        arg = command
+            .get_arguments()
+            .find(|a| a.get_env().is_some() && a.to_string() == *option)
+            .cloned();
+        if arg.is_some() {
+            break;
+        }
+        commands.extend(command.get_subcommands().cloned());
+    }
+    let arg = arg?;
+    let variable = arg.get_env()?.to_str()?.to_string();
+    let value = std::env::var_os(&variable)?;
+    if invalid_value.is_some_and(|v| value.to_str() != Some(v.as_str())) {
+        return None;
+    }
+    let long = format!("--{}", arg.get_long()?);
+    let on_command_line = args
+        .filter_map(|a| a.into_string().ok())
+        .any(|a| a == long || a.starts_with(&format!("{long}=")));
+    (!on_command_line).then_some(variable)
 }

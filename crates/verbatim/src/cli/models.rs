@@ -1,22 +1,20 @@
 //! `verbatim models`: what recognition models are installed.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// List the installed models.
     List {
-        /// Where installed models live.
-        #[arg(long, env = "VERBATIM_MODELS_DIR")]
-        models_dir: Option<PathBuf>,
+        #[command(flatten)]
+        models_dir: super::ModelsDir,
     },
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::List { models_dir } => {
-            let dir = models_dir.unwrap_or_else(asr::models::default_models_dir);
+            let dir = models_dir.path;
             let models = asr::models::list(&dir);
             if models.is_empty() {
                 eprintln!(

@@ -1,10 +1,9 @@
 //! `verbatim serve`: the API server with its in-process workers. The backends come from the
-//! environment: PostgreSQL when `VERBATIM_DATABASE_URL` says so, S3 when `VERBATIM_S3_ENDPOINT`
+//! settings: PostgreSQL when `VERBATIM_DATABASE_URL` says so, S3 when `VERBATIM_S3_ENDPOINT`
 //! or the bucket variables are set; otherwise the embedded default (SQLite in the data folder,
 //! buckets as folders, the server signing its own URLs). `--workers 0` makes an API replica.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,28 +18,20 @@ pub struct Args {
     /// The data folder (SQLite database, local buckets, signing key) and the database URL.
     #[command(flatten)]
     data: super::keys::DataDir,
+    /// The buckets: S3, or folders in the data folder.
+    #[command(flatten)]
+    storage: super::storage::Storage,
     /// In-process workers (0: none, the api only).
     #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
     workers: usize,
     /// The base of the signed URLs handed to clients (default: http://<the listening address>).
     #[arg(long, env = "VERBATIM_PUBLIC_URL")]
     public_url: Option<String>,
-    /// The largest upload accepted, in bytes.
-    #[arg(long, env = "VERBATIM_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
-    max_upload_bytes: u64,
-    #[command(flatten)]
-    url_input: super::limits::UrlInput,
-    #[command(flatten)]
-    job_limits: super::limits::JobLimits,
     #[command(flatten)]
     http_limits: super::limits::HttpLimits,
-    /// Where installed models live.
-    #[arg(long, env = "VERBATIM_MODELS_DIR")]
-    models_dir: Option<PathBuf>,
-    /// How long a worker's hold on a job lasts without renewal: after a crash, the job is
-    /// taken up again once this has passed.
-    #[arg(long, env = "VERBATIM_LEASE_SECONDS", default_value_t = 60)]
-    lease_seconds: u64,
+    /// The workers' models, programs, leases and job limits (the limits bind the API too).
+    #[command(flatten)]
+    worker: super::pool::WorkerSettings,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -89,17 +80,16 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .trim_end_matches('/')
         .to_string();
 
-    let (blobs, local_store) = open_blobs(data_dir, &public_url).await?;
+    // Checked before anything is served: a setting that would fail every job stops the start.
+    let worker_config = args.worker.config(args.workers)?;
+    let (blobs, local_store) = args.storage.open(data_dir, &public_url).await?;
 
-    let models_dir = args
-        .models_dir
-        .clone()
-        .unwrap_or_else(asr::models::default_models_dir);
+    let models_dir = worker_config.models_dir.clone();
     let mut model_codes = vec![api::DEFAULT_MODEL_CODE.to_string()];
     model_codes.extend(asr::models::list(&models_dir).into_iter().map(|m| m.name));
-    let fetch_policy = args.url_input.policy();
+    let fetch_policy = &worker_config.fetch_policy;
     let config = api::ApiConfig {
-        max_upload_bytes: args.max_upload_bytes,
+        max_upload_bytes: worker_config.max_input_bytes,
         url_allow_hosts: fetch_policy.allow_hosts.clone(),
         extra_ca_cert: fetch_policy.extra_ca_cert.clone(),
         public_base_url: public_url.clone(),
@@ -114,18 +104,6 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             .filter(|t| !t.is_empty()),
     };
 
-    // The rest of the worker settings (models per operating point, compute type, shutdown
-    // grace) come from the worker's own environment variables.
-    let mut worker_config = worker::WorkerConfig::from_env()
-        .with_workers(args.workers)
-        .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
-    worker_config.models_dir = models_dir.clone();
-    worker_config.fetch_policy = fetch_policy;
-    worker_config.max_input_bytes = args.max_upload_bytes;
-    args.job_limits.apply(&mut worker_config)?;
-    if args.workers > 0 {
-        worker_config.validate().map_err(anyhow::Error::msg)?;
-    }
     let pool = (args.workers > 0)
         .then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 
@@ -172,34 +150,6 @@ async fn sweep_orphans_forever(blobs: Arc<dyn blob::BlobStore>, age: Duration) {
             Err(e) => tracing::warn!(error = %e, "sweeping orphaned uploads failed"),
         }
     }
-}
-
-/// The blob store the environment picks (see `blob::open_from_env`); on the local store, what
-/// uploads cut off by a crash left behind is swept first. The second value is the local store
-/// when it is the one in use (only then are the signed `/v1/blob/...` routes served).
-#[allow(clippy::type_complexity)]
-pub(super) async fn open_blobs(
-    data_dir: &Path,
-    public_url: &str,
-) -> anyhow::Result<(Arc<dyn blob::BlobStore>, Option<Arc<blob::LocalBlobStore>>)> {
-    let (blobs, local) = blob::open_from_env(data_dir, public_url)
-        .map_err(|e| anyhow::anyhow!("cannot open the blob store: {e}"))?;
-    match &local {
-        Some(local) => match local
-            .remove_stale_uploads(Duration::from_secs(24 * 3600))
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "removed uploads left behind by a crash"),
-            Err(e) => tracing::warn!(error = %e, "could not sweep stale uploads"),
-        },
-        None => tracing::info!(
-            input = blobs.bucket_name(blob::Bucket::Input),
-            output = blobs.bucket_name(blob::Bucket::Output),
-            "using S3"
-        ),
-    }
-    Ok((blobs, local))
 }
 
 pub(super) async fn shutdown_signal() {

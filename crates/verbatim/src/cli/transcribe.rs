@@ -43,6 +43,10 @@ pub struct Args {
     domain: Option<String>,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    enhanced: super::pool::EnhancedModel,
+    #[command(flatten)]
+    audio_tools: super::pool::AudioTools,
     /// Subtitle line length in characters (srt, vtt).
     #[arg(long, default_value_t = CueOptions::default().max_line_length)]
     max_line_length: usize,
@@ -84,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         worker::Request::from_job_config(&serde_json::json!({ "transcription_config": config }));
     // Loaded first: a missing speaker model is reported before minutes of recognition.
     let speakers = if request.speaker_diarization {
-        Some(worker::load_speaker_model(&args.engine.models_dir())?)
+        Some(worker::load_speaker_model(&args.engine.models_dir.path)?)
     } else {
         None
     };
@@ -94,12 +98,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         audio::ChannelMode::Mix
     };
-    let decoded = audio::decode(&args.file, mode)
+    let audio_settings = audio::Settings {
+        tools: args.audio_tools.tools(),
+        ..audio::Settings::default()
+    };
+    let decoded = audio::decode_with(&args.file, mode, &audio_settings)
         .with_context(|| format!("cannot decode {}", args.file.display()))?;
+    let mut worker_config = worker::WorkerConfig::default();
+    args.enhanced.apply(&mut worker_config);
     let enhanced = worker::model_for(
         worker::DEFAULT_MODEL_CODE,
         worker::OperatingPoint::Enhanced,
-        &worker::WorkerConfig::from_env(),
+        &worker_config,
     );
     let as_enhanced = |mut engine_args: EngineArgs| {
         engine_args.model = enhanced.name.clone();

@@ -1,5 +1,5 @@
 //! `verbatim worker`: workers only, no API. Points at the same database and buckets as the API
-//! replicas (`VERBATIM_DATABASE_URL`, `VERBATIM_S3_*`), so any number of these processes, on any
+//! replicas (`VERBATIM_DATABASE_URL`, `VERBATIM_S3_*` and the bucket variables), so any number of these processes, on any
 //! machines, drain one queue. SIGTERM/SIGINT stop claiming and hand back what is held.
 
 use std::process::ExitCode;
@@ -13,20 +13,15 @@ pub struct Args {
     /// The data folder (only used by the embedded default) and the database URL.
     #[command(flatten)]
     data: super::keys::DataDir,
+    /// The buckets: S3, or folders in the data folder.
+    #[command(flatten)]
+    storage: super::storage::Storage,
     /// Workers in this process (each recognises one job at a time).
     #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
     workers: usize,
-    /// Where installed models live.
-    #[arg(long, env = "VERBATIM_MODELS_DIR")]
-    models_dir: Option<std::path::PathBuf>,
-    /// How long a worker's hold on a job lasts without renewal: after a crash, the job is
-    /// taken up again once this has passed.
-    #[arg(long, env = "VERBATIM_LEASE_SECONDS", default_value_t = 60)]
-    lease_seconds: u64,
+    /// The workers' models, programs, leases and job limits.
     #[command(flatten)]
-    url_input: super::limits::UrlInput,
-    #[command(flatten)]
-    job_limits: super::limits::JobLimits,
+    worker: super::pool::WorkerSettings,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -52,18 +47,9 @@ async fn work(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
     }
+    let config = args.worker.config(args.workers)?;
     // Workers never sign URLs for clients; the base URL only matters to the local store's API.
-    let (blobs, _local) = super::serve::open_blobs(data_dir, "http://127.0.0.1").await?;
-
-    let mut config = worker::WorkerConfig::from_env()
-        .with_workers(args.workers)
-        .with_lease(Duration::from_secs(args.lease_seconds.max(3)));
-    if let Some(dir) = args.models_dir.clone() {
-        config.models_dir = dir;
-    }
-    config.fetch_policy = args.url_input.policy();
-    args.job_limits.apply(&mut config)?;
-    config.validate().map_err(anyhow::Error::msg)?;
+    let (blobs, _local) = args.storage.open(data_dir, "http://127.0.0.1").await?;
     tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
     let pool = worker::WorkerPool::start(jobs, blobs as Arc<dyn blob::BlobStore>, config);
     super::serve::shutdown_signal().await;
