@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh repro FILE  run the target once on FILE, outside afl (shows the panic)
 #   scripts/fuzz.sh cmin        minimise seeds + queue; copy a few new small inputs into the corpus
 # Findings land in fuzz/findings/default/{crashes,hangs}; copy each into fuzz/regressions/,
-# where `cargo test -p audio --test fuzz_corpus` replays it from then on. A second run resumes
+# where `cargo test -p audio --test audio fuzz_corpus` replays it from then on. A second run resumes
 # the first. Env: FUZZ_NICE (19), FUZZ_TIMEOUT_MS (3000), FUZZ_MEMORY_MB (4096),
 # FUZZ_PROMOTE_MAX (10).
 set -euo pipefail

@@ -1,6 +1,6 @@
 //! The work one fuzz input gets: probe, then a bounded decode mixed and split.
 //!
-//! Shared by the afl targets and by `crates/audio/tests/fuzz_corpus.rs` (which includes this
+//! Shared by the afl targets and by `crates/audio/tests/audio/fuzz_corpus.rs` (which includes this
 //! file by path), so the CI replay runs exactly what the fuzzer ran.
 
 use std::ops::ControlFlow;

@@ -50,7 +50,7 @@ const REGION_GAP: f64 = 0.3;
 /// Padding kept around each speech region (seconds): word times are ±a few frames.
 const REGION_PAD: f64 = 0.1;
 /// Cosine distance between two clusters' mean embeddings above which they are different
-/// speakers. Measured on the fixtures (tests/diarize.rs; the distances are logged at debug
+/// speakers. Measured on the fixtures (tests/diarize/main.rs; the distances are logged at debug
 /// level, e.g. `RUST_LOG=diarize=debug verbatim serve`): one voice's clusters come within
 /// 0.12–0.29 of each other (0.29: one speaker's two recording sessions), different readers stay
 /// 0.32–0.34 apart. The margin is thin: resemblyzer's d-vectors carry the recording channel as

@@ -1,0 +1,199 @@
+//! The Whisper engine with the real tiny.en model on real recorded speech.
+
+use std::sync::Mutex;
+
+use crate::common::*;
+use asr::{wer::word_error_rate, AsrError, Engine, Options, WhisperConfig};
+
+fn transcribe(samples: &[f32]) -> asr::Recognition {
+    engine("tiny.en")
+        .transcribe(samples, &Options::default(), &|_| {})
+        .expect("transcribes")
+}
+
+#[test]
+fn silence_and_low_noise_give_no_words() {
+    for (what, audio) in [("silence", silence(60.0)), ("low noise", noise(60.0, 0.01))] {
+        let rec = transcribe(&audio);
+        assert!(rec.words.is_empty(), "{what}: {:?}", text(&rec.words));
+        assert_eq!(rec.language, "en");
+    }
+}
+
+/// Without the silence skip, Whisper's own guards (no-speech probability, suppressed
+/// non-speech tokens) must keep silence wordless too.
+#[test]
+fn silence_gives_no_words_without_the_skip() {
+    let config = WhisperConfig {
+        skip_silence: false,
+        ..WhisperConfig::default()
+    };
+    let rec = engine_with("tiny.en", config)
+        .transcribe(&silence(60.0), &Options::default(), &|_| {})
+        .unwrap();
+    assert!(rec.words.is_empty(), "{:?}", text(&rec.words));
+}
+
+#[test]
+fn real_speech_is_recognised_with_timed_words() {
+    let mut total_errors = 0.0;
+    let mut total_words = 0.0;
+    for name in [
+        "en_sense_and_sensibility_0870",
+        "en_sense_and_sensibility_0890",
+        "en_librispeech_61-70968-0000",
+        "en_mfa_surround",
+    ] {
+        let audio = wav(&format!("clips/{name}.wav"));
+        let reference = reference(&format!("clips/{name}.txt"));
+        let rec = transcribe(&audio);
+        assert_well_formed(&rec.words, audio.len() as f64 / 16_000.0);
+        let wer = word_error_rate(&reference, &text(&rec.words));
+        eprintln!("{name}: WER {wer:.3}: {}", text(&rec.words));
+        assert!(wer < 0.35, "{name}: WER {wer}: {}", text(&rec.words));
+        let n = asr::wer::normalize(&reference).len() as f64;
+        total_errors += wer * n;
+        total_words += n;
+        // Real confidence, not a constant: most words are confident, not all equally.
+        let mean: f32 =
+            rec.words.iter().map(|w| w.confidence).sum::<f32>() / rec.words.len() as f32;
+        assert!(mean > 0.6, "{name}: mean confidence {mean}");
+    }
+    let wer = total_errors / total_words;
+    assert!(wer < 0.15, "overall WER {wer}");
+}
+
+/// Five seconds of silence between two recordings: no word may be placed inside the gap,
+/// and the words of the second recording start after it. Evenly spread times would fail.
+#[test]
+fn word_times_follow_the_audio_across_a_gap() {
+    let first = wav("clips/en_sense_and_sensibility_0870.wav");
+    let second = wav("clips/en_sense_and_sensibility_0890.wav");
+    let gap_start = first.len() as f64 / 16_000.0;
+    let gap_end = gap_start + 5.0;
+    let audio: Vec<f32> = [first, silence(5.0), second].concat();
+    let rec = transcribe(&audio);
+    assert_well_formed(&rec.words, audio.len() as f64 / 16_000.0);
+    let tolerance = 0.4;
+    for w in &rec.words {
+        let inside = w.start > gap_start + tolerance && w.start < gap_end - tolerance
+            || w.end > gap_start + tolerance && w.end < gap_end - tolerance;
+        assert!(!inside, "{w:?} inside the gap {gap_start:.2}..{gap_end:.2}");
+    }
+    let after: Vec<_> = rec
+        .words
+        .iter()
+        .filter(|w| w.start >= gap_end - tolerance)
+        .collect();
+    let after_text: Vec<&str> = after.iter().map(|w| w.text.as_str()).collect();
+    let wer = word_error_rate(
+        &reference("clips/en_sense_and_sensibility_0890.txt"),
+        &after_text.join(" "),
+    );
+    assert!(wer < 0.35, "after the gap: {after_text:?}");
+    let before = rec.words.len() - after.len();
+    assert!(before >= 15, "only {before} words before the gap");
+}
+
+/// A clip repeated past 90 s: several windows, seeking by timestamps; the text repeats and
+/// the times keep growing through to the end.
+#[test]
+fn long_audio_keeps_text_and_times_aligned() {
+    let clip = wav("clips/en_mfa_surround.wav");
+    let clip_s = clip.len() as f64 / 16_000.0;
+    let copies = 8;
+    let audio: Vec<f32> = std::iter::repeat(clip).take(copies).flatten().collect();
+    let duration = audio.len() as f64 / 16_000.0;
+    assert!(duration > 90.0);
+    let seen = Mutex::new(Vec::new());
+    let rec = engine("tiny.en")
+        .transcribe(&audio, &Options::default(), &|f| {
+            seen.lock().unwrap().push(f)
+        })
+        .unwrap();
+    assert_well_formed(&rec.words, duration);
+    let said = asr::wer::normalize(&text(&rec.words));
+    let montreal = said.iter().filter(|w| w.as_str() == "montreal").count();
+    assert!(montreal >= copies - 1, "{montreal} x montreal in {said:?}");
+    // Every repetition has words near its own time.
+    for i in 0..copies {
+        let (from, to) = (i as f64 * clip_s, (i + 1) as f64 * clip_s);
+        let n = rec
+            .words
+            .iter()
+            .filter(|w| w.start >= from && w.start < to)
+            .count();
+        assert!(n >= 8, "copy {i} ({from:.1}..{to:.1} s) has {n} words");
+    }
+    let progress = seen.into_inner().unwrap();
+    assert!(progress.len() >= 4, "{progress:?}");
+    assert!(progress.windows(2).all(|p| p[0] <= p[1]), "{progress:?}");
+    assert_eq!(progress.last(), Some(&1.0));
+}
+
+#[test]
+fn english_only_model_takes_english_only() {
+    let audio = wav("clips/en_sense_and_sensibility_0890.wav");
+    let e = engine("tiny.en");
+    let forced = Options {
+        language: Some("en".into()),
+        ..Options::default()
+    };
+    let rec = e.transcribe(&audio, &forced, &|_| {}).unwrap();
+    assert_eq!(
+        (rec.language.as_str(), rec.language_probability),
+        ("en", 1.0)
+    );
+    assert!(!rec.words.is_empty());
+    let german = Options {
+        language: Some("de".into()),
+        ..Options::default()
+    };
+    match e.transcribe(&audio, &german, &|_| {}) {
+        Err(AsrError::UnsupportedLanguage(m)) => assert!(m.contains("de"), "{m}"),
+        other => panic!("expected UnsupportedLanguage, got {other:?}"),
+    }
+    assert!(!e.is_multilingual());
+    assert_eq!(e.model_name(), "tiny.en");
+}
+
+#[test]
+fn initial_prompt_conditions_without_breaking() {
+    let audio = wav("clips/en_sense_and_sensibility_0870.wav");
+    let options = Options {
+        initial_prompt: Some("Mister John Dashwood, a novel by Jane Austen.".into()),
+        ..Options::default()
+    };
+    let rec = engine("tiny.en")
+        .transcribe(&audio, &options, &|_| {})
+        .unwrap();
+    let wer = word_error_rate(
+        &reference("clips/en_sense_and_sensibility_0870.txt"),
+        &text(&rec.words),
+    );
+    assert!(wer < 0.2, "{wer}: {}", text(&rec.words));
+    // The prompt is context, not output.
+    assert!(!text(&rec.words).contains("novel"), "{}", text(&rec.words));
+}
+
+#[test]
+fn bad_input_never_panics() {
+    let e = engine("tiny.en");
+    let rec = e.transcribe(&[], &Options::default(), &|_| {}).unwrap();
+    assert!(rec.words.is_empty());
+    let short = e
+        .transcribe(&[0.1, -0.1, 0.05], &Options::default(), &|_| {})
+        .unwrap();
+    assert!(short.words.is_empty());
+    let mut broken = wav("clips/en_sense_and_sensibility_0890.wav");
+    for (i, s) in broken.iter_mut().enumerate().step_by(97) {
+        *s = match i % 3 {
+            0 => f32::NAN,
+            1 => f32::INFINITY,
+            _ => f32::NEG_INFINITY,
+        };
+    }
+    broken[5] = 1e30;
+    let rec = e.transcribe(&broken, &Options::default(), &|_| {}).unwrap();
+    assert_well_formed(&rec.words, broken.len() as f64 / 16_000.0);
+}

@@ -1,0 +1,243 @@
+//! Variants met in real uploads beyond the basic fixtures: telephony codecs in WAV, other
+//! codecs inside MP4 and WAV (decoded through the ffmpeg fallback), big cover art, surround
+//! sound, MPEG transport streams, and a container outside the contract.
+
+use crate::common::*;
+use audio::{decode, probe, AudioError, ChannelMode};
+
+const TONE_8K: &str = "sine=frequency=440:sample_rate=8000:duration=4";
+const TONE_44K: &str = "sine=frequency=440:sample_rate=44100:duration=4";
+const TONE_48K: &str = "sine=frequency=440:sample_rate=48000:duration=4";
+
+/// Probes as `format`, decodes to about 4 s with the 440 Hz tone in it.
+fn check(
+    name: &str,
+    args: &[&str],
+    format: &str,
+    channels: u16,
+    sample_rate: u32,
+) -> std::path::PathBuf {
+    let path = ffmpeg_file(name, args);
+    let p = probe(&path).unwrap_or_else(|e| panic!("{name}: probe: {e}"));
+    assert_eq!(
+        (p.format.as_str(), p.channels, p.sample_rate),
+        (format, channels, sample_rate),
+        "{name}"
+    );
+    assert!(
+        (p.duration_seconds - SECONDS).abs() / SECONDS < 0.05,
+        "{name}: {} s",
+        p.duration_seconds
+    );
+    let d = decode(&path, ChannelMode::Mix).unwrap_or_else(|e| panic!("{name}: decode: {e}"));
+    let seconds = d.channels[0].len() as f64 / 16_000.0;
+    assert!(
+        (seconds - SECONDS).abs() / SECONDS < 0.03,
+        "{name}: decoded {seconds} s"
+    );
+    let hz = dominant_hz(middle(&d.channels[0], 8192));
+    assert!((hz - LEFT_HZ).abs() <= 10.0, "{name}: dominant {hz} Hz");
+    path
+}
+
+fn lavfi(source: &str) -> Vec<&str> {
+    vec!["-f", "lavfi", "-i", source]
+}
+
+fn with<'a>(mut base: Vec<&'a str>, rest: &[&'a str]) -> Vec<&'a str> {
+    base.extend_from_slice(rest);
+    base
+}
+
+#[test]
+fn telephony_wav_codecs() {
+    check(
+        "mulaw.wav",
+        &with(lavfi(TONE_8K), &["-c:a", "pcm_mulaw"]),
+        "wav",
+        1,
+        8_000,
+    );
+    check(
+        "alaw.wav",
+        &with(lavfi(TONE_8K), &["-c:a", "pcm_alaw"]),
+        "wav",
+        1,
+        8_000,
+    );
+    check(
+        "ima-adpcm.wav",
+        &with(lavfi(TONE_8K), &["-c:a", "adpcm_ima_wav"]),
+        "wav",
+        1,
+        8_000,
+    );
+    check(
+        "ms-adpcm.wav",
+        &with(lavfi(TONE_8K), &["-c:a", "adpcm_ms"]),
+        "wav",
+        1,
+        8_000,
+    );
+}
+
+#[test]
+fn alac_in_m4a() {
+    check(
+        "alac.m4a",
+        &with(lavfi(TONE_44K), &["-c:a", "alac"]),
+        "m4a",
+        1,
+        44_100,
+    );
+}
+
+#[test]
+fn codecs_symphonia_lacks_fall_back_to_ffmpeg() {
+    check(
+        "opus.mp4",
+        &with(lavfi(TONE_48K), &["-c:a", "libopus", "-f", "mp4"]),
+        "mp4",
+        1,
+        48_000,
+    );
+    check(
+        "mp3-in.wav",
+        &with(lavfi(TONE_44K), &["-c:a", "libmp3lame", "-f", "wav"]),
+        "wav",
+        1,
+        44_100,
+    );
+}
+
+#[test]
+fn mp3_behind_large_cover_art() {
+    // A cover image of ~500 kB in the ID3v2 tag: the MPEG frames start far into the file.
+    let cover = ffmpeg_file(
+        "cover.png",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "nullsrc=s=600x600,geq=random(1)*255:128:128",
+            "-frames:v",
+            "1",
+        ],
+    );
+    let cover = cover.to_str().unwrap();
+    let args = with(
+        lavfi(TONE_44K),
+        &[
+            "-i",
+            cover,
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c:a",
+            "libmp3lame",
+            "-c:v",
+            "png",
+            "-id3v2_version",
+            "3",
+            "-disposition:v",
+            "attached_pic",
+            "-f",
+            "mp3",
+        ],
+    );
+    check("cover-art.mp3", &args, "mp3", 1, 44_100);
+}
+
+#[test]
+fn surround_mixes_down_and_splits_into_six() {
+    let args = with(
+        lavfi(TONE_48K),
+        &[
+            "-af",
+            "pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0",
+            "-c:a",
+            "flac",
+        ],
+    );
+    let path = check("surround.flac", &args, "flac", 6, 48_000);
+    let d = decode(&path, ChannelMode::Split).unwrap();
+    assert_eq!(d.channels.len(), 6);
+}
+
+#[test]
+fn mpeg_transport_stream() {
+    check(
+        "audio.ts",
+        &with(lavfi(TONE_44K), &["-c:a", "mp2", "-f", "mpegts"]),
+        "mpeg",
+        1,
+        44_100,
+    );
+}
+
+#[test]
+fn containers_outside_the_contract_are_named_in_the_error() {
+    let path = ffmpeg_file(
+        "audio.webm",
+        &with(lavfi(TONE_48K), &["-c:a", "libvorbis", "-f", "webm"]),
+    );
+    let err = probe(&path).unwrap_err();
+    assert!(matches!(err, AudioError::Unsupported(_)), "{err}");
+    assert!(err.to_string().contains("webm"), "{err}");
+}
+
+#[test]
+fn wav_written_to_a_pipe_has_no_sizes_in_its_header() {
+    // ffmpeg writing to a pipe cannot seek back, so the RIFF and data sizes stay 0xFFFFFFFF.
+    let out = std::process::Command::new("ffmpeg")
+        .args([
+            "-nostdin", "-v", "error", "-f", "lavfi", "-i", TONE_44K, "-f", "wav", "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let data = out.stdout.windows(4).position(|w| w == b"data").unwrap();
+    assert_eq!(
+        &out.stdout[data + 4..data + 8],
+        &[0xFF; 4],
+        "data size should be unknown"
+    );
+    let path = write_file("piped.wav", &out.stdout);
+    let p = probe(&path).unwrap();
+    assert!(
+        (p.duration_seconds - SECONDS).abs() / SECONDS < 0.05,
+        "{} s",
+        p.duration_seconds
+    );
+    let d = decode(&path, ChannelMode::Mix).unwrap();
+    assert_eq!(d.channels[0].len(), 64_000);
+}
+
+#[test]
+fn mpeg_2_and_2_5_low_rate_audio() {
+    // Lower sample rates use MPEG-2 and MPEG-2.5 frame layouts (other frame sizes, bitrates).
+    let tone = |rate: u32| format!("sine=frequency=440:sample_rate={rate}:duration=4");
+    let (t16, t8, t24) = (tone(16_000), tone(8_000), tone(24_000));
+    check(
+        "mpeg2.mp3",
+        &with(lavfi(&t16), &["-c:a", "libmp3lame", "-b:a", "32k"]),
+        "mp3",
+        1,
+        16_000,
+    );
+    check(
+        "mpeg25.mp3",
+        &with(lavfi(&t8), &["-c:a", "libmp3lame", "-b:a", "16k"]),
+        "mp3",
+        1,
+        8_000,
+    );
+    check(
+        "mpeg2.mp2",
+        &with(lavfi(&t24), &["-c:a", "mp2", "-b:a", "64k", "-f", "mp2"]),
+        "mpeg",
+        1,
+        24_000,
+    );
+}

@@ -1,0 +1,880 @@
+//! Hostile input against a running server, over real HTTP, on both deployments: a file cannot
+//! make the decoder read another organisation's audio, a URL cannot hold a worker, downloads
+//! cannot become web pages, configs and names have limits, and no message leaks what lies
+//! behind the API (docs/security.md).
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::server::deployment::{Deployment, Kind};
+use crate::server::https::HttpsServer;
+use crate::server::{assert_transcribes, client, short_clips, wait_finished, words};
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const JOB_LIMIT: Duration = Duration::from_secs(300);
+
+async fn submit_file(
+    http: &reqwest::Client,
+    d: &Deployment,
+    key: &str,
+    job_id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) {
+    let form = Form::new()
+        .text("job_id", job_id.to_string())
+        .text("transcription_config", r#"{"language":"en"}"#)
+        .part("file", Part::bytes(bytes).file_name(name.to_string()));
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
+/// Every output of a job, downloaded through its signed URL.
+async fn outputs(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str) -> Vec<String> {
+    let r = http
+        .get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let files: Value = r.json().await.unwrap();
+    let mut out = Vec::new();
+    for o in files["outputs"].as_array().into_iter().flatten() {
+        let url = o["download_url"].as_str().unwrap();
+        out.push(http.get(url).send().await.unwrap().text().await.unwrap());
+    }
+    out
+}
+
+/// Every signed download of a job (input and outputs) comes as an attachment of its format's
+/// own type; the API's own downloads also say `nosniff` (S3 cannot be told to).
+async fn assert_downloads_are_attachments(
+    http: &reqwest::Client,
+    d: &Deployment,
+    key: &str,
+    job_id: &str,
+) {
+    let r = http
+        .get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let files: Value = r.json().await.unwrap();
+    let all: Vec<&Value> = files["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(files["outputs"].as_array().unwrap())
+        .collect();
+    assert!(!all.is_empty(), "{files}");
+    for file in all {
+        let object_key = file["key"].as_str().unwrap();
+        let ext = object_key.rsplit('.').next().unwrap();
+        let expected = match ext {
+            "wav" => "audio/wav",
+            "mp3" => "audio/mpeg",
+            "json" => "application/json",
+            "txt" => "text/plain; charset=utf-8",
+            "srt" => "application/x-subrip",
+            "vtt" => "text/vtt; charset=utf-8",
+            other => panic!("unexpected extension {other}"),
+        };
+        let r = http
+            .get(file["download_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{file}");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("content-type"), expected, "{file}");
+        let name = object_key.rsplit('/').next().unwrap();
+        assert_eq!(
+            header("content-disposition"),
+            format!("attachment; filename=\"{name}\""),
+            "{file}"
+        );
+        if !d.is_fleet() {
+            assert_eq!(header("x-content-type-options"), "nosniff", "{file}");
+        }
+    }
+}
+
+/// An HLS playlist whose one segment is `target`, with four ADTS frame headers in a comment line:
+/// the shape that once got another organisation's recording decoded into the attacker's job.
+fn playlist_pointing_at(target: &Path) -> Vec<u8> {
+    let mut bytes = format!(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:30\n#EXTINF:30.0,\nfile:{}\n#EXT-X-ENDLIST\n# ",
+        target.display()
+    )
+    .into_bytes();
+    for _ in 0..4 {
+        let mut frame = vec![b'A'; 64];
+        frame[..7].copy_from_slice(&[0xFF, 0xF9, 0x60, 0x40, 0x08, 0x1F, 0xFC]);
+        bytes.extend(frame);
+    }
+    bytes.push(b'\n');
+    bytes
+}
+
+fn mp3_of(wav: &Path, dir: &Path) -> Vec<u8> {
+    let out = dir.join("victim.mp3");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(wav)
+        .args(["-c:a", "libmp3lame", "-b:a", "64k"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+#[tokio::test]
+async fn a_playlist_cannot_read_another_organisations_audio_embedded() {
+    a_playlist_cannot_read_another_organisations_audio(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn a_playlist_cannot_read_another_organisations_audio_fleet() {
+    a_playlist_cannot_read_another_organisations_audio(Kind::Fleet).await
+}
+
+async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
+    let clip = short_clips().remove(0);
+    let dir = tempfile::tempdir().unwrap();
+    let Some(d) = Deployment::start(kind, 1, Vec::new()).await else {
+        return;
+    };
+    let http = client();
+    let victim = d.create_key("victim");
+    let attacker = d.create_key("attacker");
+
+    submit_file(
+        &http,
+        &d,
+        &victim,
+        "victim1",
+        "talk.mp3",
+        mp3_of(&clip.wav, dir.path()),
+    )
+    .await;
+    let job = wait_finished(&http, &d.server.base, &victim, "victim1", JOB_LIMIT).await;
+    assert_eq!(job["status"], "DONE", "{job}");
+    assert_downloads_are_attachments(&http, &d, &victim, "victim1").await;
+    // An "audio" upload that is really a web page is still served as audio, as an attachment.
+    let page = b"<html><body><script>alert(document.cookie)</script></body></html>".repeat(20);
+    let form = Form::new()
+        .text("job_id", "page1")
+        .text("transcription_config", "{}")
+        .part(
+            "file",
+            Part::bytes(page)
+                .file_name("page.wav")
+                .mime_str("text/html")
+                .unwrap(),
+        );
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&attacker)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let job = wait_finished(&http, &d.server.base, &attacker, "page1", JOB_LIMIT).await;
+    assert_eq!(job["status"], "FAILED", "{job}");
+    assert_downloads_are_attachments(&http, &d, &attacker, "page1").await;
+
+    let victim_path = d.input_path("inputs/victim1.mp3");
+    assert!(
+        victim_path.exists(),
+        "the victim's input should be at {}",
+        victim_path.display()
+    );
+
+    submit_file(
+        &http,
+        &d,
+        &attacker,
+        "attack1",
+        "song.aac",
+        playlist_pointing_at(&victim_path),
+    )
+    .await;
+    submit_file(
+        &http,
+        &d,
+        &attacker,
+        "attack2",
+        "song.aac",
+        playlist_pointing_at(&dir.path().join("gone.mp3")),
+    )
+    .await;
+    let mut messages = Vec::new();
+    let victim_words: Vec<String> = words(&clip.reference)
+        .into_iter()
+        .filter(|w| w.len() >= 5)
+        .collect();
+    for id in ["attack1", "attack2"] {
+        let job = wait_finished(&http, &d.server.base, &attacker, id, JOB_LIMIT).await;
+        assert_eq!(job["status"], "FAILED", "{job}");
+        let message = job["error_message"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            !message.contains('/') && !message.contains("victim"),
+            "{message}"
+        );
+        for text in outputs(&http, &d, &attacker, id)
+            .await
+            .iter()
+            .chain([&message])
+        {
+            let found: Vec<&String> = victim_words
+                .iter()
+                .filter(|w| words(text).contains(w))
+                .collect();
+            assert!(
+                found.is_empty(),
+                "the victim's words {found:?} reached the attacker: {text}"
+            );
+        }
+        messages.push(message);
+    }
+    // A present and a missing target fail alike: no oracle for what exists on the server.
+    assert_eq!(messages[0], messages[1]);
+}
+
+async fn submit_url(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str, url: &str) {
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(key)
+        .json(&json!({"input_url": url, "job_id": job_id, "transcription_config": {"language": "en"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_stuck_job_fails_at_its_deadline_and_others_run_embedded() {
+    a_stuck_job_fails_at_its_deadline_and_others_run(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn a_stuck_job_fails_at_its_deadline_and_others_run_fleet() {
+    a_stuck_job_fails_at_its_deadline_and_others_run(Kind::Fleet).await
+}
+
+/// One worker; a URL that drips a byte every half second would hold it for ever. The job fails
+/// at its time limit, and the next organisation's job runs. Proxy variables in the server's
+/// environment (a dead proxy here) are ignored, and every redirect hop is still checked.
+async fn a_stuck_job_fails_at_its_deadline_and_others_run(kind: Kind) {
+    let clips = short_clips();
+    let dir = tempfile::tempdir().unwrap();
+    let https = HttpsServer::start(&clips[1].wav, dir.path()).await;
+    let env = vec![
+        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
+        (
+            "VERBATIM_URL_CA_CERT".into(),
+            https.ca_path.display().to_string(),
+        ),
+        ("VERBATIM_JOB_TIMEOUT".into(), "20".into()),
+        ("HTTPS_PROXY".into(), "http://127.0.0.1:9".into()),
+        ("ALL_PROXY".into(), "http://127.0.0.1:9".into()),
+        // The fleet's S3 client may use the environment's proxy; the S3 server is on 127.0.0.1.
+        ("NO_PROXY".into(), "127.0.0.1".into()),
+    ];
+    let Some(d) = Deployment::start(kind, 1, env).await else {
+        return;
+    };
+    let http = client();
+    let slow = d.create_key("slow");
+    let other = d.create_key("other");
+
+    let started = std::time::Instant::now();
+    submit_url(&http, &d, &slow, "drip1", &https.url("/slow")).await;
+    submit_file(
+        &http,
+        &d,
+        &other,
+        "other1",
+        "talk.wav",
+        std::fs::read(&clips[0].wav).unwrap(),
+    )
+    .await;
+    submit_url(&http, &d, &other, "viaproxy1", &https.url("/redirect")).await;
+    submit_url(&http, &d, &other, "private1", &https.url("/redirect-ip")).await;
+
+    let job = wait_finished(&http, &d.server.base, &slow, "drip1", JOB_LIMIT).await;
+    let failed_after = started.elapsed();
+    assert_eq!(job["status"], "FAILED", "{job}");
+    assert_eq!(
+        job["error_message"]["message"], "Job exceeded its time limit",
+        "{job}"
+    );
+    assert!(
+        failed_after < Duration::from_secs(90),
+        "the stuck job took {failed_after:?} to fail"
+    );
+
+    let job = wait_finished(&http, &d.server.base, &other, "other1", JOB_LIMIT).await;
+    assert_eq!(job["status"], "DONE", "{job}");
+    let job = wait_finished(&http, &d.server.base, &other, "viaproxy1", JOB_LIMIT).await;
+    assert_eq!(job["status"], "DONE", "HTTPS_PROXY must not be used: {job}");
+    let text = outputs(&http, &d, &other, "viaproxy1").await.join(" ");
+    assert_transcribes(&text, &clips[1].reference);
+    let job = wait_finished(&http, &d.server.base, &other, "private1", JOB_LIMIT).await;
+    assert_eq!(job["status"], "FAILED", "{job}");
+    assert!(
+        job["error_message"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("private or reserved"),
+        "{job}"
+    );
+}
+
+/// With the default settings a dripping URL fails on its rate, long before the total timeout.
+#[tokio::test]
+async fn a_slow_drip_download_fails_on_its_rate() {
+    let clips = short_clips();
+    let dir = tempfile::tempdir().unwrap();
+    let https = HttpsServer::start(&clips[0].wav, dir.path()).await;
+    let env = vec![
+        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
+        (
+            "VERBATIM_URL_CA_CERT".into(),
+            https.ca_path.display().to_string(),
+        ),
+    ];
+    let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else {
+        return;
+    };
+    let http = client();
+    let key = d.create_key("acme");
+    let started = std::time::Instant::now();
+    submit_url(&http, &d, &key, "drip2", &https.url("/slow")).await;
+    let job = wait_finished(&http, &d.server.base, &key, "drip2", JOB_LIMIT).await;
+    assert_eq!(job["status"], "FAILED", "{job}");
+    assert!(
+        job["error_message"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too slowly"),
+        "{job}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn configs_and_names_have_limits_embedded() {
+    configs_and_names_have_limits(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn configs_and_names_have_limits_fleet() {
+    configs_and_names_have_limits(Kind::Fleet).await
+}
+
+/// At each limit a request is accepted; one past it is a 400 naming the limit.
+async fn configs_and_names_have_limits(kind: Kind) {
+    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else {
+        return;
+    };
+    let http = client();
+    let key = d.create_key("acme");
+    let vocab = |entries: usize, sounds: usize| {
+        let entry = json!({"content": "gnocchi", "sounds_like": vec!["nyohki"; sounds]});
+        json!({"language": "en", "additional_vocab": vec![entry; entries]})
+    };
+    let big = |bytes: usize| json!({"details": {"note": "x".repeat(bytes)}});
+    let presign = |filename: String, transcription_config: Value, extra: Value| {
+        let mut body = json!({"mode": "presign", "filename": filename, "transcription_config": transcription_config});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let name = |len: usize| format!("{}.wav", "a".repeat(len - 4));
+    let cases: Vec<(Value, Option<&str>)> = vec![
+        (
+            presign(name(255), vocab(1000, 10), json!({"tracking": big(16_000)})),
+            None,
+        ),
+        (
+            presign(name(20), vocab(1001, 1), json!({})),
+            Some("transcription_config.additional_vocab has more than 1000 entries"),
+        ),
+        (
+            presign(name(20), vocab(1, 11), json!({})),
+            Some("transcription_config.additional_vocab[0].sounds_like has more than 10 entries"),
+        ),
+        (
+            presign(name(20), vocab(0, 0), json!({"tracking": big(17_000)})),
+            Some("tracking is larger than 16 KB"),
+        ),
+        (
+            presign(name(256), vocab(0, 0), json!({})),
+            Some("filename must be a plain file name"),
+        ),
+        (
+            presign("my talk.wav".into(), vocab(0, 0), json!({})),
+            Some("filename must be a plain file name"),
+        ),
+        (
+            presign("talk\u{e9}.wav".into(), vocab(0, 0), json!({})),
+            Some("filename must be a plain file name"),
+        ),
+    ];
+    for (body, refusal) in cases {
+        let r = http
+            .post(d.server.url("/v1/batch/jobs"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let answer: Value = r.json().await.unwrap();
+        match refusal {
+            None => assert_eq!(status, StatusCode::OK, "{answer}"),
+            Some(message) => {
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+                assert!(
+                    answer["error"].as_str().unwrap().starts_with(message),
+                    "{answer} (wanted {message})"
+                );
+            }
+        }
+    }
+    // The multipart form (no workers here: an accepted job stays queued).
+    let multipart = |job_id: &str, config: Value, metadata: Value| {
+        Form::new()
+            .text("job_id", job_id.to_string())
+            .text("transcription_config", config.to_string())
+            .text("metadata", metadata.to_string())
+            .part("file", Part::bytes(vec![0u8; 100]).file_name("a.wav"))
+    };
+    let cases = [
+        (multipart("fits", vocab(1000, 10), big(16_000)), None),
+        (
+            multipart("vocab", vocab(1001, 1), json!({})),
+            Some("transcription_config.additional_vocab has more than 1000 entries"),
+        ),
+        (
+            multipart("meta", vocab(0, 0), big(17_000)),
+            Some("metadata is larger than 16 KB"),
+        ),
+    ];
+    for (form, refusal) in cases {
+        let r = http
+            .post(d.server.url("/v1/batch/jobs"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let answer: Value = r.json().await.unwrap();
+        match refusal {
+            None => assert_eq!(status, StatusCode::ACCEPTED, "{answer}"),
+            Some(message) => {
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+                assert!(
+                    answer["error"].as_str().unwrap().starts_with(message),
+                    "{answer} (wanted {message})"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        d.input_files(),
+        vec!["inputs/fits.wav".to_string()],
+        "refused uploads leave nothing behind"
+    );
+}
+
+/// A server-side fault (here a CA file that is not there) fails the job with a message that
+/// names no server path; the path goes to the log, with the job id.
+#[tokio::test]
+async fn messages_name_no_server_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_ca = dir.path().join("secret-folder").join("ca.pem");
+    let env = vec![
+        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
+        (
+            "VERBATIM_URL_CA_CERT".into(),
+            missing_ca.display().to_string(),
+        ),
+    ];
+    let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else {
+        return;
+    };
+    let http = client();
+    let key = d.create_key("acme");
+    submit_url(&http, &d, &key, "pathless1", "https://localhost:9/a.wav").await;
+    let job = wait_finished(&http, &d.server.base, &key, "pathless1", JOB_LIMIT).await;
+    assert_eq!(job["status"], "FAILED", "{job}");
+    let message = job["error_message"]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("secret-folder") && !message.contains('/'),
+        "{message}"
+    );
+    assert!(message.contains("not configured correctly"), "{message}");
+    let log = d.server.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("secret-folder") && l.contains("pathless1")),
+        "{log}"
+    );
+}
+
+/// A connection that sends its request head slowly, or nothing at all, is closed at the
+/// header-read timeout.
+#[tokio::test]
+async fn slow_or_silent_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = vec![("VERBATIM_HTTP_HEADER_TIMEOUT".into(), "2s".into())];
+    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
+        return;
+    };
+    let addr = d.server.base.trim_start_matches("http://").to_string();
+    for partial in [&b""[..], b"GET /health HTTP/1.1\r\nHost: x\r\n"] {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(partial).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), tcp.read_to_end(&mut buf)).await;
+        assert!(
+            read.is_ok(),
+            "the server kept a connection open for 20 s after {partial:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "closed only after {:?}",
+            started.elapsed()
+        );
+    }
+    // A prompt client is served as before.
+    let r = client().get(d.server.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// One upload slot, a body-rate floor, five POSTs a minute per key, a metrics token.
+#[tokio::test]
+async fn uploads_rates_and_metrics_are_bounded() {
+    let env = vec![
+        ("VERBATIM_MAX_CONCURRENT_UPLOADS".into(), "1".into()),
+        ("VERBATIM_BODY_MIN_RATE".into(), "4096".into()),
+        ("VERBATIM_RATE_LIMIT_PER_MINUTE".into(), "5".into()),
+        ("VERBATIM_METRICS_TOKEN".into(), "s3cret-token".into()),
+    ];
+    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
+        return;
+    };
+    let http = client();
+    let (slow, flood, calm) = (
+        d.create_key("slow"),
+        d.create_key("flood"),
+        d.create_key("calm"),
+    );
+
+    // An upload trickling 2 KB/s holds the only slot until the rate floor ends it.
+    let trickle = futures::stream::unfold(0u32, |n| async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (n < 200).then(|| (Ok::<_, std::io::Error>(vec![0u8; 1024]), n + 1))
+    });
+    let form = Form::new().text("transcription_config", "{}").part(
+        "file",
+        Part::stream(reqwest::Body::wrap_stream(trickle)).file_name("slow.wav"),
+    );
+    let started = std::time::Instant::now();
+    let slow_upload = {
+        let (http, url, slow) = (http.clone(), d.server.url("/v1/batch/jobs"), slow.clone());
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(slow)
+                .multipart(form)
+                .send()
+                .await
+                .map(|r| r.status())
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let form = Form::new()
+        .text("transcription_config", "{}")
+        .part("file", Part::bytes(vec![0u8; 100]).file_name("a.wav"));
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&calm)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many uploads"),
+        "{body}"
+    );
+
+    // Five POSTs a minute per key: the sixth is refused; another key is not.
+    for i in 0..6 {
+        let r = http
+            .post(d.server.url("/v1/batch/jobs"))
+            .bearer_auth(&flood)
+            .json(&json!({"transcription_config": {}}))
+            .send()
+            .await
+            .unwrap();
+        if i < 5 {
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "POST {i}");
+        } else {
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&wait), "Retry-After {wait}");
+            let body: Value = r.json().await.unwrap();
+            assert!(
+                body["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Too many requests"),
+                "{body}"
+            );
+        }
+    }
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&calm)
+        .json(&json!({"transcription_config": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "another key keeps its own budget"
+    );
+
+    // The metrics token.
+    assert_eq!(
+        http.get(d.server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = http
+        .get(d.server.url("/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = http
+        .get(d.server.url("/metrics"))
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The trickle ends with an error at the end of the first 30 s window, storing nothing.
+    let outcome = slow_upload.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the trickle lasted {:?}",
+        started.elapsed()
+    );
+    assert!(
+        outcome.as_ref().map_or(true, |s| s.is_client_error()),
+        "{outcome:?}"
+    );
+    assert_eq!(d.input_files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn concurrent_submissions_with_one_id_keep_the_winners_input_embedded() {
+    concurrent_submissions_with_one_id_keep_the_winners_input(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn concurrent_submissions_with_one_id_keep_the_winners_input_fleet() {
+    concurrent_submissions_with_one_id_keep_the_winners_input(Kind::Fleet).await
+}
+
+/// Two uploads race for one job id: one wins (202), the other gets 409, and the stored input is
+/// exactly the winner's bytes (the loser cleans up only what it wrote).
+async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
+    let Some(d) = Deployment::start(kind, 0, Vec::new()).await else {
+        return;
+    };
+    let http = client();
+    let key = d.create_key("acme");
+    for round in 0..4u8 {
+        let job_id = format!("race{round}");
+        let bodies: Vec<Vec<u8>> = (0..2u8).map(|i| vec![round * 2 + i + 1; 400_000]).collect();
+        let send = |body: Vec<u8>| {
+            let form = Form::new()
+                .text("job_id", job_id.clone())
+                .text("transcription_config", "{}")
+                .part("file", Part::bytes(body).file_name("a.wav"));
+            http.post(d.server.url("/v1/batch/jobs"))
+                .bearer_auth(&key)
+                .multipart(form)
+                .send()
+        };
+        let (a, b) = tokio::join!(send(bodies[0].clone()), send(bodies[1].clone()));
+        let statuses = [a.unwrap().status(), b.unwrap().status()];
+        let winners: Vec<usize> = (0..2)
+            .filter(|i| statuses[*i] == StatusCode::ACCEPTED)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {statuses:?}");
+        assert!(
+            statuses.contains(&StatusCode::CONFLICT),
+            "round {round}: {statuses:?}"
+        );
+        let stored = d.read_input(&format!("inputs/{job_id}.wav"));
+        assert!(
+            stored == bodies[winners[0]],
+            "round {round}: the stored input is not the winner's upload"
+        );
+    }
+    let left: Vec<String> = d.input_files();
+    assert_eq!(
+        left,
+        (0..4)
+            .map(|r| format!("inputs/race{r}.wav"))
+            .collect::<Vec<_>>(),
+        "no staging object stays"
+    );
+}
+
+#[tokio::test]
+async fn presigned_uploads_are_single_use_and_swept_embedded() {
+    presigned_uploads_are_single_use_and_swept(Kind::Embedded).await
+}
+
+#[tokio::test]
+async fn presigned_uploads_are_single_use_and_swept_fleet() {
+    presigned_uploads_are_single_use_and_swept(Kind::Fleet).await
+}
+
+/// After step 3 the upload URL can no longer change the job's input (the API's own URL refuses;
+/// an S3 URL writes a staging key nothing reads), and an upload never completed is swept.
+async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
+    let env = vec![("VERBATIM_ORPHAN_AGE".into(), "3s".into())];
+    let Some(d) = Deployment::start(kind, 0, env).await else {
+        return;
+    };
+    let http = client();
+    let key = d.create_key("acme");
+    let step1 = |job_id: &str| {
+        http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
+            "mode": "presign", "filename": "talk.wav", "content_type": "audio/wav", "job_id": job_id,
+            "transcription_config": {}}))
+    };
+    let put = |url: String, body: Vec<u8>| {
+        http.put(url)
+            .header("content-type", "audio/wav")
+            .body(body)
+            .send()
+    };
+
+    let upload: Value = step1("once1").send().await.unwrap().json().await.unwrap();
+    let url = upload["upload"]["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        put(url.clone(), vec![1u8; 5000]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let r = http
+        .post(d.server.url("/v1/batch/jobs"))
+        .bearer_auth(&key)
+        .json(&json!({"s3_key": "inputs/once1/talk.wav", "job_id": "once1", "transcription_config": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let again = put(url, vec![2u8; 7000]).await.unwrap().status();
+    if !d.is_fleet() {
+        assert_eq!(
+            again,
+            StatusCode::FORBIDDEN,
+            "the API's upload URL is single-use"
+        );
+    }
+    assert_eq!(
+        d.read_input("inputs/once1/talk.wav"),
+        vec![1u8; 5000],
+        "the job's input is what step 3 accepted"
+    );
+
+    // An upload whose step 3 never comes is removed once it is older than the orphan age.
+    let upload: Value = step1("never1").send().await.unwrap().json().await.unwrap();
+    let url = upload["upload"]["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        put(url, vec![3u8; 5000]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert!(
+        d.input_files()
+            .iter()
+            .any(|f| f.starts_with("uploads/never1.")),
+        "{:?}",
+        d.input_files()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while d.input_files().iter().any(|f| f.starts_with("uploads/")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "orphans left: {:?}",
+            d.input_files()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        d.input_files()
+            .contains(&"inputs/once1/talk.wav".to_string()),
+        "a job's input is never swept"
+    );
+}

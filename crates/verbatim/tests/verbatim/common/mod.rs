@@ -1,0 +1,88 @@
+//! What the integration tests share: the real-speech fixtures, the models, running the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("VERBATIM_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("models"))
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    std::env::var_os("VERBATIM_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("tests/fixtures/cache"))
+}
+
+/// One row of tests/fixtures/cache/manifest.tsv.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub name: String,
+    pub wav: PathBuf,
+    pub duration_s: f64,
+    pub reference_path: PathBuf,
+    pub language: String,
+    pub kind: String,
+}
+
+impl Fixture {
+    pub fn reference(&self) -> String {
+        std::fs::read_to_string(&self.reference_path).unwrap()
+    }
+}
+
+pub fn fixtures() -> Vec<Fixture> {
+    let dir = fixtures_dir();
+    let manifest = dir.join("manifest.tsv");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run scripts/fetch-test-data.sh)",
+            manifest.display()
+        )
+    });
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            Fixture {
+                name: f[0].to_string(),
+                wav: dir.join(f[1]),
+                duration_s: f[2].parse().unwrap(),
+                reference_path: dir.join(f[3]),
+                language: f[6].to_string(),
+                kind: f[7].to_string(),
+            }
+        })
+        .collect()
+}
+
+pub fn fixture(name: &str) -> Fixture {
+    fixtures()
+        .into_iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+}
+
+/// Runs the verbatim binary with the test models folder.
+pub fn verbatim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args(args)
+        .env("VERBATIM_MODELS_DIR", models_dir())
+        .env_remove("VERBATIM_MODEL")
+        .output()
+        .unwrap()
+}
+
+/// Word error rate with the normalisation of the fixture references.
+pub fn wer(reference: &str, hypothesis: &str) -> f64 {
+    asr::wer::word_error_rate(reference, hypothesis)
+}

@@ -1,0 +1,16 @@
+//! The verbatim binary's integration tests, one test binary (one link) made of modules: the
+//! command line (transcribe, options, settings) and the server over real HTTP on both
+//! deployments (embedded, and a fleet on PostgreSQL and S3).
+
+mod api_contract;
+mod api_hardening;
+mod api_large;
+mod api_metrics;
+mod api_restart;
+mod api_speech;
+mod common;
+mod fleet;
+mod options_cli;
+mod server;
+mod settings;
+mod transcribe_cli;

@@ -1,0 +1,480 @@
+//! transcription_config options through `verbatim transcribe` on real speech: each test fails
+//! when its option is ignored (the CLI runs the same option code as API jobs: worker::recognition).
+
+use crate::common::{fixtures_dir, verbatim, wer};
+use serde_json::Value;
+
+fn clip(name: &str) -> String {
+    fixtures_dir()
+        .join("clips")
+        .join(format!("{name}.wav"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn run(args: &[&str]) -> String {
+    let out = verbatim(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn words_of(json: &Value) -> String {
+    json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["alternatives"][0]["content"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// base scores about 20–30 % on these MLS / NST clips (measured: es 0.27); broken language
+/// handling (English decoding of Spanish) scores far above the bound.
+const NON_ENGLISH_WER_BOUND: f64 = 0.45;
+
+#[test]
+fn auto_detects_spanish_and_swedish_and_reports_it() {
+    for (name, lang) in [
+        ("es_mls_13697_11991_000000", "es"),
+        ("sv_nst_u0016003", "sv"),
+        ("sv_nst_u0016004", "sv"),
+    ] {
+        let json: Value = serde_json::from_str(&run(&[
+            "transcribe",
+            &clip(name),
+            "--format",
+            "json",
+            "--language",
+            "auto",
+        ]))
+        .unwrap();
+        assert_eq!(
+            json["results"][0]["alternatives"][0]["language"], lang,
+            "{name}"
+        );
+        let reference =
+            std::fs::read_to_string(fixtures_dir().join("clips").join(format!("{name}.txt")))
+                .unwrap();
+        let rate = wer(
+            &reference,
+            &run(&["transcribe", &clip(name), "--language", lang]),
+        );
+        eprintln!("{name}: WER {:.1}%", rate * 100.0);
+        assert!(rate <= NON_ENGLISH_WER_BOUND, "{name}: WER {rate:.3}");
+    }
+}
+
+#[test]
+fn english_is_detected_and_a_forced_language_is_used() {
+    let json: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &clip("en_two_cities"),
+        "--format",
+        "json",
+        "--language",
+        "auto",
+    ]))
+    .unwrap();
+    assert_eq!(json["results"][0]["alternatives"][0]["language"], "en");
+    // Forcing Spanish on Spanish speech with the English-only default model moves to the
+    // multilingual one and reports the forced language.
+    let json: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &clip("es_mls_13697_11991_000000"),
+        "--format",
+        "json",
+        "--language",
+        "es",
+    ]))
+    .unwrap();
+    assert_eq!(json["results"][0]["alternatives"][0]["language"], "es");
+    assert!(words_of(&json).contains("disgusto"));
+}
+
+#[test]
+fn unknown_language_and_bad_options_are_errors() {
+    for (args, message) in [
+        (vec!["--language", "xx"], "Unsupported language: xx"),
+        (vec!["--operating-point", "best"], "operating_point"),
+        (
+            vec!["--additional-vocab", "[{\"content\": \"\"}]"],
+            "additional_vocab[0].content",
+        ),
+        // The speaker model is looked for before any recognition, and the message says how to
+        // install it.
+        (
+            vec![
+                "--diarization",
+                "speaker",
+                "--models-dir",
+                "/nonexistent-models",
+            ],
+            "run scripts/install-models.sh",
+        ),
+    ] {
+        let mut all = vec!["transcribe", "--format", "txt"];
+        let c = clip("en_two_cities");
+        all.push(&c);
+        all.extend(args);
+        let out = verbatim(&all);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{all:?}: {err}");
+    }
+}
+
+/// base hears the name "Wentworth" in this Spanish clip as "buen worth"; with the vocabulary it
+/// comes out right. (Measured: the prompt alone already fixes it here; the `sounds_like`
+/// rewrite is pinned by `enable_entities_and_locale_reach_the_output` and transcript::vocab.)
+#[test]
+fn additional_vocab_fixes_a_misheard_name() {
+    let c = clip("es_mls_13697_11991_000000");
+    let plain = run(&["transcribe", &c, "--language", "es"]);
+    assert!(!plain.contains("Wentworth"), "{plain}");
+    let vocab = r#"[{"content": "Wentworth", "sounds_like": ["buen worth", "wen worth"]}]"#;
+    let fixed: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &c,
+        "--language",
+        "es",
+        "--format",
+        "json",
+        "--additional-vocab",
+        vocab,
+    ]))
+    .unwrap();
+    let hit = fixed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["alternatives"][0]["content"] == "Wentworth");
+    let hit = hit.unwrap_or_else(|| panic!("{}", words_of(&fixed)));
+    assert!(hit["end_time"].as_f64().unwrap() > hit["start_time"].as_f64().unwrap());
+}
+
+#[test]
+fn channel_diarization_labels_and_separates_channels() {
+    let stereo = fixtures_dir()
+        .join("speakers")
+        .join("two_speakers_stereo.wav")
+        .to_string_lossy()
+        .into_owned();
+    let json: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &stereo,
+        "--format",
+        "json",
+        "--diarization",
+        "channel",
+        "--language",
+        "en",
+    ]))
+    .unwrap();
+    let channels: std::collections::BTreeSet<&str> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["channel"].as_str())
+        .collect();
+    assert_eq!(
+        channels.into_iter().collect::<Vec<_>>(),
+        ["channel_1", "channel_2"]
+    );
+    let txt = run(&[
+        "transcribe",
+        &stereo,
+        "--diarization",
+        "channel",
+        "--language",
+        "en",
+    ]);
+    assert!(
+        txt.contains("Channel 1: ") && txt.contains("Channel 2: "),
+        "{txt}"
+    );
+    // Without the option the channels are mixed and nothing is labelled.
+    let json: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &stereo,
+        "--format",
+        "json",
+        "--language",
+        "en",
+    ]))
+    .unwrap();
+    assert!(json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.get("channel").is_none()));
+}
+
+/// Reference turns of the two-speaker fixture (written by scripts/fetch-test-data.sh).
+fn speaker_turns() -> Vec<diarize::metrics::Turn> {
+    let tsv = std::fs::read_to_string(
+        fixtures_dir()
+            .join("speakers")
+            .join("two_speakers.turns.tsv"),
+    )
+    .unwrap();
+    diarize::metrics::parse_turns(&tsv).unwrap()
+}
+
+/// Two real speakers taking turns (6 turns, A B A B A B, 62.7 s; A: the MFA corpus author, B: a
+/// LibriVox reader). With `--diarization speaker` the words carry S1/S2 found from the voices
+/// (on the recogniser's own word times), the txt is a labelled paragraph per change, and the
+/// diarization error rate is measured and printed; without it every word is "UU" and the txt
+/// carries no labels.
+#[test]
+fn speaker_diarization_tells_two_voices_apart() {
+    let wav = fixtures_dir()
+        .join("speakers")
+        .join("two_speakers_turns.wav")
+        .to_string_lossy()
+        .into_owned();
+    // Every format from one run each (62.7 s of speech).
+    let outputs = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_string_lossy().into_owned();
+        run(&[
+            &["transcribe", wav.as_str(), "--output-dir", d.as_str()][..],
+            extra,
+        ]
+        .concat());
+        let read = |ext: &str| {
+            std::fs::read_to_string(dir.path().join(format!("two_speakers_turns.{ext}"))).unwrap()
+        };
+        (
+            serde_json::from_str::<Value>(&read("json")).unwrap(),
+            read("txt"),
+            read("srt"),
+        )
+    };
+    let (json, txt, srt) = outputs(&["--diarization", "speaker"]);
+    let words = transcript::word_results(&json);
+    let labels: std::collections::BTreeSet<&str> =
+        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
+    assert_eq!(
+        labels.into_iter().collect::<Vec<_>>(),
+        ["S1", "S2"],
+        "two voices, numbered S1, S2"
+    );
+    assert_eq!(words[0].speaker.as_deref(), Some("S1"));
+
+    let reference = speaker_turns();
+    let per_turn: Vec<(usize, usize)> = diarize::metrics::labels_per_turn(&reference, &words)
+        .iter()
+        .map(|counts| {
+            (
+                counts.get("S1").copied().unwrap_or(0),
+                counts.get("S2").copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let der = diarize::metrics::diarization_error_rate(&reference, &words);
+    eprintln!(
+        "two_speakers_turns via `verbatim transcribe --diarization speaker` (tiny.en word times): DER {:.1}% \
+         (confusion {:.1}%, missed {:.1}%, false alarm {:.1}%); (S1, S2) words per turn {per_turn:?}",
+        der.total() * 100.0,
+        der.confusion * 100.0,
+        der.missed * 100.0,
+        der.false_alarm * 100.0
+    );
+    // Most words of A's first turn are S1 and most of each of B's turns S2 (A's later turns,
+    // recorded in another session, are the voice model's known confusion; crates/diarize).
+    let mostly = |(s1, s2): (usize, usize), label: &str| {
+        if label == "S1" {
+            s1 > 3 * s2
+        } else {
+            s2 > 3 * s1
+        }
+    };
+    assert!(mostly(per_turn[0], "S1"), "{per_turn:?}");
+    assert!(
+        [1, 3, 5].iter().all(|&b| mostly(per_turn[b], "S2")),
+        "{per_turn:?}"
+    );
+    assert!(
+        der.confusion < SPEAKER_CONFUSION_BOUND && der.total() < SPEAKER_DER_BOUND,
+        "{der:?}"
+    );
+
+    let paragraphs: Vec<&str> = txt.trim_end().split("\n\n").collect();
+    assert!(
+        paragraphs
+            .iter()
+            .all(|p| p.starts_with("S1: ") || p.starts_with("S2: ")),
+        "{txt}"
+    );
+    assert!(paragraphs.iter().any(|p| p.starts_with("S2: ")), "{txt}");
+    // No subtitle cue holds words of two speakers.
+    let secs = |t: &str| {
+        let (hms, ms) = t.trim().split_once(',').unwrap();
+        hms.split(':')
+            .fold(0.0, |acc, x| acc * 60.0 + x.parse::<f64>().unwrap())
+            + ms.parse::<f64>().unwrap() / 1000.0
+    };
+    for cue in srt.trim_end().split("\n\n") {
+        let (a, b) = cue.lines().nth(1).unwrap().split_once(" --> ").unwrap();
+        let (a, b) = (secs(a), secs(b));
+        let inside: std::collections::BTreeSet<&str> = words
+            .iter()
+            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
+            .filter_map(|w| w.speaker.as_deref())
+            .collect();
+        assert!(inside.len() <= 1, "cue {cue:?} spans speakers {inside:?}");
+    }
+
+    // Without the option: one anonymous speaker, no labels.
+    let (plain, txt, _) = outputs(&[]);
+    assert!(transcript::word_results(&plain)
+        .iter()
+        .all(|w| w.speaker.as_deref() == Some("UU")));
+    assert!(!txt.contains("S1: ") && !txt.contains("UU: "), "{txt}");
+}
+
+/// Measured (tiny.en word times, as the worker's pipeline test): DER 35.8 % = confusion 24.4 %
+/// (A's two later turns land with B: the voice model, see crates/diarize/tests) + missed 6.3 %
+/// + false alarm 5.1 % (word times against turn bounds). Bounds with margin.
+const SPEAKER_CONFUSION_BOUND: f64 = 0.32;
+const SPEAKER_DER_BOUND: f64 = 0.50;
+
+/// This Swedish clip counts "en två tre… åtta"; the engine writes digits, which become
+/// cardinal entities with the spoken word's times, only when asked.
+#[test]
+fn enable_entities_marks_spoken_numbers() {
+    let c = clip("sv_nst_u0016002");
+    let with: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &c,
+        "--language",
+        "sv",
+        "--format",
+        "json",
+        "--enable-entities",
+    ]))
+    .unwrap();
+    let entities: Vec<&Value> = with["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "entity")
+        .collect();
+    assert!(entities.len() >= 6, "{}", words_of(&with));
+    assert!(entities.iter().all(|e| e["entity_class"] == "cardinal"
+        && e["spoken_form"].as_array().is_some_and(|s| !s.is_empty())));
+    let without: Value = serde_json::from_str(&run(&[
+        "transcribe",
+        &c,
+        "--language",
+        "sv",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert!(!without["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "entity"));
+}
+
+#[test]
+fn enable_entities_and_locale_reach_the_output() {
+    // The sonnet says "From fairest creatures we desire increase"; the vocabulary turns a real
+    // recognised word into a value so the entity and spelling passes see real timed words.
+    let c = clip("en_sonnet_001");
+    let vocab = r#"[{"content": "$5", "sounds_like": ["increase"]}, {"content": "color", "sounds_like": ["fairest"]}]"#;
+    let base = [
+        "transcribe",
+        c.as_str(),
+        "--language",
+        "en",
+        "--format",
+        "json",
+        "--additional-vocab",
+        vocab,
+    ];
+    let with: Value = serde_json::from_str(&run(&[
+        &base[..],
+        &["--enable-entities", "--output-locale", "en-GB"],
+    ]
+    .concat()))
+    .unwrap();
+    let entity = with["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "entity")
+        .expect("an entity result");
+    assert_eq!(entity["entity_class"], "money");
+    assert_eq!(
+        entity["written_form"][0]["alternatives"][0]["content"],
+        "$5"
+    );
+    assert!(words_of(&with).contains("colour"), "{}", words_of(&with));
+    let without: Value = serde_json::from_str(&run(&base)).unwrap();
+    assert!(!without["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "entity"));
+    assert!(words_of(&without).contains("color"));
+    let srt = run(&[
+        &base[..4],
+        &[
+            "--format",
+            "srt",
+            "--additional-vocab",
+            vocab,
+            "--output-locale",
+            "en-GB",
+        ],
+    ]
+    .concat());
+    assert!(srt.contains("colour"), "{srt}");
+}
+
+/// An operating point's compute type that CTranslate2 does not know would fail every job that
+/// loads the model, so `serve` refuses it at start-up and names the variable. (Ignored, the
+/// server would keep running and the wait below would time out.)
+#[test]
+fn an_unknown_compute_type_stops_serve_at_start_up() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ])
+        .env("VERBATIM_MODELS_DIR", crate::common::models_dir())
+        .env("VERBATIM_COMPUTE_TYPE_ENHANCED", "int3")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("serve kept running with VERBATIM_COMPUTE_TYPE_ENHANCED=int3");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("VERBATIM_COMPUTE_TYPE_ENHANCED") && stderr.contains("int3"),
+        "{stderr}"
+    );
+}
