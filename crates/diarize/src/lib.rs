@@ -19,7 +19,7 @@ use ndarray::Array2;
 use transcript::Word;
 
 pub use encoder::EMBEDDING;
-/// The encoder's mel front-end (exposed for the parity check against librosa, examples/dump_mel.rs).
+/// The encoder's mel front-end (exposed for the parity check against librosa, examples/speaker_mel.rs).
 pub use mel::mel_spectrogram;
 
 /// Why diarization could not run. Messages name no internals beyond the model path.

@@ -38,11 +38,14 @@ pub fn spelling_for(locale: &str) -> Option<Spelling> {
 /// The locales `output_locale` accepts.
 pub const LOCALES: [&str; 4] = ["en-US", "en-GB", "en-AU", "en-NZ"];
 
-fn tables() -> &'static (
+/// British → American and American → British spellings.
+type Tables = (
     HashMap<&'static str, &'static str>,
     HashMap<&'static str, &'static str>,
-) {
-    static TABLES: OnceLock<(HashMap<&str, &str>, HashMap<&str, &str>)> = OnceLock::new();
+);
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut to_us = HashMap::new();
         let mut to_gb = HashMap::new();

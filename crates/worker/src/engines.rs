@@ -14,12 +14,15 @@ use crate::request::ModelChoice;
 /// Loads a model. Blocking: called on a blocking thread.
 pub type Loader = dyn Fn(&ModelChoice) -> Result<Arc<dyn Engine>, AsrError> + Send + Sync;
 
+/// A model's engine once loaded.
+type EngineCell = OnceCell<Arc<dyn Engine>>;
+
 pub struct Engines {
     loader: Arc<Loader>,
     /// One cell per model and compute type, so concurrent first requests for a model wait for
     /// a single load. A failed load leaves its cell empty and the next job tries again (the
     /// model may have been installed meanwhile).
-    cells: Mutex<HashMap<ModelChoice, Arc<OnceCell<Arc<dyn Engine>>>>>,
+    cells: Mutex<HashMap<ModelChoice, Arc<EngineCell>>>,
 }
 
 impl Engines {

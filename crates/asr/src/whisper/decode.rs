@@ -67,7 +67,11 @@ pub fn generate_with_fallback(
             options.patience = 1.0;
         }
         let result = model
-            .generate(encoder_output, &[prompt_strings.clone()], &options)
+            .generate(
+                encoder_output,
+                std::slice::from_ref(&prompt_strings),
+                &options,
+            )
             .map_err(|e| AsrError::Engine(format!("decoding a window: {e:#}")))?
             .into_iter()
             .next()

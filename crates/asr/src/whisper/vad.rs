@@ -201,7 +201,7 @@ mod tests {
 
     fn energies(spec: &[(usize, f32)]) -> Vec<f32> {
         spec.iter()
-            .flat_map(|&(n, db)| std::iter::repeat(db).take(n))
+            .flat_map(|&(n, db)| std::iter::repeat_n(db, n))
             .collect()
     }
 

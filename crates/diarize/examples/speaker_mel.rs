@@ -1,11 +1,11 @@
 //! Writes the voice encoder's mel frames of a 16 kHz mono WAV as raw little-endian f32
 //! `[frames][40]`, for comparison with librosa (scripts/check-diarize-mel.py).
-//! Usage: cargo run --release -p diarize --example dump_mel -- IN.wav OUT.f32
+//! Usage: cargo run --release -p diarize --example speaker_mel -- IN.wav OUT.f32
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 3 {
-        eprintln!("usage: dump_mel IN.wav OUT.f32");
+        eprintln!("usage: speaker_mel IN.wav OUT.f32");
         std::process::exit(2);
     }
     let decoded = match audio::decode(std::path::Path::new(&args[1]), audio::ChannelMode::Mix) {
