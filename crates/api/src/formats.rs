@@ -58,13 +58,7 @@ pub fn mime_for_extension(ext: &str) -> &'static str {
     if let Some((_, mime)) = AUDIO.iter().find(|(e, _)| *e == ext) {
         return mime;
     }
-    match ext.as_str() {
-        "json" => "application/json",
-        "txt" => "text/plain; charset=utf-8",
-        "srt" => "application/x-subrip",
-        "vtt" => "text/vtt; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+    transcript::Format::from_extension(&ext).map_or("application/octet-stream", |f| f.mime_type())
 }
 
 /// The media type of a stored object by its key's extension.

@@ -9,6 +9,7 @@ use axum::{Extension, Json};
 use blob::Bucket;
 use jobs::{ApiKey, Job, JobStatus};
 use serde_json::{json, Value};
+use transcript::Format;
 
 use crate::error::MSG_NOT_DELETABLE;
 use crate::formats;
@@ -16,13 +17,6 @@ use crate::{render, ApiError, AppState};
 
 /// Download URLs live an hour (contract section 8).
 pub const DOWNLOAD_EXPIRY: Duration = Duration::from_secs(3600);
-/// The formats the worker writes, in the order `/files` lists them.
-pub const OUTPUT_FORMATS: [&str; 4] = ["json", "txt", "srt", "vtt"];
-
-pub fn output_key(job_id: &str, format: &str) -> String {
-    format!("outputs/{job_id}.{format}")
-}
-
 async fn find(state: &AppState, key: &ApiKey, job_id: &str) -> Result<Job, ApiError> {
     if !jobs::valid_job_id(job_id) {
         return Err(ApiError::bad_job_id());
@@ -61,12 +55,15 @@ pub async fn delete_job(
     // A presigned upload lives in a folder of its own; a multipart or URL input is one object.
     state
         .blobs
-        .delete_prefix(Bucket::Input, &format!("inputs/{}/", job.job_id))
+        .delete_prefix(Bucket::Input, &blob::presigned_input_prefix(&job.job_id))
         .await?;
-    for format in OUTPUT_FORMATS {
+    for format in Format::ALL {
         state
             .blobs
-            .delete(Bucket::Output, &output_key(&job.job_id, format))
+            .delete(
+                Bucket::Output,
+                &blob::output_key(&job.job_id, format.extension()),
+            )
             .await?;
     }
     let job = state
@@ -100,11 +97,11 @@ pub async fn job_files(
         }
         // Outputs are listed only once the job says DONE: before that they may be half written.
         if job.status == JobStatus::Done {
-            for format in OUTPUT_FORMATS {
-                let key = output_key(&job.job_id, format);
+            for format in Format::ALL {
+                let key = blob::output_key(&job.job_id, format.extension());
                 if state.blobs.head(Bucket::Output, &key).await?.is_some() {
                     outputs.push(json!({
-                        "format": format,
+                        "format": format.as_str(),
                         "key": key,
                         "s3_uri": state.blobs.s3_uri(Bucket::Output, &key),
                         "download_url": state.blobs.presign_get(Bucket::Output, &key, formats::mime_for_key(&key), DOWNLOAD_EXPIRY).await?,

@@ -3,7 +3,6 @@
 //! [`blob::BlobStore`], and the workers do the rest.
 
 mod auth;
-pub mod config_validation;
 pub mod error;
 mod formats;
 mod http_server;

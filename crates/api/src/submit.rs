@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use blob::Bucket;
 use chrono::Utc;
-use jobs::{ApiKey, JobsError, NewJob};
+use jobs::job_config::{self, OutputConfig, Tracking};
+use jobs::{ApiKey, InputMetadata, InputSource, JobConfig, JobsError, NewJob, TranscriptionConfig};
 use serde_json::{json, Map, Value};
 
-use crate::config_validation as check;
 use crate::formats;
 use crate::upload::store_stream;
 use crate::{ApiError, AppState, DEFAULT_MODEL_CODE};
@@ -75,9 +75,9 @@ pub async fn submit(
 struct Submission {
     job_id: String,
     model_code: String,
-    transcription_config: Value,
-    tracking: Option<Value>,
-    output_config: Option<Value>,
+    transcription_config: TranscriptionConfig,
+    tracking: Option<Tracking>,
+    output_config: Option<OutputConfig>,
     metadata: Option<Value>,
 }
 
@@ -96,17 +96,17 @@ fn submission(
     let transcription_config = present(transcription_config)
         .ok_or_else(|| ApiError::bad_request("transcription_config is required"))?;
     let transcription_config =
-        check::transcription_config(&transcription_config).map_err(ApiError::bad_request)?;
+        TranscriptionConfig::parse(&transcription_config).map_err(ApiError::bad_request)?;
     let tracking = present(tracking)
-        .map(|v| check::tracking(&v))
+        .map(|v| Tracking::parse(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
     let output_config = present(output_config)
-        .map(|v| check::output_config(&v))
+        .map(|v| OutputConfig::parse(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
     let metadata = present(metadata)
-        .map(|v| check::metadata(&v))
+        .map(|v| job_config::parse_metadata(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
     let model_code = match present(model_code) {
@@ -144,7 +144,7 @@ async fn create_held(
     state: &AppState,
     key: &ApiKey,
     s: Submission,
-    input_metadata: Value,
+    input_metadata: InputMetadata,
     input_key: String,
 ) -> Result<Response, ApiError> {
     create_job(
@@ -163,7 +163,7 @@ async fn create_job(
     state: &AppState,
     key: &ApiKey,
     s: Submission,
-    input_metadata: Value,
+    input_metadata: InputMetadata,
     input_key: Option<String>,
     input_url: Option<String>,
     held_for: Option<Duration>,
@@ -173,7 +173,7 @@ async fn create_job(
         api_key_id: key.id.clone(),
         organisation_id: key.organisation_id.clone(),
         model_code: s.model_code,
-        job_config: check::job_config(s.transcription_config, s.tracking, s.output_config),
+        job_config: JobConfig::transcription(s.transcription_config, s.tracking, s.output_config),
         metadata: s.metadata,
         input_metadata,
         input_key,
@@ -190,15 +190,13 @@ async fn create_job(
         .into_response())
 }
 
-fn input_metadata(size: Option<u64>, ext: &str, source: &str) -> Value {
-    let mut m = Map::new();
-    if let Some(size) = size {
-        m.insert("size_bytes".into(), size.into());
+fn input_metadata(size: Option<u64>, ext: &str, source: InputSource) -> InputMetadata {
+    InputMetadata {
+        size_bytes: size,
+        format: Some(ext.to_string()),
+        mime_type: Some(formats::mime_for_extension(ext).to_string()),
+        ..InputMetadata::new(source)
     }
-    m.insert("format".into(), ext.into());
-    m.insert("mime_type".into(), formats::mime_for_extension(ext).into());
-    m.insert("source".into(), source.into());
-    Value::Object(m)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,7 +351,7 @@ async fn multipart_inner(
     let parse = |name: &str| -> Result<Option<Value>, ApiError> {
         texts
             .get(name)
-            .map(|t| check::parse_json_text(t, name).map_err(ApiError::bad_request))
+            .map(|t| job_config::parse_json_text(t, name).map_err(ApiError::bad_request))
             .transpose()
     };
     let transcription_config = parse("transcription_config")?;
@@ -393,7 +391,7 @@ async fn multipart_inner(
         output_config.as_ref(),
         metadata.as_ref(),
     )?;
-    let meta = input_metadata(Some(file.size), &file.ext, "upload");
+    let meta = input_metadata(Some(file.size), &file.ext, InputSource::Upload);
     // The upload sits under a key of this request alone. Creating the job decides, in the job
     // store, which of two submissions with one id wins; only the winner then moves its upload
     // to the job's key, so a loser (409) removes nothing but its own staging object. The job is
@@ -469,9 +467,9 @@ async fn url_input(
         return Err(ApiError::job_exists());
     }
     let ext = formats::audio_extension(url.path());
-    let mut meta = json!({"source": "url"});
+    let mut meta = InputMetadata::new(InputSource::Url);
     if let Some(ext) = ext {
-        meta = input_metadata(None, &ext, "url");
+        meta = input_metadata(None, &ext, InputSource::Url);
     }
     create_job(state, key, s, meta, None, Some(url.to_string()), None).await
 }
@@ -538,15 +536,15 @@ async fn presign_step1(
         "transcription_config": s.transcription_config,
     });
     if let Some(t) = s.tracking {
-        response["tracking"] = t;
+        response["tracking"] = json!(t);
     }
     if let Some(o) = s.output_config {
-        response["output_config"] = o;
+        response["output_config"] = json!(o);
     }
     response["input_s3_uri"] = input_uri.clone().into();
     response["output_s3_prefix"] = state
         .blobs
-        .s3_uri(Bucket::Output, &format!("outputs/{}/", s.job_id))
+        .s3_uri(Bucket::Output, &blob::output_prefix(&s.job_id))
         .into();
     response["upload"] = json!({
         "url": url,
@@ -581,7 +579,7 @@ async fn presign_step3(
     let Some(Value::String(s3_key)) = body.get("s3_key") else {
         return Err(ApiError::bad_request("s3_key must be a string"));
     };
-    let prefix = format!("inputs/{}/", s.job_id);
+    let prefix = blob::presigned_input_prefix(&s.job_id);
     let filename = s3_key
         .strip_prefix(&prefix)
         .filter(|f| formats::valid_filename(f))
@@ -634,7 +632,7 @@ async fn presign_step3(
         return Err(ApiError::too_large(max));
     }
     let ext = formats::audio_extension(filename).unwrap_or_else(|| "bin".into());
-    let meta = input_metadata(Some(size), &ext, "presigned");
+    let meta = input_metadata(Some(size), &ext, InputSource::Presigned);
     let created = create_job(state, key, s, meta, Some(s3_key.clone()), None, None).await;
     if created.is_err() {
         // The object under s3_key is the one just moved there: no job will read it.

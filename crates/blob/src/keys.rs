@@ -35,13 +35,33 @@ pub fn validate_key(key: &str) -> Result<(), BlobError> {
     Ok(())
 }
 
+/// The folder of the input bucket every input lives in.
+pub const INPUTS: &str = "inputs/";
+/// The folder of the output bucket every output lives in.
+pub const OUTPUTS: &str = "outputs/";
+
+/// The contract's key of a job's output with this extension: `outputs/<job_id>.<ext>`.
+pub fn output_key(job_id: &str, ext: &str) -> String {
+    format!("{OUTPUTS}{job_id}.{ext}")
+}
+
+/// The contract's `output_s3_prefix` of a job (presign step 1): `outputs/<job_id>/`.
+pub fn output_prefix(job_id: &str) -> String {
+    format!("{OUTPUTS}{job_id}/")
+}
+
+/// The folder of a job's presigned upload: `inputs/<job_id>/` (see [`presigned_input_key`]).
+pub fn presigned_input_prefix(job_id: &str) -> String {
+    format!("{INPUTS}{job_id}/")
+}
+
 /// Where an upload to job `job_id` is written while its request runs: a key of that request alone
 /// (`inputs/<job_id>.<nonce>.<ext>`), so that a concurrent submission with the same id, which
 /// loses and cleans up, can never remove the winner's file. The worker moves it to
 /// [`input_key`] under its lease.
 pub fn staged_input_key(job_id: &str, ext: &str) -> String {
     let nonce: u64 = rand::random();
-    format!("inputs/{job_id}.{nonce:016x}.{ext}")
+    format!("{INPUTS}{job_id}.{nonce:016x}.{ext}")
 }
 
 /// Where a presigned upload is PUT: a key of that reservation alone, outside `inputs/`. Step 3
@@ -57,7 +77,7 @@ pub const UPLOADS: &str = "uploads/";
 
 /// The contract's key of a presigned upload: `inputs/<job_id>/<filename>`.
 pub fn presigned_input_key(job_id: &str, filename: &str) -> String {
-    format!("inputs/{job_id}/{filename}")
+    format!("{}{filename}", presigned_input_prefix(job_id))
 }
 
 /// The contract's key of a staged presigned upload; `None` for any other key.
@@ -74,7 +94,7 @@ pub fn unstaged_presign_key(key: &str) -> Option<String> {
 /// (`outputs/<job_id>.<attempt>.<ext>`, `attempt` 16 hex digits), so a worker that has lost its
 /// lease without knowing it cannot overwrite what the job's new holder publishes.
 pub fn staged_output_key(job_id: &str, attempt: &str, ext: &str) -> String {
-    format!("outputs/{job_id}.{attempt}.{ext}")
+    format!("{OUTPUTS}{job_id}.{attempt}.{ext}")
 }
 
 /// An attempt id for [`staged_output_key`], from a lease's fencing token.
@@ -88,8 +108,8 @@ pub fn attempt_id(token: &str) -> String {
 /// Whether `key` is a staged object of [`staged_input_key`] or [`staged_output_key`] shape.
 pub fn is_staged_object(key: &str) -> bool {
     let Some(rest) = key
-        .strip_prefix("inputs/")
-        .or_else(|| key.strip_prefix("outputs/"))
+        .strip_prefix(INPUTS)
+        .or_else(|| key.strip_prefix(OUTPUTS))
     else {
         return false;
     };
@@ -108,13 +128,13 @@ pub fn is_staged_object(key: &str) -> bool {
 
 /// The contract's key of an uploaded input: `inputs/<job_id>.<ext>`.
 pub fn input_key(job_id: &str, ext: &str) -> String {
-    format!("inputs/{job_id}.{ext}")
+    format!("{INPUTS}{job_id}.{ext}")
 }
 
 /// The final key of a staged upload of `job_id` ([`staged_input_key`]); `None` for any other key.
 pub fn unstaged_input_key(job_id: &str, key: &str) -> Option<String> {
     let rest = key
-        .strip_prefix("inputs/")?
+        .strip_prefix(INPUTS)?
         .strip_prefix(job_id)?
         .strip_prefix('.')?;
     let (nonce, ext) = rest.split_once('.')?;

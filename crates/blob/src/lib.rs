@@ -26,9 +26,9 @@ mod sweep;
 
 pub use error::BlobError;
 pub use keys::{
-    attempt_id, input_key, is_staged_object, presigned_input_key, staged_input_key,
-    staged_output_key, staged_presign_key, unstaged_input_key, unstaged_presign_key, validate_key,
-    UPLOADS,
+    attempt_id, input_key, is_staged_object, output_key, output_prefix, presigned_input_key,
+    presigned_input_prefix, staged_input_key, staged_output_key, staged_presign_key,
+    unstaged_input_key, unstaged_presign_key, validate_key, INPUTS, OUTPUTS, UPLOADS,
 };
 pub use local::LocalBlobStore;
 pub use open::open;

@@ -24,8 +24,8 @@ pub async fn sweep_orphans(store: &dyn BlobStore, age: Duration) -> Result<usize
         .into_iter()
         .map(|k| (Bucket::Input, k));
     let orphans = presigns
-        .chain(staged(Bucket::Input, "inputs/").await?)
-        .chain(staged(Bucket::Output, "outputs/").await?);
+        .chain(staged(Bucket::Input, crate::INPUTS).await?)
+        .chain(staged(Bucket::Output, crate::OUTPUTS).await?);
     let mut removed = 0;
     for (bucket, key) in orphans {
         match store.delete(bucket, &key).await {

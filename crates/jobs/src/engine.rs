@@ -157,6 +157,17 @@ pub(crate) fn parse_status(s: &str) -> Result<JobStatus, JobsError> {
         .map_err(|s| JobsError::Database(format!("unknown status {s:?} in database")))
 }
 
+/// A JSON column read as its type.
+fn typed<T: serde::de::DeserializeOwned>(r: &dyn Columns, col: &str) -> Result<T, JobsError> {
+    serde_json::from_value(r.json(col)?)
+        .map_err(|e| JobsError::Database(format!("bad {col} in database: {e}")))
+}
+
+/// A value as the JSON text a JSON column stores.
+pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> Result<String, JobsError> {
+    serde_json::to_string(v).map_err(|e| JobsError::Database(format!("cannot store JSON: {e}")))
+}
+
 pub(crate) fn job_from_row(r: &dyn Columns) -> Result<Job, JobsError> {
     Ok(Job {
         job_id: r.text("job_id")?,
@@ -164,10 +175,10 @@ pub(crate) fn job_from_row(r: &dyn Columns) -> Result<Job, JobsError> {
         api_key_id: r.text("api_key_id")?,
         organisation_id: r.text("organisation_id")?,
         model_code: r.text("model_code")?,
-        job_config: r.json("job_config")?,
+        job_config: typed(r, "job_config")?,
         metadata: r.opt_json("metadata")?,
-        input_metadata: r.json("input_metadata")?,
-        output_metadata: r.json("output_metadata")?,
+        input_metadata: typed(r, "input_metadata")?,
+        output_metadata: typed(r, "output_metadata")?,
         error_message: r.opt_text("error_message")?,
         input_key: r.opt_text("input_key")?,
         input_url: r.opt_text("input_url")?,

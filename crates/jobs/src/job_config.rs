@@ -174,8 +174,9 @@ macro_rules! closed_set {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? } default $default:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
         pub enum $name {
-            $(#[doc = $text] $variant,)+
+            $(#[doc = $text] #[cfg_attr(feature = "clap", value(name = $text))] $variant,)+
         }
 
         impl $name {

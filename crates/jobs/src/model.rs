@@ -105,13 +105,12 @@ pub struct Job {
     pub organisation_id: String,
     pub model_code: String,
     /// `{"type":"transcription","transcription_config":{..},"tracking"?:{..},"output_config"?:{..}}`
-    pub job_config: Value,
+    pub job_config: crate::JobConfig,
     /// The client's `metadata` object, stored as sent.
     pub metadata: Option<Value>,
-    /// `{size_bytes, duration_seconds, format, mime_type, source}`; source is "upload" | "url" | "presigned".
-    pub input_metadata: Value,
+    pub input_metadata: crate::InputMetadata,
     /// `{}` until DONE.
-    pub output_metadata: Value,
+    pub output_metadata: crate::OutputMetadata,
     /// The plain message; the api renders it as `{"message": "..."}`.
     pub error_message: Option<String>,
     /// Key of the input object in the input bucket; `None` while a URL input is not fetched yet.
@@ -134,9 +133,9 @@ pub struct NewJob {
     pub api_key_id: String,
     pub organisation_id: String,
     pub model_code: String,
-    pub job_config: Value,
+    pub job_config: crate::JobConfig,
     pub metadata: Option<Value>,
-    pub input_metadata: Value,
+    pub input_metadata: crate::InputMetadata,
     pub input_key: Option<String>,
     pub input_url: Option<String>,
     /// Not claimable for this long unless [`crate::JobStore::release_hold`] comes first: the api

@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::engine::{
-    job_from_row, key_from_row, parse_status, status_list, wake, Arg, Columns, Engine, Step, Stmt,
-    Written, KEY_COLUMNS,
+    job_from_row, json_text, key_from_row, parse_status, status_list, wake, Arg, Columns, Engine,
+    Step, Stmt, Written, KEY_COLUMNS,
 };
 use crate::time::{ceil_ms, floor_ms};
 use crate::{
-    hash_secret, new_api_key_secret, ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
-    NewJob, SortBy, SortOrder,
+    hash_secret, new_api_key_secret, ApiKey, InputMetadata, Job, JobStatus, JobStore, JobsError,
+    Lease, ListQuery, NewJob, OutputMetadata, SortBy, SortOrder,
 };
 
 /// SQL list of the states a worker may hold a job in.
@@ -156,9 +156,9 @@ impl<E: Engine> JobStore for E {
         .text(&job.organisation_id)
         .text(&job.api_key_id)
         .text(&job.model_code)
-        .text(job.job_config.to_string())
+        .text(json_text(&job.job_config)?)
         .opt_text(job.metadata.as_ref().map(Value::to_string))
-        .text(job.input_metadata.to_string())
+        .text(json_text(&job.input_metadata)?)
         .opt_text(job.input_key.as_deref())
         .opt_text(job.input_url.as_deref())
         .opt_millis(job.held_for);
@@ -338,7 +338,7 @@ impl<E: Engine> JobStore for E {
         &self,
         lease: &Lease,
         status: JobStatus,
-        input_metadata: Option<Value>,
+        input_metadata: Option<InputMetadata>,
     ) -> Result<(), JobsError> {
         if !matches!(
             status,
@@ -351,11 +351,15 @@ impl<E: Engine> JobStore for E {
             "input_metadata = COALESCE({}, input_metadata)",
             E::json("$3")
         );
-        let meta = input_metadata.as_ref().map(Value::to_string);
+        let meta = input_metadata.as_ref().map(json_text).transpose()?;
         move_held(self, lease, status, &set, vec![meta]).await
     }
 
-    async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
+    async fn complete(
+        &self,
+        lease: &Lease,
+        output_metadata: OutputMetadata,
+    ) -> Result<(), JobsError> {
         let set = format!(
             "output_metadata = {}, completed_at = {}, {NO_LEASE}",
             E::json("$3"),
@@ -366,7 +370,7 @@ impl<E: Engine> JobStore for E {
             lease,
             JobStatus::Done,
             &set,
-            vec![Some(output_metadata.to_string())],
+            vec![Some(json_text(&output_metadata)?)],
         )
         .await
     }

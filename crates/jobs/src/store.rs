@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::{ApiKey, Job, JobStatus, JobsError, Lease, ListQuery, NewJob};
+use crate::{
+    ApiKey, InputMetadata, Job, JobStatus, JobsError, Lease, ListQuery, NewJob, OutputMetadata,
+};
 
 #[async_trait::async_trait]
 pub trait JobStore: Send + Sync {
@@ -54,10 +54,14 @@ pub trait JobStore: Send + Sync {
         &self,
         lease: &Lease,
         status: JobStatus,
-        input_metadata: Option<Value>,
+        input_metadata: Option<InputMetadata>,
     ) -> Result<(), JobsError>;
     /// POST_PROCESSING → DONE with `output_metadata`, `completed_at`; clears the lease.
-    async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError>;
+    async fn complete(
+        &self,
+        lease: &Lease,
+        output_metadata: OutputMetadata,
+    ) -> Result<(), JobsError>;
     /// → FAILED with `error_message`, `completed_at`; clears the lease.
     async fn fail(&self, lease: &Lease, message: &str) -> Result<(), JobsError>;
     /// Hands the job back: QUEUED, lease cleared, claimable again after `retry_after`.

@@ -15,7 +15,13 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order a job's outputs are written and listed.
     pub const ALL: [Format; 4] = [Format::Json, Format::Txt, Format::Srt, Format::Vtt];
+
+    /// The format whose file extension this is.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.extension() == ext)
+    }
 
     /// The name used in the API and in output keys (`outputs/<job_id>.<name>`).
     pub fn as_str(self) -> &'static str {
@@ -37,7 +43,7 @@ impl Format {
             Format::Json => "application/json",
             Format::Txt => "text/plain; charset=utf-8",
             Format::Srt => "application/x-subrip",
-            Format::Vtt => "text/vtt",
+            Format::Vtt => "text/vtt; charset=utf-8",
         }
     }
 }
@@ -106,7 +112,7 @@ mod tests {
         assert_eq!(Format::Json.mime_type(), "application/json");
         assert_eq!(Format::Txt.mime_type(), "text/plain; charset=utf-8");
         assert_eq!(Format::Srt.mime_type(), "application/x-subrip");
-        assert_eq!(Format::Vtt.mime_type(), "text/vtt");
+        assert_eq!(Format::Vtt.mime_type(), "text/vtt; charset=utf-8");
     }
 
     #[test]

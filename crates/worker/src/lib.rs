@@ -29,7 +29,7 @@ pub use deadline::{Deadline, TIME_LIMIT_MESSAGE};
 pub use engines::{Engines, Loader};
 pub use error::JobError;
 pub use lease::LeaseKeeper;
-pub use pipeline::{output_key, run_job, Context, OUTPUT_FORMATS};
+pub use pipeline::{output_key, run_job, Context};
 pub use pool::WorkerPool;
 pub use recognition::{
     label_speakers, needs_multilingual_fallback, post_process, recognise_channels, Recognised,

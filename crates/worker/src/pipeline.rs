@@ -10,8 +10,8 @@ use blob::{BlobStore, Bucket};
 use bytes::Bytes;
 use chrono::SecondsFormat;
 use futures::StreamExt;
-use jobs::{Job, JobStatus, JobStore, Lease};
-use serde_json::{json, Value};
+use jobs::{InputMetadata, Job, JobStatus, JobStore, Lease, OutputMetadata};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use transcript::{Format, JsonMeta, Transcript};
 
@@ -69,12 +69,9 @@ impl Context {
     }
 }
 
-/// Output formats written for every job, in this order.
-pub const OUTPUT_FORMATS: [Format; 4] = [Format::Json, Format::Txt, Format::Srt, Format::Vtt];
-
 /// The key of a job's output in `format` (contract section 9).
 pub fn output_key(job_id: &str, format: Format) -> String {
-    format!("outputs/{job_id}.{}", format.extension())
+    blob::output_key(job_id, format.extension())
 }
 
 /// Runs the held job through every stage and completes it (DONE). On error nothing is marked:
@@ -109,13 +106,13 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     };
     let input_key =
         ensure_input_extension(ctx, lease, &input_key, &probe.format, &input_path).await?;
-    let mut input_metadata = json!({
-        "size_bytes": size,
-        "duration_seconds": round_ms(probe.duration_seconds),
-        "format": probe.format,
-        "mime_type": probe.mime_type,
-        "source": source_of(job),
-    });
+    let mut input_metadata = InputMetadata {
+        size_bytes: Some(size),
+        duration_seconds: Some(round_ms(probe.duration_seconds)),
+        format: Some(probe.format.to_string()),
+        mime_type: Some(probe.mime_type.to_string()),
+        source: job.input_metadata.source,
+    };
     ctx.jobs
         .advance(lease, JobStatus::InProgress, Some(input_metadata.clone()))
         .await?;
@@ -132,7 +129,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     .map_err(JobError::from_audio)?;
     // The scratch copy is no longer needed; the samples are in memory.
     drop(scratch);
-    input_metadata["duration_seconds"] = json!(round_ms(decoded.probe.duration_seconds));
+    input_metadata.duration_seconds = Some(round_ms(decoded.probe.duration_seconds));
 
     ctx.jobs
         .advance(lease, JobStatus::Decoding, Some(input_metadata))
@@ -161,16 +158,13 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         job.submitted_at
             .to_rfc3339_opts(SecondsFormat::Millis, true),
         data_name(job, &input_key),
-        job.job_config
-            .get("transcription_config")
-            .cloned()
-            .unwrap_or(Value::Null),
+        serde_json::to_value(&job.job_config.transcription_config).unwrap_or(Value::Null),
     );
     let word_count = transcript.words.len();
     let language = transcript.language.clone();
     let cues = request.cues;
     let rendered = tokio::task::spawn_blocking(move || {
-        OUTPUT_FORMATS.map(|f| (f, transcript::render(&transcript, f, &meta, &cues)))
+        Format::ALL.map(|f| (f, transcript::render(&transcript, f, &meta, &cues)))
     })
     .await
     .map_err(|e| {
@@ -195,7 +189,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
             .map_err(JobError::from_output_blob)?;
     }
     if !ctx.jobs.renew(lease, ctx.config.lease).await? {
-        for format in OUTPUT_FORMATS {
+        for format in Format::ALL {
             let _ = ctx
                 .blobs
                 .delete(
@@ -206,7 +200,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         }
         return Err(JobError::LeaseLost);
     }
-    for format in OUTPUT_FORMATS {
+    for format in Format::ALL {
         let staged = blob::staged_output_key(&job.job_id, &attempt, format.extension());
         ctx.blobs
             .rename(Bucket::Output, &staged, &output_key(&job.job_id, format))
@@ -214,14 +208,14 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
             .map_err(JobError::from_output_blob)?;
     }
 
-    let output_metadata = json!({
-        "language": language,
-        "formats": OUTPUT_FORMATS.map(|f| f.as_str()),
-        "duration_seconds": round_ms(duration),
-        "word_count": word_count,
-        "model": engine_name,
-        "compute_type": choice.compute_type,
-    });
+    let output_metadata = OutputMetadata {
+        language: Some(language),
+        formats: Format::ALL.map(|f| f.as_str().to_string()).to_vec(),
+        duration_seconds: Some(round_ms(duration)),
+        word_count: Some(word_count as u64),
+        model: Some(engine_name),
+        compute_type: Some(choice.compute_type),
+    };
     ctx.jobs.complete(lease, output_metadata).await?;
     Ok(())
 }
@@ -249,11 +243,7 @@ async fn fetch_input(ctx: &Context, lease: &Lease, path: &Path) -> Result<(Strin
         (None, Some(url)) => {
             let url = url::Url::parse(url)
                 .map_err(|_| JobError::Input("input_url is not a valid URL".into()))?;
-            let key = format!(
-                "inputs/{}.{}",
-                job.job_id,
-                url_extension(&url).unwrap_or("bin")
-            );
+            let key = blob::input_key(&job.job_id, url_extension(&url).unwrap_or("bin"));
             blob::fetch::fetch_to_store(
                 &url,
                 &ctx.config.fetch_policy,
@@ -287,10 +277,10 @@ async fn ensure_input_extension(
     local: &Path,
 ) -> Result<String, JobError> {
     let job_id = &lease.job.job_id;
-    if lease.job.input_url.is_none() || key != format!("inputs/{job_id}.bin") {
+    if lease.job.input_url.is_none() || key != blob::input_key(job_id, "bin") {
         return Ok(key.to_string());
     }
-    let proper = format!("inputs/{job_id}.{format}");
+    let proper = blob::input_key(job_id, format);
     ctx.blobs
         .put_file(Bucket::Input, &proper, local)
         .await
@@ -312,14 +302,6 @@ fn url_extension(url: &url::Url) -> Option<&'static str> {
     let (_, ext) = last.rsplit_once('.')?;
     let ext = ext.to_ascii_lowercase();
     AUDIO_EXTENSIONS.into_iter().find(|e| *e == ext)
-}
-
-fn source_of(job: &Job) -> String {
-    match job.input_metadata.get("source").and_then(Value::as_str) {
-        Some(s) => s.to_string(),
-        None if job.input_url.is_some() => "url".into(),
-        None => "upload".into(),
-    }
 }
 
 /// The file name the json header reports: a presigned upload keeps its own name

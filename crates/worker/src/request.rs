@@ -1,7 +1,8 @@
-//! What a job asks for, read from its `job_config` (already validated by the api, so anything
-//! unexpected here falls back to the contract's default instead of failing the job).
+//! What a job asks for, from its typed `job_config` (parsed by the api, with the contract's
+//! defaults already filled in): the recognition options in the worker's terms.
 
-use serde_json::Value;
+pub use jobs::OperatingPoint;
+use jobs::{Diarization, JobConfig, Language, TranscriptionConfig};
 use transcript::{CueOptions, VocabEntry};
 
 use crate::config::{WorkerConfig, DEFAULT_MODEL_CODE};
@@ -25,85 +26,65 @@ pub struct Request {
     pub cues: CueOptions,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperatingPoint {
-    Standard,
-    Enhanced,
-}
-
 impl Request {
-    pub fn from_job_config(job_config: &Value) -> Request {
-        let tc = &job_config["transcription_config"];
-        let language = match tc["language"].as_str().map(str::trim) {
-            Some("auto") => None,
-            Some(code) if !code.is_empty() => Some(code.to_ascii_lowercase()),
-            _ => Some("en".to_string()),
-        };
-        let operating_point = match tc["operating_point"].as_str() {
-            Some("enhanced") => OperatingPoint::Enhanced,
-            _ => OperatingPoint::Standard,
-        };
-        let split_channels = tc["diarization"].as_str() == Some("channel");
-        let speaker_diarization = tc["diarization"].as_str() == Some("speaker");
-        let vocab: Vec<VocabEntry> = tc["additional_vocab"]
-            .as_array()
-            .map(|items| items.iter().filter_map(vocab_entry).collect())
+    pub fn from_job_config(job_config: &JobConfig) -> Request {
+        let srt = job_config
+            .output_config
+            .as_ref()
+            .and_then(|o| o.srt_overrides)
             .unwrap_or_default();
-        let domain = tc["domain"]
-            .as_str()
-            .map(str::trim)
-            .filter(|d| !d.is_empty());
-        let initial_prompt = prompt(domain, &vocab);
-        let output_locale = tc["output_locale"]
-            .as_str()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(String::from);
-        let overrides = &job_config["output_config"]["srt_overrides"];
         let defaults = CueOptions::default();
-        let positive = |v: &Value| {
-            v.as_u64()
-                .filter(|n| *n > 0)
-                .map(|n| n.min(10_000) as usize)
-        };
         let cues = CueOptions {
-            max_line_length: positive(&overrides["max_line_length"])
-                .unwrap_or(defaults.max_line_length),
-            max_lines: positive(&overrides["max_lines"]).unwrap_or(defaults.max_lines),
+            max_line_length: srt
+                .max_line_length
+                .map_or(defaults.max_line_length, |n| n.get()),
+            max_lines: srt.max_lines.map_or(defaults.max_lines, |n| n.get()),
         };
+        Request::new(&job_config.transcription_config, cues)
+    }
+
+    /// The options of a transcription config, with these subtitle cues.
+    pub fn new(tc: &TranscriptionConfig, cues: CueOptions) -> Request {
+        let language = match tc.language {
+            Language::Auto => None,
+            Language::Code(code) => Some(code.to_string()),
+        };
+        let vocab: Vec<VocabEntry> = tc
+            .additional_vocab
+            .as_ref()
+            .map(|v| v.items().iter().map(vocab_entry).collect())
+            .unwrap_or_default();
+        let domain = tc.domain.as_ref().map(|d| d.topic());
         Request {
             language,
-            operating_point,
-            split_channels,
-            speaker_diarization,
-            initial_prompt,
+            operating_point: tc.operating_point,
+            split_channels: tc.diarization == Diarization::Channel,
+            speaker_diarization: tc.diarization == Diarization::Speaker,
+            initial_prompt: prompt(domain, &vocab),
             vocab,
-            output_locale,
+            output_locale: tc.output_locale.map(|l| l.as_str().to_string()),
             cues,
         }
     }
 }
 
-fn vocab_entry(v: &Value) -> Option<VocabEntry> {
-    let content = v["content"].as_str().or_else(|| v.as_str())?.trim();
-    if content.is_empty() {
-        return None;
-    }
-    let sounds_like = v["sounds_like"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
+fn vocab_entry(item: &jobs::job_config::VocabItem) -> VocabEntry {
+    let sounds_like = item
+        .sounds_like
+        .as_ref()
+        .map(|s| {
+            s.items()
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
                 .map(String::from)
                 .collect()
         })
         .unwrap_or_default();
-    Some(VocabEntry {
-        content: content.to_string(),
+    VocabEntry {
+        content: item.content.trimmed().to_string(),
         sounds_like,
-    })
+    }
 }
 
 /// The decoder prompt: Whisper continues the style, topic and spellings of the text it is
@@ -153,10 +134,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn config(v: serde_json::Value) -> JobConfig {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn defaults() {
-        let r =
-            Request::from_job_config(&json!({"type": "transcription", "transcription_config": {}}));
+        let r = Request::from_job_config(&config(
+            json!({"type": "transcription", "transcription_config": {}}),
+        ));
         assert_eq!(r.language.as_deref(), Some("en"));
         assert_eq!(r.operating_point, OperatingPoint::Standard);
         assert!(!r.split_channels);
@@ -169,13 +155,13 @@ mod tests {
 
     #[test]
     fn every_field() {
-        let r = Request::from_job_config(&json!({
+        let r = Request::from_job_config(&config(json!({
             "type": "transcription",
             "transcription_config": {"language": "auto", "operating_point": "enhanced", "diarization": "channel",
-                "additional_vocab": [{"content": "Verbatim"}, {"content": "CTranslate2", "sounds_like": ["see translate two"]}],
-                "domain": "software", "output_locale": "en-GB"},
+                "additional_vocab": [{"content": "Verbatim"}, {"content": " CTranslate2", "sounds_like": ["see translate two", " "]}],
+                "domain": " software ", "output_locale": "en-GB"},
             "output_config": {"srt_overrides": {"max_line_length": 20, "max_lines": 1}}
-        }));
+        })));
         assert_eq!(r.language, None);
         assert_eq!(r.operating_point, OperatingPoint::Enhanced);
         assert!(r.split_channels);
@@ -193,13 +179,34 @@ mod tests {
                 max_lines: 1
             }
         );
-        let r = Request::from_job_config(&json!({"transcription_config": {"language": "DE"},
-            "output_config": {"srt_overrides": {"max_line_length": 0}}}));
+        let r = Request::from_job_config(&config(json!({"type": "transcription",
+            "transcription_config": {"language": "de"},
+            "output_config": {"srt_overrides": {"max_lines": 3}}})));
         assert_eq!(r.language.as_deref(), Some("de"));
-        assert_eq!(r.cues, CueOptions::default());
-        let r =
-            Request::from_job_config(&json!({"transcription_config": {"diarization": "speaker"}}));
+        assert_eq!(r.cues.max_lines, 3);
+        assert_eq!(
+            r.cues.max_line_length,
+            CueOptions::default().max_line_length
+        );
+        let r = Request::from_job_config(&config(
+            json!({"type": "transcription", "transcription_config": {"diarization": "speaker"}}),
+        ));
         assert!(r.speaker_diarization && !r.split_channels);
+    }
+
+    #[test]
+    fn the_output_locales_are_the_ones_transcript_spells() {
+        for l in jobs::job_config::OutputLocale::ALL {
+            assert!(
+                transcript::locale::LOCALES.contains(&l.as_str()),
+                "{}",
+                l.as_str()
+            );
+        }
+        assert_eq!(
+            transcript::locale::LOCALES.len(),
+            jobs::job_config::OutputLocale::ALL.len()
+        );
     }
 
     #[test]

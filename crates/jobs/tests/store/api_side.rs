@@ -1,9 +1,8 @@
 //! The api side of the job store (the suite of both backends): create, get, list, delete, reservations, org walls, keys.
 
-use crate::common::{new_job, Db};
+use crate::common::{in_english, new_job, Db};
 use chrono::{Duration as TimeDelta, Utc};
-use jobs::{JobStatus, JobsError, ListQuery, SortBy, SortOrder};
-use serde_json::json;
+use jobs::{JobStatus, JobsError, ListQuery, OutputMetadata, SortBy, SortOrder};
 use std::time::Duration;
 
 async fn create_and_get_round_trip(d: Db) {
@@ -19,7 +18,7 @@ async fn create_and_get_round_trip(d: Db) {
     assert_eq!(job.job_config, nj.job_config);
     assert_eq!(job.metadata, nj.metadata);
     assert_eq!(job.input_metadata, nj.input_metadata);
-    assert_eq!(job.output_metadata, json!({}));
+    assert_eq!(job.output_metadata, OutputMetadata::default());
     assert_eq!(job.error_message, None);
     assert_eq!(job.input_key.as_deref(), Some("inputs/myjob1.wav"));
     assert_eq!(job.input_url.as_deref(), Some("https://example.com/a.wav"));
@@ -101,10 +100,7 @@ async fn finish(store: &dyn jobs::JobStore, fail: bool) -> String {
         ] {
             store.advance(&lease, s, None).await.unwrap();
         }
-        store
-            .complete(&lease, json!({"language": "en"}))
-            .await
-            .unwrap();
+        store.complete(&lease, in_english()).await.unwrap();
     }
     lease.job.job_id
 }
@@ -126,11 +122,7 @@ async fn delete_only_done_or_failed(d: Db) {
     let deleted_at = deleted.deleted_at.unwrap();
     assert!(deleted_at >= before);
     assert_eq!(deleted.updated_at, deleted_at);
-    assert_eq!(
-        deleted.output_metadata,
-        json!({"language": "en"}),
-        "the record is kept"
-    );
+    assert_eq!(deleted.output_metadata, in_english(), "the record is kept");
     assert_eq!(d.store.get("org1", &id).await.unwrap(), Some(deleted));
     // Once deleted, deleting again is refused (not DONE/FAILED any more).
     assert_eq!(
@@ -276,7 +268,7 @@ async fn list_filters_sorts_pages_and_counts(d: Db) {
                     s.advance(&lease, JobStatus::PostProcessing, None)
                         .await
                         .unwrap();
-                    s.complete(&lease, json!({})).await.unwrap();
+                    s.complete(&lease, OutputMetadata::default()).await.unwrap();
                 }
             }
         }

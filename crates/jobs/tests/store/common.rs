@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use jobs::{open_sqlite, JobStore, NewJob};
+use jobs::{
+    open_sqlite, InputMetadata, InputSource, JobConfig, JobStore, NewJob, OutputMetadata,
+    TranscriptionConfig,
+};
 use serde_json::json;
 
 pub struct Db {
@@ -184,11 +187,33 @@ pub fn new_job(org: &str, job_id: &str) -> NewJob {
         api_key_id: format!("key-{org}"),
         organisation_id: org.to_string(),
         model_code: "slng/speechmatics/batch:15.0.0".to_string(),
-        job_config: json!({"type": "transcription", "transcription_config": {"language": "en"}}),
+        job_config: JobConfig::transcription(
+            TranscriptionConfig::parse(&json!({"language": "fr", "domain": "finance"})).unwrap(),
+            None,
+            None,
+        ),
         metadata: Some(json!({"client": job_id})),
-        input_metadata: json!({"size_bytes": 10, "source": "upload"}),
+        input_metadata: InputMetadata {
+            size_bytes: Some(10),
+            ..InputMetadata::new(InputSource::Upload)
+        },
         input_key: Some(format!("inputs/{job_id}.wav")),
         input_url: None,
         held_for: None,
+    }
+}
+
+/// Outputs that say who completed the job (in `model`), to tell completions apart.
+pub fn made_by(who: impl ToString) -> OutputMetadata {
+    OutputMetadata {
+        model: Some(who.to_string()),
+        ..OutputMetadata::default()
+    }
+}
+
+pub fn in_english() -> OutputMetadata {
+    OutputMetadata {
+        language: Some("en".into()),
+        ..OutputMetadata::default()
     }
 }

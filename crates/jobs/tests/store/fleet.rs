@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{new_job, postgres_server_url, PgDatabase};
+use crate::common::{made_by, new_job, postgres_server_url, PgDatabase};
 use jobs::{JobStatus, JobStore, JobsError};
-use serde_json::json;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -127,10 +126,7 @@ async fn claims_from_many_processes_take_each_job_exactly_once() {
                     ] {
                         store.advance(&lease, st, None).await.unwrap();
                     }
-                    store
-                        .complete(&lease, json!({"worker": worker}))
-                        .await
-                        .unwrap();
+                    store.complete(&lease, made_by(&worker)).await.unwrap();
                     got.push(lease.job.job_id.clone());
                 }
                 got
@@ -221,19 +217,19 @@ async fn a_vanished_workers_job_is_finished_once_by_another_process() {
         survivor.advance(&second, st, None).await.unwrap();
     }
     survivor
-        .complete(&second, json!({"by": "survivor"}))
+        .complete(&second, made_by("survivor"))
         .await
         .unwrap();
     // The dead worker's lease, presented by anyone, is fenced off.
     assert_eq!(
-        api.complete(&first, json!({"by": "doomed"})).await,
+        api.complete(&first, made_by("doomed")).await,
         Err(JobsError::LeaseLost)
     );
     assert!(!api.renew(&first, MINUTE).await.unwrap());
     let j = api.get("org1", "orphan").await.unwrap().unwrap();
     assert_eq!(
         (j.status, j.output_metadata),
-        (JobStatus::Done, json!({"by": "survivor"}))
+        (JobStatus::Done, made_by("survivor"))
     );
 }
 

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{new_job, Db};
+use crate::common::{in_english, made_by, new_job, Db};
 use chrono::Utc;
-use jobs::{JobStatus, JobsError};
+use jobs::{InputMetadata, JobStatus, JobsError, OutputMetadata};
 use serde_json::json;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -40,7 +40,10 @@ async fn claim_walks_a_job_through_its_stages(d: Db) {
             to: JobStatus::Decoding
         })
     );
-    let meta = json!({"size_bytes": 123, "duration_seconds": 1.5, "format": "wav", "mime_type": "audio/wav", "source": "upload"});
+    let meta: InputMetadata =
+        serde_json::from_value(json!({"size_bytes": 123, "duration_seconds": 1.5,
+        "format": "wav", "mime_type": "audio/wav", "source": "upload"}))
+        .unwrap();
     s.advance(&lease, JobStatus::InProgress, Some(meta.clone()))
         .await
         .unwrap();
@@ -60,7 +63,7 @@ async fn claim_walks_a_job_through_its_stages(d: Db) {
         "None keeps it"
     );
     assert_eq!(
-        s.complete(&lease, json!({})).await,
+        s.complete(&lease, OutputMetadata::default()).await,
         Err(JobsError::InvalidTransition {
             from: JobStatus::Decoding,
             to: JobStatus::Done
@@ -84,7 +87,11 @@ async fn claim_walks_a_job_through_its_stages(d: Db) {
         .await
         .unwrap();
     assert!(s.renew(&lease, MINUTE).await.unwrap());
-    let out = json!({"language": "en", "formats": ["json", "txt", "srt"], "word_count": 3});
+    let out = OutputMetadata {
+        formats: vec!["json".into(), "txt".into(), "srt".into()],
+        word_count: Some(3),
+        ..in_english()
+    };
     s.complete(&lease, out.clone()).await.unwrap();
 
     let j = s.get("org1", "first").await.unwrap().unwrap();
@@ -200,7 +207,7 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses(d: Db) {
         Err(JobsError::LeaseLost)
     );
     assert_eq!(
-        s.complete(&first, json!({})).await,
+        s.complete(&first, OutputMetadata::default()).await,
         Err(JobsError::LeaseLost)
     );
     assert_eq!(s.fail(&first, "x").await, Err(JobsError::LeaseLost));
@@ -217,14 +224,14 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses(d: Db) {
     s.advance(&second, JobStatus::PostProcessing, None)
         .await
         .unwrap();
-    s.complete(&second, json!({"by": "w2"})).await.unwrap();
+    s.complete(&second, made_by("w2")).await.unwrap();
     let j = s.get("org1", "slow").await.unwrap().unwrap();
     assert_eq!(
         (j.status, j.output_metadata),
-        (JobStatus::Done, json!({"by": "w2"}))
+        (JobStatus::Done, made_by("w2"))
     );
     assert_eq!(
-        s.complete(&first, json!({"by": "w1"})).await,
+        s.complete(&first, made_by("w1")).await,
         Err(JobsError::LeaseLost)
     );
 }
@@ -261,7 +268,7 @@ async fn release_hands_back_after_the_delay(d: Db) {
         "not visible yet"
     );
     assert_eq!(
-        s.complete(&lease, json!({})).await,
+        s.complete(&lease, OutputMetadata::default()).await,
         Err(JobsError::LeaseLost),
         "handed back"
     );
@@ -329,10 +336,7 @@ async fn concurrent_claims_take_each_job_exactly_once(d: Db) {
                 ] {
                     store.advance(&lease, st, None).await.unwrap();
                 }
-                store
-                    .complete(&lease, json!({"worker": worker}))
-                    .await
-                    .unwrap();
+                store.complete(&lease, made_by(&worker)).await.unwrap();
                 got.push(lease.job.job_id.clone());
             }
             got

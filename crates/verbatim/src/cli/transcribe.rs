@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use jobs::job_config::{self, OutputLocale};
+use jobs::{Diarization, Language, OperatingPoint, TranscriptionConfig};
 use transcript::{CueOptions, Format, JsonMeta, Transcript};
 
 use crate::engine::{self, EngineArgs};
@@ -20,24 +22,24 @@ pub struct Args {
     /// Spoken language (one of the contract's codes), or `auto` to detect it (the multilingual
     /// enhanced model then serves the file). Default `en`, as in the API.
     #[arg(long, default_value = "en")]
-    language: String,
+    language: Language,
     /// `standard` (the --model model) or `enhanced` (VERBATIM_MODEL_ENHANCED, default `base`,
     /// run as VERBATIM_COMPUTE_TYPE_ENHANCED, default `float32`, unless --compute-type says).
-    #[arg(long, default_value = "standard")]
-    operating_point: String,
+    #[arg(long, value_enum, default_value_t = OperatingPoint::Standard)]
+    operating_point: OperatingPoint,
     /// `none`, `channel` (each channel recognised on its own) or `speaker` (words labelled S1,
     /// S2… by voice; needs the speaker model from scripts/install-models.sh in --models-dir).
-    #[arg(long, default_value = "none")]
-    diarization: String,
+    #[arg(long, value_enum, default_value_t = Diarization::Off)]
+    diarization: Diarization,
     /// JSON array of `{"content": "...", "sounds_like": ["..."]}`.
     #[arg(long)]
     additional_vocab: Option<String>,
     /// Mark numbers, money, dates, times, e-mails, URLs… as entities in the json.
     #[arg(long)]
     enable_entities: bool,
-    /// Spelling of the output: en-US, en-GB, en-AU.
+    /// Spelling of the output: en-US, en-GB, en-AU, en-NZ.
     #[arg(long)]
-    output_locale: Option<String>,
+    output_locale: Option<OutputLocale>,
     /// Topic of the recording (prompt context for the decoder).
     #[arg(long)]
     domain: Option<String>,
@@ -62,30 +64,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.max_line_length == 0 || args.max_lines == 0 {
         anyhow::bail!("--max-line-length and --max-lines must be at least 1");
     }
-    // The same validation and option logic as an API job: a bad value is the same message.
-    let mut config = serde_json::json!({
-        "language": args.language,
-        "operating_point": args.operating_point,
-        "diarization": args.diarization,
-    });
+    // The flags given as JSON or free text are parsed as an API job's are: a bad value is the
+    // same message.
+    let mut given = serde_json::json!({});
     if let Some(vocab) = &args.additional_vocab {
-        config["additional_vocab"] =
-            api::config_validation::parse_json_text(vocab, "--additional-vocab")
-                .map_err(anyhow::Error::msg)?;
-    }
-    if args.enable_entities {
-        config["enable_entities"] = true.into();
-    }
-    if let Some(locale) = &args.output_locale {
-        config["output_locale"] = locale.as_str().into();
+        given["additional_vocab"] =
+            job_config::parse_json_text(vocab, "--additional-vocab").map_err(anyhow::Error::msg)?;
     }
     if let Some(domain) = &args.domain {
-        config["domain"] = domain.as_str().into();
+        given["domain"] = domain.as_str().into();
     }
-    let config =
-        api::config_validation::transcription_config(&config).map_err(anyhow::Error::msg)?;
-    let request =
-        worker::Request::from_job_config(&serde_json::json!({ "transcription_config": config }));
+    let config = TranscriptionConfig {
+        language: args.language,
+        operating_point: args.operating_point,
+        diarization: args.diarization,
+        output_locale: args.output_locale,
+        enable_entities: args.enable_entities.then_some(true),
+        ..TranscriptionConfig::parse(&given).map_err(anyhow::Error::msg)?
+    };
+    let cues = CueOptions {
+        max_line_length: args.max_line_length,
+        max_lines: args.max_lines,
+    };
+    let request = worker::Request::new(&config, cues);
     // Loaded first: a missing speaker model is reported before minutes of recognition.
     let speakers = if request.speaker_diarization {
         Some(worker::load_speaker_model(&args.engine.models_dir.path)?)
@@ -108,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     args.enhanced.apply(&mut worker_config);
     let enhanced = worker::model_for(
         worker::DEFAULT_MODEL_CODE,
-        worker::OperatingPoint::Enhanced,
+        OperatingPoint::Enhanced,
         &worker_config,
     );
     let as_enhanced = |mut engine_args: EngineArgs| {
@@ -119,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         engine_args
     };
     let mut engine_args = args.engine.clone();
-    if request.operating_point == worker::OperatingPoint::Enhanced {
+    if request.operating_point == OperatingPoint::Enhanced {
         engine_args = as_enhanced(engine_args);
     }
     let mut engine = engine::load(&engine_args)?;
@@ -151,12 +152,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        transcription_config: config,
+        transcription_config: serde_json::to_value(&config)?,
     };
-    let cues = CueOptions {
-        max_line_length: args.max_line_length,
-        max_lines: args.max_lines,
-    };
+    let cues = request.cues;
 
     match &args.output_dir {
         None => {

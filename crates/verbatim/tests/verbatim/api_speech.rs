@@ -3,6 +3,7 @@
 //! the outputs downloaded through their signed URLs, a corrupt file failing readably, and delete
 //! purging what it must.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::server::deployment::{Deployment, Kind};
@@ -287,6 +288,23 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
 
     // Delete: 202, record kept as DELETED, files gone (lists empty, old URLs dead), 409 again.
     let before = files(&http, server, &key, "speech1").await;
+    // What the worker wrote is exactly what /files lists (and, below, what DELETE purges): no
+    // object of the job's in either bucket that the listing leaves out, or the other way round.
+    let listed: BTreeSet<String> = before["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(before["outputs"].as_array().unwrap())
+        .map(|f| f["key"].as_str().unwrap().to_string())
+        .collect();
+    let stored: BTreeSet<String> = d
+        .input_files()
+        .into_iter()
+        .chain(d.output_files())
+        .filter(|f| f.contains("speech1"))
+        .collect();
+    assert_eq!(stored, listed);
+    assert_eq!(before["outputs"].as_array().unwrap().len(), 4, "{before}");
     let old_urls: Vec<String> = before["inputs"]
         .as_array()
         .unwrap()

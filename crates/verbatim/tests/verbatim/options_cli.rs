@@ -99,7 +99,10 @@ fn english_is_detected_and_a_forced_language_is_used() {
 fn unknown_language_and_bad_options_are_errors() {
     for (args, message) in [
         (vec!["--language", "xx"], "Unsupported language: xx"),
-        (vec!["--operating-point", "best"], "operating_point"),
+        (
+            vec!["--operating-point", "best"],
+            "invalid value 'best' for '--operating-point",
+        ),
         (
             vec!["--additional-vocab", "[{\"content\": \"\"}]"],
             "additional_vocab[0].content",

@@ -93,12 +93,12 @@ async fn a_lost_lease_means_no_completion() {
         .await
         .unwrap();
     env.db
-        .complete(&thief, json!({"by": "thief"}))
+        .complete(&thief, typed(json!({"model": "thief"})))
         .await
         .unwrap();
     let job = env.job("joblost").await;
     assert_eq!(job.status, JobStatus::Done);
-    assert_eq!(job.output_metadata, json!({"by": "thief"}));
+    assert_eq!(json!(job.output_metadata), json!({"model": "thief"}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +208,7 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
     );
     // The dead worker's lease is worthless now.
     assert!(matches!(
-        env.db.complete(&dead, json!({})).await,
+        env.db.complete(&dead, typed(json!({}))).await,
         Err(jobs::JobsError::LeaseLost)
     ));
 }

@@ -45,7 +45,7 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     );
 
     let size = std::fs::metadata(&audio).unwrap().len();
-    let meta = &job.input_metadata;
+    let meta = json!(job.input_metadata);
     assert_eq!(meta["size_bytes"], json!(size));
     assert_eq!(meta["format"], "wav");
     assert_eq!(meta["mime_type"], "audio/wav");
@@ -53,7 +53,7 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     let duration = meta["duration_seconds"].as_f64().unwrap();
     assert!((duration - 7.1).abs() < 0.05, "duration {duration}");
 
-    let out = &job.output_metadata;
+    let out = json!(job.output_metadata);
     assert_eq!(out["language"], "en");
     assert_eq!(out["model"], "tiny.en");
     assert_eq!(out["compute_type"], "int8");
@@ -70,9 +70,10 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     assert_eq!(doc["format"], "2.9");
     assert_eq!(doc["job"]["id"], "jobdone1");
     assert_eq!(doc["job"]["data_name"], "jobdone1.wav");
+    // The config as stored, the contract's defaults filled in.
     assert_eq!(
         doc["metadata"]["transcription_config"],
-        json!({"language": "en"})
+        json!({"language": "en", "operating_point": "standard", "diarization": "none"})
     );
     let words: Vec<&Value> = doc["results"]
         .as_array()
@@ -160,7 +161,7 @@ async fn undecodable_audio_fails_with_a_readable_message() {
         assert_eq!(job.status, JobStatus::Failed, "{id}");
         assert_eq!(job.attempts, 1, "{id}: the file's fault is not retried");
         assert!(job.completed_at.is_some());
-        assert_eq!(job.output_metadata, json!({}));
+        assert_eq!(json!(job.output_metadata), json!({}));
         for ext in ["json", "txt", "srt", "vtt"] {
             assert_eq!(env.output(id, ext).await, None, "{id} has no {ext}");
         }
@@ -195,9 +196,9 @@ async fn a_refused_input_url_fails_the_job() {
             api_key_id: "key-test".into(),
             organisation_id: ORG.into(),
             model_code: worker::DEFAULT_MODEL_CODE.into(),
-            job_config: transcription_config(),
+            job_config: typed(transcription_config()),
             metadata: None,
-            input_metadata: json!({"source": "url"}),
+            input_metadata: typed(json!({"source": "url"})),
             input_key: None,
             // Loopback and not allow-listed: the fetch re-checks at run time and refuses.
             input_url: Some("https://127.0.0.1/audio.wav".into()),

@@ -72,9 +72,11 @@ async fn url_job(env: &Env, job_id: &str, url: String) {
             api_key_id: "key-test".into(),
             organisation_id: ORG.into(),
             model_code: worker::DEFAULT_MODEL_CODE.into(),
-            job_config: json!({"type": "transcription", "transcription_config": {"language": "en"}}),
+            job_config: typed(
+                json!({"type": "transcription", "transcription_config": {"language": "en"}}),
+            ),
             metadata: None,
-            input_metadata: json!({"source": "url"}),
+            input_metadata: typed(json!({"source": "url"})),
             input_key: None,
             input_url: Some(url),
             held_for: None,
@@ -125,9 +127,10 @@ async fn url_input_is_downloaded_stored_and_transcribed() {
             env.blobs.head(Bucket::Input, &key).await.unwrap(),
             Some(size)
         );
-        assert_eq!(job.input_metadata["source"], "url");
-        assert_eq!(job.input_metadata["size_bytes"], json!(size));
-        assert_eq!(job.input_metadata["format"], "wav");
+        let meta = json!(job.input_metadata);
+        assert_eq!(meta["source"], "url");
+        assert_eq!(meta["size_bytes"], json!(size));
+        assert_eq!(meta["format"], "wav");
         let txt = env.output(&job.job_id, "txt").await.unwrap();
         assert!(txt.to_lowercase().contains("dashwood"), "{txt}");
     }

@@ -115,9 +115,11 @@ impl Env {
                 api_key_id: "key-test".into(),
                 organisation_id: ORG.into(),
                 model_code: model_code.into(),
-                job_config,
+                job_config: typed(job_config),
                 metadata: None,
-                input_metadata: json!({"size_bytes": size, "format": ext, "source": "upload"}),
+                input_metadata: typed(
+                    json!({"size_bytes": size, "format": ext, "source": "upload"}),
+                ),
                 input_key: Some(key),
                 input_url: None,
                 held_for: None,
@@ -338,7 +340,7 @@ impl JobStore for Recorder {
         &self,
         lease: &Lease,
         status: JobStatus,
-        input_metadata: Option<Value>,
+        input_metadata: Option<jobs::InputMetadata>,
     ) -> Result<(), JobsError> {
         let with_metadata = input_metadata.is_some();
         let r = self.inner.advance(lease, status, input_metadata).await;
@@ -358,7 +360,11 @@ impl JobStore for Recorder {
         }
         r
     }
-    async fn complete(&self, lease: &Lease, output_metadata: Value) -> Result<(), JobsError> {
+    async fn complete(
+        &self,
+        lease: &Lease,
+        output_metadata: jobs::OutputMetadata,
+    ) -> Result<(), JobsError> {
         let r = self.inner.complete(lease, output_metadata).await;
         self.push(Event::Complete {
             job_id: lease.job.job_id.clone(),
@@ -414,4 +420,9 @@ pub fn srt_text_lines(srt: &str) -> Vec<String> {
         .filter(|l| !l.is_empty() && !l.contains(" --> ") && l.parse::<u64>().is_err())
         .map(String::from)
         .collect()
+}
+
+/// A stored JSON shape (job config, input or output metadata) from its JSON, as tests write it.
+pub fn typed<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
 }
