@@ -1,64 +1,13 @@
 //! Which input files are accepted and how their names map to keys and media types.
 
-/// The contract's audio formats (section 3), with the common spellings of the same containers.
-const AUDIO: &[(&str, &str)] = &[
-    ("wav", "audio/wav"),
-    ("mp3", "audio/mpeg"),
-    ("flac", "audio/flac"),
-    ("aac", "audio/aac"),
-    ("ogg", "audio/ogg"),
-    ("opus", "audio/ogg"),
-    ("oga", "audio/ogg"),
-    ("m4a", "audio/mp4"),
-    ("mp4", "video/mp4"),
-    ("amr", "audio/amr"),
-    ("mpeg", "audio/mpeg"),
-    ("mpg", "video/mpeg"),
-    ("mp2", "audio/mpeg"),
-    ("webm", "audio/webm"),
-];
-
-/// What the error says is accepted.
-pub const SUPPORTED_LIST: &str = "wav, mp3, flac, aac, ogg, m4a, mp4, amr, mpeg";
-
-/// The lowercase extension of a file name when it is a supported audio format.
-pub fn audio_extension(filename: &str) -> Option<String> {
-    let (_, ext) = filename.rsplit_once('.')?;
-    let ext = ext.to_ascii_lowercase();
-    AUDIO.iter().any(|(e, _)| *e == ext).then_some(ext)
-}
-
-/// The extension for a declared media type, for uploads whose file name says nothing.
-pub fn extension_for_mime(mime: &str) -> Option<&'static str> {
-    let mime = mime
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let ext = match mime.as_str() {
-        "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" => "wav",
-        "audio/mpeg" | "audio/mp3" => "mp3",
-        "audio/flac" | "audio/x-flac" => "flac",
-        "audio/aac" | "audio/x-aac" => "aac",
-        "audio/ogg" | "audio/opus" => "ogg",
-        "audio/mp4" | "audio/x-m4a" | "audio/m4a" => "m4a",
-        "video/mp4" => "mp4",
-        "audio/amr" => "amr",
-        "video/mpeg" => "mpeg",
-        "audio/webm" | "video/webm" => "webm",
-        _ => return None,
-    };
-    Some(ext)
-}
+pub use audio::extensions::{audio_extension, extension_for_mime, SUPPORTED_LIST};
 
 /// The media type of a stored object by its extension (audio inputs and rendered outputs).
 pub fn mime_for_extension(ext: &str) -> &'static str {
     let ext = ext.to_ascii_lowercase();
-    if let Some((_, mime)) = AUDIO.iter().find(|(e, _)| *e == ext) {
-        return mime;
-    }
-    transcript::Format::from_extension(&ext).map_or("application/octet-stream", |f| f.mime_type())
+    audio::extensions::mime_for_extension(&ext)
+        .or_else(|| transcript::Format::from_extension(&ext).map(|f| f.mime_type()))
+        .unwrap_or("application/octet-stream")
 }
 
 /// The media type of a stored object by its key's extension.
@@ -87,17 +36,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn extensions() {
-        assert_eq!(audio_extension("a.WAV").as_deref(), Some("wav"));
-        assert_eq!(audio_extension("talk.final.mp3").as_deref(), Some("mp3"));
-        assert_eq!(audio_extension("a.exe"), None);
-        assert_eq!(audio_extension("noext"), None);
-        assert_eq!(
-            extension_for_mime("audio/x-wav; charset=binary"),
-            Some("wav")
-        );
-        assert_eq!(extension_for_mime("application/octet-stream"), None);
+    fn media_types_and_file_names() {
         assert_eq!(mime_for_extension("srt"), "application/x-subrip");
+        assert_eq!(mime_for_extension("WAV"), "audio/wav");
+        assert_eq!(mime_for_key("outputs/j.vtt"), "text/vtt; charset=utf-8");
+        assert_eq!(mime_for_key("inputs/j/a.bin"), "application/octet-stream");
         assert!(valid_filename("audio_file-2.final.wav"));
         assert!(valid_filename(&format!("{}.wav", "a".repeat(251))));
         assert!(!valid_filename(&format!("{}.wav", "a".repeat(252))));

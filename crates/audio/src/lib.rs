@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod extensions;
 mod ffmpeg;
 mod mpeg_frames;
 mod probe;

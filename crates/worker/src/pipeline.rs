@@ -243,7 +243,7 @@ async fn fetch_input(ctx: &Context, lease: &Lease, path: &Path) -> Result<(Strin
         (None, Some(url)) => {
             let url = url::Url::parse(url)
                 .map_err(|_| JobError::Input("input_url is not a valid URL".into()))?;
-            let key = blob::input_key(&job.job_id, url_extension(&url).unwrap_or("bin"));
+            let key = blob::input_key(&job.job_id, url_extension(&url).as_deref().unwrap_or("bin"));
             blob::fetch::fetch_to_store(
                 &url,
                 &ctx.config.fetch_policy,
@@ -292,16 +292,8 @@ async fn ensure_input_extension(
     Ok(proper)
 }
 
-/// The contract's audio formats, as they may end a URL path.
-const AUDIO_EXTENSIONS: [&str; 9] = [
-    "wav", "mp3", "flac", "aac", "ogg", "m4a", "mp4", "amr", "mpeg",
-];
-
-fn url_extension(url: &url::Url) -> Option<&'static str> {
-    let last = url.path_segments()?.next_back()?;
-    let (_, ext) = last.rsplit_once('.')?;
-    let ext = ext.to_ascii_lowercase();
-    AUDIO_EXTENSIONS.into_iter().find(|e| *e == ext)
+fn url_extension(url: &url::Url) -> Option<String> {
+    audio::extensions::audio_extension(url.path_segments()?.next_back()?)
 }
 
 /// The file name the json header reports: a presigned upload keeps its own name
@@ -424,8 +416,14 @@ mod tests {
     #[test]
     fn url_extensions() {
         let u = |s: &str| url::Url::parse(s).unwrap();
-        assert_eq!(url_extension(&u("https://h/a/b.WAV?x=1")), Some("wav"));
-        assert_eq!(url_extension(&u("https://h/a/b.mp3")), Some("mp3"));
+        assert_eq!(
+            url_extension(&u("https://h/a/b.WAV?x=1")).as_deref(),
+            Some("wav")
+        );
+        assert_eq!(
+            url_extension(&u("https://h/a/b.mp3")).as_deref(),
+            Some("mp3")
+        );
         assert_eq!(url_extension(&u("https://h/a/b.exe")), None);
         assert_eq!(url_extension(&u("https://h/")), None);
         assert_eq!(url_extension(&u("https://h/audio")), None);
