@@ -28,7 +28,17 @@ trap 'stop_test_services' EXIT
 source scripts/start-test-services.sh
 # ------------------------------------------------------------------------------------------------
 
-say "step 4/4: tests"
+say "step 4/4: gates and tests"
+# The gates first: they take seconds to a few minutes and fail fast. clippy runs on the release
+# profile so that it shares the build scripts' output (sqlite, ring, ct2rs) with the tests' build.
+for tool in rustfmt clippy; do
+    cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$tool" \
+        || die "cargo ${tool/rustfmt/fmt} is missing and rustup could not add $tool"
+done
+say "cargo fmt --all --check"
+cargo fmt --all --check
+say "cargo clippy --release --workspace --all-targets -- -D warnings"
+cargo clippy --release --workspace --all-targets -- -D warnings
 say "python3 -m unittest (bench helpers)"
 python3 -m unittest discover -s bench -p 'test_*.py'
 # --no-fail-fast: one failing test binary must not hide the results of the others.

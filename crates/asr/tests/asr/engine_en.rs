@@ -102,7 +102,7 @@ fn long_audio_keeps_text_and_times_aligned() {
     let clip = wav("clips/en_mfa_surround.wav");
     let clip_s = clip.len() as f64 / 16_000.0;
     let copies = 8;
-    let audio: Vec<f32> = std::iter::repeat(clip).take(copies).flatten().collect();
+    let audio: Vec<f32> = std::iter::repeat_n(clip, copies).flatten().collect();
     let duration = audio.len() as f64 / 16_000.0;
     assert!(duration > 90.0);
     let seen = Mutex::new(Vec::new());
