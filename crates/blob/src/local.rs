@@ -4,12 +4,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::stream::BoxStream;
 use object_store::local::LocalFileSystem;
 
 use crate::objects::{object_path, Buckets};
-use crate::{BlobError, BlobStore, Bucket, ByteStream, Signer};
+use crate::store::Backend;
+use crate::{BlobError, Bucket, Signer};
 
 pub struct LocalBlobStore {
     root: PathBuf,
@@ -88,11 +87,6 @@ impl LocalBlobStore {
                 )));
             }
         }
-        if input_bucket == output_bucket {
-            return Err(BlobError::Io(format!(
-                "the input and output buckets must differ (both {input_bucket:?})"
-            )));
-        }
         let public_base_url = url::Url::parse(public_base_url)
             .ok()
             .filter(|u| {
@@ -115,10 +109,10 @@ impl LocalBlobStore {
             ))
         };
         let files = (bucket(input_bucket)?, bucket(output_bucket)?);
-        let buckets = Buckets {
-            input: files.0.clone(),
-            output: files.1.clone(),
-        };
+        let buckets = Buckets::new(
+            (input_bucket, files.0.clone()),
+            (output_bucket, files.1.clone()),
+        )?;
         let signer = Signer::load_or_create(&data_dir.join("signing.key"))?;
         Ok(LocalBlobStore {
             root: data_dir.to_path_buf(),
@@ -216,7 +210,7 @@ impl LocalBlobStore {
         let expires = chrono::Utc::now()
             .timestamp()
             .saturating_add(i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX));
-        let bucket = self.bucket_name(b);
+        let bucket = self.buckets.name(b);
         let signature = self.signer.sign(method, bucket, key, expires, content_type);
         let mut url = self.public_base_url.clone();
         url.path_segments_mut()
@@ -233,69 +227,18 @@ impl LocalBlobStore {
 }
 
 #[async_trait::async_trait]
-impl BlobStore for LocalBlobStore {
-    fn bucket_name(&self, b: Bucket) -> &str {
-        match b {
-            Bucket::Input => &self.input_name,
-            Bucket::Output => &self.output_name,
-        }
+impl Backend for LocalBlobStore {
+    fn buckets(&self) -> &Buckets {
+        &self.buckets
     }
 
-    async fn put_stream(
-        &self,
-        b: Bucket,
-        key: &str,
-        body: BoxStream<'static, Result<Bytes, std::io::Error>>,
-        max_bytes: u64,
-    ) -> Result<u64, BlobError> {
-        let size = self.buckets.put_stream(b, key, body, max_bytes).await?;
-        self.make_durable(b, key).await?;
-        Ok(size)
-    }
-
-    async fn put_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
-        let size = self.buckets.put_file(b, key, path).await?;
-        self.make_durable(b, key).await?;
-        Ok(size)
-    }
-
-    async fn list_older_than(
-        &self,
-        b: Bucket,
-        prefix: &str,
-        age: Duration,
-    ) -> Result<Vec<String>, BlobError> {
-        self.buckets.list_older_than(b, prefix, age).await
-    }
-
-    async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError> {
-        self.buckets.rename(b, from, to).await?;
-        self.make_durable(b, to).await
-    }
-
-    async fn get_to_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
-        self.buckets.get_to_file(b, key, path).await
-    }
-
-    async fn get_stream(&self, b: Bucket, key: &str) -> Result<(u64, ByteStream), BlobError> {
-        self.buckets.get_stream(b, key).await
-    }
-
-    async fn head(&self, b: Bucket, key: &str) -> Result<Option<u64>, BlobError> {
-        self.buckets.head(b, key).await
-    }
-
-    async fn delete(&self, b: Bucket, key: &str) -> Result<(), BlobError> {
-        self.buckets.delete(b, key).await
-    }
-
-    async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError> {
-        self.buckets.delete_prefix(b, prefix).await
+    async fn made_durable(&self, b: Bucket, key: &str) -> Result<(), BlobError> {
+        self.make_durable(b, key).await
     }
 
     /// The API's download route sets the headers (it knows the format); `content_type` is not
     /// part of the URL.
-    async fn presign_get(
+    async fn sign_get(
         &self,
         b: Bucket,
         key: &str,
@@ -305,7 +248,7 @@ impl BlobStore for LocalBlobStore {
         self.signed_url("GET", b, key, None, expires_in)
     }
 
-    async fn presign_put(
+    async fn sign_put(
         &self,
         b: Bucket,
         key: &str,

@@ -19,9 +19,10 @@ const PART_SIZE: usize = 5 * 1024 * 1024;
 /// Parts written concurrently at most.
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// A backend's two buckets: their names and their object stores.
 pub(crate) struct Buckets {
-    pub input: Arc<dyn ObjectStore>,
-    pub output: Arc<dyn ObjectStore>,
+    input: (String, Arc<dyn ObjectStore>),
+    output: (String, Arc<dyn ObjectStore>),
 }
 
 /// The object path of a key. Characters that object stores avoid (`%`, `{`, `]`, ...) are
@@ -32,10 +33,34 @@ pub(crate) fn object_path(key: &str) -> Result<ObjectPath, BlobError> {
 }
 
 impl Buckets {
+    /// Refuses one bucket for both: the two sides' keys and lifetimes must not mix.
+    pub fn new(
+        input: (&str, Arc<dyn ObjectStore>),
+        output: (&str, Arc<dyn ObjectStore>),
+    ) -> Result<Self, BlobError> {
+        if input.0 == output.0 {
+            return Err(BlobError::Io(format!(
+                "the input and output buckets must differ (both {:?})",
+                input.0
+            )));
+        }
+        Ok(Buckets {
+            input: (input.0.to_string(), input.1),
+            output: (output.0.to_string(), output.1),
+        })
+    }
+
+    pub fn name(&self, b: Bucket) -> &str {
+        match b {
+            Bucket::Input => &self.input.0,
+            Bucket::Output => &self.output.0,
+        }
+    }
+
     fn of(&self, b: Bucket) -> &Arc<dyn ObjectStore> {
         match b {
-            Bucket::Input => &self.input,
-            Bucket::Output => &self.output,
+            Bucket::Input => &self.input.1,
+            Bucket::Output => &self.output.1,
         }
     }
 

@@ -9,19 +9,17 @@
 //! object's metadata), but the store will not refuse another one. Nothing relies on it: the
 //! worker probes the bytes themselves, never the declared type.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::stream::BoxStream;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::signer::Signer as _;
 use reqwest::Method;
 
 use crate::objects::{object_path, Buckets};
 use crate::sigv4;
-use crate::{BlobError, BlobStore, Bucket, ByteStream};
+use crate::store::Backend;
+use crate::{BlobError, Bucket};
 
 /// SigV4 refuses presigned URLs valid for more than seven days.
 const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -71,12 +69,6 @@ pub struct S3BlobStore {
 impl S3BlobStore {
     /// Builds the clients (no request is made: a wrong endpoint or credentials show on first use).
     pub fn open(config: S3Config) -> Result<Self, BlobError> {
-        if config.input_bucket == config.output_bucket {
-            return Err(BlobError::Io(format!(
-                "the input and output buckets must differ (both {:?})",
-                config.input_bucket
-            )));
-        }
         let client = |bucket: &str| -> Result<Arc<AmazonS3>, BlobError> {
             // The AWS settings first (credentials and their providers); ours override the rest.
             let mut b = AmazonS3Builder::new();
@@ -107,10 +99,10 @@ impl S3BlobStore {
         };
         let input = client(&config.input_bucket)?;
         let output = client(&config.output_bucket)?;
-        let buckets = Buckets {
-            input: input.clone(),
-            output: output.clone(),
-        };
+        let buckets = Buckets::new(
+            (&config.input_bucket, input.clone()),
+            (&config.output_bucket, output.clone()),
+        )?;
         Ok(S3BlobStore {
             config,
             input,
@@ -143,64 +135,14 @@ impl S3BlobStore {
 }
 
 #[async_trait::async_trait]
-impl BlobStore for S3BlobStore {
-    fn bucket_name(&self, b: Bucket) -> &str {
-        match b {
-            Bucket::Input => &self.config.input_bucket,
-            Bucket::Output => &self.config.output_bucket,
-        }
-    }
-
-    async fn put_stream(
-        &self,
-        b: Bucket,
-        key: &str,
-        body: BoxStream<'static, Result<Bytes, std::io::Error>>,
-        max_bytes: u64,
-    ) -> Result<u64, BlobError> {
-        self.buckets.put_stream(b, key, body, max_bytes).await
-    }
-
-    async fn put_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
-        self.buckets.put_file(b, key, path).await
-    }
-
-    async fn list_older_than(
-        &self,
-        b: Bucket,
-        prefix: &str,
-        age: Duration,
-    ) -> Result<Vec<String>, BlobError> {
-        self.buckets.list_older_than(b, prefix, age).await
-    }
-
-    async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError> {
-        self.buckets.rename(b, from, to).await
-    }
-
-    async fn get_to_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
-        self.buckets.get_to_file(b, key, path).await
-    }
-
-    async fn get_stream(&self, b: Bucket, key: &str) -> Result<(u64, ByteStream), BlobError> {
-        self.buckets.get_stream(b, key).await
-    }
-
-    async fn head(&self, b: Bucket, key: &str) -> Result<Option<u64>, BlobError> {
-        self.buckets.head(b, key).await
-    }
-
-    async fn delete(&self, b: Bucket, key: &str) -> Result<(), BlobError> {
-        self.buckets.delete(b, key).await
-    }
-
-    async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError> {
-        self.buckets.delete_prefix(b, prefix).await
+impl Backend for S3BlobStore {
+    fn buckets(&self) -> &Buckets {
+        &self.buckets
     }
 
     /// Signed with `response-content-type` and `response-content-disposition: attachment`, so
     /// a download can never render as a page in the store's origin.
-    async fn presign_get(
+    async fn sign_get(
         &self,
         b: Bucket,
         key: &str,
@@ -240,7 +182,7 @@ impl BlobStore for S3BlobStore {
     }
 
     /// See the module docs: the signature does not cover `content_type`.
-    async fn presign_put(
+    async fn sign_put(
         &self,
         b: Bucket,
         key: &str,

@@ -1,4 +1,7 @@
-//! The storage trait every backend implements (local folder now, S3 next).
+//! The storage trait the api and the worker use, and the narrow one each backend implements
+//! (local folder, S3): every object operation is written once, over the backend's two
+//! object stores ([`Buckets`]); a backend adds only what differs (its bucket names, what makes a
+//! write durable, and how it signs URLs).
 
 use std::path::Path;
 use std::time::Duration;
@@ -6,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
+use crate::objects::Buckets;
 use crate::BlobError;
 
 /// The two buckets: uploaded inputs and rendered outputs.
@@ -77,4 +81,109 @@ pub trait BlobStore: Send + Sync {
         content_type: &str,
         expires_in: Duration,
     ) -> Result<String, BlobError>;
+}
+
+/// What a backend supplies; [`BlobStore`] is written once over it.
+#[async_trait::async_trait]
+pub(crate) trait Backend: Send + Sync {
+    fn buckets(&self) -> &Buckets;
+    /// Called after an object was written under `key` (put or rename), before the write is
+    /// reported done (so before the job store records the key). Nothing to do where the
+    /// store has made the object durable once it acknowledges the write (S3).
+    async fn made_durable(&self, _b: Bucket, _key: &str) -> Result<(), BlobError> {
+        Ok(())
+    }
+    async fn sign_get(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError>;
+    async fn sign_put(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError>;
+}
+
+#[async_trait::async_trait]
+impl<T: Backend> BlobStore for T {
+    fn bucket_name(&self, b: Bucket) -> &str {
+        self.buckets().name(b)
+    }
+
+    async fn put_stream(
+        &self,
+        b: Bucket,
+        key: &str,
+        body: BoxStream<'static, Result<Bytes, std::io::Error>>,
+        max_bytes: u64,
+    ) -> Result<u64, BlobError> {
+        let size = self.buckets().put_stream(b, key, body, max_bytes).await?;
+        self.made_durable(b, key).await?;
+        Ok(size)
+    }
+
+    async fn put_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
+        let size = self.buckets().put_file(b, key, path).await?;
+        self.made_durable(b, key).await?;
+        Ok(size)
+    }
+
+    async fn get_to_file(&self, b: Bucket, key: &str, path: &Path) -> Result<u64, BlobError> {
+        self.buckets().get_to_file(b, key, path).await
+    }
+
+    async fn get_stream(&self, b: Bucket, key: &str) -> Result<(u64, ByteStream), BlobError> {
+        self.buckets().get_stream(b, key).await
+    }
+
+    async fn head(&self, b: Bucket, key: &str) -> Result<Option<u64>, BlobError> {
+        self.buckets().head(b, key).await
+    }
+
+    async fn delete(&self, b: Bucket, key: &str) -> Result<(), BlobError> {
+        self.buckets().delete(b, key).await
+    }
+
+    async fn delete_prefix(&self, b: Bucket, prefix: &str) -> Result<(), BlobError> {
+        self.buckets().delete_prefix(b, prefix).await
+    }
+
+    async fn list_older_than(
+        &self,
+        b: Bucket,
+        prefix: &str,
+        age: Duration,
+    ) -> Result<Vec<String>, BlobError> {
+        self.buckets().list_older_than(b, prefix, age).await
+    }
+
+    async fn rename(&self, b: Bucket, from: &str, to: &str) -> Result<(), BlobError> {
+        self.buckets().rename(b, from, to).await?;
+        self.made_durable(b, to).await
+    }
+
+    async fn presign_get(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
+        self.sign_get(b, key, content_type, expires_in).await
+    }
+
+    async fn presign_put(
+        &self,
+        b: Bucket,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, BlobError> {
+        self.sign_put(b, key, content_type, expires_in).await
+    }
 }
