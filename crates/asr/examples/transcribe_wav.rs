@@ -73,7 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if let Some(reference) = args.get(3) {
         let reference = std::fs::read_to_string(reference)?;
-        println!("WER {:.4}", asr::wer::word_error_rate(&reference, &text));
+        println!(
+            "WER {:.4}",
+            testkit::wer::word_error_rate(&reference, &text)
+        );
     }
     Ok(())
 }

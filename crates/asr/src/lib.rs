@@ -7,7 +7,6 @@
 
 mod engine;
 pub mod models;
-pub mod wer;
 pub mod whisper;
 
 pub use engine::{AsrError, Engine, Options, Progress, Recognition, SAMPLE_RATE};

@@ -11,7 +11,6 @@
 mod cluster;
 mod encoder;
 mod mel;
-pub mod metrics;
 
 use std::path::{Path, PathBuf};
 

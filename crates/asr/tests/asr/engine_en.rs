@@ -3,7 +3,8 @@
 use std::sync::Mutex;
 
 use crate::common::*;
-use asr::{wer::word_error_rate, AsrError, Engine, Options, WhisperConfig};
+use asr::{AsrError, Engine, Options, WhisperConfig};
+use testkit::wer::word_error_rate;
 
 fn transcribe(samples: &[f32]) -> asr::Recognition {
     engine("tiny.en")
@@ -51,7 +52,7 @@ fn real_speech_is_recognised_with_timed_words() {
         let wer = word_error_rate(&reference, &text(&rec.words));
         eprintln!("{name}: WER {wer:.3}: {}", text(&rec.words));
         assert!(wer < 0.35, "{name}: WER {wer}: {}", text(&rec.words));
-        let n = asr::wer::normalize(&reference).len() as f64;
+        let n = testkit::wer::normalize(&reference).len() as f64;
         total_errors += wer * n;
         total_words += n;
         // Real confidence, not a constant: most words are confident, not all equally.
@@ -112,7 +113,7 @@ fn long_audio_keeps_text_and_times_aligned() {
         })
         .unwrap();
     assert_well_formed(&rec.words, duration);
-    let said = asr::wer::normalize(&text(&rec.words));
+    let said = testkit::wer::normalize(&text(&rec.words));
     let montreal = said.iter().filter(|w| w.as_str() == "montreal").count();
     assert!(montreal >= copies - 1, "{montreal} x montreal in {said:?}");
     // Every repetition has words near its own time.

@@ -2,7 +2,8 @@
 //! Spanish recordings.
 
 use crate::common::*;
-use asr::{wer::word_error_rate, AsrError, Engine, Options};
+use asr::{AsrError, Engine, Options};
+use testkit::wer::word_error_rate;
 
 #[test]
 fn detects_the_spoken_language() {

@@ -43,7 +43,7 @@ fn cap_memory() {
 #[test]
 fn fuzz_corpus_and_regressions_do_not_panic() {
     // The cap is the whole process's: the other tests of this binary must not share it.
-    if !crate::own_process::here(module_path!(), "fuzz_corpus_and_regressions_do_not_panic") {
+    if !testkit::own_process::here(module_path!(), "fuzz_corpus_and_regressions_do_not_panic") {
         return;
     }
     #[cfg(target_os = "linux")]

@@ -6,6 +6,5 @@ mod common;
 mod formats;
 mod fuzz_corpus;
 mod missing_ffmpeg;
-mod own_process;
 mod resampling;
 mod variants;

@@ -4,5 +4,4 @@
 mod local_store;
 mod memory;
 mod open;
-mod own_process;
 mod s3_store;

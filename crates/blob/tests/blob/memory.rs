@@ -15,7 +15,7 @@ fn peak_rss() -> Option<u64> {
 
 #[test]
 fn a_large_object_streams_in_bounded_memory() {
-    if crate::own_process::here(module_path!(), "a_large_object_streams_in_bounded_memory") {
+    if testkit::own_process::here(module_path!(), "a_large_object_streams_in_bounded_memory") {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -108,78 +108,7 @@ pub async fn db(backend: Backend) -> Db {
     }
 }
 
-/// VERBATIM_TEST_DATABASE_URL (a server and a database we may create databases from; started by
-/// scripts/test.sh). Missing under CI is a failure; by hand, the suite runs on SQLite instead,
-/// with a note.
-pub fn postgres_server_url() -> Option<String> {
-    match std::env::var("VERBATIM_TEST_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("VERBATIM_TEST_DATABASE_URL is not set: under CI the PostgreSQL tests must run (scripts/test.sh starts PostgreSQL)")
-        }
-        _ => {
-            eprintln!("note: VERBATIM_TEST_DATABASE_URL is not set, so this PostgreSQL test runs on SQLite; scripts/test.sh starts PostgreSQL");
-            None
-        }
-    }
-}
-
-/// A database of its own for one test, dropped (connections and all) when the test ends.
-pub struct PgDatabase {
-    pub url: String,
-    server: String,
-    name: String,
-}
-
-impl PgDatabase {
-    pub async fn create(server: &str) -> PgDatabase {
-        use sqlx::Connection;
-        let name = format!("vbt_{}", uuid_like());
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let mut url = url::Url::parse(server).unwrap();
-        url.set_path(&format!("/{name}"));
-        PgDatabase {
-            url: url.to_string(),
-            server: server.to_string(),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        // Drop is synchronous and may run inside the test's runtime: use a thread of our own.
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-fn uuid_like() -> String {
-    use rand::Rng;
-    let n: u128 = rand::thread_rng().gen();
-    format!("{n:032x}")
-}
+pub use testkit::postgres::{server_url as postgres_server_url, Database as PgDatabase};
 
 pub fn new_job(org: &str, job_id: &str) -> NewJob {
     NewJob {

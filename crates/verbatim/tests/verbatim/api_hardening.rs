@@ -7,11 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::server::deployment::{Deployment, Kind};
-use crate::server::https::HttpsServer;
 use crate::server::{assert_transcribes, client, short_clips, wait_finished, words};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use testkit::https::HttpsServer;
 
 const JOB_LIMIT: Duration = Duration::from_secs(300);
 

@@ -217,14 +217,14 @@ fn channel_diarization_labels_and_separates_channels() {
 }
 
 /// Reference turns of the two-speaker fixture (written by scripts/fetch-test-data.sh).
-fn speaker_turns() -> Vec<diarize::metrics::Turn> {
+fn speaker_turns() -> Vec<testkit::der::Turn> {
     let tsv = std::fs::read_to_string(
         fixtures_dir()
             .join("speakers")
             .join("two_speakers.turns.tsv"),
     )
     .unwrap();
-    diarize::metrics::parse_turns(&tsv).unwrap()
+    testkit::der::parse_turns(&tsv).unwrap()
 }
 
 /// Two real speakers taking turns (6 turns, A B A B A B, 62.7 s; A: the MFA corpus author, B: a
@@ -269,7 +269,7 @@ fn speaker_diarization_tells_two_voices_apart() {
     assert_eq!(words[0].speaker.as_deref(), Some("S1"));
 
     let reference = speaker_turns();
-    let per_turn: Vec<(usize, usize)> = diarize::metrics::labels_per_turn(&reference, &words)
+    let per_turn: Vec<(usize, usize)> = testkit::der::labels_per_turn(&reference, &words)
         .iter()
         .map(|counts| {
             (
@@ -278,7 +278,7 @@ fn speaker_diarization_tells_two_voices_apart() {
             )
         })
         .collect();
-    let der = diarize::metrics::diarization_error_rate(&reference, &words);
+    let der = testkit::der::diarization_error_rate(&reference, &words);
     eprintln!(
         "two_speakers_turns via `verbatim transcribe --diarization speaker` (tiny.en word times): DER {:.1}% \
          (confusion {:.1}%, missed {:.1}%, false alarm {:.1}%); (S1, S2) words per turn {per_turn:?}",

@@ -62,7 +62,7 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
 
     // The words are right: the transcript matches the recording's reference.
     let txt = env.output("jobdone1", "txt").await.expect("txt output");
-    let wer = asr::wer::word_error_rate(&fixture_text(CLIP_TEXT), &txt);
+    let wer = testkit::wer::word_error_rate(&fixture_text(CLIP_TEXT), &txt);
     assert!(wer < 0.25, "WER {wer:.3} for {txt:?}");
 
     let json_text = env.output("jobdone1", "json").await.expect("json output");
@@ -331,8 +331,8 @@ async fn channel_diarization_labels_each_channel() {
     );
     let left = fixture_text("speakers/two_speakers_stereo.left.txt");
     let right = fixture_text("speakers/two_speakers_stereo.right.txt");
-    let wer_left = asr::wer::word_error_rate(&left, &per_channel["channel_1"].join(" "));
-    let wer_right = asr::wer::word_error_rate(&right, &per_channel["channel_2"].join(" "));
+    let wer_left = testkit::wer::word_error_rate(&left, &per_channel["channel_1"].join(" "));
+    let wer_right = testkit::wer::word_error_rate(&right, &per_channel["channel_2"].join(" "));
     assert!(
         wer_left < 0.3 && wer_right < 0.3,
         "WER left {wer_left:.3}, right {wer_right:.3}"
@@ -345,8 +345,8 @@ async fn channel_diarization_labels_each_channel() {
 }
 
 /// The two-speaker fixture's reference turns (scripts/fetch-test-data.sh writes them).
-fn speaker_turns() -> Vec<diarize::metrics::Turn> {
-    diarize::metrics::parse_turns(&fixture_text("speakers/two_speakers.turns.tsv")).unwrap()
+fn speaker_turns() -> Vec<testkit::der::Turn> {
+    testkit::der::parse_turns(&fixture_text("speakers/two_speakers.turns.tsv")).unwrap()
 }
 
 /// `diarization: "speaker"` on two real speakers taking turns (A: the MFA corpus author,
@@ -386,7 +386,7 @@ async fn speaker_diarization_labels_each_voice() {
 
     // Per reference turn, the label most of its words carry.
     let reference = speaker_turns();
-    let majority: Vec<&str> = diarize::metrics::labels_per_turn(&reference, &words)
+    let majority: Vec<&str> = testkit::der::labels_per_turn(&reference, &words)
         .iter()
         .map(|counts| {
             let s1 = counts.get("S1").copied().unwrap_or(0);
@@ -397,7 +397,7 @@ async fn speaker_diarization_labels_each_voice() {
             }
         })
         .collect();
-    let der = diarize::metrics::diarization_error_rate(&reference, &words);
+    let der = testkit::der::diarization_error_rate(&reference, &words);
     eprintln!(
         "two_speakers_turns through the pipeline (tiny.en word times): DER {:.1}% (confusion {:.1}%, missed {:.1}%, false alarm {:.1}%); turn majorities {majority:?}",
         der.total() * 100.0,

@@ -5,16 +5,7 @@ use std::sync::Arc;
 
 use asr::{WhisperConfig, WhisperEngine};
 
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-pub fn models_dir() -> PathBuf {
-    match std::env::var_os("VERBATIM_MODELS_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => repo_root().join("models"),
-    }
-}
+pub use testkit::models_dir;
 
 /// A model installed by scripts/install-models.sh; a missing one fails the test loudly.
 pub fn model_path(name: &str) -> PathBuf {
@@ -35,15 +26,7 @@ pub fn engine_with(name: &str, config: WhisperConfig) -> Arc<WhisperEngine> {
     WhisperEngine::load_shared(&model_path(name), &config).expect("model loads")
 }
 
-pub fn fixture(rel: &str) -> PathBuf {
-    let p = repo_root().join("tests/fixtures/cache").join(rel);
-    assert!(
-        p.is_file(),
-        "fixture {} missing: run scripts/fetch-test-data.sh",
-        p.display()
-    );
-    p
-}
+pub use testkit::fixture;
 
 /// A 16 kHz mono 16-bit fixture as f32 samples.
 pub fn wav(rel: &str) -> Vec<f32> {

@@ -1,26 +1,9 @@
 //! What the integration tests share: the real-speech fixtures, the models, running the binary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-pub fn models_dir() -> PathBuf {
-    std::env::var_os("VERBATIM_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("models"))
-}
-
-pub fn fixtures_dir() -> PathBuf {
-    std::env::var_os("VERBATIM_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("tests/fixtures/cache"))
-}
+pub use testkit::{fixtures_dir, models_dir, repo_root};
 
 /// One row of tests/fixtures/cache/manifest.tsv.
 #[derive(Debug, Clone)]
@@ -84,5 +67,5 @@ pub fn verbatim(args: &[&str]) -> Output {
 
 /// Word error rate with the normalisation of the fixture references.
 pub fn wer(reference: &str, hypothesis: &str) -> f64 {
-    asr::wer::word_error_rate(reference, hypothesis)
+    testkit::wer::word_error_rate(reference, hypothesis)
 }

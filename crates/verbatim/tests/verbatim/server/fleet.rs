@@ -21,7 +21,7 @@ pub fn services() -> Option<Services> {
         (Some(database_server), Some(s3_endpoint)) => {
             Some(Services { database_server, s3_endpoint, s3_dir: var("VERBATIM_TEST_S3_DIR").map(Into::into) })
         }
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+        _ if testkit::postgres::under_ci() => panic!(
             "VERBATIM_TEST_DATABASE_URL and VERBATIM_TEST_S3_ENDPOINT must be set under CI (scripts/test.sh starts the services)"
         ),
         _ => {
@@ -31,54 +31,7 @@ pub fn services() -> Option<Services> {
     }
 }
 
-/// A database of its own for this run, dropped at the end.
-pub struct Database {
-    server: String,
-    name: String,
-    pub url: String,
-}
-
-impl Database {
-    pub async fn create(server: &str) -> Database {
-        use sqlx::Connection;
-        let name = format!("vbfleet_{:016x}", rand::random::<u64>());
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .expect("cannot connect to VERBATIM_TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(server).unwrap();
-        url.set_path(&format!("/{name}"));
-        Database {
-            server: server.to_string(),
-            name,
-            url: url.to_string(),
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+pub use testkit::postgres::Database;
 
 /// One query parameter of a URL.
 pub fn param<'a>(url: &'a str, name: &str) -> Option<&'a str> {

@@ -4,7 +4,6 @@
 
 pub mod deployment;
 pub mod fleet;
-pub mod https;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -14,20 +14,7 @@ use worker::WorkerConfig;
 
 pub const ORG: &str = "org-test";
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A fixture from `scripts/fetch-test-data.sh` (relative to tests/fixtures/cache).
-pub fn fixture(rel: &str) -> PathBuf {
-    let path = repo_root().join("tests/fixtures/cache").join(rel);
-    assert!(
-        path.is_file(),
-        "missing fixture {} (run scripts/fetch-test-data.sh)",
-        path.display()
-    );
-    path
-}
+pub use testkit::{fixture, repo_root};
 
 pub fn fixture_text(rel: &str) -> String {
     std::fs::read_to_string(fixture(rel)).unwrap()

@@ -1,5 +1,6 @@
 //! An HTTPS server inside the test, with a self-signed certificate for `localhost`, serving one
-//! audio file for URL input, plus redirects to test the server's checks.
+//! audio file for URL input at any path, plus redirects and a slow drip to test the fetcher's
+//! checks.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,9 +44,9 @@ impl Drop for HttpsServer {
 }
 
 impl HttpsServer {
-    /// Serves `audio` at `/audio.wav`; `/redirect` answers 302 to it, `/redirect-ip` to the same
-    /// file by its IP address (not allow-listed), `/loop` redirects forever, `/slow` drips a
-    /// byte every half second and never ends.
+    /// Serves `audio` at every path but these: `/redirect` answers 302 to `/audio.wav`,
+    /// `/redirect-ip` to the same file by its IP address (not allow-listed), `/loop` redirects
+    /// forever, `/slow` drips a byte every half second and never ends.
     pub async fn start(audio: &Path, dir: &Path) -> HttpsServer {
         let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let ca_path = dir.join("test-ca.pem");
@@ -109,10 +110,6 @@ fn respond(req: &Request<hyper::body::Incoming>, audio: Bytes, port: u16) -> Res
             .unwrap()
     };
     match req.uri().path() {
-        "/audio.wav" => Response::builder()
-            .header("content-type", "audio/wav")
-            .body(full(audio))
-            .unwrap(),
         "/slow" => Response::builder()
             .header("content-type", "audio/wav")
             .body(drip())
@@ -121,8 +118,8 @@ fn respond(req: &Request<hyper::body::Incoming>, audio: Bytes, port: u16) -> Res
         "/redirect-ip" => redirect(format!("https://127.0.0.1:{port}/audio.wav")),
         "/loop" => redirect(format!("https://localhost:{port}/loop")),
         _ => Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .body(full(Bytes::new()))
+            .header("content-type", "audio/wav")
+            .body(full(audio))
             .unwrap(),
     }
 }
