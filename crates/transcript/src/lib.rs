@@ -14,24 +14,24 @@
 
 mod affix;
 mod clean;
-pub mod cues;
-pub mod entities;
-pub mod format;
-pub mod json;
-pub mod language;
-pub mod locale;
-pub mod model;
-pub mod punct;
-pub mod subtitles;
-pub mod txt;
+mod cues;
+mod entities;
+mod format;
+mod json;
+mod language;
+mod locale;
+mod model;
+mod punct;
+mod subtitles;
+mod txt;
 mod units;
-pub mod vocab;
+mod vocab;
 
 pub use cues::{cues, Cue, CueOptions};
 pub use entities::{find_entities, EntitySpan};
 pub use format::{Format, ParseFormatError};
 pub use json::{to_json, word_results, JsonMeta};
-pub use locale::{apply_locale, spelling_for, Spelling};
+pub use locale::{apply_locale, spelling_for, Spelling, LOCALES};
 pub use model::{Transcript, Word};
 pub use subtitles::{to_srt, to_vtt};
 pub use txt::to_txt;

@@ -198,13 +198,13 @@ mod tests {
     fn the_output_locales_are_the_ones_transcript_spells() {
         for l in jobs::job_config::OutputLocale::ALL {
             assert!(
-                transcript::locale::LOCALES.contains(&l.as_str()),
+                transcript::LOCALES.contains(&l.as_str()),
                 "{}",
                 l.as_str()
             );
         }
         assert_eq!(
-            transcript::locale::LOCALES.len(),
+            transcript::LOCALES.len(),
             jobs::job_config::OutputLocale::ALL.len()
         );
     }
