@@ -197,11 +197,7 @@ mod tests {
     #[test]
     fn the_output_locales_are_the_ones_transcript_spells() {
         for l in jobs::job_config::OutputLocale::ALL {
-            assert!(
-                transcript::LOCALES.contains(&l.as_str()),
-                "{}",
-                l.as_str()
-            );
+            assert!(transcript::LOCALES.contains(&l.as_str()), "{}", l.as_str());
         }
         assert_eq!(
             transcript::LOCALES.len(),
