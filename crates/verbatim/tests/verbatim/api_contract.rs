@@ -17,19 +17,7 @@ const LANGS: [&str; 55] = [
 ];
 const LIMIT: u64 = 2 << 20;
 
-/// Every test runs on the embedded default and on the fleet (PostgreSQL + S3, one API replica).
-macro_rules! on_both_deployments {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $( #[tokio::test] async fn $name() { super::$name(super::Kind::Embedded).await } )*
-        }
-        mod fleet {
-            $( #[tokio::test] async fn $name() { super::$name(super::Kind::Fleet).await } )*
-        }
-    };
-}
-
-on_both_deployments!(
+crate::server::deployment::on_both_deployments!(
     auth_is_required_everywhere_and_keys_are_walls,
     multipart_job_record_files_and_delete_rule,
     submit_validation_errors,

@@ -149,16 +149,6 @@ fn mp3_of(wav: &Path, dir: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-#[tokio::test]
-async fn a_playlist_cannot_read_another_organisations_audio_embedded() {
-    a_playlist_cannot_read_another_organisations_audio(Kind::Embedded).await
-}
-
-#[tokio::test]
-async fn a_playlist_cannot_read_another_organisations_audio_fleet() {
-    a_playlist_cannot_read_another_organisations_audio(Kind::Fleet).await
-}
-
 async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     let clip = short_clips().remove(0);
     let dir = tempfile::tempdir().unwrap();
@@ -282,16 +272,6 @@ async fn submit_url(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &
     );
 }
 
-#[tokio::test]
-async fn a_stuck_job_fails_at_its_deadline_and_others_run_embedded() {
-    a_stuck_job_fails_at_its_deadline_and_others_run(Kind::Embedded).await
-}
-
-#[tokio::test]
-async fn a_stuck_job_fails_at_its_deadline_and_others_run_fleet() {
-    a_stuck_job_fails_at_its_deadline_and_others_run(Kind::Fleet).await
-}
-
 /// One worker; a URL that drips a byte every half second would hold it for ever. The job fails
 /// at its time limit, and the next organisation's job runs. Proxy variables in the server's
 /// environment (a dead proxy here) are ignored, and every redirect hop is still checked.
@@ -395,16 +375,6 @@ async fn a_slow_drip_download_fails_on_its_rate() {
         "took {:?}",
         started.elapsed()
     );
-}
-
-#[tokio::test]
-async fn configs_and_names_have_limits_embedded() {
-    configs_and_names_have_limits(Kind::Embedded).await
-}
-
-#[tokio::test]
-async fn configs_and_names_have_limits_fleet() {
-    configs_and_names_have_limits(Kind::Fleet).await
 }
 
 /// At each limit a request is accepted; one past it is a 400 naming the limit.
@@ -733,16 +703,6 @@ async fn uploads_rates_and_metrics_are_bounded() {
     assert_eq!(d.input_files(), Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn concurrent_submissions_with_one_id_keep_the_winners_input_embedded() {
-    concurrent_submissions_with_one_id_keep_the_winners_input(Kind::Embedded).await
-}
-
-#[tokio::test]
-async fn concurrent_submissions_with_one_id_keep_the_winners_input_fleet() {
-    concurrent_submissions_with_one_id_keep_the_winners_input(Kind::Fleet).await
-}
-
 /// Two uploads race for one job id: one wins (202), the other gets 409, and the stored input is
 /// exactly the winner's bytes (the loser cleans up only what it wrote).
 async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
@@ -788,16 +748,6 @@ async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
             .collect::<Vec<_>>(),
         "no staging object stays"
     );
-}
-
-#[tokio::test]
-async fn presigned_uploads_are_single_use_and_swept_embedded() {
-    presigned_uploads_are_single_use_and_swept(Kind::Embedded).await
-}
-
-#[tokio::test]
-async fn presigned_uploads_are_single_use_and_swept_fleet() {
-    presigned_uploads_are_single_use_and_swept(Kind::Fleet).await
 }
 
 /// After step 3 the upload URL can no longer change the job's input (the API's own URL refuses;
@@ -878,3 +828,11 @@ async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
         "a job's input is never swept"
     );
 }
+
+crate::server::deployment::on_both_deployments!(
+    a_playlist_cannot_read_another_organisations_audio,
+    a_stuck_job_fails_at_its_deadline_and_others_run,
+    configs_and_names_have_limits,
+    concurrent_submissions_with_one_id_keep_the_winners_input,
+    presigned_uploads_are_single_use_and_swept,
+);

@@ -113,17 +113,6 @@ async fn check_done(
     srt
 }
 
-#[tokio::test]
-async fn real_speech_every_input_form_then_delete_embedded() {
-    real_speech_every_input_form_then_delete(Kind::Embedded).await
-}
-
-/// The same on the fleet: PostgreSQL, S3, and the worker in the API process.
-#[tokio::test]
-async fn real_speech_every_input_form_then_delete_fleet() {
-    real_speech_every_input_form_then_delete(Kind::Fleet).await
-}
-
 async fn real_speech_every_input_form_then_delete(kind: Kind) {
     let clips = short_clips();
     let dir = tempfile::tempdir().unwrap();
@@ -527,3 +516,5 @@ async fn options_reach_api_jobs() {
         enhanced["txt"]
     );
 }
+
+crate::server::deployment::on_both_deployments!(real_speech_every_input_form_then_delete,);

@@ -171,3 +171,17 @@ impl Deployment {
         self.s3_endpoint.as_deref().unwrap_or(&self.server.base)
     }
 }
+
+/// Every test runs on the embedded default and on the fleet (PostgreSQL + S3, one API replica).
+macro_rules! on_both_deployments {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $( #[tokio::test] async fn $name() { super::$name($crate::server::deployment::Kind::Embedded).await } )*
+        }
+        mod fleet {
+            $( #[tokio::test] async fn $name() { super::$name($crate::server::deployment::Kind::Fleet).await } )*
+        }
+    };
+}
+
+pub(crate) use on_both_deployments;
