@@ -81,35 +81,31 @@ struct Submission {
     metadata: Option<Value>,
 }
 
-/// The optional parts shared by the forms, from JSON values (the multipart texts are parsed
-/// into values first).
+/// The parts shared by the forms, by name (`field`), as JSON values: the multipart texts are
+/// parsed into values first.
 fn submission(
     state: &AppState,
     job_id: String,
-    transcription_config: Option<&Value>,
-    model_code: Option<&Value>,
-    tracking: Option<&Value>,
-    output_config: Option<&Value>,
-    metadata: Option<&Value>,
+    field: impl Fn(&str) -> Option<Value>,
 ) -> Result<Submission, ApiError> {
-    let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
-    let transcription_config = present(transcription_config)
+    let present = |name: &str| field(name).filter(|v| !v.is_null());
+    let transcription_config = present("transcription_config")
         .ok_or_else(|| ApiError::bad_request("transcription_config is required"))?;
     let transcription_config =
         TranscriptionConfig::parse(&transcription_config).map_err(ApiError::bad_request)?;
-    let tracking = present(tracking)
+    let tracking = present("tracking")
         .map(|v| Tracking::parse(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
-    let output_config = present(output_config)
+    let output_config = present("output_config")
         .map(|v| OutputConfig::parse(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
-    let metadata = present(metadata)
+    let metadata = present("metadata")
         .map(|v| job_config::parse_metadata(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
-    let model_code = match present(model_code) {
+    let model_code = match present("model_code") {
         None => DEFAULT_MODEL_CODE.to_string(),
         Some(Value::String(code)) if state.config.model_codes.contains(&code) => code,
         Some(Value::String(code)) => {
@@ -354,13 +350,20 @@ async fn multipart_inner(
             .map(|t| job_config::parse_json_text(t, name).map_err(ApiError::bad_request))
             .transpose()
     };
-    let transcription_config = parse("transcription_config")?;
-    let tracking = parse("tracking")?;
-    let output_config = parse("output_config")?;
-    let metadata = parse("metadata")?;
-    let model_code = texts
-        .get("model_code")
-        .map(|m| Value::String(m.trim().to_string()));
+    let mut fields = Map::new();
+    for name in [
+        "transcription_config",
+        "tracking",
+        "output_config",
+        "metadata",
+    ] {
+        if let Some(v) = parse(name)? {
+            fields.insert(name.into(), v);
+        }
+    }
+    if let Some(m) = texts.get("model_code") {
+        fields.insert("model_code".into(), Value::String(m.trim().to_string()));
+    }
 
     // A `job_id` part after the file: the file was stored under a generated id, so it moves to
     // the key of the id the client chose.
@@ -382,15 +385,7 @@ async fn multipart_inner(
         }
     }
 
-    let s = submission(
-        state,
-        file.job_id.clone(),
-        transcription_config.as_ref(),
-        model_code.as_ref(),
-        tracking.as_ref(),
-        output_config.as_ref(),
-        metadata.as_ref(),
-    )?;
+    let s = submission(state, file.job_id.clone(), |name| fields.get(name).cloned())?;
     let meta = input_metadata(Some(file.size), &file.ext, InputSource::Upload);
     // The upload sits under a key of this request alone. Creating the job decides, in the job
     // store, which of two submissions with one id wins; only the winner then moves its upload
@@ -443,15 +438,7 @@ async fn url_input(
     body: Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let job_id = job_id_from(body.get("job_id"))?;
-    let s = submission(
-        state,
-        job_id,
-        body.get("transcription_config"),
-        body.get("model_code"),
-        body.get("tracking"),
-        body.get("output_config"),
-        body.get("metadata"),
-    )?;
+    let s = submission(state, job_id, |name| body.get(name).cloned())?;
     let Some(Value::String(url)) = body.get("input_url") else {
         return Err(ApiError::bad_request("input_url must be a string"));
     };
@@ -483,15 +470,11 @@ async fn presign_step1(
         return Err(ApiError::bad_request("mode must be \"presign\""));
     }
     let job_id = job_id_from(body.get("job_id"))?;
-    let s = submission(
-        state,
-        job_id,
-        body.get("transcription_config"),
-        None,
-        body.get("tracking"),
-        body.get("output_config"),
-        None,
-    )?;
+    // model_code and metadata belong to step 3, which creates the job.
+    let s = submission(state, job_id, |name| match name {
+        "model_code" | "metadata" => None,
+        _ => body.get(name).cloned(),
+    })?;
     let filename = match body.get("filename") {
         Some(Value::String(name)) if formats::valid_filename(name) => name.clone(),
         Some(Value::String(_)) => {
@@ -567,15 +550,7 @@ async fn presign_step3(
         }
         some => job_id_from(some)?,
     };
-    let s = submission(
-        state,
-        job_id,
-        body.get("transcription_config"),
-        body.get("model_code"),
-        body.get("tracking"),
-        body.get("output_config"),
-        body.get("metadata"),
-    )?;
+    let s = submission(state, job_id, |name| body.get(name).cloned())?;
     let Some(Value::String(s3_key)) = body.get("s3_key") else {
         return Err(ApiError::bad_request("s3_key must be a string"));
     };
