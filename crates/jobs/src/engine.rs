@@ -28,6 +28,13 @@ pub(crate) enum Arg {
     Millis(Option<f64>),
 }
 
+impl Arg {
+    /// A duration's milliseconds, saturating ([`MAX_MS`]); `None` binds NULL.
+    pub(crate) fn millis(d: Option<std::time::Duration>) -> Arg {
+        Arg::Millis(d.map(|d| millis(d) as f64))
+    }
+}
+
 impl Stmt {
     pub(crate) fn new(sql: impl Into<String>) -> Self {
         Stmt {
@@ -51,7 +58,12 @@ impl Stmt {
     }
 
     pub(crate) fn opt_millis(mut self, d: Option<std::time::Duration>) -> Self {
-        self.args.push(Arg::Millis(d.map(|d| millis(d) as f64)));
+        self.args.push(Arg::millis(d));
+        self
+    }
+
+    pub(crate) fn time(mut self, t: DateTime<Utc>) -> Self {
+        self.args.push(Arg::Time(t));
         self
     }
 
@@ -90,6 +102,24 @@ pub(crate) struct Written {
     pub(crate) affected: u64,
     /// The row a `RETURNING *` step returned, as a job.
     pub(crate) job: Option<Job>,
+}
+
+impl Written {
+    /// What a statement changed.
+    pub(crate) fn rows(affected: u64) -> Self {
+        Written {
+            affected,
+            job: None,
+        }
+    }
+
+    /// What a `RETURNING *` step returned: one job, or none when its conditions refused.
+    pub(crate) fn returned(job: Option<Job>) -> Self {
+        Written {
+            affected: u64::from(job.is_some()),
+            job,
+        }
+    }
 }
 
 /// A step of [`Engine::write`].

@@ -201,13 +201,10 @@ macro_rules! closed_set {
             }
         }
 
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
-                    let allowed: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    format!("Invalid {PATH}: {s}. Allowed: {}", allowed.join(", "))
-                })
+        impl $name {
+            /// The value of this name, if it is one.
+            pub fn named(s: &str) -> Option<Self> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
             }
         }
 
@@ -221,7 +218,10 @@ macro_rules! closed_set {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 match Option::<String>::deserialize(d)? {
                     None => Ok($name::default()),
-                    Some(s) => s.parse().map_err(refuse),
+                    Some(s) => $name::named(&s).ok_or_else(|| {
+                        let allowed: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                        refuse(format!("Invalid {PATH}: {s}. Allowed: {}", allowed.join(", ")))
+                    }),
                 }
             }
         }

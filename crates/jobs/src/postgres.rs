@@ -231,20 +231,16 @@ async fn run_step<'c>(
     step: Step,
 ) -> Result<Written, Failure> {
     Ok(match step {
-        Step::Execute(s) => Written {
-            affected: query(&s.sql, s.args)?.execute(on).await?.rows_affected(),
-            job: None,
-        },
+        Step::Execute(s) => {
+            Written::rows(query(&s.sql, s.args)?.execute(on).await?.rows_affected())
+        }
         Step::ReturningJob(s) => {
             let row = query(&s.sql, s.args)?.fetch_optional(on).await?;
-            let job = row
-                .as_ref()
-                .map(|r| job_from_row(&PgColumns(r)))
-                .transpose()?;
-            Written {
-                affected: u64::from(job.is_some()),
-                job,
-            }
+            Written::returned(
+                row.as_ref()
+                    .map(|r| job_from_row(&PgColumns(r)))
+                    .transpose()?,
+            )
         }
     })
 }

@@ -39,10 +39,6 @@ fn changed_one(done: &[Written]) -> bool {
     done.first().is_some_and(|w| w.affected == 1)
 }
 
-fn one_job(mut jobs: Vec<Job>) -> Option<Job> {
-    jobs.pop()
-}
-
 /// Why a lease-checked update touched no row: the lease is gone, or the move is not allowed.
 async fn lease_refusal<E: Engine>(
     e: &E,
@@ -185,7 +181,7 @@ impl<E: Engine> JobStore for E {
         let s = Stmt::new("SELECT * FROM jobs WHERE organisation_id = $1 AND job_id = $2")
             .text(org)
             .text(job_id);
-        Ok(one_job(self.fetch(s, job_from_row).await?))
+        Ok(self.fetch(s, job_from_row).await?.pop())
     }
 
     async fn list(&self, org: &str, q: &ListQuery) -> Result<(Vec<Job>, u64), JobsError> {
@@ -225,7 +221,7 @@ impl<E: Engine> JobStore for E {
         ))
         .text(org)
         .text(job_id);
-        match one_job(self.fetch(s, job_from_row).await?) {
+        match self.fetch(s, job_from_row).await?.pop() {
             Some(job) => Ok(job),
             None => match self.get(org, job_id).await? {
                 Some(_) => Err(JobsError::NotDeletable),
@@ -255,28 +251,22 @@ impl<E: Engine> JobStore for E {
     ) -> Result<(), JobsError> {
         let now = E::NOW;
         // Housekeeping: reservations a day past their expiry were abandoned.
-        let abandoned = Stmt {
-            sql: "DELETE FROM upload_reservations WHERE expires_at < $1".into(),
-            args: vec![Arg::Time(crate::time::now() - chrono::TimeDelta::days(1))],
-        };
+        let abandoned = Stmt::new("DELETE FROM upload_reservations WHERE expires_at < $1")
+            .time(crate::time::now() - chrono::TimeDelta::days(1));
         execute(self, abandoned).await?;
         // No row when a job has the id or another organisation's live reservation holds it
         // (the upsert's WHERE leaves that row alone).
-        let upsert = Stmt {
-            sql: format!(
-                "INSERT INTO upload_reservations (job_id, organisation_id, object_key, expires_at)
-                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE job_id = $1)
-                 ON CONFLICT (job_id) DO UPDATE SET
-                     organisation_id = excluded.organisation_id, object_key = excluded.object_key, expires_at = excluded.expires_at
-                 WHERE upload_reservations.organisation_id = excluded.organisation_id OR upload_reservations.expires_at <= {now}"
-            ),
-            args: vec![
-                Arg::Text(Some(job_id.into())),
-                Arg::Text(Some(org.into())),
-                Arg::Text(Some(key.into())),
-                Arg::Time(floor_ms(expires_at)),
-            ],
-        };
+        let upsert = Stmt::new(format!(
+            "INSERT INTO upload_reservations (job_id, organisation_id, object_key, expires_at)
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE job_id = $1)
+             ON CONFLICT (job_id) DO UPDATE SET
+                 organisation_id = excluded.organisation_id, object_key = excluded.object_key, expires_at = excluded.expires_at
+             WHERE upload_reservations.organisation_id = excluded.organisation_id OR upload_reservations.expires_at <= {now}"
+        ))
+        .text(job_id)
+        .text(org)
+        .text(key)
+        .time(floor_ms(expires_at));
         let done = self
             .write(Some(job_id), vec![Step::Execute(upsert)], false)
             .await?;
@@ -324,14 +314,8 @@ impl<E: Engine> JobStore for E {
     }
 
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError> {
-        let s = Stmt::new(format!(
-            "UPDATE jobs SET lease_expires_at = {} WHERE {HELD} AND status IN {WORKING}",
-            E::later("$3")
-        ))
-        .text(&lease.job.job_id)
-        .text(&lease.token)
-        .millis(lease_for);
-        Ok(execute(self, s).await? == 1)
+        let set = format!("lease_expires_at = {}", E::later("$3"));
+        Ok(update_held(self, lease, &set, Arg::millis(Some(lease_for))).await? == 1)
     }
 
     async fn advance(

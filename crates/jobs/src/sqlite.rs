@@ -161,23 +161,19 @@ impl Engine for SqliteJobStore {
 impl SqliteJobStore {
     async fn run_step(&self, step: Step) -> Result<Written, Failure> {
         Ok(match step {
-            Step::Execute(s) => Written {
-                affected: query(&s.sql, s.args)?
+            Step::Execute(s) => Written::rows(
+                query(&s.sql, s.args)?
                     .execute(&self.pool)
                     .await?
                     .rows_affected(),
-                job: None,
-            },
+            ),
             Step::ReturningJob(s) => {
                 let row = query(&s.sql, s.args)?.fetch_optional(&self.pool).await?;
-                let job = row
-                    .as_ref()
-                    .map(|r| job_from_row(&SqliteColumns(r)))
-                    .transpose()?;
-                Written {
-                    affected: u64::from(job.is_some()),
-                    job,
-                }
+                Written::returned(
+                    row.as_ref()
+                        .map(|r| job_from_row(&SqliteColumns(r)))
+                        .transpose()?,
+                )
             }
         })
     }
