@@ -176,32 +176,23 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     // Written under keys of this attempt, then published only while the lease is still ours: a
     // worker that lost the job without knowing it never overwrites the new holder's outputs.
     let attempt = blob::attempt_id(&lease.token);
+    let staged =
+        |format: Format| blob::staged_output_key(&job.job_id, &attempt, format.extension());
     for (format, text) in rendered {
         let body = futures::stream::once(async move { Ok(Bytes::from(text)) }).boxed();
         ctx.blobs
-            .put_stream(
-                Bucket::Output,
-                &blob::staged_output_key(&job.job_id, &attempt, format.extension()),
-                body,
-                u64::MAX,
-            )
+            .put_stream(Bucket::Output, &staged(format), body, u64::MAX)
             .await
             .map_err(JobError::from_output_blob)?;
     }
     if !ctx.jobs.renew(lease, ctx.config.lease).await? {
         for format in Format::ALL {
-            let _ = ctx
-                .blobs
-                .delete(
-                    Bucket::Output,
-                    &blob::staged_output_key(&job.job_id, &attempt, format.extension()),
-                )
-                .await;
+            let _ = ctx.blobs.delete(Bucket::Output, &staged(format)).await;
         }
         return Err(JobError::LeaseLost);
     }
     for format in Format::ALL {
-        let staged = blob::staged_output_key(&job.job_id, &attempt, format.extension());
+        let staged = staged(format);
         ctx.blobs
             .rename(Bucket::Output, &staged, &output_key(&job.job_id, format))
             .await

@@ -63,22 +63,10 @@ pub enum Backend {
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name($crate::common::db($crate::common::Backend::Sqlite).await).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name($crate::common::db($crate::common::Backend::Postgres).await).await
-                }
-            )*
-        }
+        testkit::test_each!([#[tokio::test(flavor = "multi_thread", worker_threads = 4)]] {
+            sqlite => $crate::common::db($crate::common::Backend::Sqlite).await,
+            postgres => $crate::common::db($crate::common::Backend::Postgres).await,
+        } [$($name),*]);
     };
 }
 

@@ -36,10 +36,18 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_tracing();
+    run_until_shutdown(serve(args))
+}
+
+/// Runs a server's main task (the API with its workers, or workers alone) on a runtime of its
+/// own until it ends.
+pub(super) fn run_until_shutdown(
+    main: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(serve(args));
+    let result = runtime.block_on(main);
     // A recognition still running on a blocking thread (its job already handed back) must not
     // keep the process alive after a shutdown signal.
     runtime.shutdown_timeout(Duration::from_secs(1));

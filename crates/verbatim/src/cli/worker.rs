@@ -4,7 +4,6 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -29,15 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--workers must be at least 1");
     }
     super::serve::init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(work(args));
-    // A recognition still running on a blocking thread (its job already handed back) must not
-    // keep the process alive after a shutdown signal.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    result?;
-    Ok(ExitCode::SUCCESS)
+    super::serve::run_until_shutdown(work(args))
 }
 
 async fn work(args: Args) -> anyhow::Result<()> {

@@ -175,12 +175,10 @@ impl Deployment {
 /// Every test runs on the embedded default and on the fleet (PostgreSQL + S3, one API replica).
 macro_rules! on_both_deployments {
     ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $( #[tokio::test] async fn $name() { super::$name($crate::server::deployment::Kind::Embedded).await } )*
-        }
-        mod fleet {
-            $( #[tokio::test] async fn $name() { super::$name($crate::server::deployment::Kind::Fleet).await } )*
-        }
+        testkit::test_each!([#[tokio::test]] {
+            embedded => $crate::server::deployment::Kind::Embedded,
+            fleet => $crate::server::deployment::Kind::Fleet,
+        } [$($name),*]);
     };
 }
 
