@@ -5,8 +5,9 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY scripts/ scripts/
-# The Debian packages, and the prebuilt CTranslate2 library from PyPI (into /src/.ct2/lib).
-RUN scripts/install-deps.sh && scripts/install-ctranslate2.sh
+# The Debian packages, and the prebuilt CTranslate2 and ONNX Runtime libraries from PyPI (into
+# /src/.ct2/lib).
+RUN scripts/install-deps.sh && scripts/install-ctranslate2.sh && scripts/install-onnxruntime.sh
 COPY . .
 # The release profile is the project's only one.
 RUN cargo build --release -p verbatim && cp target/release/verbatim /usr/local/bin/verbatim
@@ -18,7 +19,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /data verbatim && mkdir -p /data && chown verbatim /data
 COPY --from=build /usr/local/bin/verbatim /usr/local/bin/verbatim
-# libctranslate2 (with oneDNN and MKL inside) and its OpenMP runtime; the binary's RUNPATH
+# libctranslate2 (with oneDNN and MKL inside), its OpenMP runtime and libonnxruntime; the binary's RUNPATH
 # points into the source tree, so the system's library path serves here.
 COPY --from=build /src/.ct2/lib/*.so* /usr/local/lib/
 RUN ldconfig

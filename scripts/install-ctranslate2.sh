@@ -29,7 +29,8 @@ pip_fetch "ctranslate2==$VERSION" "$CACHE" "$WHEEL" "$SHA256" \
     --only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 python3 -m zipfile -e "$CACHE/$WHEEL" "$tmp/x"
-rm -rf "$LIB_DIR"; mkdir -p "$LIB_DIR"
+# Only CTranslate2's own files are replaced: ONNX Runtime (scripts/install-onnxruntime.sh) lives here too.
+rm -f "$LIB_DIR"/.version-*; mkdir -p "$LIB_DIR"
 cp "$tmp"/x/ctranslate2.libs/*.so* "$LIB_DIR/"
 ln -sf "$SONAME" "$LIB_DIR/libctranslate2.so"
 # ct2rs 0.10.3's `system` mode also names these static libraries on every Linux build (its

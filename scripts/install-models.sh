@@ -27,6 +27,9 @@ declare -A TINY_EN=(
     [tokenizer.json]=929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df
     [vocabulary.txt]=ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf
 )
+declare -A SILERO_VAD=(
+    [silero_vad_v6.onnx]=4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2
+)
 declare -A BASE=(
     [config.json]=56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a
     [model.bin]=d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9
@@ -70,7 +73,7 @@ model_ok() {
     done
     # A model installed by hand may lack only the preprocessor config: add it in place rather
     # than reinstall under the feet of a process that has the model open.
-    if [[ ! -f "$dir/preprocessor_config.json" ]]; then
+    if [[ -f "$dir/model.bin" && ! -f "$dir/preprocessor_config.json" ]]; then
         local tmp; tmp="$(mktemp -d "$dir/.pp.XXXXXX")"
         write_preprocessor_config "$tmp"
         mv "$tmp/preprocessor_config.json" "$dir/preprocessor_config.json"
@@ -139,7 +142,28 @@ install_base() {
     say "model base: ok"
 }
 
+# Silero VAD v6 (the voice activity model crates/vad runs on ONNX Runtime), as faster-whisper
+# 1.2.1 ships it in its wheel.
+install_silero_vad() {
+    local dest="$MODELS_DIR/silero-vad"
+    if [[ -d "$dest" ]] && model_ok "$dest" SILERO_VAD; then
+        say "model silero-vad: already installed in $dest"
+        return
+    fi
+    say "model silero-vad: installing into $dest"
+    pip_fetch faster-whisper==1.2.1 "$CACHE_DIR" faster_whisper-1.2.1-py3-none-any.whl \
+        79a66ad50688c0b794dd501dc340a736992a6342f7f95e5811be60b5224a26a7 --only-binary :all:
+    local tmp; tmp="$(mktemp -d "$MODELS_DIR/.silero-vad.XXXXXX")"
+    unzip -q -o -j "$CACHE_DIR/faster_whisper-1.2.1-py3-none-any.whl" \
+        faster_whisper/assets/silero_vad_v6.onnx -d "$tmp"
+    verify_model "$tmp" SILERO_VAD
+    rm -rf "$dest"
+    mv "$tmp" "$dest"
+    say "model silero-vad: ok"
+}
+
 install_tiny_en
 install_base
+install_silero_vad
 bash "$REPO_ROOT/scripts/install-speaker-model.sh" --dir "$MODELS_DIR"
 say "models in $MODELS_DIR: $(cd "$MODELS_DIR" && ls -d */ | tr -d / | tr '\n' ' ')"

@@ -8,6 +8,7 @@ cd "$REPO_ROOT"
 say "system packages"
 bash scripts/install-deps.sh
 bash scripts/install-ctranslate2.sh
+bash scripts/install-onnxruntime.sh
 say "Whisper models"
 export VERBATIM_MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
 bash scripts/install-models.sh --dir "$VERBATIM_MODELS_DIR"

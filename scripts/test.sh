@@ -10,6 +10,7 @@ cd "$REPO_ROOT"
 say "step 1/4: system packages"
 bash scripts/install-deps.sh
 bash scripts/install-ctranslate2.sh
+bash scripts/install-onnxruntime.sh
 
 say "step 2/4: Whisper models"
 export VERBATIM_MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"

@@ -16,13 +16,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.map(|v| v as f32 / 32768.0))
         .collect::<Result<_, _>>()?;
     let mel = MelExtractor::new(n_mels);
-    let analysis = mel.analyse(&samples);
+    let log_max = mel.log_max(&samples);
     let frames = MelExtractor::content_frames(&samples);
     let mut out = vec![0f32; n_mels * frames];
     let mut start = 0;
     while start < frames {
         let n = WINDOW_FRAMES.min(frames - start);
-        let w = mel.window(&samples, start, n, analysis.log_max);
+        let w = mel.window(&samples, start, n, log_max);
         for m in 0..n_mels {
             out[m * frames + start..m * frames + start + n]
                 .copy_from_slice(&w[m * WINDOW_FRAMES..m * WINDOW_FRAMES + n]);

@@ -3,7 +3,7 @@
 //!
 //! The backend is Whisper on CTranslate2 ([`WhisperEngine`]), a port of faster-whisper's
 //! decoding loop (timestamp-driven seeking, temperature fallback, cross-attention word
-//! alignment) with an energy-based silence skip in front of the model.
+//! alignment) with Silero VAD (`vad` crate) in front of the model.
 
 mod engine;
 pub mod models;

@@ -20,6 +20,8 @@ pub struct EngineArgs {
     /// [default: int8; with --operating-point enhanced, VERBATIM_COMPUTE_TYPE_ENHANCED or float32]
     #[arg(long)]
     pub compute_type: Option<String>,
+    #[command(flatten)]
+    pub batch_size: crate::cli::BatchSize,
 }
 
 pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
@@ -30,6 +32,7 @@ pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
             .compute_type
             .clone()
             .unwrap_or_else(|| asr::whisper::DEFAULT_COMPUTE_TYPE.to_string()),
+        batch_size: args.batch_size.windows(),
         ..Default::default()
     };
     let engine = asr::WhisperEngine::load(&path, &config)

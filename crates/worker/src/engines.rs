@@ -33,13 +33,15 @@ impl Engines {
         }
     }
 
-    /// Whisper models from `models_dir`, each loaded with `threads` CPU threads.
-    pub fn whisper(models_dir: PathBuf, threads: usize) -> Self {
+    /// Whisper models from `models_dir`, each loaded with `threads` CPU threads, decoding
+    /// `batch_size` windows together.
+    pub fn whisper(models_dir: PathBuf, threads: usize, batch_size: usize) -> Self {
         Engines::new(Arc::new(move |model: &ModelChoice| {
             let path = asr::models::resolve(&model.name, &models_dir)?;
             let config = asr::WhisperConfig {
                 threads,
                 compute_type: model.compute_type.clone(),
+                batch_size,
                 ..Default::default()
             };
             // The asr crate's own cache: `verbatim transcribe` and the workers of one process

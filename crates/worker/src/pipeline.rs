@@ -46,7 +46,11 @@ impl Context {
         blobs: Arc<dyn BlobStore>,
         config: WorkerConfig,
     ) -> Context {
-        let engines = Engines::whisper(config.models_dir.clone(), config.threads_per_worker);
+        let engines = Engines::whisper(
+            config.models_dir.clone(),
+            config.threads_per_worker,
+            config.batch_size,
+        );
         Context::with_engines(jobs, blobs, Arc::new(engines), config)
     }
 

@@ -1,9 +1,9 @@
 //! Word timings from the decoder's cross-attention: CTranslate2 aligns the text tokens to
-//! encoder frames by dynamic time warping over the model's alignment heads; this file turns
-//! that into words the way faster-whisper does (`find_alignment`, `add_word_timestamps`,
+//! encoder frames by dynamic time warping over the model's alignment heads (several windows
+//! per call); this file turns that into words the way faster-whisper does (`find_alignment`, `add_word_timestamps`,
 //! `merge_punctuations`), including its clamps of overlong words at pauses.
 
-use ct2rs::sys::{StorageView, Whisper};
+use ct2rs::sys::{StorageView, Whisper, WhisperAlignmentResult};
 
 use super::decode::Segment;
 use super::tokenizer::WhisperTokenizer;
@@ -42,13 +42,70 @@ pub struct AlignContext<'a> {
     pub language: &'a str,
 }
 
-/// Gives every segment of one window its words (`words[i]` for `segments[i]`) and adjusts the
-/// segments' start and end to them. Returns the new end of the last speech.
+/// The text tokens of a window's segments, as the aligner takes them.
+pub fn text_tokens(segments: &[Segment], eot: u32) -> Vec<u32> {
+    segments
+        .iter()
+        .flat_map(|s| s.tokens.iter().copied().filter(|&t| t < eot))
+        .collect()
+}
+
+/// Aligns the text of several windows at once: `encoder_output` holds the windows encoded as
+/// one batch, `texts[i]` the text tokens of window i (see [`text_tokens`]) and `frames[i]` its
+/// number of mel frames. A window without text gets an empty alignment.
+pub fn align_batch(
+    ctx: &AlignContext,
+    encoder_output: &StorageView,
+    texts: &[Vec<u32>],
+    frames: &[usize],
+) -> Result<Vec<WhisperAlignmentResult>, AsrError> {
+    let start: Vec<usize> = ctx.sot_sequence.iter().map(|&t| t as usize).collect();
+    // The aligner takes the whole batch; an empty text stands in as the end token alone and
+    // its result is dropped.
+    let tokens: Vec<Vec<usize>> = texts
+        .iter()
+        .map(|t| {
+            if t.is_empty() {
+                vec![ctx.tokenizer.eot as usize]
+            } else {
+                t.iter().map(|&t| t as usize).collect()
+            }
+        })
+        .collect();
+    let results = ctx
+        .model
+        .align(encoder_output, &start, &tokens, frames, MEDIAN_FILTER_WIDTH)
+        .map_err(|e| AsrError::Engine(format!("aligning words: {e:#}")))?;
+    if results.len() != texts.len() {
+        return Err(AsrError::Engine(format!(
+            "the aligner returned {} results for {} windows",
+            results.len(),
+            texts.len()
+        )));
+    }
+    Ok(results
+        .into_iter()
+        .zip(texts)
+        .map(|(r, t)| {
+            if t.is_empty() {
+                WhisperAlignmentResult {
+                    alignments: Vec::new(),
+                    text_token_probs: Vec::new(),
+                }
+            } else {
+                r
+            }
+        })
+        .collect())
+}
+
+/// Gives every segment of one window its words (`words[i]` for `segments[i]`) from the
+/// window's alignment (see [`align_batch`]) and adjusts the segments' start and end to them.
+/// Returns the new end of the last speech.
 pub fn add_word_timestamps(
     ctx: &AlignContext,
     segments: &mut [Segment],
-    encoder_output: &StorageView,
-    num_frames: usize,
+    aligned: &WhisperAlignmentResult,
     mut last_speech_timestamp: f64,
 ) -> Result<(Vec<Vec<TimedWord>>, f64), AsrError> {
     let eot = ctx.tokenizer.eot;
@@ -57,7 +114,7 @@ pub fn add_word_timestamps(
         .map(|s| s.tokens.iter().copied().filter(|&t| t < eot).collect())
         .collect();
     let text_tokens: Vec<u32> = tokens_per_segment.iter().flatten().copied().collect();
-    let mut alignment = find_alignment(ctx, &text_tokens, encoder_output, num_frames)?;
+    let mut alignment = timings(ctx, &text_tokens, aligned);
 
     let mut durations: Vec<f64> = alignment
         .iter()
@@ -80,6 +137,9 @@ pub fn add_word_timestamps(
         }
     }
     merge_punctuations(&mut alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
+    if ctx.tokenizer.uses_spaces(ctx.language) {
+        join_word_pieces(&mut alignment);
+    }
 
     let time_offset = segments
         .first()
@@ -138,36 +198,21 @@ pub fn add_word_timestamps(
     Ok((all_words, last_speech_timestamp))
 }
 
-fn find_alignment(
+/// Word timings from the aligner's token path: each word starts where the path first reaches
+/// its first token and ends where it reaches the next word.
+fn timings(
     ctx: &AlignContext,
     text_tokens: &[u32],
-    encoder_output: &StorageView,
-    num_frames: usize,
-) -> Result<Vec<Timing>, AsrError> {
+    result: &WhisperAlignmentResult,
+) -> Vec<Timing> {
     if text_tokens.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let start: Vec<usize> = ctx.sot_sequence.iter().map(|&t| t as usize).collect();
-    let text: Vec<usize> = text_tokens.iter().map(|&t| t as usize).collect();
-    let result = ctx
-        .model
-        .align(
-            encoder_output,
-            &start,
-            &[text],
-            &[num_frames],
-            MEDIAN_FILTER_WIDTH,
-        )
-        .map_err(|e| AsrError::Engine(format!("aligning words: {e:#}")))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AsrError::Engine("the aligner returned no result".into()))?;
-
     let mut with_eot = text_tokens.to_vec();
     with_eot.push(ctx.tokenizer.eot);
     let (words, word_tokens) = ctx.tokenizer.split_to_word_tokens(&with_eot, ctx.language);
     if word_tokens.len() <= 1 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     // Time of the first frame of each text token: where the DTW path moves to a new token.
     let mut jump_times: Vec<f64> = Vec::with_capacity(text_tokens.len() + 1);
@@ -179,7 +224,7 @@ fn find_alignment(
         previous = Some(pair.token_x);
     }
     if jump_times.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let jump_at = |i: usize| jump_times[i.min(jump_times.len() - 1)];
     let probs = &result.text_token_probs;
@@ -207,7 +252,7 @@ fn find_alignment(
         });
         boundary = next;
     }
-    Ok(timings)
+    timings
 }
 
 /// faster-whisper's `merge_punctuations`: opening marks join the following word, closing
@@ -245,6 +290,45 @@ fn merge_punctuations(alignment: &mut [Timing], prepended: &str, appended: &str)
             i = j;
         }
         j += 1;
+    }
+}
+
+/// Joins each piece that does not start with a space to the word before it. Whisper spells
+/// some words as several tokens of which only the first has a leading space, and the split
+/// (faster-whisper's, kept for parity) starts a new word at a punctuation token: "ill-disposed"
+/// comes out as " ill" + "-disposed", "don't" as " don" + "'t". A word is what stands between
+/// spaces, so those become one word with one time span (from the first piece's start to the
+/// last piece's end) and the token-weighted mean of their probabilities. Pieces leave empty
+/// entries behind, as in `merge_punctuations`.
+fn join_word_pieces(alignment: &mut [Timing]) {
+    let mut word: Option<usize> = None;
+    for j in 0..alignment.len() {
+        if alignment[j].word.is_empty() {
+            continue;
+        }
+        match word {
+            Some(i) if !alignment[j].word.starts_with(char::is_whitespace) => {
+                let piece = std::mem::replace(
+                    &mut alignment[j],
+                    Timing {
+                        word: String::new(),
+                        tokens: Vec::new(),
+                        start: 0.0,
+                        end: 0.0,
+                        probability: 0.0,
+                    },
+                );
+                let target = &mut alignment[i];
+                let (a, b) = (target.tokens.len() as f32, piece.tokens.len() as f32);
+                if a + b > 0.0 {
+                    target.probability = (target.probability * a + piece.probability * b) / (a + b);
+                }
+                target.word.push_str(&piece.word);
+                target.tokens.extend(piece.tokens);
+                target.end = target.end.max(piece.end);
+            }
+            _ => word = Some(j),
+        }
     }
 }
 
@@ -292,6 +376,66 @@ mod tests {
             .collect();
         assert_eq!(words, vec![" \"Hello,", " world.\""]);
         assert_eq!(a[1].tokens.len(), 3);
+    }
+
+    fn timed(word: &str, tokens: usize, start: f64, end: f64, probability: f32) -> Timing {
+        Timing {
+            word: word.into(),
+            tokens: vec![7; tokens],
+            start,
+            end,
+            probability,
+        }
+    }
+
+    fn words(a: &[Timing]) -> Vec<&str> {
+        a.iter()
+            .map(|w| w.word.as_str())
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn pieces_without_a_space_join_their_word() {
+        // " ill" "-" "sposed" as split_on_spaces leaves them: " ill", "-sposed"
+        let mut a = vec![
+            timed(" an", 1, 0.0, 0.2, 0.9),
+            timed(" ill", 1, 0.2, 0.4, 0.8),
+            timed("-sposed", 2, 0.4, 0.9, 0.5),
+            timed(" man", 1, 0.9, 1.2, 0.9),
+        ];
+        merge_punctuations(&mut a, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
+        join_word_pieces(&mut a);
+        assert_eq!(words(&a), vec![" an", " ill-sposed", " man"]);
+        let joined = &a[1];
+        assert_eq!((joined.start, joined.end), (0.2, 0.9));
+        assert_eq!(joined.tokens.len(), 3);
+        assert!((joined.probability - 0.6).abs() < 1e-6);
+        // The token count is unchanged, so words still fall into their segments.
+        assert_eq!(a.iter().map(|t| t.tokens.len()).sum::<usize>(), 5);
+    }
+
+    #[test]
+    fn contractions_and_numbers_are_one_word_and_punctuation_still_attaches() {
+        let mut a = vec![
+            timed(" I", 1, 0.0, 0.1, 1.0),
+            timed(" don", 1, 0.1, 0.3, 1.0),
+            timed("'t", 1, 0.3, 0.4, 1.0),
+            timed(" pay", 1, 0.4, 0.6, 1.0),
+            timed(" 3", 1, 0.6, 0.7, 1.0),
+            timed(".", 1, 0.7, 0.7, 1.0),
+            timed("5", 1, 0.7, 0.8, 1.0),
+            timed(",", 1, 0.8, 0.8, 1.0),
+            timed(" \"", 1, 0.8, 0.8, 1.0),
+            timed("Yes", 1, 0.9, 1.0, 1.0),
+            timed(".\"", 1, 1.0, 1.0, 1.0),
+        ];
+        merge_punctuations(&mut a, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
+        join_word_pieces(&mut a);
+        assert_eq!(
+            words(&a),
+            vec![" I", " don't", " pay", " 3.5,", " \"Yes.\""]
+        );
     }
 
     #[test]

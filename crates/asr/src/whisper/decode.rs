@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use ct2rs::sys::{StorageView, Whisper, WhisperOptions};
+use ct2rs::sys::{StorageView, Whisper, WhisperGenerationResult, WhisperOptions};
 
 use super::tokenizer::WhisperTokenizer;
 use crate::AsrError;
@@ -37,93 +37,156 @@ pub struct DecodeParams<'a> {
     pub suppress_tokens: &'a [i32],
 }
 
+/// One decoding attempt and the compression ratio of its text.
+pub struct Attempt {
+    pub decoded: Decoded,
+    ratio: f32,
+}
+
+impl Attempt {
+    /// faster-whisper's test: repetitive or improbable output is decoded again at a higher
+    /// temperature, unless the window is silence (the caller skips it).
+    pub fn needs_fallback(&self) -> bool {
+        let d = &self.decoded;
+        let failed = self.ratio > COMPRESSION_RATIO_THRESHOLD || d.avg_logprob < LOG_PROB_THRESHOLD;
+        let silence = d.no_speech_prob > NO_SPEECH_THRESHOLD && d.avg_logprob < LOG_PROB_THRESHOLD;
+        failed && !silence
+    }
+}
+
+/// The first, greedy-free attempt (temperature 0, beam search) for a batch of windows at once:
+/// `encoder_output` holds one encoded window per prompt.
+pub fn generate_batch(
+    model: &Whisper,
+    tokenizer: &WhisperTokenizer,
+    encoder_output: &StorageView,
+    prompts: &[Vec<u32>],
+    params: &DecodeParams,
+) -> Result<Vec<Attempt>, AsrError> {
+    let prompt_strings = prompts
+        .iter()
+        .map(|p| tokenizer.token_strings(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = model
+        .generate(encoder_output, &prompt_strings, &options(0.0, params))
+        .map_err(|e| AsrError::Engine(format!("decoding a window: {e:#}")))?;
+    if results.len() != prompts.len() {
+        return Err(AsrError::Engine(format!(
+            "the decoder returned {} results for {} windows",
+            results.len(),
+            prompts.len()
+        )));
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| attempt(tokenizer, &r, 0.0))
+        .collect())
+}
+
+/// faster-whisper's `generate_with_fallback` for one window (`encoder_output` holds it alone),
+/// going on from `first` when the temperature-0 attempt was already made in a batch.
 pub fn generate_with_fallback(
     model: &Whisper,
     tokenizer: &WhisperTokenizer,
     encoder_output: &StorageView,
     prompt: &[u32],
     params: &DecodeParams,
+    first: Option<Attempt>,
 ) -> Result<Decoded, AsrError> {
     let prompt_strings = tokenizer.token_strings(prompt)?;
-    // (decoded, compression ratio) of every attempt, to pick from if all fail.
-    let mut attempts: Vec<(Decoded, f32)> = Vec::new();
-    for &temperature in &TEMPERATURES {
-        let mut options = WhisperOptions {
-            max_length: MAX_LENGTH,
-            return_scores: true,
-            return_no_speech_prob: true,
-            suppress_blank: true,
-            suppress_tokens: params.suppress_tokens.to_vec(),
-            max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
-            ..WhisperOptions::default()
-        };
-        if temperature > 0.0 {
-            options.beam_size = 1;
-            options.num_hypotheses = BEST_OF;
-            options.sampling_topk = 0;
-            options.sampling_temperature = temperature;
-        } else {
-            options.beam_size = params.beam_size.max(1);
-            options.patience = 1.0;
+    // Every failed attempt, to pick from if all fail.
+    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut temperatures = &TEMPERATURES[..];
+    if let Some(first) = first {
+        if !first.needs_fallback() {
+            return Ok(first.decoded);
         }
+        attempts.push(first);
+        temperatures = &TEMPERATURES[1..];
+    }
+    for &temperature in temperatures {
         let result = model
             .generate(
                 encoder_output,
                 std::slice::from_ref(&prompt_strings),
-                &options,
+                &options(temperature, params),
             )
             .map_err(|e| AsrError::Engine(format!("decoding a window: {e:#}")))?
             .into_iter()
             .next()
             .ok_or_else(|| AsrError::Engine("the decoder returned no result".into()))?;
-        let tokens: Vec<u32> = result
-            .sequences_ids
-            .first()
-            .map(|s| s.iter().map(|&t| t as u32).collect())
-            .unwrap_or_default();
-        let score = result.scores.first().copied().unwrap_or(f32::NEG_INFINITY);
-        // The score is the length-normalised cumulative log-probability (length penalty 1);
-        // faster-whisper recovers an average that also counts the end token.
-        let len = tokens.len() as f32;
-        let avg_logprob = score * len / (len + 1.0);
-        let text = tokenizer.decode(&tokens);
-        let ratio = compression_ratio(text.trim());
-        let no_speech_prob = result.no_speech_prob;
-
-        let mut needs_fallback = ratio > COMPRESSION_RATIO_THRESHOLD;
-        if avg_logprob < LOG_PROB_THRESHOLD {
-            needs_fallback = true;
+        let attempt = attempt(tokenizer, &result, temperature);
+        if !attempt.needs_fallback() {
+            return Ok(attempt.decoded);
         }
-        if no_speech_prob > NO_SPEECH_THRESHOLD && avg_logprob < LOG_PROB_THRESHOLD {
-            needs_fallback = false; // silence: the caller skips the window
-        }
-        let decoded = Decoded {
-            tokens,
-            avg_logprob,
-            no_speech_prob,
-            temperature,
-        };
-        if !needs_fallback {
-            return Ok(decoded);
-        }
-        attempts.push((decoded, ratio));
+        attempts.push(attempt);
     }
     // Every temperature failed: the most probable attempt among the non-repetitive ones (or
     // among all), reported with the last temperature so the prompt is reset.
     let last_temperature = *TEMPERATURES.last().unwrap_or(&1.0);
     let any_below = attempts
         .iter()
-        .any(|(_, r)| *r <= COMPRESSION_RATIO_THRESHOLD);
+        .any(|a| a.ratio <= COMPRESSION_RATIO_THRESHOLD);
     let best = attempts
         .into_iter()
-        .filter(|(_, r)| !any_below || *r <= COMPRESSION_RATIO_THRESHOLD)
-        .map(|(d, _)| d)
+        .filter(|a| !any_below || a.ratio <= COMPRESSION_RATIO_THRESHOLD)
+        .map(|a| a.decoded)
         .max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob))
         .ok_or_else(|| AsrError::Engine("no decoding attempt was made".into()))?;
     Ok(Decoded {
         temperature: last_temperature,
         ..best
     })
+}
+
+/// Beam search at temperature 0, sampling best-of-5 above it (faster-whisper's defaults).
+fn options(temperature: f32, params: &DecodeParams) -> WhisperOptions {
+    let mut options = WhisperOptions {
+        max_length: MAX_LENGTH,
+        return_scores: true,
+        return_no_speech_prob: true,
+        suppress_blank: true,
+        suppress_tokens: params.suppress_tokens.to_vec(),
+        max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
+        ..WhisperOptions::default()
+    };
+    if temperature > 0.0 {
+        options.beam_size = 1;
+        options.num_hypotheses = BEST_OF;
+        options.sampling_topk = 0;
+        options.sampling_temperature = temperature;
+    } else {
+        options.beam_size = params.beam_size.max(1);
+        options.patience = 1.0;
+    }
+    options
+}
+
+fn attempt(
+    tokenizer: &WhisperTokenizer,
+    result: &WhisperGenerationResult,
+    temperature: f32,
+) -> Attempt {
+    let tokens: Vec<u32> = result
+        .sequences_ids
+        .first()
+        .map(|s| s.iter().map(|&t| t as u32).collect())
+        .unwrap_or_default();
+    let score = result.scores.first().copied().unwrap_or(f32::NEG_INFINITY);
+    // The score is the length-normalised cumulative log-probability (length penalty 1);
+    // faster-whisper recovers an average that also counts the end token.
+    let len = tokens.len() as f32;
+    let avg_logprob = score * len / (len + 1.0);
+    let ratio = compression_ratio(tokenizer.decode(&tokens).trim());
+    Attempt {
+        decoded: Decoded {
+            tokens,
+            avg_logprob,
+            no_speech_prob: result.no_speech_prob,
+            temperature,
+        },
+        ratio,
+    }
 }
 
 /// Text length over its zlib-compressed length: high for the looping output Whisper produces

@@ -136,26 +136,20 @@ impl MelExtractor {
     }
 
     /// log10 of the largest mel power over the whole audio (faster-whisper's `log_spec.max()`,
-    /// which sets the floor of every window), plus the energy of each frame in dB for the
-    /// silence detector, in one pass that keeps nothing but those numbers.
-    pub fn analyse(&self, samples: &[f32]) -> Analysis {
+    /// which sets the floor of every window), in one pass that keeps nothing else.
+    pub fn log_max(&self, samples: &[f32]) -> f32 {
         let audio = Padded { samples };
         let frames = audio.len() / HOP; // faster-whisper's feature count (content + 1)
         let mut s = self.scratch();
         let mut mel = vec![0.0f32; self.n_mels];
         let mut max = f32::NEG_INFINITY;
-        let mut energy_db = Vec::with_capacity(frames);
         for t in 0..frames {
             self.frame_mel(&audio, t, &mut s, &mut mel);
             for &m in &mel {
                 max = max.max(m.max(1e-10).log10());
             }
-            energy_db.push(frame_energy_db(&audio, t));
         }
-        Analysis {
-            log_max: max,
-            energy_db,
-        }
+        max
     }
 
     /// The features of `frames` frames from `start` as the model takes them: n_mels rows of
@@ -175,23 +169,6 @@ impl MelExtractor {
         }
         out
     }
-}
-
-pub struct Analysis {
-    pub log_max: f32,
-    /// Mean square of each frame's 400 samples, in dB (100 per second).
-    pub energy_db: Vec<f32>,
-}
-
-fn frame_energy_db(audio: &Padded, t: usize) -> f32 {
-    let start = (t * HOP) as isize - (N_FFT / 2) as isize;
-    let sum: f32 = (0..N_FFT as isize)
-        .map(|k| {
-            let x = audio.reflected(start + k);
-            x * x
-        })
-        .sum();
-    10.0 * (sum / N_FFT as f32 + 1e-12).log10()
 }
 
 /// librosa's Slaney-style mel filterbank (`htk=False, norm="slaney"`), as faster-whisper's
@@ -296,10 +273,10 @@ mod tests {
         ];
         for (n_mels, points) in expected {
             let mel = MelExtractor::new(n_mels);
-            let a = mel.analyse(&x);
+            let log_max = mel.log_max(&x);
             let frames = MelExtractor::content_frames(&x);
             assert_eq!(frames, 130);
-            let w = mel.window(&x, 0, frames, a.log_max);
+            let w = mel.window(&x, 0, frames, log_max);
             for &(m, t, v) in points {
                 let got = w[m * WINDOW_FRAMES + t];
                 assert!(
@@ -308,7 +285,7 @@ mod tests {
                 );
             }
             // A window starting later holds the same values as the whole-file computation.
-            let later = mel.window(&x, 50, frames - 50, a.log_max);
+            let later = mel.window(&x, 50, frames - 50, log_max);
             assert_eq!(later[10 * WINDOW_FRAMES], w[10 * WINDOW_FRAMES + 50]);
         }
     }
@@ -317,14 +294,9 @@ mod tests {
     fn window_of_silence_is_the_floor() {
         let mel = MelExtractor::new(80);
         let silence = vec![0.0f32; 16_000];
-        let a = mel.analyse(&silence);
-        assert_eq!(a.log_max, -10.0);
-        let w = mel.window(
-            &silence,
-            0,
-            MelExtractor::content_frames(&silence),
-            a.log_max,
-        );
+        let log_max = mel.log_max(&silence);
+        assert_eq!(log_max, -10.0);
+        let w = mel.window(&silence, 0, MelExtractor::content_frames(&silence), log_max);
         // log10(1e-10) = -10 -> (-10 + 4) / 4
         assert!((w[0] - (-1.5)).abs() < 1e-6);
         // padding beyond the content is zero

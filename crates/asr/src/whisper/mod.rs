@@ -1,14 +1,15 @@
 //! Whisper on CTranslate2: model loading ([`WhisperEngine::load`], or the process-wide
 //! [`WhisperEngine::load_shared`]) and the [`Engine`](crate::Engine) implementation.
 
+mod activity;
 mod align;
 mod cache;
 mod decode;
 mod language;
 pub mod mel;
 mod tokenizer;
+mod tracks;
 mod transcribe;
-mod vad;
 
 use std::path::{Path, PathBuf};
 
@@ -31,8 +32,15 @@ pub struct WhisperConfig {
     pub compute_type: String,
     /// Beam width of the first (temperature 0) decoding attempt; faster-whisper's default 5.
     pub beam_size: usize,
-    /// Skip long silent or steady-noise stretches before running the model.
+    /// Windows decoded together: the recording is cut into at most this many tracks (in
+    /// pauses, a minute of speech each at least), whose windows go through the model as one
+    /// batch. 1 decodes the whole recording as one sequence of windows, as faster-whisper does.
+    pub batch_size: usize,
+    /// Skip the stretches without speech (Silero VAD) instead of running the model on them.
     pub skip_silence: bool,
+    /// The Silero VAD model file; `None`: `silero-vad/silero_vad_v6.onnx` in the models folder
+    /// that holds the Whisper model's folder (where scripts/install-models.sh puts both).
+    pub vad_model: Option<PathBuf>,
 }
 
 impl Default for WhisperConfig {
@@ -41,10 +49,15 @@ impl Default for WhisperConfig {
             threads: 1,
             compute_type: DEFAULT_COMPUTE_TYPE.to_string(),
             beam_size: 5,
+            batch_size: DEFAULT_BATCH_SIZE,
             skip_silence: true,
+            vad_model: None,
         }
     }
 }
+
+/// Windows per batch; see [`WhisperConfig::batch_size`].
+pub const DEFAULT_BATCH_SIZE: usize = 8;
 
 /// int8 on CPU, for tiny.en. On en_long (`bench/operating_points.sh` figures in
 /// docs/transcription-options.md) tiny.en int8 scored WER 9.57 % against 12.00 % at float32, and
@@ -59,6 +72,7 @@ pub struct WhisperEngine {
     model: Whisper,
     tokenizer: WhisperTokenizer,
     mel: MelExtractor,
+    vad: vad::SileroVad,
     suppress_tokens: Vec<i32>,
     /// Language codes the model knows, with their token ids.
     languages: Vec<(String, u32)>,
@@ -137,6 +151,7 @@ impl WhisperEngine {
                 "multilingual model without lang_ids in config.json".into(),
             ));
         }
+        let vad = load_vad(model_dir, config)?;
         let suppress_tokens = tokenizer.suppressed_tokens();
         Ok(Self {
             name: crate::models::model_name(model_dir),
@@ -145,6 +160,7 @@ impl WhisperEngine {
             mel: MelExtractor::new(model.n_mels()),
             model,
             tokenizer,
+            vad,
             suppress_tokens,
             languages,
             multilingual,
@@ -172,6 +188,26 @@ impl WhisperEngine {
     pub fn languages(&self) -> Vec<&str> {
         self.languages.iter().map(|(c, _)| c.as_str()).collect()
     }
+}
+
+/// The folder, beside the Whisper models, that holds the Silero VAD model.
+pub const VAD_MODEL_FOLDER: &str = "silero-vad";
+
+fn load_vad(model_dir: &Path, config: &WhisperConfig) -> Result<vad::SileroVad, AsrError> {
+    let path = match &config.vad_model {
+        Some(path) => path.clone(),
+        None => model_dir
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(VAD_MODEL_FOLDER)
+            .join(vad::MODEL_FILE),
+    };
+    vad::SileroVad::load(&path).map_err(|e| match e {
+        vad::VadError::ModelNotFound(path) => AsrError::ModelNotFound(format!(
+            "{path} (the voice activity model; scripts/install-models.sh installs it)"
+        )),
+        other => AsrError::InvalidModel(other.to_string()),
+    })
 }
 
 /// Whether CTranslate2 knows the compute type `name`, so a server can refuse a bad setting at

@@ -111,6 +111,12 @@ impl WhisperTokenizer {
 
     /// Splits tokens into words (text, tokens): at spaces and punctuation for most languages,
     /// at whole characters for languages written without spaces.
+    /// Whether words of `language` are separated by spaces (not Chinese, Japanese, Thai, Lao,
+    /// Burmese or Cantonese).
+    pub fn uses_spaces(&self, language: &str) -> bool {
+        !NO_SPACE_LANGUAGES.contains(&language)
+    }
+
     pub fn split_to_word_tokens(
         &self,
         tokens: &[u32],

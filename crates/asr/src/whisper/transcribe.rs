@@ -1,21 +1,26 @@
 //! The window loop over a whole recording: faster-whisper's `generate_segments` with word
-//! timestamps, condition-on-previous-text and its seek rules, preceded by a silence skip.
+//! timestamps, condition-on-previous-text and its seek rules, run on the speech regions that
+//! Silero VAD finds, on several tracks at once (see `tracks`): each step takes the next window
+//! of every track through the encoder, the beam search and the aligner as one batch.
 //! Features are computed per 30 s window, so memory does not grow with the audio length.
+// Frame ranges are the values here: a list of one range means one span, not its frames.
+#![allow(clippy::single_range_in_vec_init)]
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::time::Instant;
 
 use ct2rs::sys::{Device, StorageView};
 use transcript::Word;
 
-use super::align::{add_word_timestamps, AlignContext, TimedWord};
+use super::activity::Activity;
+use super::align::{add_word_timestamps, align_batch, text_tokens, AlignContext, TimedWord};
 use super::decode::{
-    generate_with_fallback, split_segments_by_timestamps, DecodeParams, Segment,
-    LOG_PROB_THRESHOLD, MAX_LENGTH, NO_SPEECH_THRESHOLD, PROMPT_RESET_ON_TEMPERATURE,
+    generate_batch, generate_with_fallback, split_segments_by_timestamps, Attempt, DecodeParams,
+    Segment, LOG_PROB_THRESHOLD, MAX_LENGTH, NO_SPEECH_THRESHOLD, PROMPT_RESET_ON_TEMPERATURE,
 };
 use super::mel::{MelExtractor, HOP, WINDOW_FRAMES};
-use super::vad::Activity;
-use super::{language, WhisperEngine};
+use super::{language, tracks, WhisperEngine};
 use crate::{AsrError, Options, Progress, Recognition};
 
 const FRAMES_PER_SECOND: f64 = 100.0;
@@ -57,45 +62,42 @@ pub fn run(
     let samples = sanitize(samples);
     let content_frames = MelExtractor::content_frames(&samples);
     let started = Instant::now();
-    let analysis = engine.mel.analyse(&samples);
+    let log_max = engine.mel.log_max(&samples);
+    let probabilities = engine
+        .vad
+        .probabilities(&samples)
+        .map_err(|e| AsrError::Engine(e.to_string()))?;
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "audio analysed");
-    // The sound map is always used to fit word times; skipping silent stretches before the
+    // The speech map is always used to fit word times; skipping what is not speech before the
     // model is the configurable part.
-    let activity = Activity::from_energy(&analysis.energy_db);
+    let activity = Activity::from_probabilities(&probabilities, samples.len());
     let skip_silence = engine.config.skip_silence;
     let next_start = |seek: usize| {
         if skip_silence {
-            activity.next_sound(seek)
+            activity.next_speech(seek)
         } else {
             Some(seek)
         }
     };
-    tracing::debug!(
-        frames = content_frames,
-        sound_frames = activity.sound_frames(),
-        "silence check"
-    );
-    let Some(first_sound) = next_start(0).filter(|&f| f < content_frames) else {
+    let Some(first_speech) = next_start(0).filter(|&f| f < content_frames) else {
         progress(1.0);
         return Ok(undetected(Vec::new()));
     };
-
-    let mut window = WindowEncoder {
+    let windows = Windows {
         engine,
         samples: &samples,
-        log_max: analysis.log_max,
-        content_frames,
-        cached: None,
+        log_max,
     };
 
     // Language: forced, English for English-only models, else detected on the first 30 s
-    // of sound.
+    // of speech.
     let (language, language_probability, language_token) = match (forced, forced_token) {
         (Some(code), Some(token)) => (code, 1.0, token),
         _ if !engine.multilingual => ("en".to_string(), 1.0, None),
         _ => {
-            let encoded = window.encode(first_sound)?;
-            let (code, probability) = language::detect(&engine.model, encoded)?;
+            let frames = WINDOW_FRAMES.min(content_frames - first_speech);
+            let encoded = windows.encode(&[(first_speech, frames)])?;
+            let (code, probability) = language::detect(&engine.model, &encoded)?;
             let token = language_token(engine, &code)?;
             (code, probability, token)
         }
@@ -107,154 +109,318 @@ pub fn run(
         sot_sequence.extend(language_token);
         sot_sequence.extend(tok.transcribe);
     }
-    let mut all_tokens: Vec<u32> = Vec::new();
-    if let Some(prompt) = options
+    let initial_prompt = match options
         .initial_prompt
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        all_tokens.extend(tok.encode(&format!(" {prompt}"))?);
-    }
-    let mut prompt_reset_since = 0usize;
+        Some(prompt) => tok.encode(&format!(" {prompt}"))?,
+        None => Vec::new(),
+    };
     let params = DecodeParams {
         beam_size: engine.config.beam_size,
         suppress_tokens: &engine.suppress_tokens,
     };
-    let align_ctx = AlignContext {
+    let ctx = AlignContext {
         model: &engine.model,
         tokenizer: tok,
         sot_sequence: &sot_sequence,
         language: &language,
     };
 
-    let mut words: Vec<Word> = Vec::new();
-    let mut last_speech_timestamp = 0.0f64;
-    let mut seek = 0usize;
-    while seek < content_frames {
-        match next_start(seek) {
-            Some(next) if next < content_frames => seek = next,
-            _ => break,
-        }
-        let time_offset = seek as f64 / FRAMES_PER_SECOND;
-        let segment_size = WINDOW_FRAMES.min(content_frames - seek);
-        let segment_duration = segment_size as f64 / FRAMES_PER_SECOND;
-        let t_encode = Instant::now();
-        let encoded = window.encode(seek)?;
-        let encode_s = t_encode.elapsed().as_secs_f64();
-        let t_decode = Instant::now();
-        let previous = &all_tokens[prompt_reset_since.min(all_tokens.len())..];
-        let mut prompt = Vec::with_capacity(previous.len() + 4);
-        if !previous.is_empty() {
-            prompt.push(tok.sot_prev);
-            let keep = MAX_LENGTH / 2 - 1;
-            prompt.extend_from_slice(&previous[previous.len().saturating_sub(keep)..]);
-        }
-        prompt.extend_from_slice(&sot_sequence);
+    let speech = if skip_silence {
+        activity.regions().to_vec()
+    } else {
+        vec![0..content_frames]
+    };
+    let mut tracks: Vec<Track> = tracks::split(
+        content_frames,
+        &speech,
+        &probabilities,
+        engine.config.batch_size.max(1),
+    )
+    .into_iter()
+    .map(|range| Track::new(range, &initial_prompt))
+    .collect();
+    tracing::debug!(
+        frames = content_frames,
+        speech_frames = activity.speech_frames(),
+        tracks = tracks.len(),
+        "voice activity"
+    );
 
-        let decoded = generate_with_fallback(&engine.model, tok, encoded, &prompt, &params)?;
-        if decoded.no_speech_prob > NO_SPEECH_THRESHOLD && decoded.avg_logprob <= LOG_PROB_THRESHOLD
-        {
-            seek += segment_size;
-            progress(fraction(seek, content_frames));
-            continue;
-        }
-
-        let decode_s = t_decode.elapsed().as_secs_f64();
-        let t_align = Instant::now();
-        let previous_seek = seek;
-        let (mut segments, next_seek, single_timestamp_ending) = split_segments_by_timestamps(
-            tok.timestamp_begin(),
-            &decoded.tokens,
-            time_offset,
-            segment_size,
-            segment_duration,
-            seek,
-        );
-        seek = next_seek;
-        let (segment_words, _) = add_word_timestamps(
-            &align_ctx,
-            &mut segments,
-            encoded,
-            segment_size,
-            last_speech_timestamp,
-        )?;
-        if !single_timestamp_ending {
-            if let Some(end) = last_end(&segments, &segment_words) {
-                if end > time_offset {
-                    seek = (end * FRAMES_PER_SECOND).round() as usize;
-                }
-            }
-        }
-        if let Some(end) = last_end(&segments, &segment_words) {
-            last_speech_timestamp = end;
-        }
-        tracing::debug!(
-            seek = previous_seek,
-            encode_s,
-            decode_s,
-            align_s = t_align.elapsed().as_secs_f64(),
-            temperature = decoded.temperature,
-            tokens = decoded.tokens.len(),
-            "window decoded"
-        );
-        // A window must always move the seek forward, whatever the model wrote.
-        if seek <= previous_seek {
-            seek = previous_seek + segment_size;
-        }
-
-        for (segment, seg_words) in segments.iter().zip(segment_words) {
-            if segment.start == segment.end || tok.decode(&segment.tokens).trim().is_empty() {
+    let mut step = 0usize;
+    loop {
+        // Each track's next window, or the track is done.
+        let mut batch: Vec<Window> = Vec::new();
+        for (index, track) in tracks.iter_mut().enumerate() {
+            if track.done {
                 continue;
             }
-            all_tokens.extend_from_slice(&segment.tokens);
-            push_words(&mut words, seg_words, samples.len(), &activity);
+            match next_start(track.seek) {
+                Some(next) if next < track.range.end => track.seek = next,
+                _ => {
+                    track.done = true;
+                    track.seek = track.range.end;
+                    continue;
+                }
+            }
+            batch.push(Window {
+                track: index,
+                seek: track.seek,
+                frames: WINDOW_FRAMES.min(track.range.end - track.seek),
+                prompt: Vec::new(),
+                last_speech: track.last_speech_timestamp,
+            });
         }
-        if decoded.temperature > PROMPT_RESET_ON_TEMPERATURE {
-            prompt_reset_since = all_tokens.len();
+        if batch.is_empty() {
+            break;
         }
-        progress(fraction(seek, content_frames));
+        // CTranslate2 wants the start token at the same place in every prompt of a batch, so
+        // every window is conditioned on as many of its track's last tokens as the track with
+        // the least text has (up to half the context, as faster-whisper keeps).
+        let keep = batch
+            .iter()
+            .map(|w| tracks[w.track].previous().len())
+            .min()
+            .unwrap_or(0)
+            .min(MAX_LENGTH / 2 - 1);
+        for window in &mut batch {
+            window.prompt = tracks[window.track].prompt(keep, tok.sot_prev, &sot_sequence);
+        }
+        let t_step = Instant::now();
+        let decoded = decode_step(&windows, &ctx, &params, &batch)?;
+        for (window, result) in batch.iter().zip(decoded) {
+            tracks[window.track].apply(window, result, tok, &samples, &activity);
+        }
+        tracing::debug!(
+            step,
+            windows = batch.len(),
+            seconds = t_step.elapsed().as_secs_f64(),
+            "windows decoded"
+        );
+        step += 1;
+        let done: usize = tracks.iter().map(|t| t.seek - t.range.start).sum();
+        progress(fraction(done, content_frames));
     }
     progress(1.0);
     Ok(Recognition {
         language,
         language_probability,
-        words,
+        words: tracks.into_iter().flat_map(|t| t.words).collect(),
     })
 }
 
-/// Encodes windows, keeping the last one: language detection and the first decoded window
-/// usually start at the same frame.
-struct WindowEncoder<'a> {
+/// One track's place in the recording and its decoding state, as the sequential loop keeps it.
+struct Track {
+    range: Range<usize>,
+    seek: usize,
+    done: bool,
+    /// Tokens of the text so far (after the initial prompt), for conditioning.
+    all_tokens: Vec<u32>,
+    prompt_reset_since: usize,
+    last_speech_timestamp: f64,
+    words: Vec<Word>,
+}
+
+/// A window of one track in a batch.
+struct Window {
+    track: usize,
+    seek: usize,
+    frames: usize,
+    prompt: Vec<u32>,
+    /// The end of the track's last speech, in seconds (faster-whisper's
+    /// `last_speech_timestamp`, which bounds the first word after a pause).
+    last_speech: f64,
+}
+
+/// What a window decoded to: its segments with their words, and where its track goes on.
+struct WindowResult {
+    /// `None`: the window was silence and is skipped whole.
+    segments: Option<(Vec<Segment>, Vec<Vec<TimedWord>>)>,
+    next_seek: usize,
+    temperature: f32,
+}
+
+impl Track {
+    fn new(range: Range<usize>, initial_prompt: &[u32]) -> Self {
+        Track {
+            seek: range.start,
+            done: false,
+            all_tokens: initial_prompt.to_vec(),
+            prompt_reset_since: 0,
+            // The track's start: what came before it is another track's.
+            last_speech_timestamp: range.start as f64 / FRAMES_PER_SECOND,
+            words: Vec::new(),
+            range,
+        }
+    }
+
+    /// The text that conditions the next window: everything since the last prompt reset.
+    fn previous(&self) -> &[u32] {
+        &self.all_tokens[self.prompt_reset_since.min(self.all_tokens.len())..]
+    }
+
+    /// The decoder prompt: the last `keep` tokens of the track's text and the start sequence.
+    fn prompt(&self, keep: usize, sot_prev: u32, sot_sequence: &[u32]) -> Vec<u32> {
+        let previous = self.previous();
+        let mut prompt = Vec::with_capacity(keep + sot_sequence.len() + 1);
+        if keep > 0 {
+            prompt.push(sot_prev);
+            prompt.extend_from_slice(&previous[previous.len().saturating_sub(keep)..]);
+        }
+        prompt.extend_from_slice(sot_sequence);
+        prompt
+    }
+
+    fn apply(
+        &mut self,
+        window: &Window,
+        result: WindowResult,
+        tok: &super::tokenizer::WhisperTokenizer,
+        samples: &[f32],
+        activity: &Activity,
+    ) {
+        // A window must always move the seek forward, whatever the model wrote.
+        let next = if result.next_seek > window.seek {
+            result.next_seek
+        } else {
+            window.seek + window.frames
+        };
+        self.seek = next.min(self.range.end);
+        if let Some((segments, segment_words)) = result.segments {
+            if let Some(end) = last_end(&segments, &segment_words) {
+                self.last_speech_timestamp = end;
+            }
+            for (segment, seg_words) in segments.iter().zip(segment_words) {
+                if segment.start == segment.end || tok.decode(&segment.tokens).trim().is_empty() {
+                    continue;
+                }
+                self.all_tokens.extend_from_slice(&segment.tokens);
+                push_words(&mut self.words, seg_words, samples.len(), activity);
+            }
+        }
+        if result.temperature > PROMPT_RESET_ON_TEMPERATURE {
+            self.prompt_reset_since = self.all_tokens.len();
+        }
+    }
+}
+
+/// Decodes a batch of windows: one encoder call, one beam search, a fallback (alone) for each
+/// window whose first attempt failed faster-whisper's checks, one aligner call.
+fn decode_step(
+    windows: &Windows,
+    ctx: &AlignContext,
+    params: &DecodeParams,
+    batch: &[Window],
+) -> Result<Vec<WindowResult>, AsrError> {
+    let tok = ctx.tokenizer;
+    let places: Vec<(usize, usize)> = batch.iter().map(|w| (w.seek, w.frames)).collect();
+    let encoded = windows.encode(&places)?;
+    let prompts: Vec<Vec<u32>> = batch.iter().map(|w| w.prompt.clone()).collect();
+    let attempts = generate_batch(ctx.model, tok, &encoded, &prompts, params)?;
+
+    let mut decoded = Vec::with_capacity(batch.len());
+    for (window, attempt) in batch.iter().zip(attempts) {
+        decoded.push(if attempt.needs_fallback() {
+            let alone = windows.encode(&[(window.seek, window.frames)])?;
+            generate_with_fallback(
+                ctx.model,
+                tok,
+                &alone,
+                &window.prompt,
+                params,
+                Some(attempt),
+            )?
+        } else {
+            let Attempt { decoded, .. } = attempt;
+            decoded
+        });
+    }
+
+    let mut results = Vec::with_capacity(batch.len());
+    let mut texts = Vec::with_capacity(batch.len());
+    for (window, decoded) in batch.iter().zip(&decoded) {
+        let time_offset = window.seek as f64 / FRAMES_PER_SECOND;
+        if decoded.no_speech_prob > NO_SPEECH_THRESHOLD && decoded.avg_logprob <= LOG_PROB_THRESHOLD
+        {
+            texts.push(Vec::new());
+            results.push((None, window.seek + window.frames, false));
+            continue;
+        }
+        let (segments, next_seek, single_timestamp_ending) = split_segments_by_timestamps(
+            tok.timestamp_begin(),
+            &decoded.tokens,
+            time_offset,
+            window.frames,
+            window.frames as f64 / FRAMES_PER_SECOND,
+            window.seek,
+        );
+        texts.push(text_tokens(&segments, tok.eot));
+        results.push((Some(segments), next_seek, single_timestamp_ending));
+    }
+    // Encoding a window alone or in a batch gives the same output, so the batch's serves the
+    // aligner for windows that fell back too.
+    let frames: Vec<usize> = batch.iter().map(|w| w.frames).collect();
+    let alignments = align_batch(ctx, &encoded, &texts, &frames)?;
+
+    let mut out = Vec::with_capacity(batch.len());
+    for (((window, decoded), (segments, mut next_seek, single)), aligned) in
+        batch.iter().zip(&decoded).zip(results).zip(&alignments)
+    {
+        let Some(mut segments) = segments else {
+            out.push(WindowResult {
+                segments: None,
+                next_seek,
+                temperature: decoded.temperature,
+            });
+            continue;
+        };
+        let time_offset = window.seek as f64 / FRAMES_PER_SECOND;
+        let (segment_words, _) =
+            add_word_timestamps(ctx, &mut segments, aligned, window.last_speech)?;
+        if !single {
+            if let Some(end) = last_end(&segments, &segment_words) {
+                if end > time_offset {
+                    next_seek = (end * FRAMES_PER_SECOND).round() as usize;
+                }
+            }
+        }
+        out.push(WindowResult {
+            segments: Some((segments, segment_words)),
+            next_seek,
+            temperature: decoded.temperature,
+        });
+    }
+    Ok(out)
+}
+
+/// Computes and encodes windows' features.
+struct Windows<'a> {
     engine: &'a WhisperEngine,
     samples: &'a [f32],
     log_max: f32,
-    content_frames: usize,
-    cached: Option<(usize, StorageView<'static>)>,
 }
 
-impl WindowEncoder<'_> {
-    fn encode(&mut self, seek: usize) -> Result<&StorageView<'static>, AsrError> {
-        if self.cached.as_ref().map(|(s, _)| *s) != Some(seek) {
-            let frames = WINDOW_FRAMES.min(self.content_frames.saturating_sub(seek));
-            let mut features = self
-                .engine
-                .mel
-                .window(self.samples, seek, frames, self.log_max);
-            let n_mels = self.engine.mel.n_mels();
-            let view = StorageView::new(&[1, n_mels, WINDOW_FRAMES], &mut features, Device::CPU)
-                .map_err(|e| AsrError::Engine(format!("preparing features: {e:#}")))?;
-            let encoded = self
-                .engine
-                .model
-                .encode(&view, false)
-                .map_err(|e| AsrError::Engine(format!("encoding a window: {e:#}")))?;
-            self.cached = Some((seek, encoded));
+impl Windows<'_> {
+    /// Encodes the windows at (start frame, frames) as one batch.
+    fn encode(&self, places: &[(usize, usize)]) -> Result<StorageView<'static>, AsrError> {
+        let mel = &self.engine.mel;
+        let mut features = Vec::with_capacity(places.len() * mel.n_mels() * WINDOW_FRAMES);
+        for &(start, frames) in places {
+            features.extend(mel.window(self.samples, start, frames, self.log_max));
         }
-        match &self.cached {
-            Some((_, encoded)) => Ok(encoded),
-            None => Err(AsrError::Engine("window encoding was lost".into())),
-        }
+        let view = StorageView::new(
+            &[places.len(), mel.n_mels(), WINDOW_FRAMES],
+            &mut features,
+            Device::CPU,
+        )
+        .map_err(|e| AsrError::Engine(format!("preparing features: {e:#}")))?;
+        self.engine
+            .model
+            .encode(&view, false)
+            .map_err(|e| AsrError::Engine(format!("encoding windows: {e:#}")))
     }
 }
 
@@ -351,10 +517,10 @@ fn push_words(out: &mut Vec<Word>, words: Vec<TimedWord>, n_samples: usize, acti
     }
 }
 
-fn fraction(seek: usize, content_frames: usize) -> f32 {
+fn fraction(done: usize, content_frames: usize) -> f32 {
     if content_frames == 0 {
         1.0
     } else {
-        (seek.min(content_frames) as f64 / content_frames as f64) as f32
+        (done.min(content_frames) as f64 / content_frames as f64) as f32
     }
 }

@@ -11,7 +11,7 @@ mod storage;
 mod transcribe;
 mod worker;
 
-pub use pool::ModelsDir;
+pub use pool::{BatchSize, ModelsDir};
 
 use std::process::ExitCode;
 

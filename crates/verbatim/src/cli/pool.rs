@@ -22,6 +22,29 @@ pub struct ModelsDir {
     pub path: PathBuf,
 }
 
+/// Windows one recognition decodes together.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BatchSize {
+    /// Windows one recognition decodes together: a recording is cut in pauses into this many
+    /// tracks at most (a minute of speech each at least), decoded side by side. More is faster
+    /// and takes more memory; 1 decodes one window at a time, as faster-whisper does.
+    #[arg(
+        id = "batch_size",
+        long = "batch-size",
+        value_name = "N",
+        env = "VERBATIM_BATCH_SIZE",
+        default_value_t = asr::whisper::DEFAULT_BATCH_SIZE as u16,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    windows: u16,
+}
+
+impl BatchSize {
+    pub fn windows(&self) -> usize {
+        self.windows.into()
+    }
+}
+
 /// The model of `operating_point: enhanced`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct EnhancedModel {
@@ -86,6 +109,8 @@ pub struct WorkerSettings {
     enhanced: EnhancedModel,
     #[command(flatten)]
     audio_tools: AudioTools,
+    #[command(flatten)]
+    batch_size: BatchSize,
     /// How long a worker's hold on a job lasts without renewal: after a crash, the job is
     /// taken up again once this has passed.
     #[arg(long, env = "VERBATIM_LEASE_SECONDS", default_value_t = 60)]
@@ -116,6 +141,7 @@ impl WorkerSettings {
         }
         self.enhanced.apply(&mut config);
         config.audio_tools = self.audio_tools.tools();
+        config.batch_size = self.batch_size.windows();
         config.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
         config.fetch_policy = self.url_input.policy();
         self.job_limits.apply(&mut config)?;

@@ -1,0 +1,175 @@
+//! Cutting a recording into tracks that are decoded side by side. Each track is decoded the
+//! sequential way (windows follow the timestamps, the previous text conditions the next
+//! window); the tracks' windows go through the encoder, the beam search and the aligner
+//! together, as one batch. Tracks are cut in pauses, so no word is split between two of them,
+//! and balanced by the speech they hold, so they finish together.
+// Frame ranges are the values here: a list of one range means one span, not its frames.
+#![allow(clippy::single_range_in_vec_init)]
+
+use std::ops::Range;
+
+use vad::FRAME_SAMPLES;
+
+use super::mel::HOP;
+
+/// A track shorter than this is not worth the context it loses at its start: recordings under
+/// twice this are decoded as one track.
+pub const MIN_TRACK_FRAMES: usize = 60 * 100;
+/// How far from its ideal place a cut may move to find a pause.
+const SEARCH_FRAMES: usize = 15 * 100;
+/// Below this VAD probability a frame is a pause…
+const PAUSE: f32 = 0.35;
+/// …and a pause this long is a safe place to cut (no word spans it).
+const MIN_PAUSE_MS: usize = 300;
+
+/// At most `max_tracks` consecutive frame ranges covering `0..frames`, balanced by the frames
+/// of `regions` (the speech) they hold and cut in the middle of the longest pause near each
+/// ideal cut (see `pause_near`).
+pub fn split(
+    frames: usize,
+    regions: &[Range<usize>],
+    probabilities: &[f32],
+    max_tracks: usize,
+) -> Vec<Range<usize>> {
+    let speech: usize = regions.iter().map(|r| r.len()).sum();
+    let tracks = max_tracks.min(speech / MIN_TRACK_FRAMES).max(1);
+    if tracks == 1 {
+        return vec![0..frames];
+    }
+    let mut cuts = Vec::with_capacity(tracks + 1);
+    cuts.push(0);
+    for k in 1..tracks {
+        let ideal = frame_with_speech_before(regions, speech * k / tracks);
+        let cut = pause_near(ideal, frames, probabilities);
+        if cut > *cuts.last().unwrap_or(&0) && cut < frames {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(frames);
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// The frame before which `amount` frames of the regions lie.
+fn frame_with_speech_before(regions: &[Range<usize>], amount: usize) -> usize {
+    let mut left = amount;
+    for r in regions {
+        if left <= r.len() {
+            return r.start + left;
+        }
+        left -= r.len();
+    }
+    regions.last().map_or(0, |r| r.end)
+}
+
+/// Where to cut near `ideal`: the middle of the nearest pause of at least MIN_PAUSE_MS within
+/// SEARCH_FRAMES, else of the longest shorter one, else the least speech-like VAD frame there.
+fn pause_near(ideal: usize, frames: usize, probabilities: &[f32]) -> usize {
+    let to_vad = |frame: usize| frame * HOP / FRAME_SAMPLES;
+    let to_mel = |vad_frame: usize| vad_frame * FRAME_SAMPLES / HOP;
+    let lo = to_vad(ideal.saturating_sub(SEARCH_FRAMES));
+    let hi = to_vad((ideal + SEARCH_FRAMES).min(frames)).min(probabilities.len());
+    if lo >= hi {
+        return ideal;
+    }
+    let window = &probabilities[lo..hi];
+    // (length, middle) of each pause, in VAD frames.
+    let mut pauses: Vec<(usize, usize)> = Vec::new();
+    let mut run_start = None;
+    for (i, &p) in window.iter().chain(std::iter::once(&1.0)).enumerate() {
+        match (p < PAUSE, run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(s)) => {
+                pauses.push((i - s, lo + (s + i) / 2));
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    let min_pause = MIN_PAUSE_MS * vad::SAMPLE_RATE / 1000 / FRAME_SAMPLES;
+    let ideal_vad = to_vad(ideal);
+    let vad_frame = pauses
+        .iter()
+        .filter(|(len, _)| *len >= min_pause)
+        .min_by_key(|(_, middle)| middle.abs_diff(ideal_vad))
+        .or_else(|| pauses.iter().max_by_key(|(len, _)| *len))
+        .map(|&(_, middle)| middle)
+        .unwrap_or_else(|| {
+            lo + window
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(i, _)| i)
+        });
+    to_mel(vad_frame).min(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// VAD probabilities (32 ms frames) covering `frames` mel frames, speech everywhere except
+    /// in `pauses` (mel frame ranges).
+    fn probabilities(frames: usize, pauses: &[Range<usize>]) -> Vec<f32> {
+        (0..frames * HOP / FRAME_SAMPLES)
+            .map(|v| {
+                let mel = v * FRAME_SAMPLES / HOP;
+                if pauses.iter().any(|p| p.contains(&mel)) {
+                    0.05
+                } else {
+                    0.9
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn short_recordings_are_one_track() {
+        let p = probabilities(9000, &[]);
+        assert_eq!(split(9000, &[0..9000], &p, 8), vec![0..9000]);
+    }
+
+    #[test]
+    fn cuts_fall_in_the_pause_nearest_the_balance_point() {
+        // 10 minutes of speech with 0.5 s pauses every 7 s
+        let frames = 60_000;
+        let pauses: Vec<Range<usize>> = (1..frames / 700).map(|k| k * 700..k * 700 + 50).collect();
+        let p = probabilities(frames, &pauses);
+        let tracks = split(frames, &[0..frames], &p, 8);
+        assert_eq!(tracks.len(), 8, "{tracks:?}");
+        assert_eq!(tracks[0].start, 0);
+        assert_eq!(tracks[7].end, frames);
+        for pair in tracks.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            let cut = pair[0].end;
+            assert!(
+                pauses.iter().any(|p| p.contains(&cut)),
+                "cut {cut} is not in a pause"
+            );
+        }
+        for t in &tracks {
+            assert!((6500..=8500).contains(&t.len()), "unbalanced {tracks:?}");
+        }
+    }
+
+    #[test]
+    fn tracks_follow_the_speech_not_the_clock() {
+        // 4 minutes of speech, 10 minutes of silence, 4 minutes of speech: two tracks, cut in
+        // the silence, not at the clock's middle
+        let frames = 108_000;
+        let regions = [0..24_000, 84_000..108_000];
+        let p = probabilities(frames, &[24_000..84_000]);
+        let tracks = split(frames, &regions, &p, 2);
+        assert_eq!(tracks.len(), 2);
+        assert!((24_000..84_000).contains(&tracks[0].end), "{tracks:?}");
+    }
+
+    #[test]
+    fn continuous_speech_is_cut_at_its_least_speechlike_frame() {
+        let frames = 20_000;
+        let mut p = probabilities(frames, &[]);
+        p[10_100 * HOP / FRAME_SAMPLES] = 0.6;
+        let tracks = split(frames, &[0..frames], &p, 2);
+        assert_eq!(tracks.len(), 2);
+        assert!(tracks[0].end.abs_diff(10_100) < 5, "{tracks:?}");
+    }
+}

@@ -1,0 +1,22 @@
+//! Voice activity detection: where in a 16 kHz mono recording someone speaks.
+//!
+//! [`SileroVad`] runs Silero VAD v6 (the model faster-whisper ships) on ONNX Runtime and gives
+//! one speech probability per 32 ms frame, streamed: [`VadStream`] takes audio in pieces of any
+//! size and keeps the model's recurrent state between them, so the whole signal is never
+//! needed at once. [`speech_regions`] turns the probabilities into padded, merged speech
+//! regions by faster-whisper's rules.
+
+mod error;
+mod regions;
+mod runtime;
+mod silero;
+
+pub use error::VadError;
+pub use regions::{speech_regions, RegionOptions};
+pub use runtime::{init_runtime, DEFAULT_LIBRARY};
+pub use silero::{SileroVad, VadStream, MODEL_FILE};
+
+/// The sample rate the model takes.
+pub const SAMPLE_RATE: usize = 16_000;
+/// Samples per probability: each frame is 32 ms.
+pub const FRAME_SAMPLES: usize = 512;
