@@ -5,7 +5,8 @@ OUT_DIR holds <engine>.<round>.time (GNU time -v output) and <engine>.<round>.tx
 Per engine: median wall time over the rounds, real-time factor (wall / audio duration), the
 largest peak RSS, the WER of each round's transcript (equal across rounds when decoding is
 deterministic, so the mean is shown), and the median user + system CPU time, which a busy
-machine disturbs less than wall time. Then faster-whisper's median wall time over verbatim's.
+machine disturbs less than wall time. Then each other engine's median wall and CPU time over
+verbatim's.
 """
 
 import glob
@@ -62,13 +63,17 @@ def main() -> int:
         cpu = statistics.median(r[3] for r in runs)
         walls = " ".join(f"{r[0]:.1f}" for r in runs)
         print(f"{engine:<16}{wall:>10.2f}{wall / audio_s:>9.4f}{cpu:>10.1f}{rss_mb:>15.0f}{wer:>8.2%}   {walls}")
-    if "verbatim" in medians and "faster-whisper" in medians:
-        ratio = medians["faster-whisper"] / medians["verbatim"]
-        print(f"speed ratio faster-whisper/verbatim (median wall): {ratio:.2f}"
-              f"  ({'verbatim faster' if ratio > 1 else 'faster-whisper faster'})")
-        cpu = {e: statistics.median(r[3] for r in engines[e]) for e in ("verbatim", "faster-whisper")}
-        if cpu["verbatim"] > 0:
-            print(f"CPU-time ratio faster-whisper/verbatim (median): {cpu['faster-whisper'] / cpu['verbatim']:.2f}")
+    if "verbatim" in medians:
+        cpu = {e: statistics.median(r[3] for r in runs) for e, runs in engines.items()}
+        for other in sorted(medians):
+            if other == "verbatim":
+                continue
+            ratio = medians[other] / medians["verbatim"]
+            line = f"speed ratio {other}/verbatim (median wall): {ratio:.2f}"
+            line += f"  ({'verbatim faster' if ratio > 1 else other + ' faster'})"
+            if cpu["verbatim"] > 0:
+                line += f"; CPU time ratio {cpu[other] / cpu['verbatim']:.2f}"
+            print(line)
     return 0
 
 

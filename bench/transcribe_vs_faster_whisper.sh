@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: `verbatim transcribe` against faster-whisper on the same real recording, model,
-# thread count and compute type. Prints wall time, real-time factor, peak RSS and WER per engine,
-# then the speed ratio faster-whisper / verbatim. Speed is only measured here, never asserted.
+# Benchmark: `verbatim transcribe` against faster-whisper, sequential (`WhisperModel`) and batched
+# (`BatchedInferencePipeline`), on the same real recording, model, thread count and compute type.
+# Prints wall time, real-time factor, CPU time, peak RSS and WER per engine, then each
+# faster-whisper's wall time over verbatim's. Speed is only measured here, never asserted.
 #
 # Usage: bench/transcribe_vs_faster_whisper.sh [options] [FILE]
 #   FILE                 audio to transcribe (default: the >= 10 min fixture long/en_long.wav)
@@ -11,7 +12,9 @@
 #   --compute-type T     CTranslate2 compute type for both (default: int8)
 #   --model DIR          CTranslate2 Whisper model folder (default: models/tiny.en)
 #   --language CODE      forced language for both (default: en)
-#   --engines LIST       comma-separated subset of verbatim,faster-whisper (default: both)
+#   --engines LIST       comma-separated subset of verbatim,faster-whisper,faster-whisper-batched
+#                        (default: all three)
+#   --batch-size N       windows decoded together by verbatim and faster-whisper-batched (default 8)
 #   --no-build           use the existing target/release/verbatim
 #   --verbatim PATH      use this verbatim binary (implies --no-build), e.g. a copy that a
 #                        concurrent build cannot replace mid-benchmark
@@ -22,7 +25,8 @@ source "$BENCH_DIR/../scripts/lib/common.sh"
 source "$BENCH_DIR/lib.sh"
 
 FILE=""; REFERENCE=""; ROUNDS=3; THREADS="$(nproc)"; COMPUTE_TYPE=int8
-MODEL="$REPO_ROOT/models/tiny.en"; LANGUAGE=en; ENGINES="verbatim,faster-whisper"; BUILD=1
+MODEL="$REPO_ROOT/models/tiny.en"; LANGUAGE=en; ENGINES="verbatim,faster-whisper,faster-whisper-batched"; BUILD=1
+BATCH_SIZE=8
 VERBATIM="$REPO_ROOT/target/release/verbatim"
 FASTER_WHISPER_VERSION=1.2.1
 while [[ $# -gt 0 ]]; do
@@ -36,13 +40,15 @@ while [[ $# -gt 0 ]]; do
         --engines) ENGINES="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --verbatim) VERBATIM="$2"; BUILD=0; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --batch-size) BATCH_SIZE="$2"; shift 2 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         -*) die "unknown option: $1 (see --help)" ;;
         *) [[ -z "$FILE" ]] || die "only one FILE"; FILE="$1"; shift ;;
     esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
+[[ "$BATCH_SIZE" =~ ^[1-9][0-9]*$ ]] || die "--batch-size must be a positive integer"
 # Paths are as given from the caller's folder; the rest of the script runs at the repo root.
 abs() { [[ -z "$1" ]] || realpath -m -- "$1"; }
 FILE="$(abs "$FILE")"; REFERENCE="$(abs "$REFERENCE")"; MODEL="$(abs "$MODEL")"; VERBATIM="$(abs "$VERBATIM")"
@@ -64,7 +70,7 @@ IFS=',' read -ra engine_list <<< "$ENGINES"
 for e in "${engine_list[@]}"; do
     case "$e" in
         verbatim) run_verbatim=1 ;;
-        faster-whisper) run_fw=1 ;;
+        faster-whisper|faster-whisper-batched) run_fw=1 ;;
         *) die "unknown engine: $e" ;;
     esac
 done
@@ -87,7 +93,7 @@ fi
 
 AUDIO_S="$(audio_seconds "$FILE")"
 OUT="$(new_out_dir "")"
-say "file: $FILE (${AUDIO_S} s); model: $MODEL; threads: $THREADS; compute type: $COMPUTE_TYPE; rounds: $ROUNDS"
+say "file: $FILE (${AUDIO_S} s); model: $MODEL; threads: $THREADS; compute type: $COMPUTE_TYPE; batch size: $BATCH_SIZE; rounds: $ROUNDS"
 say "results in $OUT"
 
 # run_engine ENGINE ROUND: one timed, complete process run (model load, decoding, recognition).
@@ -96,10 +102,11 @@ run_engine() {
     case "$engine" in
         verbatim)
             cmd=("$VERBATIM" transcribe "$FILE" --format txt --model "$MODEL" --language "$LANGUAGE"
-                 --threads "$THREADS" --compute-type "$COMPUTE_TYPE") ;;
-        faster-whisper)
+                 --threads "$THREADS" --compute-type "$COMPUTE_TYPE" --batch-size "$BATCH_SIZE") ;;
+        faster-whisper*)
             cmd=("$VENV/bin/python" "$BENCH_DIR/fw_transcribe.py" "$FILE" --model "$MODEL" --language "$LANGUAGE"
-                 --threads "$THREADS" --compute-type "$COMPUTE_TYPE") ;;
+                 --threads "$THREADS" --compute-type "$COMPUTE_TYPE")
+            [[ $engine == faster-whisper ]] || cmd+=(--batched "$BATCH_SIZE") ;;
     esac
     say "round $round: $engine"
     # OMP_NUM_THREADS too, so neither engine's OpenMP pool grows past the thread count given.
@@ -111,12 +118,11 @@ run_engine() {
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
-    # Alternate who goes first so neither engine always gets the warmer page cache or CPU.
-    if (( round % 2 == 1 )); then order=(verbatim faster-whisper); else order=(faster-whisper verbatim); fi
+    # Rotate who goes first so no engine always gets the warmer page cache or CPU.
+    order=("${engine_list[@]}")
+    for ((k = 1; k < round; k++)); do order=("${order[@]:1}" "${order[0]}"); done
     for engine in "${order[@]}"; do
-        if [[ $engine == verbatim && $run_verbatim -eq 1 ]] || [[ $engine == faster-whisper && $run_fw -eq 1 ]]; then
-            run_engine "$engine" "$round"
-        fi
+        run_engine "$engine" "$round"
     done
 done
 

@@ -1,7 +1,8 @@
 //! Transcribes a 16 kHz mono WAV and prints the words, timing and, given a reference text
 //! file, the word error rate. For quick comparisons with faster-whisper:
 //! `cargo run --release -p asr --example transcribe_wav -- MODEL_DIR FILE.wav [REF.txt]`
-//! Environment: `THREADS`, `COMPUTE_TYPE`, `BEAM_SIZE`, `SKIP_SILENCE=0`, `LANGUAGE`, `QUIET=1`.
+//! Environment: `THREADS`, `COMPUTE_TYPE`, `BEAM_SIZE`, `BATCH_SIZE`, `SKIP_SILENCE=0`, `LANGUAGE`,
+//! `QUIET=1`.
 
 use std::time::Instant;
 
@@ -26,6 +27,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(b) = env("BEAM_SIZE") {
         config.beam_size = b.parse()?;
+    }
+    if let Some(b) = env("BATCH_SIZE") {
+        config.batch_size = b.parse()?;
     }
     config.skip_silence = env("SKIP_SILENCE").as_deref() != Some("0");
 

@@ -113,6 +113,32 @@ impl Activity {
             .map(|r| r.start.max(frame))
     }
 
+    /// The last run of at least `min_frames` frames without speech that starts inside
+    /// `within` (it may run past its end), or `None`.
+    pub fn last_pause(&self, within: Range<usize>, min_frames: usize) -> Option<Range<usize>> {
+        let n = self.speech.len();
+        let mut end = within.end.min(n);
+        // A pause running past `within` counts from where it starts.
+        while end < n && !self.speech[end] {
+            end += 1;
+        }
+        let mut t = end;
+        while t > within.start {
+            if self.speech[t - 1] {
+                t -= 1;
+                continue;
+            }
+            let pause_end = t;
+            while t > 0 && !self.speech[t - 1] {
+                t -= 1;
+            }
+            if pause_end - t >= min_frames && t >= within.start {
+                return Some(t..pause_end);
+            }
+        }
+        None
+    }
+
     /// The speech regions (10 ms frames), padded and merged.
     pub fn regions(&self) -> &[Range<usize>] {
         &self.regions
@@ -195,6 +221,33 @@ mod tests {
             Activity::everything(900).fit_word(3.5, 4.0),
             Some((3.5, 4.0))
         );
+    }
+
+    #[test]
+    fn the_last_long_enough_pause_is_found() {
+        // speech 5 s, pause 0.2 s, speech 3 s, pause 0.5 s, speech 2 s, pause 1 s, speech 5 s
+        let (p, n) = probabilities(&[
+            (5.0, 0.9),
+            (0.2, 0.05),
+            (3.0, 0.9),
+            (0.5, 0.05),
+            (2.0, 0.9),
+            (1.0, 0.05),
+            (5.0, 0.9),
+        ]);
+        let a = Activity::from_probabilities(&p, n);
+        let near = |r: Range<usize>, s: usize, e: usize| {
+            r.start.abs_diff(s) <= 4 && r.end.abs_diff(e) <= 4
+        };
+        let last = a.last_pause(0..1600, 30).unwrap();
+        assert!(near(last.clone(), 1070, 1170), "{last:?}");
+        // a pause that starts inside and runs past the end counts whole
+        let running = a.last_pause(0..1100, 30).unwrap();
+        assert!(near(running.clone(), 1070, 1170), "{running:?}");
+        // too short a pause is passed over
+        let earlier = a.last_pause(0..1000, 30).unwrap();
+        assert!(near(earlier.clone(), 820, 870), "{earlier:?}");
+        assert_eq!(a.last_pause(0..800, 30), None);
     }
 
     #[test]

@@ -166,10 +166,12 @@ pub fn run(
                     continue;
                 }
             }
+            let (frames, pause_start) = window_end(&activity, track.seek, track.range.end);
             batch.push(Window {
                 track: index,
                 seek: track.seek,
-                frames: WINDOW_FRAMES.min(track.range.end - track.seek),
+                frames,
+                pause_start,
                 prompt: Vec::new(),
                 last_speech: track.last_speech_timestamp,
             });
@@ -229,6 +231,8 @@ struct Window {
     track: usize,
     seek: usize,
     frames: usize,
+    /// Where the pause the window was cut in starts, when it was cut in one.
+    pause_start: Option<usize>,
     prompt: Vec<u32>,
     /// The end of the track's last speech, in seconds (faster-whisper's
     /// `last_speech_timestamp`, which bounds the first word after a pause).
@@ -317,9 +321,15 @@ fn decode_step(
 ) -> Result<Vec<WindowResult>, AsrError> {
     let tok = ctx.tokenizer;
     let places: Vec<(usize, usize)> = batch.iter().map(|w| (w.seek, w.frames)).collect();
+    let t = Instant::now();
     let encoded = windows.encode(&places)?;
+    let encode_s = t.elapsed().as_secs_f64();
     let prompts: Vec<Vec<u32>> = batch.iter().map(|w| w.prompt.clone()).collect();
+    let t = Instant::now();
     let attempts = generate_batch(ctx.model, tok, &encoded, &prompts, params)?;
+    let generate_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let fallbacks = attempts.iter().filter(|a| a.needs_fallback()).count();
 
     let mut decoded = Vec::with_capacity(batch.len());
     for (window, attempt) in batch.iter().zip(attempts) {
@@ -361,9 +371,27 @@ fn decode_step(
         results.push((Some(segments), next_seek, single_timestamp_ending));
     }
     // Encoding a window alone or in a batch gives the same output, so the batch's serves the
-    // aligner for windows that fell back too.
-    let frames: Vec<usize> = batch.iter().map(|w| w.frames).collect();
+    // aligner for windows that fell back too. CTranslate2 4.8.4's aligner corrupts memory when
+    // the windows of a batch have different lengths, so every window is aligned over the
+    // longest one's frames; the words are held to their own window's audio below.
+    let fallback_s = t.elapsed().as_secs_f64();
+    let longest = batch
+        .iter()
+        .map(|w| w.frames)
+        .max()
+        .unwrap_or(WINDOW_FRAMES);
+    let frames = vec![longest; batch.len()];
+    let t = Instant::now();
     let alignments = align_batch(ctx, &encoded, &texts, &frames)?;
+    tracing::debug!(
+        encode_s,
+        generate_s,
+        fallbacks,
+        fallback_s,
+        align_s = t.elapsed().as_secs_f64(),
+        tokens = texts.iter().map(Vec::len).sum::<usize>(),
+        "batch decoded"
+    );
 
     let mut out = Vec::with_capacity(batch.len());
     for (((window, decoded), (segments, mut next_seek, single)), aligned) in
@@ -378,12 +406,26 @@ fn decode_step(
             continue;
         };
         let time_offset = window.seek as f64 / FRAMES_PER_SECOND;
-        let (segment_words, _) =
+        let (mut segment_words, _) =
             add_word_timestamps(ctx, &mut segments, aligned, window.last_speech)?;
+        let window_end = (window.seek + window.frames) as f64 / FRAMES_PER_SECOND;
+        for word in segment_words.iter_mut().flatten() {
+            word.end = word.end.min(window_end);
+            word.start = word.start.min(word.end);
+        }
         if !single {
             if let Some(end) = last_end(&segments, &segment_words) {
-                if end > time_offset {
-                    next_seek = (end * FRAMES_PER_SECOND).round() as usize;
+                let end_frame = (end * FRAMES_PER_SECOND).round() as usize;
+                let reached_pause = window
+                    .pause_start
+                    .is_some_and(|p| end_frame + PAUSE_REACHED_FRAMES >= p);
+                if reached_pause {
+                    // The text runs up to the pause the window was cut in: nothing is left
+                    // unfinished, so the next window starts after the pause, not at the last
+                    // timestamp (which would decode the last sentence twice).
+                    next_seek = window.seek + window.frames;
+                } else if end > time_offset {
+                    next_seek = end_frame;
                 }
             }
         }
@@ -394,6 +436,32 @@ fn decode_step(
         });
     }
     Ok(out)
+}
+
+/// A window cut in a pause ends this close to it (in frames) when the model wrote everything
+/// before the pause.
+const PAUSE_REACHED_FRAMES: usize = 50;
+/// Windows are cut in the last pause of at least this many frames…
+const MIN_CUT_PAUSE_FRAMES: usize = 30;
+/// …that starts in their last this many frames (a window of at least 20 s).
+const CUT_SEARCH_FRAMES: usize = 1000;
+
+/// How many frames the window at `seek` takes, and where the pause it ends in starts: a full
+/// window would cut through speech, so it ends in the middle of the last pause in its final
+/// ten seconds, where there is one. The words before the pause are then finished in this
+/// window, and the next one starts after it. The last window of a track takes what is left.
+fn window_end(activity: &Activity, seek: usize, end: usize) -> (usize, Option<usize>) {
+    if end - seek <= WINDOW_FRAMES {
+        return (end - seek, None);
+    }
+    let search = seek + WINDOW_FRAMES - CUT_SEARCH_FRAMES..seek + WINDOW_FRAMES;
+    match activity.last_pause(search, MIN_CUT_PAUSE_FRAMES) {
+        Some(pause) => {
+            let cut = (pause.start + pause.end) / 2;
+            (cut - seek, Some(pause.start))
+        }
+        None => (WINDOW_FRAMES, None),
+    }
 }
 
 /// Computes and encodes windows' features.
@@ -411,6 +479,7 @@ impl Windows<'_> {
         for &(start, frames) in places {
             features.extend(mel.window(self.samples, start, frames, self.log_max));
         }
+
         let view = StorageView::new(
             &[places.len(), mel.n_mels(), WINDOW_FRAMES],
             &mut features,

@@ -198,3 +198,90 @@ fn bad_input_never_panics() {
     let rec = e.transcribe(&broken, &Options::default(), &|_| {}).unwrap();
     assert_well_formed(&rec.words, broken.len() as f64 / 16_000.0);
 }
+
+/// Whisper writes "cold-hearted" as " cold" "-" "heart" "ed": one word, one time span, no piece
+/// split off behind a space.
+#[test]
+fn hyphenated_words_are_whole() {
+    let rec = transcribe(&wav("clips/en_sense_and_sensibility_0890.wav"));
+    let hyphenated: Vec<_> = rec.words.iter().filter(|w| w.text.contains('-')).collect();
+    assert!(
+        hyphenated
+            .iter()
+            .any(|w| w.text.to_lowercase().starts_with("cold-heart")),
+        "{}",
+        text(&rec.words)
+    );
+    for w in &rec.words {
+        assert!(!w.text.contains(char::is_whitespace), "{w:?}");
+        assert!(!w.text.starts_with(['-', '\'']), "a piece split off: {w:?}");
+    }
+    for w in hyphenated {
+        assert!(w.end - w.start > 0.2, "one span for the whole word: {w:?}");
+    }
+}
+
+/// Four minutes of several speakers: long enough to be cut into three tracks decoded side by side.
+/// Every recording's words land inside its own stretch of time, in order, and the batched
+/// decoding is as accurate as one window at a time.
+#[test]
+fn batched_tracks_cover_the_recording_in_order() {
+    let names = [
+        "en_sonnet_001",
+        "en_mfa_acoustic_corpus",
+        "en_mfa_cold_corpus",
+        "en_sense_and_sensibility_0870",
+        "en_sense_and_sensibility_0890",
+        "en_sense_and_sensibility_0920",
+        "en_mfa_surround",
+        "en_librispeech_61-70968-0000",
+        "en_sonnet_001",
+        "en_mfa_acoustic_corpus",
+        "en_mfa_words",
+    ];
+    let mut audio = Vec::new();
+    let mut spans = Vec::new();
+    let mut full_reference = String::new();
+    for name in names {
+        let start = audio.len() as f64 / 16_000.0;
+        audio.extend(wav(&format!("clips/{name}.wav")));
+        spans.push((name, start, audio.len() as f64 / 16_000.0));
+        audio.extend(silence(1.0));
+        full_reference.push_str(&reference(&format!("clips/{name}.txt")));
+        full_reference.push(' ');
+    }
+    let duration = audio.len() as f64 / 16_000.0;
+    assert!(duration > 200.0, "{duration}");
+    let mut wers = Vec::new();
+    for batch_size in [8, 1] {
+        let config = WhisperConfig {
+            batch_size,
+            ..WhisperConfig::default()
+        };
+        let rec = engine_with("tiny.en", config)
+            .transcribe(&audio, &Options::default(), &|_| {})
+            .unwrap();
+        assert_well_formed(&rec.words, duration);
+        for (name, start, end) in &spans {
+            let inside: Vec<&str> = rec
+                .words
+                .iter()
+                .filter(|w| w.start >= start - 0.5 && w.end <= end + 0.5)
+                .map(|w| w.text.as_str())
+                .collect();
+            let wer = word_error_rate(&reference(&format!("clips/{name}.txt")), &inside.join(" "));
+            assert!(
+                wer < 0.5,
+                "batch {batch_size}: {name} ({start:.1}..{end:.1} s): WER {wer:.2}: {inside:?}"
+            );
+        }
+        wers.push(word_error_rate(&full_reference, &text(&rec.words)));
+    }
+    let (batched, sequential) = (wers[0], wers[1]);
+    eprintln!("WER batched {batched:.3}, one window at a time {sequential:.3}");
+    assert!(batched < 0.2, "batched WER {batched}");
+    assert!(
+        batched <= sequential + 0.03,
+        "batched {batched} vs {sequential}"
+    );
+}

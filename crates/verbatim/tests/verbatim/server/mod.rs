@@ -306,8 +306,10 @@ pub fn short_clips() -> Vec<Clip> {
     clips
 }
 
+/// The words of a text, lowercase, without punctuation; a hyphen separates words as a space
+/// does ("cold-hearted" is the reference's "cold hearted").
 pub fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
+    text.split(|c: char| c.is_whitespace() || c == '-')
         .map(|w| {
             w.chars()
                 .filter(|c| c.is_alphanumeric() || *c == '\'')
