@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -136,14 +137,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
         // Layers run outside in: the key is checked first, then its rate.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            throttle::limit_post_rate,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
+        .route_layer(from_fn_with_state(state.clone(), throttle::limit_post_rate))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_key));
 
     let mut app = Router::new()
         .merge(batch)
@@ -158,16 +153,22 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app.fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(from_fn_with_state(
             state.clone(),
             slow_body::floor_body_rate,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            throttle::cap_uploads,
-        ))
+        .layer(from_fn_with_state(state.clone(), throttle::cap_uploads))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// The request's `Content-Type`, or "" when it has none (or one that is not text).
+fn content_type(request: &axum::extract::Request) -> &str {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 async fn health() -> Response {

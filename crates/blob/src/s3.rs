@@ -18,8 +18,8 @@ use reqwest::Method;
 
 use crate::objects::{object_path, Buckets};
 use crate::sigv4;
-use crate::store::Backend;
-use crate::{BlobError, Bucket};
+use crate::store::{Access, UrlToSign};
+use crate::{BlobError, BlobStore, Bucket};
 
 /// SigV4 refuses presigned URLs valid for more than seven days.
 const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -115,80 +115,69 @@ impl S3BlobStore {
         &self.config
     }
 
-    async fn presign(
-        &self,
-        method: Method,
-        b: Bucket,
-        key: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        let path = object_path(key)?;
-        let client = match b {
+    fn client(&self, b: Bucket) -> &AmazonS3 {
+        match b {
             Bucket::Input => &self.input,
             Bucket::Output => &self.output,
-        };
-        let url = client
-            .signed_url(method, &path, expires_in.min(MAX_PRESIGN))
-            .await?;
-        Ok(url.into())
+        }
     }
-}
 
-#[async_trait::async_trait]
-impl Backend for S3BlobStore {
-    fn buckets(&self) -> &Buckets {
-        &self.buckets
+    async fn presign(&self, method: Method, url: &UrlToSign<'_>) -> Result<String, BlobError> {
+        let path = object_path(url.key)?;
+        let signed = self
+            .client(url.bucket)
+            .signed_url(method, &path, url.expires_in.min(MAX_PRESIGN))
+            .await?;
+        Ok(signed.into())
     }
 
     /// Signed with `response-content-type` and `response-content-disposition: attachment`, so
     /// a download can never render as a page in the store's origin.
-    async fn sign_get(
-        &self,
-        b: Bucket,
-        key: &str,
-        content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
+    async fn sign_get(&self, url: &UrlToSign<'_>) -> Result<String, BlobError> {
         // object_store's URL gives the object's address in the configured style; the query is
         // signed again with the response parameters inside.
-        let mut url = url::Url::parse(&self.presign(Method::GET, b, key, expires_in).await?)
+        let mut signed = url::Url::parse(&self.presign(Method::GET, url).await?)
             .map_err(|e| BlobError::Io(format!("presigned URL: {e}")))?;
-        url.set_query(None);
-        let client = match b {
-            Bucket::Input => &self.input,
-            Bucket::Output => &self.output,
-        };
-        let credential = client.credentials().get_credential().await?;
+        signed.set_query(None);
+        let credential = self
+            .client(url.bucket)
+            .credentials()
+            .get_credential()
+            .await?;
         let credential = sigv4::Credential {
             key_id: &credential.key_id,
             secret_key: &credential.secret_key,
             token: credential.token.as_deref(),
         };
-        let disposition = crate::attachment_disposition(key);
+        let disposition = crate::attachment_disposition(url.key);
         let params = [
-            ("response-content-type", content_type),
+            ("response-content-type", url.content_type),
             ("response-content-disposition", disposition.as_str()),
         ];
-        let expires = expires_in.min(MAX_PRESIGN).as_secs().max(1);
+        let expires = url.expires_in.min(MAX_PRESIGN).as_secs().max(1);
         sigv4::presign_get(
-            &mut url,
+            &mut signed,
             &credential,
             &self.config.region,
             chrono::Utc::now(),
             expires,
             &params,
         );
-        Ok(url.into())
+        Ok(signed.into())
+    }
+}
+
+#[async_trait::async_trait]
+impl BlobStore for S3BlobStore {
+    fn buckets(&self) -> &Buckets {
+        &self.buckets
     }
 
-    /// See the module docs: the signature does not cover `content_type`.
-    async fn sign_put(
-        &self,
-        b: Bucket,
-        key: &str,
-        _content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        self.presign(Method::PUT, b, key, expires_in).await
+    /// An upload's URL: see the module docs, the signature does not cover its content type.
+    async fn sign(&self, url: &UrlToSign<'_>) -> Result<String, BlobError> {
+        match url.access {
+            Access::Get => self.sign_get(url).await,
+            Access::Put => self.presign(Method::PUT, url).await,
+        }
     }
 }
