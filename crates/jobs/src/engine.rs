@@ -157,12 +157,24 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// not interleave with another), and, when `announce`, tells the other processes sharing
     /// the database that a job became claimable. A unique-key violation is
     /// [`JobsError::AlreadyExists`].
+    ///
+    /// As written here: the steps one after another, for a backend that has one writer at a
+    /// time and no other process to tell (SQLite).
     async fn write(
         &self,
-        job_id: Option<&str>,
+        _job_id: Option<&str>,
         steps: Vec<Step>,
-        announce: bool,
-    ) -> Result<Vec<Written>, JobsError>;
+        _announce: bool,
+    ) -> Result<Vec<Written>, JobsError> {
+        let mut done = Vec::with_capacity(steps.len());
+        for step in steps {
+            done.push(self.run_step(step).await?);
+        }
+        Ok(done)
+    }
+
+    /// Runs one step on its own.
+    async fn run_step(&self, step: Step) -> Result<Written, Failure>;
 }
 
 /// Wakes every idle worker of this process now, and leaves a permit for one that is between a

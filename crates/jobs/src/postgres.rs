@@ -224,6 +224,10 @@ impl Engine for PgJobStore {
         };
         Ok(run.await?)
     }
+
+    async fn run_step(&self, step: Step) -> Result<Written, Failure> {
+        run_step(&self.pool, step).await
+    }
 }
 
 async fn run_step<'c>(

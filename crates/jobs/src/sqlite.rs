@@ -144,21 +144,6 @@ impl Engine for SqliteJobStore {
         rows.iter().map(|r| map(&SqliteColumns(r))).collect()
     }
 
-    async fn write(
-        &self,
-        _job_id: Option<&str>,
-        steps: Vec<Step>,
-        _announce: bool,
-    ) -> Result<Vec<Written>, JobsError> {
-        let mut done = Vec::with_capacity(steps.len());
-        for step in steps {
-            done.push(self.run_step(step).await?);
-        }
-        Ok(done)
-    }
-}
-
-impl SqliteJobStore {
     async fn run_step(&self, step: Step) -> Result<Written, Failure> {
         Ok(match step {
             Step::Execute(s) => Written::rows(
