@@ -166,19 +166,10 @@ fn containers_outside_the_contract_are_named_in_the_error() {
 fn wav_written_to_a_pipe_has_no_sizes_in_its_header() {
     // ffmpeg writing to a pipe cannot seek back, so the RIFF and data sizes stay 0xFFFFFFFF.
     let tone = tone(44_100);
+    let to_stdout = with(lavfi(&tone), &["-f", "wav", "-"]);
     let out = std::process::Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            &tone.lavfi,
-            "-f",
-            "wav",
-            "-",
-        ])
+        .args(["-nostdin", "-v", "error"])
+        .args(&to_stdout)
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -6,6 +6,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Where a process keeps its state: the data folder and the database URL, and the buckets
+/// (`serve` and `worker` take the same).
+#[derive(Debug, clap::Args)]
+pub struct Backends {
+    #[command(flatten)]
+    pub data: super::keys::DataDir,
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Storage {
     /// `http(s)://host[:port]` of an S3-compatible store (custom endpoints use path-style URLs);
