@@ -16,7 +16,6 @@ mod submit;
 mod throttle;
 mod upload;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -39,12 +38,12 @@ pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// The largest accepted upload (multipart, presigned PUT; URL input is capped by the worker
-    /// with the same number). `VERBATIM_MAX_UPLOAD_BYTES`, default 1 GiB.
+    /// with the same number). `VERBATIM_MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: u64,
-    /// Hosts of `input_url` that skip the private-address refusal. `VERBATIM_URL_ALLOW_HOSTS`.
-    pub url_allow_hosts: Vec<String>,
-    /// A PEM file trusted for `input_url` in addition to the public roots. `VERBATIM_URL_CA_CERT`.
-    pub extra_ca_cert: Option<PathBuf>,
+    /// How `input_url` is checked at submission: its hosts that skip the private-address
+    /// refusal (`VERBATIM_URL_ALLOW_HOSTS`) and the certificates it may be signed with
+    /// (`VERBATIM_URL_CA_CERT`).
+    pub url_input: FetchPolicy,
     /// The base of the URLs the server hands out (signed download and upload URLs).
     pub public_base_url: String,
     /// Accepted `model_code` values.
@@ -59,32 +58,6 @@ pub struct ApiConfig {
     pub min_body_bytes_per_second: u64,
     /// When set, `/metrics` wants `Authorization: Bearer <token>`. `VERBATIM_METRICS_TOKEN`.
     pub metrics_token: Option<String>,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        Self {
-            max_upload_bytes: 1 << 30,
-            url_allow_hosts: Vec::new(),
-            extra_ca_cert: None,
-            public_base_url: "http://127.0.0.1:8080".into(),
-            model_codes: vec![DEFAULT_MODEL_CODE.into()],
-            posts_per_minute: 600,
-            max_concurrent_uploads: 64,
-            min_body_bytes_per_second: 1024,
-            metrics_token: None,
-        }
-    }
-}
-
-impl ApiConfig {
-    pub fn fetch_policy(&self) -> FetchPolicy {
-        FetchPolicy {
-            allow_hosts: self.url_allow_hosts.clone(),
-            extra_ca_cert: self.extra_ca_cert.clone(),
-            ..FetchPolicy::default()
-        }
-    }
 }
 
 #[derive(Clone)]

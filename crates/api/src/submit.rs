@@ -438,7 +438,7 @@ async fn url_input(
     let Some(Value::String(url)) = body.get("input_url") else {
         return Err(ApiError::bad_request("input_url must be a string"));
     };
-    let url = blob::fetch::check_url(url, &state.config.fetch_policy())
+    let url = blob::fetch::check_url(url, &state.config.url_input)
         .await
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     ensure_not_a_job(state, key, &s.job_id).await?;

@@ -482,17 +482,27 @@ async fn the_signing_key_persists_and_is_private() {
 #[tokio::test]
 async fn bad_configuration_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for (base, i, o) in [
-        ("not a url", "input", "output"),
-        ("ftp://host", "input", "output"),
-        ("http://h", "same", "same"),
-        ("http://h", "../x", "output"),
-        ("http://h", "input", "Out/put"),
-        ("http://h", "", "output"),
+    for (why, base, i, o) in [
+        ("the base is no URL", "not a url", "input", "output"),
+        ("the base is not http(s)", "ftp://host", "input", "output"),
+        ("one bucket for both", "http://h", "same", "same"),
+        (
+            "a bucket name that leaves its folder",
+            "http://h",
+            "../x",
+            "output",
+        ),
+        (
+            "a bucket name with capitals and a slash",
+            "http://h",
+            "input",
+            "Out/put",
+        ),
+        ("an empty bucket name", "http://h", "", "output"),
     ] {
         assert!(
             LocalBlobStore::open(dir.path(), base, i, o).is_err(),
-            "{base} {i} {o}"
+            "{why}: {base} {i} {o}"
         );
     }
     // A base URL with a path prefix keeps it.

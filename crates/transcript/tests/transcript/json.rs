@@ -5,14 +5,6 @@ use crate::common::{generate, Spec};
 use serde_json::{json, Value};
 use transcript::{render, to_json, word_results, CueOptions, Format, JsonMeta, Transcript, Word};
 
-fn transcript(language: &str, duration: f64, words: Vec<Word>) -> Transcript {
-    Transcript {
-        language: language.into(),
-        duration,
-        words,
-    }
-}
-
 fn word(text: &str, start: f64, end: f64, confidence: f32) -> Word {
     Word {
         text: text.into(),
@@ -43,7 +35,7 @@ fn exact_document() {
         word(" \"Hello,", 0.5, 0.9, 0.93),
         word("world.\"", 1.0, 1.23, 0.8),
     ];
-    let t = transcript("en", 3.6, words);
+    let t = Transcript::new("en", 3.6, words);
     let m = meta();
     let expected = json!({
         "format": "2.9",
@@ -106,7 +98,7 @@ fn word_results_read_back_the_words() {
     ];
     words[1].speaker = Some("S2".into());
     words[1].channel = Some("channel_2".into());
-    let t = transcript("en", 2.0, words);
+    let t = Transcript::new("en", 2.0, words);
     let read = word_results(&to_json(&t, &meta()));
     let mut expected = vec![word("Hello", 0.5, 0.9, 0.93), word("world", 1.0, 1.23, 0.8)];
     expected[0].speaker = Some("UU".into());
@@ -128,7 +120,7 @@ fn words_keep_inner_punctuation() {
         "'90s",
         "Dr.",
     ];
-    let t = transcript(
+    let t = Transcript::new(
         "en",
         9.0,
         words
@@ -155,7 +147,7 @@ fn punctuation_is_split_with_its_attachment_and_eos() {
         word("“", 2.0, 2.0, 0.9),
         word("ok", 2.0, 2.2, 0.9),
     ];
-    let t = transcript("en", 9.0, words);
+    let t = Transcript::new("en", 9.0, words);
     let rs = results(&t);
     let summary: Vec<(String, Value, Value, f64, f64)> = rs
         .iter()
@@ -194,7 +186,7 @@ fn speakers_channels_and_languages() {
     let mut a = word("hola", 0.0, 0.5, 0.5);
     a.speaker = Some("S2".into());
     a.channel = Some("channel_2".into());
-    let t = transcript("es", 1.0, vec![a, word("adiós", 0.6, 0.9, 0.5)]);
+    let t = Transcript::new("es", 1.0, vec![a, word("adiós", 0.6, 0.9, 0.5)]);
     let doc = to_json(
         &t,
         &JsonMeta::new("j", "2026-01-01T00:00:00Z", "x.mp3", Value::Null),
@@ -216,7 +208,7 @@ fn speakers_channels_and_languages() {
     );
     assert_eq!(doc["metadata"]["created_at"], "2026-01-01T00:00:00Z");
 
-    let arabic = transcript("ar", 0.0, vec![]);
+    let arabic = Transcript::new("ar", 0.0, vec![]);
     let info = &to_json(&arabic, &meta())["metadata"]["language_pack_info"];
     assert_eq!(info["writing_direction"], "right-to-left");
     assert_eq!(info["language_description"], "Arabic");
@@ -224,7 +216,7 @@ fn speakers_channels_and_languages() {
 
 #[test]
 fn empty_transcript_has_empty_results() {
-    let t = transcript("en", 0.0, vec![]);
+    let t = Transcript::new("en", 0.0, vec![]);
     let doc = to_json(&t, &meta());
     assert_eq!(doc["results"], json!([]));
     assert_eq!(doc["job"]["duration"], 0);
@@ -322,7 +314,7 @@ fn entities_only_when_enabled() {
         speaker: None,
         channel: None,
     };
-    let t = transcript(
+    let t = Transcript::new(
         "en",
         5.0,
         vec![

@@ -96,8 +96,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let fetch_policy = &worker_config.fetch_policy;
     let config = api::ApiConfig {
         max_upload_bytes: worker_config.max_input_bytes,
-        url_allow_hosts: fetch_policy.allow_hosts.clone(),
-        extra_ca_cert: fetch_policy.extra_ca_cert.clone(),
+        url_input: blob::fetch::FetchPolicy {
+            allow_hosts: fetch_policy.allow_hosts.clone(),
+            extra_ca_cert: fetch_policy.extra_ca_cert.clone(),
+            ..Default::default()
+        },
         public_base_url: public_url.clone(),
         model_codes,
         posts_per_minute: args.http_limits.rate_limit_per_minute,

@@ -247,14 +247,7 @@ fn speaker_diarization_tells_two_voices_apart() {
     };
     let (json, txt, srt) = outputs(&["--diarization", "speaker"]);
     let words = transcript::word_results(&json);
-    let labels: std::collections::BTreeSet<&str> =
-        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
-    assert_eq!(
-        labels.into_iter().collect::<Vec<_>>(),
-        ["S1", "S2"],
-        "two voices, numbered S1, S2"
-    );
-    assert_eq!(words[0].speaker.as_deref(), Some("S1"));
+    testkit::der::assert_two_voices(&words);
 
     let reference = speaker_turns();
     let per_turn: Vec<(usize, usize)> = testkit::der::labels_per_turn(&reference, &words)
@@ -303,22 +296,7 @@ fn speaker_diarization_tells_two_voices_apart() {
     );
     assert!(paragraphs.iter().any(|p| p.starts_with("S2: ")), "{txt}");
     // No subtitle cue holds words of two speakers.
-    let secs = |t: &str| {
-        let (hms, ms) = t.trim().split_once(',').unwrap();
-        hms.split(':')
-            .fold(0.0, |acc, x| acc * 60.0 + x.parse::<f64>().unwrap())
-            + ms.parse::<f64>().unwrap() / 1000.0
-    };
-    for cue in srt.trim_end().split("\n\n") {
-        let (a, b) = cue.lines().nth(1).unwrap().split_once(" --> ").unwrap();
-        let (a, b) = (secs(a), secs(b));
-        let inside: std::collections::BTreeSet<&str> = words
-            .iter()
-            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
-            .filter_map(|w| w.speaker.as_deref())
-            .collect();
-        assert!(inside.len() <= 1, "cue {cue:?} spans speakers {inside:?}");
-    }
+    testkit::der::assert_no_cue_spans_speakers(&srt, &words);
 
     // Without the option: one anonymous speaker, no labels.
     let (plain, txt, _) = outputs(&[]);

@@ -345,18 +345,7 @@ async fn speaker_diarization_labels_each_voice() {
     let env = Env::new().await;
     let doc = diarized(&env, "jobspeakers", "two_speakers_turns.wav", "speaker").await;
     let words = transcript::word_results(&doc);
-    let labels: std::collections::BTreeSet<&str> =
-        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
-    assert_eq!(
-        labels.into_iter().collect::<Vec<_>>(),
-        ["S1", "S2"],
-        "two voices found"
-    );
-    assert_eq!(
-        words[0].speaker.as_deref(),
-        Some("S1"),
-        "labels in order of first appearance"
-    );
+    testkit::der::assert_two_voices(&words);
 
     // Per reference turn, the label most of its words carry.
     let reference = speaker_turns();
@@ -404,22 +393,7 @@ async fn speaker_diarization_labels_each_voice() {
 
     // No cue holds words of two speakers.
     let srt = env.output("jobspeakers", "srt").await.unwrap();
-    let ms = |t: &str| {
-        let (hms, millis) = t.trim().split_once(',').unwrap();
-        let p: Vec<u64> = hms.split(':').map(|x| x.parse().unwrap()).collect();
-        ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 + millis.parse::<u64>().unwrap()
-    };
-    for cue in srt.trim_end().split("\n\n") {
-        let timing = cue.lines().nth(1).unwrap();
-        let (a, b) = timing.split_once(" --> ").unwrap();
-        let (a, b) = (ms(a) as f64 / 1000.0, ms(b) as f64 / 1000.0);
-        let inside: std::collections::BTreeSet<&str> = words
-            .iter()
-            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
-            .filter_map(|w| w.speaker.as_deref())
-            .collect();
-        assert!(inside.len() <= 1, "cue {timing} spans speakers {inside:?}");
-    }
+    testkit::der::assert_no_cue_spans_speakers(&srt, &words);
 }
 
 /// Measured with tiny.en's word times: DER 35.8 % = confusion 24.4 % (A's two later turns, as
