@@ -27,35 +27,44 @@ const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Where the S3 store is and how to reach it. Nothing here is read from the environment: the
 /// `verbatim` binary fills it from its settings (`VERBATIM_S3_*`, the bucket variables and the
 /// process's `AWS_*` variables).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Config {
     /// `http(s)://host[:port]` of an S3-compatible server; `None` = AWS S3 itself.
     pub endpoint: Option<String>,
     pub region: String,
     pub input_bucket: String,
     pub output_bucket: String,
-    /// Settings of the S3 client under their AWS environment names (`AWS_ACCESS_KEY_ID`,
-    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
-    /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`…), applied as `object_store` applies the
-    /// process's own in `AmazonS3Builder::from_env`; names it does not know are ignored. The
-    /// fields above override them. Without credentials, `object_store` asks the instance
-    /// metadata service (on AWS).
-    pub aws: Vec<(String, String)>,
+    /// Settings of the S3 client under their AWS environment names; the fields above override
+    /// them.
+    pub aws: AwsSettings,
 }
 
-/// Secrets stay out of logs: the AWS settings are shown by name only.
-impl std::fmt::Debug for S3Config {
+/// Settings of the S3 client under their AWS environment names (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+/// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`…), applied as `object_store` applies the process's
+/// own in `AmazonS3Builder::from_env`; names it does not know are ignored. Without
+/// credentials, `object_store` asks the instance metadata service (on AWS).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct AwsSettings(pub Vec<(String, String)>);
+
+/// Secrets stay out of logs: the settings are shown by name only.
+impl std::fmt::Debug for AwsSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Config")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("input_bucket", &self.input_bucket)
-            .field("output_bucket", &self.output_bucket)
-            .field(
-                "aws",
-                &self.aws.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            )
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
             .finish()
+    }
+}
+
+impl From<Vec<(String, String)>> for AwsSettings {
+    fn from(settings: Vec<(String, String)>) -> Self {
+        AwsSettings(settings)
+    }
+}
+
+impl FromIterator<(String, String)> for AwsSettings {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(settings: I) -> Self {
+        AwsSettings(settings.into_iter().collect())
     }
 }
 
@@ -72,7 +81,7 @@ impl S3BlobStore {
         let client = |bucket: &str| -> Result<Arc<AmazonS3>, BlobError> {
             // The AWS settings first (credentials and their providers); ours override the rest.
             let mut b = AmazonS3Builder::new();
-            for (name, value) in &config.aws {
+            for (name, value) in &config.aws.0 {
                 if let Ok(key) = name.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
                     b = b.with_config(key, value);
                 }

@@ -16,7 +16,7 @@ fn s3(endpoint: Option<&str>, input: &str, output: &str) -> S3Config {
         region: "us-east-1".into(),
         input_bucket: input.into(),
         output_bucket: output.into(),
-        aws: Vec::new(),
+        aws: Default::default(),
     }
 }
 
@@ -70,7 +70,8 @@ async fn the_settings_pick_the_backend() {
                 "AWS_SECRET_ACCESS_KEY".into(),
                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             ),
-        ],
+        ]
+        .into(),
         ..s3(None, "acme-in", "acme-out")
     };
     let (store, local) = open(Some(config), data, BASE).unwrap();
@@ -100,7 +101,7 @@ async fn the_settings_pick_the_backend() {
         return;
     };
     let config = S3Config {
-        aws: test_credentials(),
+        aws: test_credentials().into(),
         ..s3(Some(&endpoint), "vbtest-input", "vbtest-output")
     };
     let (store, local) = open(Some(config), data, BASE).unwrap();

@@ -41,7 +41,7 @@ fn s3() -> Option<S3> {
         region: "us-east-1".into(),
         input_bucket: INPUT.into(),
         output_bucket: OUTPUT.into(),
-        aws: test_credentials(),
+        aws: test_credentials().into(),
     })
     .unwrap();
     let p = format!("t{:016x}", rand::random::<u64>());

@@ -69,7 +69,7 @@ impl Storage {
             region,
             input_bucket: need(input, "VERBATIM_INPUT_BUCKET")?,
             output_bucket: need(output, "VERBATIM_OUTPUT_BUCKET")?,
-            aws,
+            aws: aws.into(),
         }))
     }
 
@@ -205,7 +205,7 @@ mod tests {
             .s3_config(aws(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]))
             .unwrap()
             .unwrap();
-        assert_eq!(config.aws, aws(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]));
+        assert_eq!(config.aws.0, aws(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]));
         assert_eq!((config.endpoint, config.input_bucket.as_str()), (None, "i"));
     }
 }
