@@ -179,7 +179,7 @@ fn truncated(name: &str, fraction: f64) -> std::path::PathBuf {
 
 #[test]
 fn truncated_files_decode_what_is_there_or_fail_clearly() {
-    for f in FIXTURES {
+    for f in fixtures() {
         let path = truncated(f.name, 0.5);
         match decode(&path, ChannelMode::Mix) {
             Ok(d) => {
@@ -257,7 +257,7 @@ fn plain_formats_survive_truncation() {
 
 #[test]
 fn a_file_cut_inside_its_header_fails() {
-    for f in FIXTURES {
+    for f in fixtures() {
         let bytes = std::fs::read(fixture(f.name)).unwrap();
         let path = write_file(
             &format!("header-only-{}", f.name),
@@ -272,7 +272,7 @@ fn a_file_cut_inside_its_header_fails() {
 fn damaged_files_never_panic() {
     // Bytes overwritten throughout (past the first kilobyte, so the format is still known):
     // the decoders must resynchronise or give up, never crash or hang.
-    for f in FIXTURES {
+    for f in fixtures() {
         let mut bytes = std::fs::read(fixture(f.name)).unwrap();
         let damage = noise(bytes.len(), 7);
         for i in (1024..bytes.len()).step_by(97) {
