@@ -183,7 +183,7 @@ impl LocalBlobStore {
         }
     }
 
-    /// Checks the signed URLs' fields (for the API's signed routes).
+    /// The signer of this store's URLs, which the API's signed routes verify requests with.
     pub fn signer(&self) -> &Signer {
         &self.signer
     }
