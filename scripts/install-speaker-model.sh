@@ -8,17 +8,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; MODELS_DIR="$2"; shift 2 ;;
-        --dir=*) MODELS_DIR="${1#--dir=}"; shift ;;
-        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-        *) die "unknown argument: $1 (usage: $0 [--dir DIR])" ;;
-    esac
-done
-CACHE_DIR="${VERBATIM_DOWNLOAD_CACHE:-$HOME/.cache/verbatim/pypi}"
-mkdir -p "$MODELS_DIR" "$CACHE_DIR"
+models_dir_args 7 "$@"
 
 PT_SHA=39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e
 ST_SHA=0cb6d76aea2bdd43c5eaceb43cfdfdb0d92aaad82c17eec055762ee52f4de14d
@@ -39,7 +29,4 @@ unzip -q -o -j "$CACHE_DIR/Resemblyzer-0.1.4-py3-none-any.whl" resemblyzer/pretr
 check_sha256 "$tmp/pretrained.pt" "$PT_SHA"
 python3 "$REPO_ROOT/scripts/resemblyzer-to-safetensors.py" "$tmp/pretrained.pt" "$tmp/encoder.safetensors"
 check_sha256 "$tmp/encoder.safetensors" "$ST_SHA"
-# Swap in whole so an interrupted run never leaves a half model under the real name.
-rm -rf "$dest"
-mv "$tmp" "$dest"
-say "model resemblyzer: ok"
+replace_model "$tmp" "$dest" resemblyzer

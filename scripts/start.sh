@@ -5,13 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
-say "system packages"
-bash scripts/install-deps.sh
-bash scripts/install-ctranslate2.sh
-bash scripts/install-onnxruntime.sh
-say "Whisper models"
-export VERBATIM_MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
-bash scripts/install-models.sh --dir "$VERBATIM_MODELS_DIR"
+install_prerequisites "system packages" "Whisper models"
 say "cargo build --release -p verbatim"
 cargo build --release -p verbatim
 say "exec target/release/verbatim serve $*"

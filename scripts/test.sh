@@ -7,14 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
-say "step 1/4: system packages"
-bash scripts/install-deps.sh
-bash scripts/install-ctranslate2.sh
-bash scripts/install-onnxruntime.sh
-
-say "step 2/4: Whisper models"
-export VERBATIM_MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
-bash scripts/install-models.sh --dir "$VERBATIM_MODELS_DIR"
+install_prerequisites "step 1/4: system packages" "step 2/4: Whisper models"
 
 say "step 3/4: real-speech fixtures"
 bash scripts/fetch-test-data.sh

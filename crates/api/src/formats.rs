@@ -37,10 +37,15 @@ mod tests {
 
     #[test]
     fn media_types_and_file_names() {
-        assert_eq!(mime_for_extension("srt"), "application/x-subrip");
-        assert_eq!(mime_for_extension("WAV"), "audio/wav");
-        assert_eq!(mime_for_key("outputs/j.vtt"), "text/vtt; charset=utf-8");
-        assert_eq!(mime_for_key("inputs/j/a.bin"), "application/octet-stream");
+        for (extension, mime) in [("srt", "application/x-subrip"), ("WAV", "audio/wav")] {
+            assert_eq!(mime_for_extension(extension), mime);
+        }
+        for (key, mime) in [
+            ("outputs/j.vtt", "text/vtt; charset=utf-8"),
+            ("inputs/j/a.bin", "application/octet-stream"),
+        ] {
+            assert_eq!(mime_for_key(key), mime);
+        }
         assert!(valid_filename("audio_file-2.final.wav"));
         assert!(valid_filename(&format!("{}.wav", "a".repeat(251))));
         assert!(!valid_filename(&format!("{}.wav", "a".repeat(252))));

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use blob::Bucket;
+use blob::{Access, Bucket};
 use jobs::{ApiKey, Job, JobStatus};
 use serde_json::{json, Value};
 use transcript::Format;
@@ -28,13 +29,32 @@ async fn find(state: &AppState, key: &ApiKey, job_id: &str) -> Result<Job, ApiEr
         .ok_or_else(ApiError::job_not_found)
 }
 
-pub async fn get_job(
-    State(state): State<AppState>,
-    Extension(key): Extension<ApiKey>,
-    Path(job_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let job = find(&state, &key, &job_id).await?;
-    Ok(Json(render::batch_job(&job)))
+/// The job the path names, among the requesting key's organisation's jobs (the rejections are
+/// [`find`]'s, after the extractors' own).
+pub struct OwnJob {
+    key: ApiKey,
+    job: Job,
+}
+
+impl FromRequestParts<AppState> for OwnJob {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Extension(key) = Extension::<ApiKey>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(job_id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let job = find(state, &key, &job_id)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(OwnJob { key, job })
+    }
+}
+
+pub async fn get_job(OwnJob { job, .. }: OwnJob) -> Json<Value> {
+    Json(render::batch_job(&job))
 }
 
 /// Purges the input and every output object first, then marks the record: a record marked
@@ -42,10 +62,8 @@ pub async fn get_job(
 /// retry away from consistent (a second DELETE purges again and marks).
 pub async fn delete_job(
     State(state): State<AppState>,
-    Extension(key): Extension<ApiKey>,
-    Path(job_id): Path<String>,
+    OwnJob { key, job }: OwnJob,
 ) -> Result<Response, ApiError> {
-    let job = find(&state, &key, &job_id).await?;
     if !job.status.is_deletable() {
         return Err(ApiError::new(StatusCode::CONFLICT, MSG_NOT_DELETABLE));
     }
@@ -79,10 +97,8 @@ pub async fn delete_job(
 
 pub async fn job_files(
     State(state): State<AppState>,
-    Extension(key): Extension<ApiKey>,
-    Path(job_id): Path<String>,
+    OwnJob { job, .. }: OwnJob,
 ) -> Result<Json<Value>, ApiError> {
-    let job = find(&state, &key, &job_id).await?;
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
     if job.status != JobStatus::Deleted {
@@ -91,7 +107,7 @@ pub async fn job_files(
                 inputs.push(json!({
                     "key": input_key,
                     "s3_uri": state.blobs.s3_uri(Bucket::Input, input_key),
-                    "download_url": state.blobs.presign_get(Bucket::Input, input_key, formats::mime_for_key(input_key), DOWNLOAD_EXPIRY).await?,
+                    "download_url": state.blobs.presign(Access::Get,Bucket::Input, input_key, formats::mime_for_key(input_key), DOWNLOAD_EXPIRY).await?,
                 }));
             }
         }
@@ -104,7 +120,7 @@ pub async fn job_files(
                         "format": format.as_str(),
                         "key": key,
                         "s3_uri": state.blobs.s3_uri(Bucket::Output, &key),
-                        "download_url": state.blobs.presign_get(Bucket::Output, &key, formats::mime_for_key(&key), DOWNLOAD_EXPIRY).await?,
+                        "download_url": state.blobs.presign(Access::Get,Bucket::Output, &key, formats::mime_for_key(&key), DOWNLOAD_EXPIRY).await?,
                     }));
                 }
             }

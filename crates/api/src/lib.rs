@@ -16,11 +16,11 @@ mod submit;
 mod throttle;
 mod upload;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -38,12 +38,12 @@ pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// The largest accepted upload (multipart, presigned PUT; URL input is capped by the worker
-    /// with the same number). `VERBATIM_MAX_UPLOAD_BYTES`, default 1 GiB.
+    /// with the same number). `VERBATIM_MAX_UPLOAD_BYTES`.
     pub max_upload_bytes: u64,
-    /// Hosts of `input_url` that skip the private-address refusal. `VERBATIM_URL_ALLOW_HOSTS`.
-    pub url_allow_hosts: Vec<String>,
-    /// A PEM file trusted for `input_url` in addition to the public roots. `VERBATIM_URL_CA_CERT`.
-    pub extra_ca_cert: Option<PathBuf>,
+    /// How `input_url` is checked at submission: its hosts that skip the private-address
+    /// refusal (`VERBATIM_URL_ALLOW_HOSTS`) and the certificates it may be signed with
+    /// (`VERBATIM_URL_CA_CERT`).
+    pub url_input: FetchPolicy,
     /// The base of the URLs the server hands out (signed download and upload URLs).
     pub public_base_url: String,
     /// Accepted `model_code` values.
@@ -58,32 +58,6 @@ pub struct ApiConfig {
     pub min_body_bytes_per_second: u64,
     /// When set, `/metrics` wants `Authorization: Bearer <token>`. `VERBATIM_METRICS_TOKEN`.
     pub metrics_token: Option<String>,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        Self {
-            max_upload_bytes: 1 << 30,
-            url_allow_hosts: Vec::new(),
-            extra_ca_cert: None,
-            public_base_url: "http://127.0.0.1:8080".into(),
-            model_codes: vec![DEFAULT_MODEL_CODE.into()],
-            posts_per_minute: 600,
-            max_concurrent_uploads: 64,
-            min_body_bytes_per_second: 1024,
-            metrics_token: None,
-        }
-    }
-}
-
-impl ApiConfig {
-    pub fn fetch_policy(&self) -> FetchPolicy {
-        FetchPolicy {
-            allow_hosts: self.url_allow_hosts.clone(),
-            extra_ca_cert: self.extra_ca_cert.clone(),
-            ..FetchPolicy::default()
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -136,14 +110,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
         // Layers run outside in: the key is checked first, then its rate.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            throttle::limit_post_rate,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
+        .route_layer(from_fn_with_state(state.clone(), throttle::limit_post_rate))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_key));
 
     let mut app = Router::new()
         .merge(batch)
@@ -158,16 +126,22 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app.fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(from_fn_with_state(
             state.clone(),
             slow_body::floor_body_rate,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            throttle::cap_uploads,
-        ))
+        .layer(from_fn_with_state(state.clone(), throttle::cap_uploads))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// The request's `Content-Type`, or "" when it has none (or one that is not text).
+fn content_type(request: &axum::extract::Request) -> &str {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 async fn health() -> Response {

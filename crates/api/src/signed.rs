@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use blob::{BlobError, Bucket};
+use blob::{BlobError, Bucket, Grant};
 use futures::TryStreamExt;
 
 use crate::{formats, upload, ApiError, AppState};
@@ -58,15 +58,16 @@ fn verify(
         .local_signer
         .as_ref()
         .ok_or_else(ApiError::not_found)?;
+    let grant = Grant {
+        method,
+        bucket: &s.bucket_name,
+        key,
+        expires: s.expires,
+        content_type,
+    };
     signer
-        .verify(
-            method,
-            &s.bucket_name,
-            key,
-            s.expires,
-            content_type,
-            &s.signature,
-        )
+        .signer()
+        .verify(&grant, &s.signature)
         .map_err(|e| match e {
             BlobError::Expired => ApiError::forbidden("Signed URL has expired"),
             _ => ApiError::forbidden("Signature does not match"),
@@ -110,12 +111,7 @@ pub async fn upload(
     request: Request,
 ) -> Result<Response, ApiError> {
     let s = parse(&state, &bucket_name, query.as_deref())?;
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = crate::content_type(&request).to_string();
     verify(&state, "PUT", &s, &key, Some(&content_type))?;
     // Single use: once step 3 has taken the upload (or the reservation is gone), the URL is dead.
     if !state.jobs.upload_pending(&key).await? {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use blob::Bucket;
+use blob::{Access, Bucket};
 use chrono::Utc;
 use jobs::job_config::{self, OutputConfig, Tracking};
 use jobs::{ApiKey, InputMetadata, InputSource, JobConfig, JobsError, NewJob, TranscriptionConfig};
@@ -35,12 +35,7 @@ pub async fn submit(
     Extension(key): Extension<ApiKey>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = crate::content_type(&request).to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
         multipart(&state, &key, request).await
     } else if content_type.starts_with("application/json") {
@@ -232,6 +227,14 @@ async fn discard(state: &AppState, object_key: &str) {
     }
 }
 
+/// 409 when `job_id` already names one of this organisation's jobs.
+async fn ensure_not_a_job(state: &AppState, key: &ApiKey, job_id: &str) -> Result<(), ApiError> {
+    match state.jobs.get(&key.organisation_id, job_id).await? {
+        Some(_) => Err(ApiError::job_exists()),
+        None => Ok(()),
+    }
+}
+
 async fn reserve(
     state: &AppState,
     key: &ApiKey,
@@ -240,14 +243,7 @@ async fn reserve(
     lasts: Duration,
 ) -> Result<(), ApiError> {
     let expires_at = Utc::now() + chrono::Duration::from_std(lasts).unwrap_or_default();
-    if state
-        .jobs
-        .get(&key.organisation_id, job_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::job_exists());
-    }
+    ensure_not_a_job(state, key, job_id).await?;
     state
         .jobs
         .reserve_upload(&key.organisation_id, job_id, object_key, expires_at)
@@ -442,17 +438,10 @@ async fn url_input(
     let Some(Value::String(url)) = body.get("input_url") else {
         return Err(ApiError::bad_request("input_url must be a string"));
     };
-    let url = blob::fetch::check_url(url, &state.config.fetch_policy())
+    let url = blob::fetch::check_url(url, &state.config.url_input)
         .await
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if state
-        .jobs
-        .get(&key.organisation_id, &s.job_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::job_exists());
-    }
+    ensure_not_a_job(state, key, &s.job_id).await?;
     let ext = formats::audio_extension(url.path());
     let mut meta = InputMetadata::new(InputSource::Url);
     if let Some(ext) = ext {
@@ -511,7 +500,13 @@ async fn presign_step1(
     reserve(state, key, &s.job_id, &upload_key, PRESIGN_RESERVATION).await?;
     let url = state
         .blobs
-        .presign_put(Bucket::Input, &upload_key, &content_type, UPLOAD_EXPIRY)
+        .presign(
+            Access::Put,
+            Bucket::Input,
+            &upload_key,
+            &content_type,
+            UPLOAD_EXPIRY,
+        )
         .await?;
     let input_uri = state.blobs.s3_uri(Bucket::Input, &object_key);
     let mut response = json!({
@@ -563,14 +558,7 @@ async fn presign_step3(
                 "s3_key must be the upload.s3_key given for this job_id ({prefix}<filename>)"
             ))
         })?;
-    if state
-        .jobs
-        .get(&key.organisation_id, &s.job_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::job_exists());
-    }
+    ensure_not_a_job(state, key, &s.job_id).await?;
     // The reservation proves the upload was requested by this organisation; it is checked
     // before the object, so nobody learns what another organisation has uploaded.
     let staged = match state.jobs.take_reservation(&key.organisation_id, &s.job_id).await? {

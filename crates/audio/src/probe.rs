@@ -18,29 +18,32 @@ pub(crate) struct Opened {
 }
 
 pub(crate) fn probe(path: &Path, settings: &Settings) -> Result<Probe, AudioError> {
-    let sniffed = sniff(&mut File::open(path)?)?;
-    let probe = match sniffed {
-        Some(s) if s.route == Route::Symphonia => match symphonia_probe(path, s) {
-            Ok(probe) => probe,
-            Err(e) => ffmpeg_probe(path, Some(s), settings).map_err(|fe| prefer(e, fe))?,
-        },
-        other => ffmpeg_probe(path, other, settings)?,
-    };
+    let probe = by_route(path, settings, symphonia_probe, ffmpeg_probe)?;
     settings.check_seconds(probe.duration_seconds)?;
     Ok(probe)
 }
 
 pub(crate) fn open(path: &Path, settings: &Settings) -> Result<Opened, AudioError> {
-    let sniffed = sniff(&mut File::open(path)?)?;
-    let opened = match sniffed {
-        Some(s) if s.route == Route::Symphonia => match symphonia_open(path, s) {
-            Ok(opened) => opened,
-            Err(e) => ffmpeg_open(path, Some(s), settings).map_err(|fe| prefer(e, fe))?,
-        },
-        other => ffmpeg_open(path, other, settings)?,
-    };
+    let opened = by_route(path, settings, symphonia_open, ffmpeg_open)?;
     settings.check_seconds(opened.probe.duration_seconds)?;
     Ok(opened)
+}
+
+/// `symphonia` for the formats sniffed as its own, with `ffmpeg` behind it; `ffmpeg` alone for
+/// the rest.
+fn by_route<T>(
+    path: &Path,
+    settings: &Settings,
+    symphonia: fn(&Path, Sniffed) -> Result<T, AudioError>,
+    ffmpeg: fn(&Path, FfprobeNamed, &Settings) -> Result<T, AudioError>,
+) -> Result<T, AudioError> {
+    let by_ffmpeg = |sniffed| ffmpeg(path, ffprobe_named(path, sniffed, settings)?, settings);
+    match sniff(&mut File::open(path)?)? {
+        Some(s) if s.route == Route::Symphonia => {
+            symphonia(path, s).or_else(|e| by_ffmpeg(Some(s)).map_err(|fe| prefer(e, fe)))
+        }
+        other => by_ffmpeg(other),
+    }
 }
 
 /// Which error to report when symphonia failed and the ffmpeg fallback failed too. Where
@@ -186,46 +189,41 @@ fn ffprobe_named(
     })
 }
 
+impl FfprobeNamed {
+    /// ffmpeg decoding the file at its native rate (no resampling), with ffprobe's demuxer.
+    fn decoder(&self, path: &Path, settings: &Settings) -> Result<FfmpegSource, AudioError> {
+        FfmpegSource::spawn(
+            path,
+            &self.demuxer,
+            self.probe.channels,
+            self.probe.sample_rate,
+            &settings.tools,
+            settings.tool_timeout,
+        )
+    }
+}
+
 fn ffmpeg_open(
     path: &Path,
-    sniffed: Option<Sniffed>,
+    named: FfprobeNamed,
     settings: &Settings,
 ) -> Result<Opened, AudioError> {
-    let FfprobeNamed { probe, demuxer, .. } = ffprobe_named(path, sniffed, settings)?;
-    let source = FfmpegSource::spawn(
-        path,
-        &demuxer,
-        probe.channels,
-        probe.sample_rate,
-        &settings.tools,
-        settings.tool_timeout,
-    )?;
+    let source = named.decoder(path, settings)?;
     Ok(Opened {
-        probe,
+        probe: named.probe,
         source: Box::new(source),
     })
 }
 
 fn ffmpeg_probe(
     path: &Path,
-    sniffed: Option<Sniffed>,
+    named: FfprobeNamed,
     settings: &Settings,
 ) -> Result<Probe, AudioError> {
-    let FfprobeNamed {
-        mut probe,
-        has_duration,
-        demuxer,
-    } = ffprobe_named(path, sniffed, settings)?;
-    if !has_duration {
-        // Nothing in the headers: decode (at the native rate, no resampling) and count.
-        let mut source = FfmpegSource::spawn(
-            path,
-            &demuxer,
-            probe.channels,
-            probe.sample_rate,
-            &settings.tools,
-            settings.tool_timeout,
-        )?;
+    let mut probe = named.probe.clone();
+    if !named.has_duration {
+        // Nothing in the headers: decode and count.
+        let mut source = named.decoder(path, settings)?;
         let mut frames = 0u64;
         while let Some(block) = source.next_block()? {
             frames += block.planes.first().map_or(0, Vec::len) as u64;

@@ -32,9 +32,9 @@ pub use keys::{
 };
 pub use local::LocalBlobStore;
 pub use open::open;
-pub use s3::{S3BlobStore, S3Config};
-pub use signer::Signer;
-pub use store::{BlobStore, Bucket, ByteStream};
+pub use s3::{AwsSettings, S3BlobStore, S3Config};
+pub use signer::{Grant, Signer};
+pub use store::{Access, BlobStore, Bucket, ByteStream, UrlToSign};
 pub use sweep::sweep_orphans;
 
 /// `Content-Disposition` of every download: an attachment named after the key's last part, with

@@ -7,8 +7,9 @@ use std::time::Duration;
 use object_store::local::LocalFileSystem;
 
 use crate::objects::{object_path, Buckets};
-use crate::store::Backend;
-use crate::{BlobError, Bucket, Signer};
+use crate::signer::Grant;
+use crate::store::{Access, UrlToSign};
+use crate::{BlobError, BlobStore, Bucket, Signer};
 
 pub struct LocalBlobStore {
     root: PathBuf,
@@ -182,52 +183,29 @@ impl LocalBlobStore {
         }
     }
 
-    /// Checks a signed URL's fields: `method` of the request, `bucket` name and `key` from the
-    /// path (percent-decoded), `expires` and `signature` from the query, and for PUT the
-    /// request's Content-Type. Forbidden (any changed byte) or Expired.
-    pub fn verify(
-        &self,
-        method: &str,
-        bucket: &str,
-        key: &str,
-        expires: i64,
-        content_type: Option<&str>,
-        signature: &str,
-    ) -> Result<(), BlobError> {
-        self.signer
-            .verify(method, bucket, key, expires, content_type, signature)
+    /// The signer of this store's URLs, which the API's signed routes verify requests with.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
     }
 
-    fn signed_url(
-        &self,
-        method: &str,
-        b: Bucket,
-        key: &str,
-        content_type: Option<&str>,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        object_path(key)?;
-        let expires = chrono::Utc::now()
-            .timestamp()
-            .saturating_add(i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX));
-        let bucket = self.buckets.name(b);
-        let signature = self.signer.sign(method, bucket, key, expires, content_type);
+    fn signed_url(&self, grant: &Grant) -> Result<String, BlobError> {
+        let signature = self.signer.sign(grant);
         let mut url = self.public_base_url.clone();
         url.path_segments_mut()
             .map_err(|_| BlobError::Io("public base URL cannot take a path".into()))?
             .pop_if_empty()
-            .extend(["v1", "blob", bucket])
-            .extend(key.split('/'));
+            .extend(["v1", "blob", grant.bucket])
+            .extend(grant.key.split('/'));
         url.query_pairs_mut()
             .clear()
-            .append_pair("expires", &expires.to_string())
+            .append_pair("expires", &grant.expires.to_string())
             .append_pair("signature", &signature);
         Ok(url.into())
     }
 }
 
 #[async_trait::async_trait]
-impl Backend for LocalBlobStore {
+impl BlobStore for LocalBlobStore {
     fn buckets(&self) -> &Buckets {
         &self.buckets
     }
@@ -236,25 +214,23 @@ impl Backend for LocalBlobStore {
         self.make_durable(b, key).await
     }
 
-    /// The API's download route sets the headers (it knows the format); `content_type` is not
-    /// part of the URL.
-    async fn sign_get(
-        &self,
-        b: Bucket,
-        key: &str,
-        _content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        self.signed_url("GET", b, key, None, expires_in)
-    }
-
-    async fn sign_put(
-        &self,
-        b: Bucket,
-        key: &str,
-        content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        self.signed_url("PUT", b, key, Some(content_type), expires_in)
+    /// A download's URL does not carry the content type: the API's download route sets the
+    /// headers (it knows the format). An upload's must be sent with exactly its type.
+    async fn sign(&self, url: &UrlToSign<'_>) -> Result<String, BlobError> {
+        object_path(url.key)?;
+        let (method, content_type) = match url.access {
+            Access::Get => ("GET", None),
+            Access::Put => ("PUT", Some(url.content_type)),
+        };
+        let expires = chrono::Utc::now()
+            .timestamp()
+            .saturating_add(i64::try_from(url.expires_in.as_secs()).unwrap_or(i64::MAX));
+        self.signed_url(&Grant {
+            method,
+            bucket: self.buckets.name(url.bucket),
+            key: url.key,
+            expires,
+            content_type,
+        })
     }
 }

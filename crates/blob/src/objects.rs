@@ -20,7 +20,7 @@ const PART_SIZE: usize = 5 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// A backend's two buckets: their names and their object stores.
-pub(crate) struct Buckets {
+pub struct Buckets {
     input: (String, Arc<dyn ObjectStore>),
     output: (String, Arc<dyn ObjectStore>),
 }

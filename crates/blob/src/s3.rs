@@ -18,8 +18,8 @@ use reqwest::Method;
 
 use crate::objects::{object_path, Buckets};
 use crate::sigv4;
-use crate::store::Backend;
-use crate::{BlobError, Bucket};
+use crate::store::{Access, UrlToSign};
+use crate::{BlobError, BlobStore, Bucket};
 
 /// SigV4 refuses presigned URLs valid for more than seven days.
 const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -27,35 +27,44 @@ const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Where the S3 store is and how to reach it. Nothing here is read from the environment: the
 /// `verbatim` binary fills it from its settings (`VERBATIM_S3_*`, the bucket variables and the
 /// process's `AWS_*` variables).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Config {
     /// `http(s)://host[:port]` of an S3-compatible server; `None` = AWS S3 itself.
     pub endpoint: Option<String>,
     pub region: String,
     pub input_bucket: String,
     pub output_bucket: String,
-    /// Settings of the S3 client under their AWS environment names (`AWS_ACCESS_KEY_ID`,
-    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
-    /// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`…), applied as `object_store` applies the
-    /// process's own in `AmazonS3Builder::from_env`; names it does not know are ignored. The
-    /// fields above override them. Without credentials, `object_store` asks the instance
-    /// metadata service (on AWS).
-    pub aws: Vec<(String, String)>,
+    /// Settings of the S3 client under their AWS environment names; the fields above override
+    /// them.
+    pub aws: AwsSettings,
 }
 
-/// Secrets stay out of logs: the AWS settings are shown by name only.
-impl std::fmt::Debug for S3Config {
+/// Settings of the S3 client under their AWS environment names (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+/// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`…), applied as `object_store` applies the process's
+/// own in `AmazonS3Builder::from_env`; names it does not know are ignored. Without
+/// credentials, `object_store` asks the instance metadata service (on AWS).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct AwsSettings(pub Vec<(String, String)>);
+
+/// Secrets stay out of logs: the settings are shown by name only.
+impl std::fmt::Debug for AwsSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Config")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("input_bucket", &self.input_bucket)
-            .field("output_bucket", &self.output_bucket)
-            .field(
-                "aws",
-                &self.aws.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            )
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
             .finish()
+    }
+}
+
+impl From<Vec<(String, String)>> for AwsSettings {
+    fn from(settings: Vec<(String, String)>) -> Self {
+        AwsSettings(settings)
+    }
+}
+
+impl FromIterator<(String, String)> for AwsSettings {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(settings: I) -> Self {
+        AwsSettings(settings.into_iter().collect())
     }
 }
 
@@ -72,7 +81,7 @@ impl S3BlobStore {
         let client = |bucket: &str| -> Result<Arc<AmazonS3>, BlobError> {
             // The AWS settings first (credentials and their providers); ours override the rest.
             let mut b = AmazonS3Builder::new();
-            for (name, value) in &config.aws {
+            for (name, value) in &config.aws.0 {
                 if let Ok(key) = name.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
                     b = b.with_config(key, value);
                 }
@@ -115,80 +124,69 @@ impl S3BlobStore {
         &self.config
     }
 
-    async fn presign(
-        &self,
-        method: Method,
-        b: Bucket,
-        key: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        let path = object_path(key)?;
-        let client = match b {
+    fn client(&self, b: Bucket) -> &AmazonS3 {
+        match b {
             Bucket::Input => &self.input,
             Bucket::Output => &self.output,
-        };
-        let url = client
-            .signed_url(method, &path, expires_in.min(MAX_PRESIGN))
-            .await?;
-        Ok(url.into())
+        }
     }
-}
 
-#[async_trait::async_trait]
-impl Backend for S3BlobStore {
-    fn buckets(&self) -> &Buckets {
-        &self.buckets
+    async fn presign(&self, method: Method, url: &UrlToSign<'_>) -> Result<String, BlobError> {
+        let path = object_path(url.key)?;
+        let signed = self
+            .client(url.bucket)
+            .signed_url(method, &path, url.expires_in.min(MAX_PRESIGN))
+            .await?;
+        Ok(signed.into())
     }
 
     /// Signed with `response-content-type` and `response-content-disposition: attachment`, so
     /// a download can never render as a page in the store's origin.
-    async fn sign_get(
-        &self,
-        b: Bucket,
-        key: &str,
-        content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
+    async fn sign_get(&self, url: &UrlToSign<'_>) -> Result<String, BlobError> {
         // object_store's URL gives the object's address in the configured style; the query is
         // signed again with the response parameters inside.
-        let mut url = url::Url::parse(&self.presign(Method::GET, b, key, expires_in).await?)
+        let mut signed = url::Url::parse(&self.presign(Method::GET, url).await?)
             .map_err(|e| BlobError::Io(format!("presigned URL: {e}")))?;
-        url.set_query(None);
-        let client = match b {
-            Bucket::Input => &self.input,
-            Bucket::Output => &self.output,
-        };
-        let credential = client.credentials().get_credential().await?;
+        signed.set_query(None);
+        let credential = self
+            .client(url.bucket)
+            .credentials()
+            .get_credential()
+            .await?;
         let credential = sigv4::Credential {
             key_id: &credential.key_id,
             secret_key: &credential.secret_key,
             token: credential.token.as_deref(),
         };
-        let disposition = crate::attachment_disposition(key);
+        let disposition = crate::attachment_disposition(url.key);
         let params = [
-            ("response-content-type", content_type),
+            ("response-content-type", url.content_type),
             ("response-content-disposition", disposition.as_str()),
         ];
-        let expires = expires_in.min(MAX_PRESIGN).as_secs().max(1);
+        let expires = url.expires_in.min(MAX_PRESIGN).as_secs().max(1);
         sigv4::presign_get(
-            &mut url,
+            &mut signed,
             &credential,
             &self.config.region,
             chrono::Utc::now(),
             expires,
             &params,
         );
-        Ok(url.into())
+        Ok(signed.into())
+    }
+}
+
+#[async_trait::async_trait]
+impl BlobStore for S3BlobStore {
+    fn buckets(&self) -> &Buckets {
+        &self.buckets
     }
 
-    /// See the module docs: the signature does not cover `content_type`.
-    async fn sign_put(
-        &self,
-        b: Bucket,
-        key: &str,
-        _content_type: &str,
-        expires_in: Duration,
-    ) -> Result<String, BlobError> {
-        self.presign(Method::PUT, b, key, expires_in).await
+    /// An upload's URL: see the module docs, the signature does not cover its content type.
+    async fn sign(&self, url: &UrlToSign<'_>) -> Result<String, BlobError> {
+        match url.access {
+            Access::Get => self.sign_get(url).await,
+            Access::Put => self.presign(Method::PUT, url).await,
+        }
     }
 }

@@ -13,6 +13,17 @@ use crate::BlobError;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// What one signed URL allows: `method` on `key` of the bucket named `bucket` until `expires`
+/// (unix seconds); an upload's grant also names the Content-Type it must be sent with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant<'a> {
+    pub method: &'a str,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub expires: i64,
+    pub content_type: Option<&'a str>,
+}
+
 pub struct Signer {
     secret: [u8; 32],
 }
@@ -71,15 +82,15 @@ impl Signer {
         }
     }
 
-    fn mac(
-        &self,
-        method: &str,
-        bucket: &str,
-        key: &str,
-        expires: i64,
-        content_type: Option<&str>,
-    ) -> HmacSha256 {
+    fn mac(&self, grant: &Grant) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        let Grant {
+            method,
+            bucket,
+            key,
+            expires,
+            content_type,
+        } = grant;
         let mut msg = format!(
             "{}\n{bucket}\n{key}\n{expires}",
             method.to_ascii_uppercase()
@@ -93,37 +104,18 @@ impl Signer {
     }
 
     /// Lowercase hex signature.
-    pub fn sign(
-        &self,
-        method: &str,
-        bucket: &str,
-        key: &str,
-        expires: i64,
-        content_type: Option<&str>,
-    ) -> String {
-        hex::encode(
-            self.mac(method, bucket, key, expires, content_type)
-                .finalize()
-                .into_bytes(),
-        )
+    pub fn sign(&self, grant: &Grant) -> String {
+        hex::encode(self.mac(grant).finalize().into_bytes())
     }
 
-    /// Ok if `signature` is ours for these fields and `expires` (unix seconds) is not past.
+    /// Ok if `signature` is ours for this grant and its `expires` is not past.
     /// The comparison is constant-time (hmac's `verify_slice`).
-    pub fn verify(
-        &self,
-        method: &str,
-        bucket: &str,
-        key: &str,
-        expires: i64,
-        content_type: Option<&str>,
-        signature: &str,
-    ) -> Result<(), BlobError> {
+    pub fn verify(&self, grant: &Grant, signature: &str) -> Result<(), BlobError> {
         let sig = hex::decode(signature).map_err(|_| BlobError::Forbidden)?;
-        self.mac(method, bucket, key, expires, content_type)
+        self.mac(grant)
             .verify_slice(&sig)
             .map_err(|_| BlobError::Forbidden)?;
-        if expires < chrono::Utc::now().timestamp() {
+        if grant.expires < chrono::Utc::now().timestamp() {
             return Err(BlobError::Expired);
         }
         Ok(())

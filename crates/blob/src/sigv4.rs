@@ -96,17 +96,19 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    /// The example of AWS's "Authenticating Requests: Using Query Parameters" page.
+    /// The credentials of AWS's "Authenticating Requests: Using Query Parameters" page.
+    const AWS_EXAMPLE: Credential = Credential {
+        key_id: "AKIAIOSFODNN7EXAMPLE",
+        secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        token: None,
+    };
+
+    /// The example of that page.
     #[test]
     fn matches_the_aws_documentation_example() {
         let mut url = Url::parse("https://examplebucket.s3.amazonaws.com/test.txt").unwrap();
-        let credential = Credential {
-            key_id: "AKIAIOSFODNN7EXAMPLE",
-            secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            token: None,
-        };
         let now = Utc.with_ymd_and_hms(2013, 5, 24, 0, 0, 0).unwrap();
-        presign_get(&mut url, &credential, "us-east-1", now, 86400, &[]);
+        presign_get(&mut url, &AWS_EXAMPLE, "us-east-1", now, 86400, &[]);
         assert!(
             url.as_str().ends_with(
                 "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
@@ -119,9 +121,8 @@ mod tests {
     fn extra_parameters_are_encoded_and_signed() {
         let mut url = Url::parse("http://127.0.0.1:9000/out/outputs/j.srt").unwrap();
         let credential = Credential {
-            key_id: "k",
-            secret_key: "s",
             token: Some("t"),
+            ..AWS_EXAMPLE
         };
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         presign_get(

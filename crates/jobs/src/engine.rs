@@ -94,6 +94,83 @@ pub(crate) trait Columns {
     fn int(&self, col: &str) -> Result<i64, JobsError>;
 }
 
+/// What differs between the drivers in binding arguments and reading columns (SQLite keeps
+/// times and JSON as text; PostgreSQL has types of its own for both).
+pub(crate) trait Dialect: sqlx::Database {
+    /// Binds one argument.
+    fn bind(
+        args: &mut <Self as sqlx::Database>::Arguments<'_>,
+        arg: Arg,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+    fn time(row: &Self::Row, col: &str) -> Result<DateTime<Utc>, JobsError>;
+    fn opt_time(row: &Self::Row, col: &str) -> Result<Option<DateTime<Utc>>, JobsError>;
+    fn json(row: &Self::Row, col: &str) -> Result<Value, JobsError>;
+    fn opt_json(row: &Self::Row, col: &str) -> Result<Option<Value>, JobsError>;
+    fn int(row: &Self::Row, col: &str) -> Result<i64, JobsError>;
+}
+
+/// A query of `sql` with `args` bound the way `DB` takes them.
+pub(crate) fn query<DB: Dialect>(
+    sql: &str,
+    args: Vec<Arg>,
+) -> Result<sqlx::query::Query<'_, DB, <DB as sqlx::Database>::Arguments<'_>>, JobsError>
+where
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut bound = <DB as sqlx::Database>::Arguments::default();
+    for arg in args {
+        DB::bind(&mut bound, arg)
+            .map_err(|e| JobsError::Database(format!("cannot bind an argument: {e}")))?;
+    }
+    Ok(sqlx::query_with::<DB, _>(sql, bound))
+}
+
+/// Runs one query on `pool` and maps each row.
+pub(crate) async fn fetch_all<DB: Dialect, T>(
+    pool: &sqlx::Pool<DB>,
+    s: Stmt,
+    map: RowMap<T>,
+) -> Result<Vec<T>, JobsError>
+where
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'r> RowOf<'r, DB>: Columns,
+{
+    let rows = query::<DB>(&s.sql, s.args)?.fetch_all(pool).await?;
+    rows.iter().map(|r| map(&RowOf::<DB>(r))).collect()
+}
+
+/// One row of `DB`'s, read through [`Columns`].
+pub(crate) struct RowOf<'r, DB: Dialect>(pub(crate) &'r DB::Row);
+
+impl<DB: Dialect> Columns for RowOf<'_, DB>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<DB::Row>,
+    for<'d> String: sqlx::Decode<'d, DB> + sqlx::Type<DB>,
+{
+    fn text(&self, col: &str) -> Result<String, JobsError> {
+        Ok(sqlx::Row::try_get(self.0, col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, JobsError> {
+        Ok(sqlx::Row::try_get(self.0, col)?)
+    }
+    fn time(&self, col: &str) -> Result<DateTime<Utc>, JobsError> {
+        DB::time(self.0, col)
+    }
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, JobsError> {
+        DB::opt_time(self.0, col)
+    }
+    fn json(&self, col: &str) -> Result<Value, JobsError> {
+        DB::json(self.0, col)
+    }
+    fn opt_json(&self, col: &str) -> Result<Option<Value>, JobsError> {
+        DB::opt_json(self.0, col)
+    }
+    fn int(&self, col: &str) -> Result<i64, JobsError> {
+        DB::int(self.0, col)
+    }
+}
+
 /// Maps one row (`fetch`'s argument; written as a type so the row's lifetime stays free).
 pub(crate) type RowMap<T> = for<'r> fn(&'r dyn Columns) -> Result<T, JobsError>;
 
@@ -122,6 +199,36 @@ impl Written {
     }
 }
 
+/// Statements that [`Engine::write`] runs as one unit.
+pub(crate) struct Unit<'a> {
+    pub(crate) steps: Vec<Step>,
+    /// Serialise with every other unit on this job id.
+    pub(crate) job_id: Option<&'a str>,
+    /// Tell the other processes that a job became claimable.
+    pub(crate) announce: bool,
+}
+
+impl<'a> Unit<'a> {
+    pub(crate) fn of(steps: Vec<Step>) -> Self {
+        Unit {
+            steps,
+            job_id: None,
+            announce: false,
+        }
+    }
+
+    pub(crate) fn on(self, job_id: &'a str) -> Self {
+        Unit {
+            job_id: Some(job_id),
+            ..self
+        }
+    }
+
+    pub(crate) fn announcing(self, announce: bool) -> Self {
+        Unit { announce, ..self }
+    }
+}
+
 /// A step of [`Engine::write`].
 pub(crate) enum Step {
     Execute(Stmt),
@@ -133,13 +240,17 @@ pub(crate) enum Step {
 pub(crate) trait Engine: Send + Sync + 'static {
     /// The current time at the stored precision, as SQL (the backend's clock).
     const NOW: &'static str;
-    /// Column that orders API keys created within the same millisecond.
-    const KEY_SEQUENCE: &'static str;
+    /// Column that orders API keys created within the same millisecond (SQLite's own row order
+    /// unless the backend has a column for it).
+    const KEY_SEQUENCE: &'static str = "rowid";
 
     /// SQL for "now plus the milliseconds in parameter `p`" (`p` binds [`Arg::Millis`]).
     fn later(p: &str) -> String;
-    /// SQL for a JSON document bound as text in parameter `p`.
-    fn json(p: &str) -> String;
+    /// SQL for a JSON document bound as text in parameter `p` (as it is, where JSON columns
+    /// are text).
+    fn json(p: &str) -> String {
+        p.to_string()
+    }
     /// The statement that atomically takes the oldest claimable job (a working job with no
     /// live lease, visible now), in submission order: sets the lease (`$1` worker id, `$2`
     /// token, `$3` milliseconds), clears `visible_after`, counts the attempt, sets
@@ -152,17 +263,24 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// Runs one query and maps each row.
     async fn fetch<T: Send + 'static>(&self, s: Stmt, map: RowMap<T>) -> Result<Vec<T>, JobsError>;
 
-    /// Runs the steps (one statement each) as one unit serialised with every other `write` on the same `job_id`
-    /// (a check-then-write such as "no other organisation's reservation, then insert" must
-    /// not interleave with another), and, when `announce`, tells the other processes sharing
-    /// the database that a job became claimable. A unique-key violation is
+    /// Runs the steps (one statement each) as one unit serialised with every other unit on the
+    /// same `job_id` (a check-then-write such as "no other organisation's reservation, then
+    /// insert" must not interleave with another), and, when `announce`, tells the other
+    /// processes sharing the database that a job became claimable. A unique-key violation is
     /// [`JobsError::AlreadyExists`].
-    async fn write(
-        &self,
-        job_id: Option<&str>,
-        steps: Vec<Step>,
-        announce: bool,
-    ) -> Result<Vec<Written>, JobsError>;
+    ///
+    /// As written here: the steps one after another, for a backend that has one writer at a
+    /// time and no other process to tell (SQLite).
+    async fn write(&self, unit: Unit<'_>) -> Result<Vec<Written>, JobsError> {
+        let mut done = Vec::with_capacity(unit.steps.len());
+        for step in unit.steps {
+            done.push(self.run_step(step).await?);
+        }
+        Ok(done)
+    }
+
+    /// Runs one step on its own.
+    async fn run_step(&self, step: Step) -> Result<Written, Failure>;
 }
 
 /// Wakes every idle worker of this process now, and leaves a permit for one that is between a

@@ -42,15 +42,14 @@ fn refuse<E: serde::de::Error>(message: impl fmt::Display) -> E {
 }
 
 /// The `job_config` stored with a job.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobConfig {
     #[serde(rename = "type")]
     pub kind: JobKind,
     pub transcription_config: TranscriptionConfig,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<Tracking>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_config: Option<OutputConfig>,
 }
 
@@ -75,6 +74,7 @@ pub enum JobKind {
     Transcription,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TranscriptionConfig {
@@ -85,14 +85,10 @@ pub struct TranscriptionConfig {
     #[serde(default)]
     pub diarization: Diarization,
     /// A short topic ("finance"), put into the decoder prompt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Domain>,
     /// English spelling of the output.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_locale: Option<OutputLocale>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_entities: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_vocab: Option<Vocab>,
 }
 
@@ -344,13 +340,13 @@ impl<'de> Deserialize<'de> for Vocab {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VocabItem {
     /// A word or phrase as it should be written.
     pub content: NonEmptyText,
     /// How it may sound: phrases rewritten to `content` after recognition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sounds_like: Option<Texts<MAX_SOUNDS_LIKE>>,
 }
 
@@ -407,16 +403,13 @@ impl<'de, const MAX: usize> Deserialize<'de> for Texts<MAX> {
 }
 
 /// `tracking`: the client's labels for the job, stored and shown as sent.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tracking {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Texts<{ usize::MAX }>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Map<String, Value>>,
 }
 
@@ -430,10 +423,10 @@ impl Tracking {
 }
 
 /// `output_config`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srt_overrides: Option<SrtOverrides>,
 }
 
@@ -445,12 +438,11 @@ impl OutputConfig {
 }
 
 /// `output_config.srt_overrides`: subtitle cue shape.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SrtOverrides {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_line_length: Option<CueLimit>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_lines: Option<CueLimit>,
 }
 

@@ -4,17 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 /// `input_metadata`: what was received, and what probing it found.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputMetadata {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
     /// Known once the worker has probed (and then decoded) the audio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
     /// The audio format's extension (`wav`, `mp3`…).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     pub source: InputSource,
 }
@@ -44,22 +41,18 @@ pub enum InputSource {
 }
 
 /// `output_metadata`: `{}` until the job is DONE, then what was made.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OutputMetadata {
     /// The language recognised (or asked for).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// The formats `/files` serves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formats: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub word_count: Option<u64>,
     /// The model that ran, and how.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_type: Option<String>,
 }
 

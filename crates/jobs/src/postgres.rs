@@ -23,7 +23,8 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPool, PgPoolOp
 use sqlx::{Arguments, Postgres, Row};
 
 use crate::engine::{
-    job_from_row, wake, Arg, Columns, Engine, Failure, RowMap, Step, Stmt, Written,
+    fetch_all, job_from_row, query, wake, Arg, Dialect, Engine, Failure, RowMap, RowOf, Step, Stmt,
+    Unit, Written,
 };
 use crate::sql_store::WORKING;
 use crate::{JobStore, JobsError};
@@ -91,51 +92,31 @@ async fn listen(mut listener: PgListener, notify: Arc<tokio::sync::Notify>) {
     }
 }
 
-fn arguments(args: Vec<Arg>) -> Result<PgArguments, JobsError> {
-    let mut out = PgArguments::default();
-    for a in args {
-        let bound = match a {
-            Arg::Text(v) => out.add(v),
-            Arg::Time(t) => out.add(t),
-            Arg::Millis(ms) => out.add(ms),
-        };
-        bound.map_err(|e| JobsError::Database(format!("cannot bind an argument: {e}")))?;
+impl Dialect for Postgres {
+    fn bind(args: &mut PgArguments, arg: Arg) -> Result<(), sqlx::error::BoxDynError> {
+        match arg {
+            Arg::Text(v) => args.add(v),
+            Arg::Time(t) => args.add(t),
+            Arg::Millis(ms) => args.add(ms),
+        }
     }
-    Ok(out)
-}
-
-type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
-
-fn query(sql: &str, args: Vec<Arg>) -> Result<Query<'_>, JobsError> {
-    Ok(sqlx::query_with(sql, arguments(args)?))
-}
-
-struct PgColumns<'r>(&'r PgRow);
-
-impl Columns for PgColumns<'_> {
-    fn text(&self, col: &str) -> Result<String, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn time(row: &PgRow, col: &str) -> Result<DateTime<Utc>, JobsError> {
+        Ok(row.try_get(col)?)
     }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn opt_time(row: &PgRow, col: &str) -> Result<Option<DateTime<Utc>>, JobsError> {
+        Ok(row.try_get(col)?)
     }
-    fn time(&self, col: &str) -> Result<DateTime<Utc>, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn json(row: &PgRow, col: &str) -> Result<Value, JobsError> {
+        Ok(row.try_get(col)?)
     }
-    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn opt_json(row: &PgRow, col: &str) -> Result<Option<Value>, JobsError> {
+        Ok(row.try_get(col)?)
     }
-    fn json(&self, col: &str) -> Result<Value, JobsError> {
-        Ok(self.0.try_get(col)?)
-    }
-    fn opt_json(&self, col: &str) -> Result<Option<Value>, JobsError> {
-        Ok(self.0.try_get(col)?)
-    }
-    fn int(&self, col: &str) -> Result<i64, JobsError> {
+    fn int(row: &PgRow, col: &str) -> Result<i64, JobsError> {
         // COUNT(*) is BIGINT; `attempts` is INTEGER.
-        match self.0.try_get::<i64, _>(col) {
+        match row.try_get::<i64, _>(col) {
             Ok(n) => Ok(n),
-            Err(_) => Ok(i64::from(self.0.try_get::<i32, _>(col)?)),
+            Err(_) => Ok(i64::from(row.try_get::<i32, _>(col)?)),
         }
     }
 }
@@ -181,16 +162,15 @@ impl Engine for PgJobStore {
     }
 
     async fn fetch<T: Send + 'static>(&self, s: Stmt, map: RowMap<T>) -> Result<Vec<T>, JobsError> {
-        let rows = query(&s.sql, s.args)?.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| map(&PgColumns(r))).collect()
+        fetch_all(&self.pool, s, map).await
     }
 
-    async fn write(
-        &self,
-        job_id: Option<&str>,
-        steps: Vec<Step>,
-        announce: bool,
-    ) -> Result<Vec<Written>, JobsError> {
+    async fn write(&self, unit: Unit<'_>) -> Result<Vec<Written>, JobsError> {
+        let Unit {
+            steps,
+            job_id,
+            announce,
+        } = unit;
         let run = async {
             let mut done = Vec::with_capacity(steps.len());
             if job_id.is_none() && !announce && steps.len() == 1 {
@@ -224,6 +204,10 @@ impl Engine for PgJobStore {
         };
         Ok(run.await?)
     }
+
+    async fn run_step(&self, step: Step) -> Result<Written, Failure> {
+        run_step(&self.pool, step).await
+    }
 }
 
 async fn run_step<'c>(
@@ -231,14 +215,19 @@ async fn run_step<'c>(
     step: Step,
 ) -> Result<Written, Failure> {
     Ok(match step {
-        Step::Execute(s) => {
-            Written::rows(query(&s.sql, s.args)?.execute(on).await?.rows_affected())
-        }
+        Step::Execute(s) => Written::rows(
+            query::<Postgres>(&s.sql, s.args)?
+                .execute(on)
+                .await?
+                .rows_affected(),
+        ),
         Step::ReturningJob(s) => {
-            let row = query(&s.sql, s.args)?.fetch_optional(on).await?;
+            let row = query::<Postgres>(&s.sql, s.args)?
+                .fetch_optional(on)
+                .await?;
             Written::returned(
                 row.as_ref()
-                    .map(|r| job_from_row(&PgColumns(r)))
+                    .map(|r| job_from_row(&RowOf::<Postgres>(r)))
                     .transpose()?,
             )
         }

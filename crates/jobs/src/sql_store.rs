@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::engine::{
     job_from_row, json_text, key_from_row, parse_status, status_list, wake, Arg, Columns, Engine,
-    Step, Stmt, Written, KEY_COLUMNS,
+    Step, Stmt, Unit, Written, KEY_COLUMNS,
 };
 use crate::time::{ceil_ms, floor_ms};
 use crate::{
@@ -30,7 +30,7 @@ const NO_LEASE: &str = "lease_owner = NULL, lease_token = NULL, lease_expires_at
 
 /// Runs one statement on its own; the number of rows it changed.
 async fn execute<E: Engine>(e: &E, s: Stmt) -> Result<u64, JobsError> {
-    let done = e.write(None, vec![Step::Execute(s)], false).await?;
+    let done = e.write(Unit::of(vec![Step::Execute(s)])).await?;
     Ok(done.first().map_or(0, |w| w.affected))
 }
 
@@ -163,9 +163,9 @@ impl<E: Engine> JobStore for E {
             Stmt::new("DELETE FROM upload_reservations WHERE job_id = $1").text(&job.job_id);
         let done = self
             .write(
-                Some(&job.job_id),
-                vec![Step::ReturningJob(insert), Step::Execute(forget)],
-                true,
+                Unit::of(vec![Step::ReturningJob(insert), Step::Execute(forget)])
+                    .on(&job.job_id)
+                    .announcing(true),
             )
             .await?;
         let created = done
@@ -237,7 +237,8 @@ impl<E: Engine> JobStore for E {
         )
         .text(job_id)
         .text(org);
-        self.write(None, vec![Step::Execute(s)], true).await?;
+        self.write(Unit::of(vec![Step::Execute(s)]).announcing(true))
+            .await?;
         wake(&self.notifier());
         Ok(())
     }
@@ -268,7 +269,7 @@ impl<E: Engine> JobStore for E {
         .text(key)
         .time(floor_ms(expires_at));
         let done = self
-            .write(Some(job_id), vec![Step::Execute(upsert)], false)
+            .write(Unit::of(vec![Step::Execute(upsert)]).on(job_id))
             .await?;
         if changed_one(&done) {
             Ok(())
@@ -383,7 +384,7 @@ impl<E: Engine> JobStore for E {
         .millis(retry_after);
         let now_claimable = retry_after.is_zero();
         let done = self
-            .write(None, vec![Step::Execute(s)], now_claimable)
+            .write(Unit::of(vec![Step::Execute(s)]).announcing(now_claimable))
             .await?;
         if !changed_one(&done) {
             return Err(JobsError::LeaseLost);

@@ -20,7 +20,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, Row, Sqlite};
 
-use crate::engine::{job_from_row, Arg, Columns, Engine, Failure, RowMap, Step, Stmt, Written};
+use crate::engine::{
+    fetch_all, job_from_row, query, Arg, Dialect, Engine, Failure, RowMap, RowOf, Step, Stmt,
+    Written,
+};
 use crate::sql_store::WORKING;
 use crate::time::{from_text, opt_from_text, to_text};
 use crate::{JobStore, JobsError};
@@ -58,48 +61,32 @@ pub async fn open_sqlite(path: &Path) -> Result<Arc<dyn JobStore>, JobsError> {
     }))
 }
 
-fn arguments<'q>(args: Vec<Arg>) -> Result<SqliteArguments<'q>, JobsError> {
-    let mut out = SqliteArguments::default();
-    for a in args {
-        let bound = match a {
-            Arg::Text(v) => out.add(v),
-            Arg::Time(t) => out.add(to_text(t)),
-            Arg::Millis(ms) => out.add(ms),
-        };
-        bound.map_err(|e| JobsError::Database(format!("cannot bind an argument: {e}")))?;
+impl Dialect for Sqlite {
+    fn bind(args: &mut SqliteArguments<'_>, arg: Arg) -> Result<(), sqlx::error::BoxDynError> {
+        match arg {
+            Arg::Text(v) => args.add(v),
+            Arg::Time(t) => args.add(to_text(t)),
+            Arg::Millis(ms) => args.add(ms),
+        }
     }
-    Ok(out)
-}
-
-type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
-
-fn query(sql: &str, args: Vec<Arg>) -> Result<Query<'_>, JobsError> {
-    Ok(sqlx::query_with(sql, arguments(args)?))
-}
-
-struct SqliteColumns<'r>(&'r SqliteRow);
-
-impl Columns for SqliteColumns<'_> {
-    fn text(&self, col: &str) -> Result<String, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn time(row: &SqliteRow, col: &str) -> Result<chrono::DateTime<chrono::Utc>, JobsError> {
+        from_text(&row.try_get::<String, _>(col)?)
     }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn opt_time(
+        row: &SqliteRow,
+        col: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, JobsError> {
+        opt_from_text(row.try_get(col)?)
     }
-    fn time(&self, col: &str) -> Result<chrono::DateTime<chrono::Utc>, JobsError> {
-        from_text(&self.text(col)?)
+    fn json(row: &SqliteRow, col: &str) -> Result<Value, JobsError> {
+        parse_json(&row.try_get::<String, _>(col)?, col)
     }
-    fn opt_time(&self, col: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, JobsError> {
-        opt_from_text(self.opt_text(col)?)
+    fn opt_json(row: &SqliteRow, col: &str) -> Result<Option<Value>, JobsError> {
+        let text: Option<String> = row.try_get(col)?;
+        text.map(|t| parse_json(&t, col)).transpose()
     }
-    fn json(&self, col: &str) -> Result<Value, JobsError> {
-        parse_json(&self.text(col)?, col)
-    }
-    fn opt_json(&self, col: &str) -> Result<Option<Value>, JobsError> {
-        self.opt_text(col)?.map(|t| parse_json(&t, col)).transpose()
-    }
-    fn int(&self, col: &str) -> Result<i64, JobsError> {
-        Ok(self.0.try_get(col)?)
+    fn int(row: &SqliteRow, col: &str) -> Result<i64, JobsError> {
+        Ok(row.try_get(col)?)
     }
 }
 
@@ -110,14 +97,9 @@ fn parse_json(s: &str, column: &str) -> Result<Value, JobsError> {
 #[async_trait::async_trait]
 impl Engine for SqliteJobStore {
     const NOW: &'static str = NOW;
-    const KEY_SEQUENCE: &'static str = "rowid";
 
     fn later(p: &str) -> String {
         format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ({p} / 1000.0) || ' seconds')")
-    }
-
-    fn json(p: &str) -> String {
-        p.to_string()
     }
 
     fn claim_sql() -> String {
@@ -140,38 +122,24 @@ impl Engine for SqliteJobStore {
     }
 
     async fn fetch<T: Send + 'static>(&self, s: Stmt, map: RowMap<T>) -> Result<Vec<T>, JobsError> {
-        let rows = query(&s.sql, s.args)?.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| map(&SqliteColumns(r))).collect()
+        fetch_all(&self.pool, s, map).await
     }
 
-    async fn write(
-        &self,
-        _job_id: Option<&str>,
-        steps: Vec<Step>,
-        _announce: bool,
-    ) -> Result<Vec<Written>, JobsError> {
-        let mut done = Vec::with_capacity(steps.len());
-        for step in steps {
-            done.push(self.run_step(step).await?);
-        }
-        Ok(done)
-    }
-}
-
-impl SqliteJobStore {
     async fn run_step(&self, step: Step) -> Result<Written, Failure> {
         Ok(match step {
             Step::Execute(s) => Written::rows(
-                query(&s.sql, s.args)?
+                query::<Sqlite>(&s.sql, s.args)?
                     .execute(&self.pool)
                     .await?
                     .rows_affected(),
             ),
             Step::ReturningJob(s) => {
-                let row = query(&s.sql, s.args)?.fetch_optional(&self.pool).await?;
+                let row = query::<Sqlite>(&s.sql, s.args)?
+                    .fetch_optional(&self.pool)
+                    .await?;
                 Written::returned(
                     row.as_ref()
-                        .map(|r| job_from_row(&SqliteColumns(r)))
+                        .map(|r| job_from_row(&RowOf::<Sqlite>(r)))
                         .transpose()?,
                 )
             }

@@ -38,6 +38,43 @@ pub fn parse_turns(tsv: &str) -> Result<Vec<Turn>, String> {
 
 /// For each reference turn, how many words (by their midpoint) carry each label; unlabelled
 /// words are not counted.
+/// Asserts that the words of a two-speaker recording carry the labels S1 and S2 only, numbered
+/// in order of first appearance.
+pub fn assert_two_voices(words: &[Word]) {
+    let labels: std::collections::BTreeSet<&str> =
+        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
+    assert_eq!(
+        labels.into_iter().collect::<Vec<_>>(),
+        ["S1", "S2"],
+        "two voices, numbered S1, S2"
+    );
+    assert_eq!(
+        words[0].speaker.as_deref(),
+        Some("S1"),
+        "labels in order of first appearance"
+    );
+}
+
+/// Asserts that no cue of `srt` holds words (by their times) of two speakers.
+pub fn assert_no_cue_spans_speakers(srt: &str, words: &[Word]) {
+    let seconds = |t: &str| {
+        let (hms, ms) = t.trim().split_once(',').unwrap();
+        hms.split(':')
+            .fold(0.0, |acc, x| acc * 60.0 + x.parse::<f64>().unwrap())
+            + ms.parse::<f64>().unwrap() / 1000.0
+    };
+    for cue in srt.trim_end().split("\n\n") {
+        let (a, b) = cue.lines().nth(1).unwrap().split_once(" --> ").unwrap();
+        let (a, b) = (seconds(a), seconds(b));
+        let inside: std::collections::BTreeSet<&str> = words
+            .iter()
+            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
+            .filter_map(|w| w.speaker.as_deref())
+            .collect();
+        assert!(inside.len() <= 1, "cue {cue:?} spans speakers {inside:?}");
+    }
+}
+
 pub fn labels_per_turn(turns: &[Turn], words: &[Word]) -> Vec<BTreeMap<String, usize>> {
     turns
         .iter()
@@ -197,15 +234,24 @@ fn best_mapping(co: &[Vec<usize>], r: usize, used: &mut [bool]) -> usize {
 mod tests {
     use super::*;
 
-    fn word(start: f64, end: f64, speaker: Option<&str>) -> Word {
-        Word {
-            text: "w".into(),
-            start,
-            end,
-            confidence: 1.0,
-            speaker: speaker.map(String::from),
-            channel: None,
-        }
+    /// Words spanning `(start, end, speaker)`; an empty speaker is an unlabelled word.
+    fn words_at(spans: &[(f64, f64, &str)]) -> Vec<Word> {
+        spans
+            .iter()
+            .map(|&(start, end, speaker)| Word {
+                text: "w".into(),
+                start,
+                end,
+                confidence: 1.0,
+                speaker: (!speaker.is_empty()).then(|| speaker.to_string()),
+                channel: None,
+            })
+            .collect()
+    }
+
+    /// A speaks from 0 to 2 s, B from 3 to 5 s.
+    fn a_then_b() -> [Turn; 2] {
+        [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")]
     }
 
     fn turn(start: f64, end: f64, speaker: &str) -> Turn {
@@ -231,15 +277,15 @@ mod tests {
 
     #[test]
     fn labels_are_counted_per_turn_by_word_midpoint() {
-        let reference = [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")];
+        let reference = a_then_b();
         // the last word's midpoint (2.25) falls between the turns; the unlabelled one is skipped
-        let words = [
-            word(0.0, 1.0, Some("S1")),
-            word(1.0, 1.9, Some("S2")),
-            word(1.5, 3.0, Some("S1")),
-            word(3.5, 4.0, None),
-            word(4.0, 5.0, Some("S2")),
-        ];
+        let words = words_at(&[
+            (0.0, 1.0, "S1"),
+            (1.0, 1.9, "S2"),
+            (1.5, 3.0, "S1"),
+            (3.5, 4.0, ""),
+            (4.0, 5.0, "S2"),
+        ]);
         let counts = labels_per_turn(&reference, &words);
         let expected = |pairs: &[(&str, usize)]| {
             pairs
@@ -255,28 +301,24 @@ mod tests {
 
     #[test]
     fn perfect_swapped_and_partial() {
-        let reference = [turn(0.0, 2.0, "A"), turn(3.0, 5.0, "B")];
+        let reference = a_then_b();
         // Labels are names only: S2 for A and S1 for B is a perfect answer.
-        let words = [
-            word(0.0, 1.0, Some("S2")),
-            word(1.0, 2.0, Some("S2")),
-            word(3.0, 5.0, Some("S1")),
-        ];
+        let words = words_at(&[(0.0, 1.0, "S2"), (1.0, 2.0, "S2"), (3.0, 5.0, "S1")]);
         let d = diarization_error_rate(&reference, &words);
         assert!(d.total() < 0.01, "{d:?}");
         assert!((d.reference_seconds - 4.0).abs() < 0.02);
         // Everything one speaker: B's half is confusion.
-        let words = [word(0.0, 2.0, Some("S1")), word(3.0, 5.0, Some("S1"))];
+        let words = words_at(&[(0.0, 2.0, "S1"), (3.0, 5.0, "S1")]);
         let d = diarization_error_rate(&reference, &words);
         assert!((d.confusion - 0.5).abs() < 0.01 && d.missed < 0.01, "{d:?}");
         // A pause of 0.5 s inside a turn is joined; a word in the silence is a false alarm;
         // unlabelled words are no speech.
-        let words = [
-            word(0.0, 0.5, Some("S1")),
-            word(1.0, 2.0, Some("S1")),
-            word(2.2, 2.7, Some("S2")),
-            word(3.0, 5.0, None),
-        ];
+        let words = words_at(&[
+            (0.0, 0.5, "S1"),
+            (1.0, 2.0, "S1"),
+            (2.2, 2.7, "S2"),
+            (3.0, 5.0, ""),
+        ]);
         let d = diarization_error_rate(&reference, &words);
         assert!((d.missed - 0.5).abs() < 0.01, "{d:?}");
         assert!((d.false_alarm - 0.125).abs() < 0.01, "{d:?}");

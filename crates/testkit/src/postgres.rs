@@ -52,6 +52,21 @@ impl Database {
     }
 }
 
+impl Database {
+    /// The one number a `SELECT count(*) ...` on this database answers, to check what the
+    /// store left behind without going through it.
+    pub async fn count(&self, query: &str) -> i64 {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        let n = sqlx::query_scalar(query)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        n
+    }
+}
+
 impl Drop for Database {
     fn drop(&mut self) {
         // Drop is synchronous and may run inside the test's runtime: use a thread of our own.

@@ -31,11 +31,7 @@ fn main() {
             w
         })
         .collect();
-    let t = Transcript {
-        language: "en".into(),
-        duration: t0 + 1.0,
-        words,
-    };
+    let t = Transcript::new("en", t0 + 1.0, words);
     let meta = JsonMeta::new(
         "bench",
         "2026-11-29T00:00:00Z",

@@ -40,11 +40,7 @@ fn main() {
         }
         t += if turn == 2 { 2.5 } else { 0.3 };
     }
-    let tr = Transcript {
-        language: "en".into(),
-        duration: t + 1.0,
-        words,
-    };
+    let tr = Transcript::new("en", t + 1.0, words);
     let meta = JsonMeta::new(
         "jobsample",
         "2026-11-29T03:00:00Z",

@@ -187,11 +187,15 @@ mod tests {
 
     #[test]
     fn region_and_case_are_ignored() {
-        assert_eq!(language_description("en"), "English");
-        assert_eq!(language_description("EN-us"), "English");
-        assert_eq!(language_description("pt_BR"), "Portuguese");
-        assert_eq!(language_description("yue"), "Cantonese");
-        assert_eq!(language_description(" xx "), "xx");
+        for (code, description) in [
+            ("en", "English"),
+            ("EN-us", "English"),
+            ("pt_BR", "Portuguese"),
+            ("yue", "Cantonese"),
+            (" xx ", "xx"),
+        ] {
+            assert_eq!(language_description(code), description, "{code:?}");
+        }
     }
 
     #[test]
@@ -206,9 +210,8 @@ mod tests {
 
     #[test]
     fn delimiter() {
-        assert_eq!(word_delimiter("en"), " ");
-        assert_eq!(word_delimiter("ar"), " ");
-        assert_eq!(word_delimiter("ja"), "");
-        assert_eq!(word_delimiter("zh-Hant"), "");
+        for (code, delimiter) in [("en", " "), ("ar", " "), ("ja", ""), ("zh-Hant", "")] {
+            assert_eq!(word_delimiter(code), delimiter, "{code}");
+        }
     }
 }

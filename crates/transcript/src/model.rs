@@ -25,3 +25,13 @@ pub struct Transcript {
     pub duration: f64,
     pub words: Vec<Word>,
 }
+
+impl Transcript {
+    pub fn new(language: impl Into<String>, duration: f64, words: Vec<Word>) -> Self {
+        Transcript {
+            language: language.into(),
+            duration,
+            words,
+        }
+    }
+}

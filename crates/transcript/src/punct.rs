@@ -174,70 +174,68 @@ mod tests {
     use super::*;
     use Attach::*;
 
-    fn p(content: &str, attaches_to: Attach, is_eos: bool) -> Piece<'_> {
+    fn mark(content: &str, attaches_to: Attach, is_eos: bool) -> Piece<'_> {
         Piece::Punct {
             content,
             attaches_to,
             is_eos,
         }
     }
+    fn w(word: &str) -> Piece<'_> {
+        Piece::Word(word)
+    }
+    /// A mark that ends a sentence.
+    fn end(content: &str) -> Piece<'_> {
+        mark(content, Previous, true)
+    }
+    /// A mark that goes with the word before it.
+    fn after(content: &str) -> Piece<'_> {
+        mark(content, Previous, false)
+    }
+    /// A mark that goes with the word after it.
+    fn before(content: &str) -> Piece<'_> {
+        mark(content, Next, false)
+    }
+
+    fn assert_splits(cases: &[(&str, Vec<Piece>)]) {
+        for (text, pieces) in cases {
+            assert_eq!(&split_word(text), pieces, "{text}");
+        }
+    }
+
+    /// Words that stay whole, marks and all.
+    fn assert_whole(words: &[&str]) {
+        for text in words {
+            assert_splits(&[(text, vec![w(text)])]);
+        }
+    }
 
     #[test]
     fn trailing_marks_attach_to_the_previous_word() {
-        assert_eq!(
-            split_word("Hello,"),
-            vec![Piece::Word("Hello"), p(",", Previous, false)]
-        );
-        assert_eq!(
-            split_word("end."),
-            vec![Piece::Word("end"), p(".", Previous, true)]
-        );
-        assert_eq!(
-            split_word("why?!"),
-            vec![
-                Piece::Word("why"),
-                p("?", Previous, true),
-                p("!", Previous, true)
-            ]
-        );
-        assert_eq!(
-            split_word("so..."),
-            vec![Piece::Word("so"), p("...", Previous, true)]
-        );
-        assert_eq!(
-            split_word("so…"),
-            vec![Piece::Word("so"), p("…", Previous, true)]
-        );
+        assert_splits(&[
+            ("Hello,", vec![w("Hello"), after(",")]),
+            ("end.", vec![w("end"), end(".")]),
+            ("why?!", vec![w("why"), end("?"), end("!")]),
+            ("so...", vec![w("so"), end("...")]),
+            ("so…", vec![w("so"), end("…")]),
+        ]);
     }
 
     #[test]
     fn quotes_open_and_close() {
-        assert_eq!(
-            split_word("\"Stop.\""),
-            vec![
-                p("\"", Next, false),
-                Piece::Word("Stop"),
-                p(".", Previous, true),
-                p("\"", Previous, false)
-            ]
-        );
-        assert_eq!(
-            split_word("(see"),
-            vec![p("(", Next, false), Piece::Word("see")]
-        );
-        assert_eq!(
-            split_word("¿Qué?"),
-            vec![
-                p("¿", Next, false),
-                Piece::Word("Qué"),
-                p("?", Previous, true)
-            ]
-        );
+        assert_splits(&[
+            (
+                "\"Stop.\"",
+                vec![before("\""), w("Stop"), end("."), after("\"")],
+            ),
+            ("(see", vec![before("("), w("see")]),
+            ("¿Qué?", vec![before("¿"), w("Qué"), end("?")]),
+        ]);
     }
 
     #[test]
     fn inner_characters_stay_in_the_word() {
-        for w in [
+        assert_whole(&[
             "don't",
             "don’t",
             "well-known",
@@ -249,95 +247,54 @@ mod tests {
             "C++",
             "-5",
             "AT&T",
-        ] {
-            assert_eq!(split_word(w), vec![Piece::Word(w)], "{w}");
-        }
-        assert_eq!(
-            split_word("3.5."),
-            vec![Piece::Word("3.5"), p(".", Previous, true)]
-        );
-        assert_eq!(
-            split_word("well-known,"),
-            vec![Piece::Word("well-known"), p(",", Previous, false)]
-        );
+        ]);
+        assert_splits(&[
+            ("3.5.", vec![w("3.5"), end(".")]),
+            ("well-known,", vec![w("well-known"), after(",")]),
+        ]);
     }
 
     #[test]
     fn abbreviations_keep_their_dot() {
-        for w in ["U.S.", "e.g.", "a.m.", "Ph.D.", "Dr.", "Mr."] {
-            assert_eq!(split_word(w), vec![Piece::Word(w)], "{w}");
-        }
-        assert_eq!(
-            split_word("U.S.,"),
-            vec![Piece::Word("U.S."), p(",", Previous, false)]
-        );
-        assert_eq!(
-            split_word("U.S..."),
-            vec![Piece::Word("U.S"), p("...", Previous, true)]
-        );
-        assert_eq!(
-            split_word("is."),
-            vec![Piece::Word("is"), p(".", Previous, true)]
-        );
+        assert_whole(&["U.S.", "e.g.", "a.m.", "Ph.D.", "Dr.", "Mr."]);
+        assert_splits(&[
+            ("U.S.,", vec![w("U.S."), after(",")]),
+            ("U.S...", vec![w("U.S"), end("...")]),
+            ("is.", vec![w("is"), end(".")]),
+        ]);
     }
 
     #[test]
     fn apostrophes_at_the_edges() {
-        assert_eq!(split_word("'90s"), vec![Piece::Word("'90s")]);
-        assert_eq!(split_word("'cause"), vec![Piece::Word("'cause")]);
-        assert_eq!(split_word("students'"), vec![Piece::Word("students'")]);
-        assert_eq!(
-            split_word("'hello'"),
-            vec![
-                p("'", Next, false),
-                Piece::Word("hello"),
-                p("'", Previous, false)
-            ]
-        );
-        assert_eq!(
-            split_word("'yes'"),
-            vec![
-                p("'", Next, false),
-                Piece::Word("yes"),
-                p("'", Previous, false)
-            ]
-        );
+        assert_whole(&["'90s", "'cause", "students'"]);
+        assert_splits(&[
+            ("'hello'", vec![before("'"), w("hello"), after("'")]),
+            ("'yes'", vec![before("'"), w("yes"), after("'")]),
+        ]);
     }
 
     #[test]
     fn punctuation_only_words() {
-        assert_eq!(split_word(","), vec![p(",", Previous, false)]);
-        assert_eq!(split_word("..."), vec![p("...", Previous, true)]);
-        assert_eq!(split_word("—"), vec![p("—", Previous, false)]);
-        assert_eq!(split_word("-"), vec![p("-", Previous, false)]);
-        assert_eq!(split_word("“"), vec![p("“", Next, false)]);
-        assert_eq!(split_word("\""), vec![p("\"", Previous, false)]);
-        assert!(split_word("").is_empty());
+        assert_splits(&[
+            (",", vec![after(",")]),
+            ("...", vec![end("...")]),
+            ("—", vec![after("—")]),
+            ("-", vec![after("-")]),
+            ("“", vec![before("“")]),
+            ("\"", vec![after("\"")]),
+            ("", vec![]),
+        ]);
     }
 
     #[test]
     fn other_scripts() {
         // Devanagari vowel signs are not alphanumeric yet belong to the word.
-        assert_eq!(
-            split_word("नमस्ते।"),
-            vec![Piece::Word("नमस्ते"), p("।", Previous, true)]
-        );
-        assert_eq!(
-            split_word("你好。"),
-            vec![Piece::Word("你好"), p("。", Previous, true)]
-        );
-        assert_eq!(
-            split_word("مرحبا؟"),
-            vec![Piece::Word("مرحبا"), p("؟", Previous, true)]
-        );
-        assert_eq!(
-            split_word("«Bonjour»"),
-            vec![
-                p("«", Next, false),
-                Piece::Word("Bonjour"),
-                p("»", Previous, false)
-            ]
-        );
+        assert_splits(&[
+            ("नमस्ते।", vec![w("नमस्ते"), end("।")]),
+            ("你好。", vec![w("你好"), end("。")]),
+            ("مرحبا؟", vec![w("مرحبا"), end("؟")]),
+            ("«Bonjour»", vec![before("«"), w("Bonjour"), after("»")]),
+        ]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! never a panic or a hang.
 
 use crate::common::*;
+use std::path::Path;
+
 use audio::{decode, probe, AudioError, ChannelMode};
 
 /// Deterministic pseudo-random bytes (xorshift), so a failure reproduces.
@@ -16,10 +18,24 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn both_fail(path: &std::path::Path) -> (AudioError, AudioError) {
+fn both_fail(path: &Path) -> (AudioError, AudioError) {
     let p = probe(path).expect_err("probe should fail");
     let d = decode(path, ChannelMode::Mix).expect_err("decode should fail");
     (p, d)
+}
+
+/// Probing and decoding `path` both fail with an error that is `of_the_kind` and whose
+/// message says `words`.
+fn assert_both_fail_saying(path: &Path, of_the_kind: fn(&AudioError) -> bool, words: &str) {
+    let (p, d) = both_fail(path);
+    for e in [p, d] {
+        assert!(of_the_kind(&e), "{}: {e}", path.display());
+        assert!(
+            e.to_string().contains(words),
+            "{}: the message should say {words:?}: {e}",
+            path.display()
+        );
+    }
 }
 
 #[test]
@@ -64,14 +80,7 @@ fn text_is_rejected_as_text() {
     let text =
         "WEBVTT\n\n00:00.000 --> 00:01.000\nThis is not audio, it is a transcript.\n".repeat(50);
     let path = write_file("transcript.wav", text.as_bytes());
-    let (p, d) = both_fail(&path);
-    for e in [p, d] {
-        assert!(matches!(e, AudioError::Unsupported(_)), "{e}");
-        assert!(
-            e.to_string().contains("text"),
-            "message should say it is text: {e}"
-        );
-    }
+    assert_both_fail_saying(&path, |e| matches!(e, AudioError::Unsupported(_)), "text");
 }
 
 #[test]
@@ -79,14 +88,7 @@ fn riff_header_with_garbage_payload_is_corrupt() {
     let mut bytes = b"RIFF\x00\x00\x01\x00WAVE".to_vec();
     bytes.extend(noise(65_536, 5));
     let path = write_file("garbage-payload.wav", &bytes);
-    let (p, d) = both_fail(&path);
-    for e in [p, d] {
-        assert!(matches!(e, AudioError::Corrupt(_)), "{e}");
-        assert!(
-            e.to_string().contains("WAV"),
-            "message should name the WAV header: {e}"
-        );
-    }
+    assert_both_fail_saying(&path, |e| matches!(e, AudioError::Corrupt(_)), "WAV");
 }
 
 /// A WAV file whose `fmt ` chunk is patched after writing: the header lies about the data.
@@ -121,19 +123,7 @@ fn wav_header_that_lies_is_a_clear_error() {
         }),
     ];
     for path in cases {
-        let (p, d) = both_fail(&path);
-        for e in [p, d] {
-            assert!(
-                matches!(e, AudioError::Corrupt(_)),
-                "{}: {e}",
-                path.display()
-            );
-            assert!(
-                e.to_string().contains("WAV header"),
-                "{}: {e}",
-                path.display()
-            );
-        }
+        assert_both_fail_saying(&path, |e| matches!(e, AudioError::Corrupt(_)), "WAV header");
     }
 }
 
@@ -189,7 +179,7 @@ fn truncated(name: &str, fraction: f64) -> std::path::PathBuf {
 
 #[test]
 fn truncated_files_decode_what_is_there_or_fail_clearly() {
-    for f in FIXTURES {
+    for f in fixtures() {
         let path = truncated(f.name, 0.5);
         match decode(&path, ChannelMode::Mix) {
             Ok(d) => {
@@ -267,7 +257,7 @@ fn plain_formats_survive_truncation() {
 
 #[test]
 fn a_file_cut_inside_its_header_fails() {
-    for f in FIXTURES {
+    for f in fixtures() {
         let bytes = std::fs::read(fixture(f.name)).unwrap();
         let path = write_file(
             &format!("header-only-{}", f.name),
@@ -282,7 +272,7 @@ fn a_file_cut_inside_its_header_fails() {
 fn damaged_files_never_panic() {
     // Bytes overwritten throughout (past the first kilobyte, so the format is still known):
     // the decoders must resynchronise or give up, never crash or hang.
-    for f in FIXTURES {
+    for f in fixtures() {
         let mut bytes = std::fs::read(fixture(f.name)).unwrap();
         let damage = noise(bytes.len(), 7);
         for i in (1024..bytes.len()).step_by(97) {

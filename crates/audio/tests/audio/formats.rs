@@ -112,7 +112,7 @@ macro_rules! format_tests {
         #[test]
         fn every_fixture_is_tested() {
             let tested = [$($name),*];
-            for f in FIXTURES {
+            for f in fixtures() {
                 assert!(tested.contains(&f.name), "fixture {} has no test", f.name);
             }
         }

@@ -5,9 +5,18 @@
 use crate::common::*;
 use audio::{decode, probe, AudioError, ChannelMode};
 
-const TONE_8K: &str = "sine=frequency=440:sample_rate=8000:duration=4";
-const TONE_44K: &str = "sine=frequency=440:sample_rate=44100:duration=4";
-const TONE_48K: &str = "sine=frequency=440:sample_rate=48000:duration=4";
+/// ffmpeg's 4 s 440 Hz mono tone at one sample rate.
+struct Tone {
+    lavfi: String,
+    sample_rate: u32,
+}
+
+fn tone(sample_rate: u32) -> Tone {
+    Tone {
+        lavfi: format!("sine=frequency=440:sample_rate={sample_rate}:duration=4"),
+        sample_rate,
+    }
+}
 
 /// Probes as `format`, decodes to about 4 s with the 440 Hz tone in it.
 fn check(
@@ -40,8 +49,13 @@ fn check(
     path
 }
 
-fn lavfi(source: &str) -> Vec<&str> {
-    vec!["-f", "lavfi", "-i", source]
+fn lavfi(tone: &Tone) -> Vec<&str> {
+    vec!["-f", "lavfi", "-i", &tone.lavfi]
+}
+
+/// [`check`] of `tone` encoded with the ffmpeg arguments `codec`: mono, at the tone's rate.
+fn check_tone(name: &str, tone: &Tone, codec: &[&str], format: &str) {
+    check(name, &with(lavfi(tone), codec), format, 1, tone.sample_rate);
 }
 
 fn with<'a>(mut base: Vec<&'a str>, rest: &[&'a str]) -> Vec<&'a str> {
@@ -51,63 +65,28 @@ fn with<'a>(mut base: Vec<&'a str>, rest: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn telephony_wav_codecs() {
-    check(
-        "mulaw.wav",
-        &with(lavfi(TONE_8K), &["-c:a", "pcm_mulaw"]),
-        "wav",
-        1,
-        8_000,
-    );
-    check(
-        "alaw.wav",
-        &with(lavfi(TONE_8K), &["-c:a", "pcm_alaw"]),
-        "wav",
-        1,
-        8_000,
-    );
-    check(
+    check_tone("mulaw.wav", &tone(8_000), &["-c:a", "pcm_mulaw"], "wav");
+    check_tone("alaw.wav", &tone(8_000), &["-c:a", "pcm_alaw"], "wav");
+    check_tone(
         "ima-adpcm.wav",
-        &with(lavfi(TONE_8K), &["-c:a", "adpcm_ima_wav"]),
+        &tone(8_000),
+        &["-c:a", "adpcm_ima_wav"],
         "wav",
-        1,
-        8_000,
     );
-    check(
-        "ms-adpcm.wav",
-        &with(lavfi(TONE_8K), &["-c:a", "adpcm_ms"]),
-        "wav",
-        1,
-        8_000,
-    );
+    check_tone("ms-adpcm.wav", &tone(8_000), &["-c:a", "adpcm_ms"], "wav");
 }
 
 #[test]
 fn alac_in_m4a() {
-    check(
-        "alac.m4a",
-        &with(lavfi(TONE_44K), &["-c:a", "alac"]),
-        "m4a",
-        1,
-        44_100,
-    );
+    check_tone("alac.m4a", &tone(44_100), &["-c:a", "alac"], "m4a");
 }
 
 #[test]
 fn codecs_symphonia_lacks_fall_back_to_ffmpeg() {
-    check(
-        "opus.mp4",
-        &with(lavfi(TONE_48K), &["-c:a", "libopus", "-f", "mp4"]),
-        "mp4",
-        1,
-        48_000,
-    );
-    check(
-        "mp3-in.wav",
-        &with(lavfi(TONE_44K), &["-c:a", "libmp3lame", "-f", "wav"]),
-        "wav",
-        1,
-        44_100,
-    );
+    let args = ["-c:a", "libopus", "-f", "mp4"];
+    check_tone("opus.mp4", &tone(48_000), &args, "mp4");
+    let args = ["-c:a", "libmp3lame", "-f", "wav"];
+    check_tone("mp3-in.wav", &tone(44_100), &args, "wav");
 }
 
 #[test]
@@ -125,8 +104,9 @@ fn mp3_behind_large_cover_art() {
         ],
     );
     let cover = cover.to_str().unwrap();
+    let tone = tone(44_100);
     let args = with(
-        lavfi(TONE_44K),
+        lavfi(&tone),
         &[
             "-i",
             cover,
@@ -151,8 +131,9 @@ fn mp3_behind_large_cover_art() {
 
 #[test]
 fn surround_mixes_down_and_splits_into_six() {
+    let tone = tone(48_000);
     let args = with(
-        lavfi(TONE_48K),
+        lavfi(&tone),
         &[
             "-af",
             "pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0",
@@ -167,21 +148,15 @@ fn surround_mixes_down_and_splits_into_six() {
 
 #[test]
 fn mpeg_transport_stream() {
-    check(
-        "audio.ts",
-        &with(lavfi(TONE_44K), &["-c:a", "mp2", "-f", "mpegts"]),
-        "mpeg",
-        1,
-        44_100,
-    );
+    let args = ["-c:a", "mp2", "-f", "mpegts"];
+    check_tone("audio.ts", &tone(44_100), &args, "mpeg");
 }
 
 #[test]
 fn containers_outside_the_contract_are_named_in_the_error() {
-    let path = ffmpeg_file(
-        "audio.webm",
-        &with(lavfi(TONE_48K), &["-c:a", "libvorbis", "-f", "webm"]),
-    );
+    let tone = tone(48_000);
+    let args = with(lavfi(&tone), &["-c:a", "libvorbis", "-f", "webm"]);
+    let path = ffmpeg_file("audio.webm", &args);
     let err = probe(&path).unwrap_err();
     assert!(matches!(err, AudioError::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("webm"), "{err}");
@@ -190,10 +165,11 @@ fn containers_outside_the_contract_are_named_in_the_error() {
 #[test]
 fn wav_written_to_a_pipe_has_no_sizes_in_its_header() {
     // ffmpeg writing to a pipe cannot seek back, so the RIFF and data sizes stay 0xFFFFFFFF.
+    let tone = tone(44_100);
+    let to_stdout = with(lavfi(&tone), &["-f", "wav", "-"]);
     let out = std::process::Command::new("ffmpeg")
-        .args([
-            "-nostdin", "-v", "error", "-f", "lavfi", "-i", TONE_44K, "-f", "wav", "-",
-        ])
+        .args(["-nostdin", "-v", "error"])
+        .args(&to_stdout)
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -217,27 +193,11 @@ fn wav_written_to_a_pipe_has_no_sizes_in_its_header() {
 #[test]
 fn mpeg_2_and_2_5_low_rate_audio() {
     // Lower sample rates use MPEG-2 and MPEG-2.5 frame layouts (other frame sizes, bitrates).
-    let tone = |rate: u32| format!("sine=frequency=440:sample_rate={rate}:duration=4");
-    let (t16, t8, t24) = (tone(16_000), tone(8_000), tone(24_000));
-    check(
-        "mpeg2.mp3",
-        &with(lavfi(&t16), &["-c:a", "libmp3lame", "-b:a", "32k"]),
-        "mp3",
-        1,
-        16_000,
-    );
-    check(
-        "mpeg25.mp3",
-        &with(lavfi(&t8), &["-c:a", "libmp3lame", "-b:a", "16k"]),
-        "mp3",
-        1,
-        8_000,
-    );
-    check(
-        "mpeg2.mp2",
-        &with(lavfi(&t24), &["-c:a", "mp2", "-b:a", "64k", "-f", "mp2"]),
-        "mpeg",
-        1,
-        24_000,
-    );
+    for (name, sample_rate, bitrate) in [("mpeg2.mp3", 16_000, "32k"), ("mpeg25.mp3", 8_000, "16k")]
+    {
+        let args = ["-c:a", "libmp3lame", "-b:a", bitrate];
+        check_tone(name, &tone(sample_rate), &args, "mp3");
+    }
+    let args = ["-c:a", "mp2", "-b:a", "64k", "-f", "mp2"];
+    check_tone("mpeg2.mp2", &tone(24_000), &args, "mpeg");
 }

@@ -3,24 +3,14 @@
 
 use std::time::Duration;
 
-use blob::{BlobError, BlobStore, Bucket, LocalBlobStore};
+use blob::{Access, BlobError, BlobStore, Bucket, Grant, LocalBlobStore};
 use bytes::Bytes;
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, StreamExt};
+
+use crate::common::{body, download_url, read_all, upload_url};
 
 fn open(dir: &std::path::Path) -> LocalBlobStore {
     LocalBlobStore::open(dir, "http://127.0.0.1:8080", "input", "output").unwrap()
-}
-
-/// `n` chunks of `size` bytes, byte i of the whole body = i % 251.
-fn body(n: usize, size: usize) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
-    stream::iter((0..n).map(move |c| {
-        Ok(Bytes::from(
-            (0..size)
-                .map(|i| ((c * size + i) % 251) as u8)
-                .collect::<Vec<u8>>(),
-        ))
-    }))
-    .boxed()
 }
 
 /// Every file under `dir`, relative, sorted (staging files included).
@@ -38,16 +28,6 @@ fn files(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     walk(dir, dir, &mut out);
     out.sort();
-    out
-}
-
-async fn read_all(store: &LocalBlobStore, b: Bucket, key: &str) -> Vec<u8> {
-    let (size, mut s) = store.get_stream(b, key).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(c) = s.next().await {
-        out.extend_from_slice(&c.unwrap());
-    }
-    assert_eq!(size, out.len() as u64);
     out
 }
 
@@ -257,6 +237,13 @@ async fn delete_prefix_removes_the_folder_only() {
         .unwrap();
 }
 
+/// Whether an operation was refused for its key.
+fn refused<T>(result: &Result<T, BlobError>) -> bool {
+    matches!(result, Err(BlobError::InvalidKey(_)))
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
 #[tokio::test]
 async fn keys_that_escape_or_are_odd_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -271,43 +258,21 @@ async fn keys_that_escape_or_are_odd_are_refused() {
         "",
         "inputs/x#1",
     ] {
-        let put = store.put_stream(Bucket::Input, key, body(1, 1), 10).await;
-        assert!(
-            matches!(put, Err(BlobError::InvalidKey(_))),
-            "put {key:?}: {put:?}"
-        );
-        assert!(
-            matches!(
-                store.get_stream(Bucket::Input, key).await,
-                Err(BlobError::InvalidKey(_))
+        let any = "application/octet-stream";
+        let presign = store.presign(Access::Get, Bucket::Input, key, any, MINUTE);
+        let refusals = [
+            (
+                "put",
+                refused(&store.put_stream(Bucket::Input, key, body(1, 1), 10).await),
             ),
-            "get {key:?}"
-        );
-        assert!(
-            matches!(
-                store.head(Bucket::Input, key).await,
-                Err(BlobError::InvalidKey(_))
-            ),
-            "head {key:?}"
-        );
-        assert!(
-            matches!(
-                store.delete(Bucket::Input, key).await,
-                Err(BlobError::InvalidKey(_))
-            ),
-            "delete {key:?}"
-        );
-        assert!(matches!(
-            store
-                .presign_get(
-                    Bucket::Input,
-                    key,
-                    "application/octet-stream",
-                    Duration::from_secs(60)
-                )
-                .await,
-            Err(BlobError::InvalidKey(_))
-        ));
+            ("get", refused(&store.get_stream(Bucket::Input, key).await)),
+            ("head", refused(&store.head(Bucket::Input, key).await)),
+            ("delete", refused(&store.delete(Bucket::Input, key).await)),
+            ("presign", refused(&presign.await)),
+        ];
+        for (operation, refused) in refusals {
+            assert!(refused, "{operation} {key:?}");
+        }
     }
     assert!(matches!(
         store.delete_prefix(Bucket::Input, "../").await,
@@ -348,15 +313,7 @@ async fn signed_urls_verify_and_refuse_every_change() {
     let store = open(dir.path());
     let key = "inputs/job3/my file.wav";
 
-    let url = store
-        .presign_get(
-            Bucket::Output,
-            "outputs/job3.srt",
-            "application/octet-stream",
-            Duration::from_secs(3600),
-        )
-        .await
-        .unwrap();
+    let url = download_url(&store, Bucket::Output, "outputs/job3.srt", 3600).await;
     assert!(
         url.starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/job3.srt?expires="),
         "{url}"
@@ -369,56 +326,60 @@ async fn signed_urls_verify_and_refuse_every_change() {
     );
     let (bucket, k) = path.split_once('/').unwrap();
     assert_eq!(store.bucket_by_name(bucket), Some(Bucket::Output));
-    assert_eq!(store.verify("GET", bucket, k, expires, None, &sig), Ok(()));
+    let signer = store.signer();
+    let get = Grant {
+        method: "GET",
+        bucket,
+        key: k,
+        expires,
+        content_type: None,
+    };
+    assert_eq!(signer.verify(&get, &sig), Ok(()));
     // Method, bucket, key, expiry, content type and signature each matter.
-    assert_eq!(
-        store.verify("PUT", bucket, k, expires, None, &sig),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", "input", k, expires, None, &sig),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", bucket, "outputs/job3.txt", expires, None, &sig),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", bucket, k, expires + 1, None, &sig),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", bucket, k, expires, Some("audio/wav"), &sig),
-        Err(BlobError::Forbidden)
-    );
+    for changed in [
+        Grant {
+            method: "PUT",
+            ..get
+        },
+        Grant {
+            bucket: "input",
+            ..get
+        },
+        Grant {
+            key: "outputs/job3.txt",
+            ..get
+        },
+        Grant {
+            expires: expires + 1,
+            ..get
+        },
+        Grant {
+            content_type: Some("audio/wav"),
+            ..get
+        },
+    ] {
+        assert_eq!(
+            signer.verify(&changed, &sig),
+            Err(BlobError::Forbidden),
+            "{changed:?}"
+        );
+    }
     for i in 0..sig.len() {
         let mut t = sig.clone().into_bytes();
         t[i] = if t[i] == b'0' { b'1' } else { b'0' };
         let t = String::from_utf8(t).unwrap();
         assert_eq!(
-            store.verify("GET", bucket, k, expires, None, &t),
+            signer.verify(&get, &t),
             Err(BlobError::Forbidden),
             "byte {i}"
         );
     }
-    assert_eq!(
-        store.verify("GET", bucket, k, expires, None, &sig[..sig.len() - 2]),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", bucket, k, expires, None, "not hex"),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", bucket, k, expires, None, ""),
-        Err(BlobError::Forbidden)
-    );
+    for bad in [&sig[..sig.len() - 2], "not hex", ""] {
+        assert_eq!(signer.verify(&get, bad), Err(BlobError::Forbidden), "{bad}");
+    }
 
     // PUT: the content type is signed; the key is percent-encoded in the URL path.
-    let url = store
-        .presign_put(Bucket::Input, key, "audio/wav", Duration::from_secs(1800))
-        .await
-        .unwrap();
+    let url = upload_url(&store, key, "audio/wav", 1800).await;
     assert!(
         url.contains("/v1/blob/input/inputs/job3/my%20file.wav?"),
         "{url}"
@@ -427,34 +388,55 @@ async fn signed_urls_verify_and_refuse_every_change() {
     let (bucket, k) = path.split_once('/').unwrap();
     let k = decode(k);
     assert_eq!(k, key);
-    assert_eq!(
-        store.verify("PUT", bucket, &k, expires, Some("audio/wav"), &sig),
-        Ok(())
-    );
-    assert_eq!(
-        store.verify("PUT", bucket, &k, expires, Some("audio/mpeg"), &sig),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("PUT", bucket, &k, expires, None, &sig),
-        Err(BlobError::Forbidden)
-    );
-    assert_eq!(
-        store.verify("GET", bucket, &k, expires, Some("audio/wav"), &sig),
-        Err(BlobError::Forbidden)
-    );
+    let put = Grant {
+        method: "PUT",
+        bucket,
+        key: &k,
+        expires,
+        content_type: Some("audio/wav"),
+    };
+    assert_eq!(signer.verify(&put, &sig), Ok(()));
+    for changed in [
+        Grant {
+            content_type: Some("audio/mpeg"),
+            ..put
+        },
+        Grant {
+            content_type: None,
+            ..put
+        },
+        Grant {
+            method: "GET",
+            ..put
+        },
+    ] {
+        assert_eq!(
+            signer.verify(&changed, &sig),
+            Err(BlobError::Forbidden),
+            "{changed:?}"
+        );
+    }
 
     // Expired: a correctly signed URL whose time has passed.
-    let signer = blob::Signer::load_or_create(&dir.path().join("signing.key")).unwrap();
-    let past = chrono::Utc::now().timestamp() - 1;
-    let old = signer.sign("GET", "input", key, past, None);
-    assert_eq!(
-        store.verify("GET", "input", key, past, None, &old),
-        Err(BlobError::Expired)
-    );
+    let from_file = blob::Signer::load_or_create(&dir.path().join("signing.key")).unwrap();
+    let expired = Grant {
+        method: "GET",
+        bucket: "input",
+        key,
+        expires: chrono::Utc::now().timestamp() - 1,
+        content_type: None,
+    };
+    let old = from_file.sign(&expired);
+    assert_eq!(signer.verify(&expired, &old), Err(BlobError::Expired));
     // Expired and tampered is still just refused.
     assert_eq!(
-        store.verify("GET", "input", "inputs/other.wav", past, None, &old),
+        signer.verify(
+            &Grant {
+                key: "inputs/other.wav",
+                ..expired
+            },
+            &old
+        ),
         Err(BlobError::Forbidden)
     );
 }
@@ -462,22 +444,17 @@ async fn signed_urls_verify_and_refuse_every_change() {
 #[tokio::test]
 async fn the_signing_key_persists_and_is_private() {
     let dir = tempfile::tempdir().unwrap();
-    let url = open(dir.path())
-        .presign_get(
-            Bucket::Input,
-            "inputs/a.wav",
-            "application/octet-stream",
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
+    let url = download_url(&open(dir.path()), Bucket::Input, "inputs/a.wav", 60).await;
     let (_, expires, sig) = parts(&url);
     // Reopened (a restart): the same secret, so issued URLs still work.
-    let again = open(dir.path());
-    assert_eq!(
-        again.verify("GET", "input", "inputs/a.wav", expires, None, &sig),
-        Ok(())
-    );
+    let issued = Grant {
+        method: "GET",
+        bucket: "input",
+        key: "inputs/a.wav",
+        expires,
+        content_type: None,
+    };
+    assert_eq!(open(dir.path()).signer().verify(&issued, &sig), Ok(()));
     let keyfile = dir.path().join("signing.key");
     assert_eq!(std::fs::read(&keyfile).unwrap().len(), 32);
     #[cfg(unix)]
@@ -491,7 +468,7 @@ async fn the_signing_key_persists_and_is_private() {
     // Another data folder has another secret.
     let other = tempfile::tempdir().unwrap();
     assert_eq!(
-        open(other.path()).verify("GET", "input", "inputs/a.wav", expires, None, &sig),
+        open(other.path()).signer().verify(&issued, &sig),
         Err(BlobError::Forbidden)
     );
     // A damaged key file is an error, not a silently new secret.
@@ -505,17 +482,27 @@ async fn the_signing_key_persists_and_is_private() {
 #[tokio::test]
 async fn bad_configuration_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for (base, i, o) in [
-        ("not a url", "input", "output"),
-        ("ftp://host", "input", "output"),
-        ("http://h", "same", "same"),
-        ("http://h", "../x", "output"),
-        ("http://h", "input", "Out/put"),
-        ("http://h", "", "output"),
+    for (why, base, i, o) in [
+        ("the base is no URL", "not a url", "input", "output"),
+        ("the base is not http(s)", "ftp://host", "input", "output"),
+        ("one bucket for both", "http://h", "same", "same"),
+        (
+            "a bucket name that leaves its folder",
+            "http://h",
+            "../x",
+            "output",
+        ),
+        (
+            "a bucket name with capitals and a slash",
+            "http://h",
+            "input",
+            "Out/put",
+        ),
+        ("an empty bucket name", "http://h", "", "output"),
     ] {
         assert!(
             LocalBlobStore::open(dir.path(), base, i, o).is_err(),
-            "{base} {i} {o}"
+            "{why}: {base} {i} {o}"
         );
     }
     // A base URL with a path prefix keeps it.
@@ -524,15 +511,7 @@ async fn bad_configuration_is_refused() {
         s.s3_uri(Bucket::Input, "inputs/x.wav"),
         "s3://in/inputs/x.wav"
     );
-    let url = s
-        .presign_get(
-            Bucket::Output,
-            "outputs/x.json",
-            "application/octet-stream",
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
+    let url = download_url(&s, Bucket::Output, "outputs/x.json", 5).await;
     assert!(
         url.starts_with("https://example.com/verbatim/v1/blob/out/outputs/x.json?expires="),
         "{url}"

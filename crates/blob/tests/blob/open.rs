@@ -2,11 +2,10 @@
 //! given, else the S3 store, refused when it cannot work. (Which settings the environment gives
 //! is the `verbatim` binary's business, tested there.)
 
-use std::time::Duration;
-
 use blob::{open, BlobError, Bucket, S3Config};
 use futures::StreamExt;
 
+use crate::common::download_url;
 use crate::s3_store::{test_credentials, UPLOADS};
 
 const BASE: &str = "http://127.0.0.1:8080";
@@ -17,7 +16,7 @@ fn s3(endpoint: Option<&str>, input: &str, output: &str) -> S3Config {
         region: "us-east-1".into(),
         input_bucket: input.into(),
         output_bucket: output.into(),
-        aws: Vec::new(),
+        aws: Default::default(),
     }
 }
 
@@ -45,15 +44,8 @@ async fn the_settings_pick_the_backend() {
         ("input", "output")
     );
     assert!(data.join("input").is_dir() && data.join("output").is_dir());
-    assert!(store
-        .presign_get(
-            Bucket::Output,
-            "outputs/a.txt",
-            "application/octet-stream",
-            Duration::from_secs(60)
-        )
+    assert!(download_url(&*store, Bucket::Output, "outputs/a.txt", 60)
         .await
-        .unwrap()
         .starts_with("http://127.0.0.1:8080/v1/blob/output/outputs/a.txt?"));
 
     // S3 configurations that cannot work are refused when opened.
@@ -78,7 +70,8 @@ async fn the_settings_pick_the_backend() {
                 "AWS_SECRET_ACCESS_KEY".into(),
                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             ),
-        ],
+        ]
+        .into(),
         ..s3(None, "acme-in", "acme-out")
     };
     let (store, local) = open(Some(config), data, BASE).unwrap();
@@ -87,15 +80,7 @@ async fn the_settings_pick_the_backend() {
         store.s3_uri(Bucket::Input, "inputs/j.wav"),
         "s3://acme-in/inputs/j.wav"
     );
-    let url = store
-        .presign_get(
-            Bucket::Output,
-            "outputs/j.srt",
-            "application/octet-stream",
-            Duration::from_secs(3600),
-        )
-        .await
-        .unwrap();
+    let url = download_url(&*store, Bucket::Output, "outputs/j.srt", 3600).await;
     assert!(
         url.starts_with("https://acme-out.s3.eu-west-1.amazonaws.com/outputs/j.srt?"),
         "{url}"
@@ -116,7 +101,7 @@ async fn the_settings_pick_the_backend() {
         return;
     };
     let config = S3Config {
-        aws: test_credentials(),
+        aws: test_credentials().into(),
         ..s3(Some(&endpoint), "vbtest-input", "vbtest-output")
     };
     let (store, local) = open(Some(config), data, BASE).unwrap();
@@ -132,15 +117,7 @@ async fn the_settings_pick_the_backend() {
         5
     );
     assert_eq!(store.head(Bucket::Output, &key).await.unwrap(), Some(5));
-    let url = store
-        .presign_get(
-            Bucket::Output,
-            &key,
-            "application/octet-stream",
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
+    let url = download_url(&*store, Bucket::Output, &key, 60).await;
     assert_eq!(
         reqwest::get(&url).await.unwrap().text().await.unwrap(),
         "hello"

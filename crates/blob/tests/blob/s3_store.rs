@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use blob::{BlobError, BlobStore, Bucket, S3BlobStore, S3Config};
-use bytes::Bytes;
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{self, StreamExt};
+
+use crate::common::{body, download_url, expected, read_all, upload_url};
 
 /// Buckets scripts/start-test-services.sh creates.
 const INPUT: &str = "vbtest-input";
@@ -40,7 +41,7 @@ fn s3() -> Option<S3> {
         region: "us-east-1".into(),
         input_bucket: INPUT.into(),
         output_bucket: OUTPUT.into(),
-        aws: test_credentials(),
+        aws: test_credentials().into(),
     })
     .unwrap();
     let p = format!("t{:016x}", rand::random::<u64>());
@@ -51,6 +52,12 @@ fn s3() -> Option<S3> {
     })
 }
 
+/// [`s3`], holding the server for reading (see [`UPLOADS`]).
+async fn s3_shared() -> Option<(S3, tokio::sync::RwLockReadGuard<'static, ()>)> {
+    let s3 = s3()?;
+    Some((s3, UPLOADS.read().await))
+}
+
 /// The credentials of the test S3 server (scripts/start-test-services.sh exports them).
 pub fn test_credentials() -> Vec<(String, String)> {
     ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
@@ -59,38 +66,11 @@ pub fn test_credentials() -> Vec<(String, String)> {
         .collect()
 }
 
-/// `n` chunks of `size` bytes, byte i of the whole body = i % 251.
-fn body(n: usize, size: usize) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
-    stream::iter((0..n).map(move |c| {
-        Ok(Bytes::from(
-            (0..size)
-                .map(|i| ((c * size + i) % 251) as u8)
-                .collect::<Vec<u8>>(),
-        ))
-    }))
-    .boxed()
-}
-
-fn expected(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
-
-async fn read_all(store: &S3BlobStore, b: Bucket, key: &str) -> Vec<u8> {
-    let (size, mut s) = store.get_stream(b, key).await.unwrap();
-    let mut out = Vec::new();
-    while let Some(c) = s.next().await {
-        out.extend_from_slice(&c.unwrap());
-    }
-    assert_eq!(size, out.len() as u64);
-    out
-}
-
 #[tokio::test]
 async fn put_get_head_delete_round_trip() {
-    let Some(S3 { store, p, .. }) = s3() else {
+    let Some((S3 { store, p, .. }, _guard)) = s3_shared().await else {
         return;
     };
-    let _guard = UPLOADS.read().await;
     let key = format!("{p}/inputs/job1.wav");
     // 12 MiB in 64 KiB chunks: three multipart parts.
     let (n, size) = (192, 64 * 1024);
@@ -244,10 +224,9 @@ async fn over_the_limit_is_too_large_and_the_upload_is_aborted() {
 
 #[tokio::test]
 async fn delete_prefix_removes_the_folder_only() {
-    let Some(S3 { store, p, .. }) = s3() else {
+    let Some((S3 { store, p, .. }, _guard)) = s3_shared().await else {
         return;
     };
-    let _guard = UPLOADS.read().await;
     let keys = [
         "inputs/job1/a.wav",
         "inputs/job1/sub/b.wav",
@@ -304,6 +283,31 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
     u.into()
 }
 
+/// The status of one PUT of `body` to a presigned URL (a refusal's reason is in the log).
+async fn put_status(
+    client: &reqwest::Client,
+    url: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::StatusCode {
+    let mut put = client.put(url).body(body);
+    if let Some(content_type) = content_type {
+        put = put.header("Content-Type", content_type);
+    }
+    let response = put.send().await.unwrap();
+    let status = response.status();
+    if !status.is_success() {
+        eprintln!("PUT {url}: {status} {:?}", response.text().await);
+    }
+    status
+}
+
+/// Asserts that a PUT to the presigned `url` is refused and leaves nothing under `key`.
+async fn assert_put_refused(store: &S3BlobStore, url: &str, content_type: &str, key: &str) {
+    assert_eq!(put_status(&http(), url, Some(content_type), "x").await, 403);
+    assert_eq!(store.head(Bucket::Input, key).await.unwrap(), None);
+}
+
 fn param(url: &str, name: &str) -> String {
     url::Url::parse(url)
         .unwrap()
@@ -316,10 +320,9 @@ fn param(url: &str, name: &str) -> String {
 
 #[tokio::test]
 async fn presigned_get_and_put_work_with_a_plain_client_and_refuse_changes() {
-    let Some(S3 { store, p, .. }) = s3() else {
+    let Some((S3 { store, p, .. }, _guard)) = s3_shared().await else {
         return;
     };
-    let _guard = UPLOADS.read().await;
     let endpoint = std::env::var("VERBATIM_TEST_S3_ENDPOINT").unwrap();
     let client = http();
 
@@ -329,15 +332,7 @@ async fn presigned_get_and_put_work_with_a_plain_client_and_refuse_changes() {
         .put_stream(Bucket::Output, &key, body(3, 1000), 1 << 20)
         .await
         .unwrap();
-    let url = store
-        .presign_get(
-            Bucket::Output,
-            &key,
-            "application/octet-stream",
-            Duration::from_secs(3600),
-        )
-        .await
-        .unwrap();
+    let url = download_url(&store, Bucket::Output, &key, 3600).await;
     assert!(
         url.starts_with(&format!(
             "{}/{OUTPUT}/{p}/outputs/job1.srt?",
@@ -379,118 +374,48 @@ async fn presigned_get_and_put_work_with_a_plain_client_and_refuse_changes() {
         assert_eq!(status, 403, "tampered URL accepted: {bad}");
     }
     // Signed for GET, not for PUT.
-    assert_eq!(
-        client
-            .put(&url)
-            .body("overwrite")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(put_status(&client, &url, None, "overwrite").await, 403);
     assert!(read_all(&store, Bucket::Output, &key).await == expected(3000));
 
     // PUT, as in presign step 1 (30 minutes), with the Content-Type the API announces.
     let in_key = format!("{p}/inputs/job3/meeting.mp3");
-    let put = store
-        .presign_put(
-            Bucket::Input,
-            &in_key,
-            "audio/mpeg",
-            Duration::from_secs(1800),
-        )
-        .await
-        .unwrap();
+    let put = upload_url(&store, &in_key, "audio/mpeg", 1800).await;
     assert_eq!(param(&put, "X-Amz-Algorithm"), "AWS4-HMAC-SHA256");
     assert_eq!(param(&put, "X-Amz-Expires"), "1800");
     // What the signature covers: only the host header (see s3.rs), not the Content-Type.
     assert_eq!(param(&put, "X-Amz-SignedHeaders"), "host");
-    let sent = client
-        .put(&put)
-        .header("Content-Type", "audio/mpeg")
-        .body(expected(4096))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 200, "{:?}", sent.text().await);
+    assert_eq!(
+        put_status(&client, &put, Some("audio/mpeg"), expected(4096)).await,
+        200
+    );
     assert_eq!(
         store.head(Bucket::Input, &in_key).await.unwrap(),
         Some(4096)
     );
     assert!(read_all(&store, Bucket::Input, &in_key).await == expected(4096));
     let tampered = put.replace("/job3/meeting.mp3?", "/job4/meeting.mp3?");
-    assert_eq!(
-        client
-            .put(&tampered)
-            .header("Content-Type", "audio/mpeg")
-            .body("x")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    assert_eq!(
-        store
-            .head(Bucket::Input, &format!("{p}/inputs/job4/meeting.mp3"))
-            .await
-            .unwrap(),
-        None
-    );
+    let tampered_key = format!("{p}/inputs/job4/meeting.mp3");
+    assert_put_refused(&store, &tampered, "audio/mpeg", &tampered_key).await;
     // Signed for PUT, not for GET.
     assert_eq!(client.get(&put).send().await.unwrap().status(), 403);
 }
 
 #[tokio::test]
 async fn presigned_urls_expire() {
-    let Some(S3 { store, p, .. }) = s3() else {
+    let Some((S3 { store, p, .. }, _guard)) = s3_shared().await else {
         return;
     };
-    let _guard = UPLOADS.read().await;
     let key = format!("{p}/outputs/short.txt");
     store
         .put_stream(Bucket::Output, &key, body(1, 10), 100)
         .await
         .unwrap();
-    let get = store
-        .presign_get(
-            Bucket::Output,
-            &key,
-            "application/octet-stream",
-            Duration::from_secs(1),
-        )
-        .await
-        .unwrap();
-    let put = store
-        .presign_put(
-            Bucket::Input,
-            &format!("{p}/inputs/late.wav"),
-            "audio/wav",
-            Duration::from_secs(1),
-        )
-        .await
-        .unwrap();
+    let get = download_url(&store, Bucket::Output, &key, 1).await;
+    let late = format!("{p}/inputs/late.wav");
+    let put = upload_url(&store, &late, "audio/wav", 1).await;
     // Past the expiry (whole seconds in SigV4) with a margin.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let client = http();
     assert_eq!(client.get(&get).send().await.unwrap().status(), 403);
-    assert_eq!(
-        client
-            .put(&put)
-            .header("Content-Type", "audio/wav")
-            .body("late")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    assert_eq!(
-        store
-            .head(Bucket::Input, &format!("{p}/inputs/late.wav"))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_put_refused(&store, &put, "audio/wav", &late).await;
 }

@@ -1,8 +1,8 @@
 //! The api side of the job store (the suite of both backends): create, get, list, delete, reservations, org walls, keys.
 
 use crate::common::{in_english, new_job, Db};
-use chrono::{Duration as TimeDelta, Utc};
-use jobs::{JobStatus, JobsError, ListQuery, OutputMetadata, SortBy, SortOrder};
+use chrono::{DateTime, Duration as TimeDelta, Utc};
+use jobs::{JobStatus, JobStore, JobsError, ListQuery, OutputMetadata, SortBy, SortOrder};
 use std::time::Duration;
 
 async fn create_and_get_round_trip(d: Db) {
@@ -144,11 +144,11 @@ async fn delete_only_done_or_failed(d: Db) {
 }
 
 async fn upload_reservations(d: Db) {
-    let s = &d.store;
+    let s = &*d.store;
     let later = Utc::now() + TimeDelta::seconds(1800);
-    s.reserve_upload("org1", "up1", "inputs/up1/a.wav", later)
-        .await
-        .unwrap();
+    let past = Utc::now() - TimeDelta::seconds(1);
+    let long_ago = Utc::now() - TimeDelta::days(2);
+    reserve(s, "org1", "up1", "a.wav", later).await;
     // Another organisation can neither reserve nor create the id while it is held.
     assert_eq!(
         s.reserve_upload("org2", "up1", "inputs/up1/b.wav", later)
@@ -159,21 +159,16 @@ async fn upload_reservations(d: Db) {
         s.create(new_job("org2", "up1")).await,
         Err(JobsError::AlreadyExists)
     );
-    assert_eq!(s.take_reservation("org2", "up1").await.unwrap(), None);
+    assert_reserved(s, "org2", "up1", None).await;
     // The same organisation may reserve again; the newer key wins.
-    s.reserve_upload("org1", "up1", "inputs/up1/c.wav", later)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.take_reservation("org1", "up1").await.unwrap().as_deref(),
-        Some("inputs/up1/c.wav")
-    );
-    assert_eq!(s.take_reservation("org1", "nosuch").await.unwrap(), None);
+    reserve(s, "org1", "up1", "c.wav", later).await;
+    assert_reserved(s, "org1", "up1", Some("c.wav")).await;
+    assert_reserved(s, "org1", "nosuch", None).await;
     // Step 3: the owner creates the job, which consumes the reservation.
     let mut nj = new_job("org1", "up1");
     nj.input_key = Some("inputs/up1/c.wav".into());
     s.create(nj).await.unwrap();
-    assert_eq!(s.take_reservation("org1", "up1").await.unwrap(), None);
+    assert_reserved(s, "org1", "up1", None).await;
     // An id that is a job cannot be reserved.
     assert_eq!(
         s.reserve_upload("org1", "up1", "k", later).await,
@@ -186,44 +181,43 @@ async fn upload_reservations(d: Db) {
     );
 
     // An expired reservation no longer holds the id against others.
-    let past = Utc::now() - TimeDelta::seconds(1);
-    s.reserve_upload("org1", "up2", "inputs/up2/a.wav", past)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.take_reservation("org1", "up2").await.unwrap().as_deref(),
-        Some("inputs/up2/a.wav")
-    );
-    s.reserve_upload("org2", "up2", "inputs/up2/b.wav", later)
-        .await
-        .unwrap();
-    assert_eq!(s.take_reservation("org1", "up2").await.unwrap(), None);
-    assert_eq!(
-        s.take_reservation("org2", "up2").await.unwrap().as_deref(),
-        Some("inputs/up2/b.wav")
-    );
-    s.reserve_upload("org1", "up3", "inputs/up3/a.wav", past)
-        .await
-        .unwrap();
+    reserve(s, "org1", "up2", "a.wav", past).await;
+    assert_reserved(s, "org1", "up2", Some("a.wav")).await;
+    reserve(s, "org2", "up2", "b.wav", later).await;
+    assert_reserved(s, "org1", "up2", None).await;
+    assert_reserved(s, "org2", "up2", Some("b.wav")).await;
+    reserve(s, "org1", "up3", "a.wav", past).await;
     s.create(new_job("org2", "up3")).await.unwrap();
 
     // Reservations long abandoned are swept away by later reservations.
-    let long_ago = Utc::now() - TimeDelta::days(2);
-    s.reserve_upload("org1", "old1", "inputs/old1/a.wav", long_ago)
-        .await
-        .unwrap();
-    assert_eq!(
-        s.take_reservation("org1", "old1").await.unwrap().as_deref(),
-        Some("inputs/old1/a.wav")
-    );
-    s.reserve_upload("org1", "new1", "inputs/new1/a.wav", later)
-        .await
-        .unwrap();
-    assert_eq!(s.take_reservation("org1", "old1").await.unwrap(), None);
-    assert_eq!(
-        s.take_reservation("org1", "new1").await.unwrap().as_deref(),
-        Some("inputs/new1/a.wav")
-    );
+    reserve(s, "org1", "old1", "a.wav", long_ago).await;
+    assert_reserved(s, "org1", "old1", Some("a.wav")).await;
+    reserve(s, "org1", "new1", "a.wav", later).await;
+    assert_reserved(s, "org1", "old1", None).await;
+    assert_reserved(s, "org1", "new1", Some("a.wav")).await;
+}
+
+/// A query of one page of `page_size` jobs in this order.
+fn ordered_page(sort_by: SortBy, sort_order: SortOrder, page_size: u32) -> ListQuery {
+    ListQuery {
+        sort_by,
+        sort_order,
+        page_size,
+        ..Default::default()
+    }
+}
+
+/// Reserves `job_id` for `org` until `until`, for an upload named `name`.
+async fn reserve(s: &dyn JobStore, org: &str, job_id: &str, name: &str, until: DateTime<Utc>) {
+    let key = format!("inputs/{job_id}/{name}");
+    s.reserve_upload(org, job_id, &key, until).await.unwrap();
+}
+
+/// Takes `org`'s reservation of `job_id`, which must be of the upload `name`, or none.
+async fn assert_reserved(s: &dyn JobStore, org: &str, job_id: &str, name: Option<&str>) {
+    let key = name.map(|name| format!("inputs/{job_id}/{name}"));
+    let taken = s.take_reservation(org, job_id).await.unwrap();
+    assert_eq!(taken, key, "{org} {job_id}");
 }
 
 async fn list_filters_sorts_pages_and_counts(d: Db) {
@@ -390,24 +384,14 @@ async fn list_filters_sorts_pages_and_counts(d: Db) {
     assert_eq!(s.list("org1", &q).await.unwrap().1, 19);
 
     // Sort by status (by name), then newest first within a status.
-    let q = ListQuery {
-        sort_by: SortBy::Status,
-        sort_order: SortOrder::Asc,
-        page_size: 100,
-        ..Default::default()
-    };
+    let q = ordered_page(SortBy::Status, SortOrder::Asc, 100);
     let (items, _) = s.list("org1", &q).await.unwrap();
     let st: Vec<_> = items.iter().map(|j| j.status.to_string()).collect();
     let mut sorted = st.clone();
     sorted.sort();
     assert_eq!(st, sorted);
     assert_eq!(&ids(&items)[..3], ["job02", "job00", "job01"]); // DECODING, DONE, FAILED
-    let q = ListQuery {
-        sort_by: SortBy::Status,
-        sort_order: SortOrder::Desc,
-        page_size: 1,
-        ..Default::default()
-    };
+    let q = ordered_page(SortBy::Status, SortOrder::Desc, 1);
     assert_eq!(
         s.list("org1", &q).await.unwrap().0[0].status,
         JobStatus::Queued
@@ -415,12 +399,7 @@ async fn list_filters_sorts_pages_and_counts(d: Db) {
     assert_eq!(s.list("org1", &q).await.unwrap().0[0].job_id, "job24");
 
     // Sort by model code, both ways, with every filter at once.
-    let q = ListQuery {
-        sort_by: SortBy::ModelCode,
-        sort_order: SortOrder::Desc,
-        page_size: 100,
-        ..Default::default()
-    };
+    let q = ordered_page(SortBy::ModelCode, SortOrder::Desc, 100);
     let (items, _) = s.list("org1", &q).await.unwrap();
     assert_eq!(items[0].model_code, "tiny.en");
     assert_eq!(items[24].model_code, "base");

@@ -3,10 +3,11 @@
 //! VERBATIM_TEST_DATABASE_URL's server).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jobs::{
-    open_sqlite, InputMetadata, InputSource, JobConfig, JobStore, NewJob, OutputMetadata,
-    TranscriptionConfig,
+    open_sqlite, InputMetadata, InputSource, JobConfig, JobStatus, JobStore, Lease, NewJob,
+    OutputMetadata, TranscriptionConfig,
 };
 use serde_json::json;
 
@@ -126,6 +127,29 @@ pub fn made_by(who: impl ToString) -> OutputMetadata {
         model: Some(who.to_string()),
         ..OutputMetadata::default()
     }
+}
+
+/// Takes a claimed job through every working status and completes it as `worker`'s.
+pub async fn work_through(store: &dyn JobStore, lease: &Lease, worker: &str) {
+    for status in [
+        JobStatus::InProgress,
+        JobStatus::Decoding,
+        JobStatus::PostProcessing,
+    ] {
+        store.advance(lease, status, None).await.unwrap();
+    }
+    store.complete(lease, made_by(worker)).await.unwrap();
+}
+
+/// Creates the job `job_id` of `org1` and claims it for `worker` for `lease_for`.
+pub async fn create_and_claim(
+    store: &dyn JobStore,
+    job_id: &str,
+    worker: &str,
+    lease_for: Duration,
+) -> Lease {
+    store.create(new_job("org1", job_id)).await.unwrap();
+    store.claim(worker, lease_for).await.unwrap().unwrap()
 }
 
 pub fn in_english() -> OutputMetadata {

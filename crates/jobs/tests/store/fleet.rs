@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{made_by, new_job, postgres_server_url, PgDatabase};
+use crate::common::{made_by, new_job, postgres_server_url, work_through, PgDatabase};
 use jobs::{JobStatus, JobStore, JobsError};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -119,14 +119,7 @@ async fn claims_from_many_processes_take_each_job_exactly_once() {
                         continue;
                     };
                     idle_rounds = 0;
-                    for st in [
-                        JobStatus::InProgress,
-                        JobStatus::Decoding,
-                        JobStatus::PostProcessing,
-                    ] {
-                        store.advance(&lease, st, None).await.unwrap();
-                    }
-                    store.complete(&lease, made_by(&worker)).await.unwrap();
+                    work_through(&*store, &lease, &worker).await;
                     got.push(lease.job.job_id.clone());
                 }
                 got
@@ -159,14 +152,9 @@ async fn claims_from_many_processes_take_each_job_exactly_once() {
             .unwrap();
         assert_eq!(j.attempts, 1, "{}", j.job_id);
     }
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let leased: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs WHERE lease_token IS NOT NULL OR lease_owner IS NOT NULL",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let leased = db
+        .count("SELECT COUNT(*) FROM jobs WHERE lease_token IS NOT NULL OR lease_owner IS NOT NULL")
+        .await;
     assert_eq!(leased, 0, "nothing left leased");
 }
 

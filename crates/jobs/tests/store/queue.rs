@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{in_english, made_by, new_job, Db};
+use crate::common::{create_and_claim, in_english, made_by, new_job, work_through, Db};
 use chrono::Utc;
 use jobs::{InputMetadata, JobStatus, JobsError, OutputMetadata};
 use serde_json::json;
@@ -170,14 +170,9 @@ async fn url_input_is_recorded(d: Db) {
 
 async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses(d: Db) {
     let s = &d.store;
-    s.create(new_job("org1", "slow")).await.unwrap();
     // Margins of hundreds of milliseconds: a loaded machine (or a database over a network)
     // must not let the lease lapse before the "still held" check.
-    let first = s
-        .claim("w1", Duration::from_millis(500))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = create_and_claim(&**s, "slow", "w1", Duration::from_millis(500)).await;
     s.advance(&first, JobStatus::InProgress, None)
         .await
         .unwrap();
@@ -217,14 +212,7 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses(d: Db) {
     );
 
     // The second restarts the pipeline and finishes it, once.
-    s.advance(&second, JobStatus::InProgress, None)
-        .await
-        .unwrap();
-    s.advance(&second, JobStatus::Decoding, None).await.unwrap();
-    s.advance(&second, JobStatus::PostProcessing, None)
-        .await
-        .unwrap();
-    s.complete(&second, made_by("w2")).await.unwrap();
+    work_through(&**s, &second, "w2").await;
     let j = s.get("org1", "slow").await.unwrap().unwrap();
     assert_eq!(
         (j.status, j.output_metadata),
@@ -238,12 +226,7 @@ async fn an_expired_lease_is_reclaimed_and_the_first_worker_loses(d: Db) {
 
 async fn renewing_keeps_the_lease(d: Db) {
     let s = &d.store;
-    s.create(new_job("org1", "renewed")).await.unwrap();
-    let lease = s
-        .claim("w1", Duration::from_millis(400))
-        .await
-        .unwrap()
-        .unwrap();
+    let lease = create_and_claim(&**s, "renewed", "w1", Duration::from_millis(400)).await;
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert!(s.renew(&lease, MINUTE).await.unwrap());
@@ -329,14 +312,7 @@ async fn concurrent_claims_take_each_job_exactly_once(d: Db) {
             let worker = format!("w{w}");
             let mut got = Vec::new();
             while let Some(lease) = store.claim(&worker, MINUTE).await.unwrap() {
-                for st in [
-                    JobStatus::InProgress,
-                    JobStatus::Decoding,
-                    JobStatus::PostProcessing,
-                ] {
-                    store.advance(&lease, st, None).await.unwrap();
-                }
-                store.complete(&lease, made_by(&worker)).await.unwrap();
+                work_through(&*store, &lease, &worker).await;
                 got.push(lease.job.job_id.clone());
             }
             got

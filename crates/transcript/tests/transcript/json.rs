@@ -31,14 +31,11 @@ fn results(t: &Transcript) -> Vec<Value> {
 
 #[test]
 fn exact_document() {
-    let t = Transcript {
-        language: "en".into(),
-        duration: 3.6,
-        words: vec![
-            word(" \"Hello,", 0.5, 0.9, 0.93),
-            word("world.\"", 1.0, 1.23, 0.8),
-        ],
-    };
+    let words = vec![
+        word(" \"Hello,", 0.5, 0.9, 0.93),
+        word("world.\"", 1.0, 1.23, 0.8),
+    ];
+    let t = Transcript::new("en", 3.6, words);
     let m = meta();
     let expected = json!({
         "format": "2.9",
@@ -101,11 +98,7 @@ fn word_results_read_back_the_words() {
     ];
     words[1].speaker = Some("S2".into());
     words[1].channel = Some("channel_2".into());
-    let t = Transcript {
-        language: "en".into(),
-        duration: 2.0,
-        words,
-    };
+    let t = Transcript::new("en", 2.0, words);
     let read = word_results(&to_json(&t, &meta()));
     let mut expected = vec![word("Hello", 0.5, 0.9, 0.93), word("world", 1.0, 1.23, 0.8)];
     expected[0].speaker = Some("UU".into());
@@ -127,15 +120,15 @@ fn words_keep_inner_punctuation() {
         "'90s",
         "Dr.",
     ];
-    let t = Transcript {
-        language: "en".into(),
-        duration: 9.0,
-        words: words
+    let t = Transcript::new(
+        "en",
+        9.0,
+        words
             .iter()
             .enumerate()
             .map(|(i, w)| word(w, i as f64, i as f64 + 0.5, 0.9))
             .collect(),
-    };
+    );
     let got = contents(&results(&t));
     let expected: Vec<(String, String)> = words
         .iter()
@@ -146,18 +139,15 @@ fn words_keep_inner_punctuation() {
 
 #[test]
 fn punctuation_is_split_with_its_attachment_and_eos() {
-    let t = Transcript {
-        language: "en".into(),
-        duration: 9.0,
-        words: vec![
-            word("(Really?!", 0.0, 0.4, 0.9),
-            word("Yes…", 0.5, 0.8, 0.9),
-            word(",", 0.8, 0.8, 0.9),
-            word("3.5.", 1.0, 1.5, 0.9),
-            word("“", 2.0, 2.0, 0.9),
-            word("ok", 2.0, 2.2, 0.9),
-        ],
-    };
+    let words = vec![
+        word("(Really?!", 0.0, 0.4, 0.9),
+        word("Yes…", 0.5, 0.8, 0.9),
+        word(",", 0.8, 0.8, 0.9),
+        word("3.5.", 1.0, 1.5, 0.9),
+        word("“", 2.0, 2.0, 0.9),
+        word("ok", 2.0, 2.2, 0.9),
+    ];
+    let t = Transcript::new("en", 9.0, words);
     let rs = results(&t);
     let summary: Vec<(String, Value, Value, f64, f64)> = rs
         .iter()
@@ -196,11 +186,7 @@ fn speakers_channels_and_languages() {
     let mut a = word("hola", 0.0, 0.5, 0.5);
     a.speaker = Some("S2".into());
     a.channel = Some("channel_2".into());
-    let t = Transcript {
-        language: "es".into(),
-        duration: 1.0,
-        words: vec![a, word("adiós", 0.6, 0.9, 0.5)],
-    };
+    let t = Transcript::new("es", 1.0, vec![a, word("adiós", 0.6, 0.9, 0.5)]);
     let doc = to_json(
         &t,
         &JsonMeta::new("j", "2026-01-01T00:00:00Z", "x.mp3", Value::Null),
@@ -222,11 +208,7 @@ fn speakers_channels_and_languages() {
     );
     assert_eq!(doc["metadata"]["created_at"], "2026-01-01T00:00:00Z");
 
-    let arabic = Transcript {
-        language: "ar".into(),
-        duration: 0.0,
-        words: vec![],
-    };
+    let arabic = Transcript::new("ar", 0.0, vec![]);
     let info = &to_json(&arabic, &meta())["metadata"]["language_pack_info"];
     assert_eq!(info["writing_direction"], "right-to-left");
     assert_eq!(info["language_description"], "Arabic");
@@ -234,11 +216,7 @@ fn speakers_channels_and_languages() {
 
 #[test]
 fn empty_transcript_has_empty_results() {
-    let t = Transcript {
-        language: "en".into(),
-        duration: 0.0,
-        words: vec![],
-    };
+    let t = Transcript::new("en", 0.0, vec![]);
     let doc = to_json(&t, &meta());
     assert_eq!(doc["results"], json!([]));
     assert_eq!(doc["job"]["duration"], 0);
@@ -336,10 +314,10 @@ fn entities_only_when_enabled() {
         speaker: None,
         channel: None,
     };
-    let t = Transcript {
-        language: "en".into(),
-        duration: 5.0,
-        words: vec![
+    let t = Transcript::new(
+        "en",
+        5.0,
+        vec![
             w("Pay", 0.0),
             w("twenty", 0.5),
             w("five", 1.0),
@@ -348,7 +326,7 @@ fn entities_only_when_enabled() {
             w("January", 2.5),
             w("5th.", 3.0),
         ],
-    };
+    );
     let mut m = meta();
     m.transcription_config = serde_json::json!({"language": "en", "enable_entities": true});
     let v = transcript::to_json(&t, &m);

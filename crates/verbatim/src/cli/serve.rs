@@ -15,12 +15,10 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free port; the log says which).
     #[arg(long, env = "VERBATIM_ADDR", default_value = "127.0.0.1:8080")]
     addr: String,
-    /// The data folder (SQLite database, local buckets, signing key) and the database URL.
+    /// The data folder (SQLite database, local buckets, signing key; only the embedded default
+    /// uses it), the database URL and the buckets (S3, or folders in the data folder).
     #[command(flatten)]
-    data: super::keys::DataDir,
-    /// The buckets: S3, or folders in the data folder.
-    #[command(flatten)]
-    storage: super::storage::Storage,
+    backends: super::storage::Backends,
     /// In-process workers (0: none, the api only).
     #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
     workers: usize,
@@ -66,10 +64,10 @@ pub(super) fn init_tracing() {
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    let data_dir = &args.data.data_dir;
+    let data_dir = &args.backends.data.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let jobs = super::keys::open_store(&args.data).await?;
+    let jobs = super::keys::open_store(&args.backends.data).await?;
 
     let addr: SocketAddr = tokio::net::lookup_host(&args.addr)
         .await
@@ -90,7 +88,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 
     // Checked before anything is served: a setting that would fail every job stops the start.
     let worker_config = args.worker.config(args.workers)?;
-    let (blobs, local_store) = args.storage.open(data_dir, &public_url).await?;
+    let (blobs, local_store) = args.backends.storage.open(data_dir, &public_url).await?;
 
     let models_dir = worker_config.models_dir.clone();
     let mut model_codes = vec![api::DEFAULT_MODEL_CODE.to_string()];
@@ -98,8 +96,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let fetch_policy = &worker_config.fetch_policy;
     let config = api::ApiConfig {
         max_upload_bytes: worker_config.max_input_bytes,
-        url_allow_hosts: fetch_policy.allow_hosts.clone(),
-        extra_ca_cert: fetch_policy.extra_ca_cert.clone(),
+        url_input: blob::fetch::FetchPolicy {
+            allow_hosts: fetch_policy.allow_hosts.clone(),
+            extra_ca_cert: fetch_policy.extra_ca_cert.clone(),
+            ..Default::default()
+        },
         public_base_url: public_url.clone(),
         model_codes,
         posts_per_minute: args.http_limits.rate_limit_per_minute,

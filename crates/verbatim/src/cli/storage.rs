@@ -6,6 +6,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Where a process keeps its state: the data folder and the database URL, and the buckets
+/// (`serve` and `worker` take the same).
+#[derive(Debug, clap::Args)]
+pub struct Backends {
+    #[command(flatten)]
+    pub data: super::keys::DataDir,
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Storage {
     /// `http(s)://host[:port]` of an S3-compatible store (custom endpoints use path-style URLs);
@@ -59,7 +69,7 @@ impl Storage {
             region,
             input_bucket: need(input, "VERBATIM_INPUT_BUCKET")?,
             output_bucket: need(output, "VERBATIM_OUTPUT_BUCKET")?,
-            aws,
+            aws: aws.into(),
         }))
     }
 
@@ -195,7 +205,7 @@ mod tests {
             .s3_config(aws(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]))
             .unwrap()
             .unwrap();
-        assert_eq!(config.aws, aws(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]));
+        assert_eq!(config.aws.0, aws(&[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")]));
         assert_eq!((config.endpoint, config.input_bucket.as_str()), (None, "i"));
     }
 }

@@ -9,12 +9,10 @@ use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The data folder (only used by the embedded default) and the database URL.
+    /// The data folder (SQLite database, local buckets, signing key; only the embedded default
+    /// uses it), the database URL and the buckets (S3, or folders in the data folder).
     #[command(flatten)]
-    data: super::keys::DataDir,
-    /// The buckets: S3, or folders in the data folder.
-    #[command(flatten)]
-    storage: super::storage::Storage,
+    backends: super::storage::Backends,
     /// Workers in this process (each recognises one job at a time).
     #[arg(long, env = "VERBATIM_WORKERS", default_value_t = 1)]
     workers: usize,
@@ -32,15 +30,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn work(args: Args) -> anyhow::Result<()> {
-    let data_dir = &args.data.data_dir;
-    let jobs = super::keys::open_store(&args.data).await?;
+    let data_dir = &args.backends.data.data_dir;
+    let jobs = super::keys::open_store(&args.backends.data).await?;
     if !data_dir.exists() {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
     }
     let config = args.worker.config(args.workers)?;
     // Workers never sign URLs for clients; the base URL only matters to the local store's API.
-    let (blobs, _local) = args.storage.open(data_dir, "http://127.0.0.1").await?;
+    let (blobs, _local) = args
+        .backends
+        .storage
+        .open(data_dir, "http://127.0.0.1")
+        .await?;
     tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
     let pool = worker::WorkerPool::start(jobs, blobs as Arc<dyn blob::BlobStore>, config);
     super::serve::shutdown_signal().await;

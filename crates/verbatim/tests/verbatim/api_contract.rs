@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::server::client;
+use crate::server::api::{accepted, assert_error, error_of, form_of, wav_part, Api, JOBS};
 use crate::server::deployment::{Deployment, Kind};
 use reqwest::multipart::{Form, Part};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
 const LANGS: [&str; 55] = [
@@ -29,8 +29,7 @@ crate::server::deployment::on_both_deployments!(
 
 struct Ctx {
     d: Deployment,
-    http: reqwest::Client,
-    key: String,
+    api: Api,
 }
 
 /// The API with no workers (jobs stay QUEUED) and a 2 MB upload limit; `None` when the fleet
@@ -42,34 +41,8 @@ async fn start(kind: Kind) -> Option<Ctx> {
         vec![("VERBATIM_MAX_UPLOAD_BYTES".into(), LIMIT.to_string())],
     )
     .await?;
-    let key = d.create_key("acme");
-    Some(Ctx {
-        d,
-        http: client(),
-        key,
-    })
-}
-
-async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let ct = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let body: Value = response
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("error body is not JSON ({ct}): {e}"));
-    let obj = body.as_object().expect("error body is an object");
-    assert_eq!(obj.len(), 1, "error body has only `error`: {body}");
-    (
-        status,
-        body["error"]
-            .as_str()
-            .expect("error is a string")
-            .to_string(),
-    )
+    let api = d.api(&d.create_key("acme"));
+    Some(Ctx { d, api })
 }
 
 fn wav_bytes(seconds: f32) -> Vec<u8> {
@@ -94,58 +67,56 @@ fn wav_bytes(seconds: f32) -> Vec<u8> {
 }
 
 fn form(config: &str, extra: &[(&str, &str)]) -> Form {
-    let mut f = Form::new();
-    for (k, v) in extra {
-        f = f.text(k.to_string(), v.to_string());
-    }
-    f.text("transcription_config", config.to_string()).part(
-        "file",
-        Part::bytes(wav_bytes(0.5))
-            .file_name("talk.wav")
-            .mime_str("audio/wav")
-            .unwrap(),
-    )
+    let fields: Vec<(&str, &str)> = extra
+        .iter()
+        .copied()
+        .chain([("transcription_config", config)])
+        .collect();
+    form_of(&fields, wav_part("talk.wav", wav_bytes(0.5)))
 }
 
 impl Ctx {
-    async fn post_form(&self, key: &str, form: Form) -> reqwest::Response {
-        self.http
-            .post(self.d.server.url("/v1/batch/jobs"))
-            .bearer_auth(key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-    }
-    async fn post_json(&self, key: &str, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.d.server.url("/v1/batch/jobs"))
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-    async fn get(&self, key: &str, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.d.server.url(path))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-    }
     async fn submit(&self, extra: &[(&str, &str)]) -> String {
-        let r = self
-            .post_form(&self.key, form(r#"{"language":"en"}"#, extra))
+        let body = self
+            .api
+            .submit_form(form(r#"{"language":"en"}"#, extra))
             .await;
-        assert_eq!(r.status(), StatusCode::ACCEPTED);
-        let body: Value = r.json().await.unwrap();
         assert_eq!(body["status"], "QUEUED");
         body["job_id"].as_str().unwrap().to_string()
     }
+
     fn input_files(&self) -> Vec<String> {
         self.d.input_files()
     }
+
+    /// Asserts the 413 of an upload past the limit, and that it left nothing behind.
+    async fn assert_too_large(&self, r: Response, why: &str) {
+        let message = "File too large. Maximum size is 2 MB.";
+        assert_error(r, StatusCode::PAYLOAD_TOO_LARGE, message).await;
+        assert_eq!(self.input_files(), Vec::<String>::new(), "{why}");
+    }
+
+    /// A PUT to a signed URL, with this Content-Type when there is one.
+    async fn put(
+        &self,
+        url: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut put = self.api.http.put(url).body(body);
+        if let Some(content_type) = content_type {
+            put = put.header("content-type", content_type);
+        }
+        put.send().await.unwrap()
+    }
+}
+
+/// Asserts the answer to a submission that is accepted as `job_id`, queued.
+async fn assert_queued(r: Response, job_id: &str) {
+    assert_eq!(
+        accepted(r).await,
+        json!({"job_id": job_id, "status": "QUEUED"})
+    );
 }
 
 async fn auth_is_required_everywhere_and_keys_are_walls(kind: Kind) {
@@ -165,12 +136,10 @@ async fn auth_is_required_everywhere_and_keys_are_walls(kind: Kind) {
             Some("Bearer vb_nope"),
             Some("Basic abc"),
             Some("Bearer "),
-            Some(c.key.as_str()),
+            Some(c.api.key.as_str()),
         ] {
             // The real key without "Bearer" is malformed too.
-            let mut req = c
-                .http
-                .request(method.parse().unwrap(), c.d.server.url(path));
+            let mut req = c.api.http.request(method.parse().unwrap(), c.api.url(path));
             if let Some(a) = auth {
                 req = req.header("authorization", a);
             }
@@ -183,31 +152,22 @@ async fn auth_is_required_everywhere_and_keys_are_walls(kind: Kind) {
         }
     }
     // Another organisation sees nothing of this job: exactly as if it did not exist.
-    let other = c.d.create_key("globex");
+    let other = c.api.with_key(&c.d.create_key("globex"));
     for (method, path) in &paths[2..] {
-        let r = c
-            .http
-            .request(method.parse().unwrap(), c.d.server.url(path))
-            .bearer_auth(&other)
-            .send()
-            .await
-            .unwrap();
+        let r = other
+            .send(c.api.http.request(method.parse().unwrap(), c.api.url(path)))
+            .await;
         assert_eq!(
             error_of(r).await,
             (StatusCode::NOT_FOUND, "Job not found".into()),
             "{method} {path}"
         );
     }
-    let list: Value = c.get(&other, "/v1/batch/jobs").await.json().await.unwrap();
+    let list: Value = other.get("/v1/batch/jobs").await.json().await.unwrap();
     assert_eq!(list["meta"]["total"], 0);
     // ...and cannot take its id either (ids are unique across organisations).
-    let r = c
-        .post_form(&other, form("{}", &[("job_id", "walled1")]))
-        .await;
-    assert_eq!(
-        error_of(r).await,
-        (StatusCode::CONFLICT, "Job ID already exists".into())
-    );
+    let r = other.post_form(form("{}", &[("job_id", "walled1")])).await;
+    assert_error(r, StatusCode::CONFLICT, "Job ID already exists").await;
 
     // A revoked key is refused.
     let out = c.d.cli(&["keys", "list"]);
@@ -222,13 +182,14 @@ async fn auth_is_required_everywhere_and_keys_are_walls(kind: Kind) {
         .to_string();
     let out = c.d.cli(&["keys", "revoke", &globex_id]);
     assert!(out.status.success());
-    let (status, msg) = error_of(c.get(&other, "/v1/batch/jobs").await).await;
-    assert_eq!(
-        (status, msg.as_str()),
-        (StatusCode::FORBIDDEN, "API key id not found")
-    );
+    assert_error(
+        other.get("/v1/batch/jobs").await,
+        StatusCode::FORBIDDEN,
+        "API key id not found",
+    )
+    .await;
     assert!(
-        !listing.contains(&other),
+        !listing.contains(&other.key),
         "keys list must never show a secret"
     );
 }
@@ -236,38 +197,27 @@ async fn auth_is_required_everywhere_and_keys_are_walls(kind: Kind) {
 async fn multipart_job_record_files_and_delete_rule(kind: Kind) {
     let Some(c) = start(kind).await else { return };
     let r = c
-        .post_form(
-            &c.key,
-            form(
-                r#"{"language":"en","operating_point":"standard"}"#,
-                &[
-                    ("job_id", "myjob123"),
-                    ("metadata", r#"{"customer":"x"}"#),
-                    (
-                        "tracking",
-                        r#"{"title":"t","reference":"r","tags":["a"],"details":{"k":1}}"#,
-                    ),
-                    (
-                        "output_config",
-                        r#"{"srt_overrides":{"max_line_length":20,"max_lines":1}}"#,
-                    ),
-                    ("model_code", "slng/speechmatics/batch:15.0.0"),
-                ],
-            ),
-        )
+        .api
+        .post_form(form(
+            r#"{"language":"en","operating_point":"standard"}"#,
+            &[
+                ("job_id", "myjob123"),
+                ("metadata", r#"{"customer":"x"}"#),
+                (
+                    "tracking",
+                    r#"{"title":"t","reference":"r","tags":["a"],"details":{"k":1}}"#,
+                ),
+                (
+                    "output_config",
+                    r#"{"srt_overrides":{"max_line_length":20,"max_lines":1}}"#,
+                ),
+                ("model_code", "slng/speechmatics/batch:15.0.0"),
+            ],
+        ))
         .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        json!({"job_id": "myjob123", "status": "QUEUED"})
-    );
+    assert_queued(r, "myjob123").await;
 
-    let job: Value = c
-        .get(&c.key, "/v1/batch/jobs/myjob123")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let job: Value = c.api.get_json("/v1/batch/jobs/myjob123").await;
     for field in [
         "job_id",
         "status",
@@ -308,12 +258,7 @@ async fn multipart_job_record_files_and_delete_rule(kind: Kind) {
     );
 
     // Before DONE: the input and no outputs; its signed URL downloads the bytes without a key.
-    let files: Value = c
-        .get(&c.key, "/v1/batch/jobs/myjob123/files")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let files: Value = c.api.get_json("/v1/batch/jobs/myjob123/files").await;
     assert_eq!(files["job_id"], "myjob123");
     assert_eq!(files["outputs"], json!([]));
     let input = &files["inputs"][0];
@@ -324,7 +269,7 @@ async fn multipart_job_record_files_and_delete_rule(kind: Kind) {
     );
     let url = input["download_url"].as_str().unwrap();
     assert!(url.starts_with(c.d.signed_url_base()), "{url}");
-    let got = c.http.get(url).send().await.unwrap();
+    let got = c.api.http.get(url).send().await.unwrap();
     assert_eq!(got.status(), StatusCode::OK);
     assert_eq!(got.bytes().await.unwrap().to_vec(), wav_bytes(0.5));
     // A changed byte anywhere in the signed part is refused (S3 answers in its own XML).
@@ -338,7 +283,7 @@ async fn multipart_job_record_files_and_delete_rule(kind: Kind) {
         flip_last_hex(url),
         url.replace(expires, &format!("{expires}1")),
     ] {
-        let r = c.http.get(&tampered).send().await.unwrap();
+        let r = c.api.http.get(&tampered).send().await.unwrap();
         assert!(
             matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
             "{tampered}"
@@ -348,35 +293,23 @@ async fn multipart_job_record_files_and_delete_rule(kind: Kind) {
         }
     }
     // A GET URL does not allow PUT.
-    let r = c.http.put(url).body("x").send().await.unwrap();
+    let r = c.put(url, None, "x").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(c.d.read_input("inputs/myjob123.wav"), wav_bytes(0.5));
 
     // Not DONE or FAILED: 409; the job and its input stay.
-    let r = c
-        .http
-        .delete(c.d.server.url("/v1/batch/jobs/myjob123"))
-        .bearer_auth(&c.key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_of(r).await,
-        (
-            StatusCode::CONFLICT,
-            "Job must be DONE or FAILED to delete".into()
-        )
-    );
+    let r = c.api.delete("/v1/batch/jobs/myjob123").await;
+    assert_error(
+        r,
+        StatusCode::CONFLICT,
+        "Job must be DONE or FAILED to delete",
+    )
+    .await;
     assert!(c.input_files().contains(&"inputs/myjob123.wav".to_string()));
 
     // Same id again: 409, and the first job's input is untouched.
-    let r = c
-        .post_form(&c.key, form("{}", &[("job_id", "myjob123")]))
-        .await;
-    assert_eq!(
-        error_of(r).await,
-        (StatusCode::CONFLICT, "Job ID already exists".into())
-    );
+    let r = c.api.post_form(form("{}", &[("job_id", "myjob123")])).await;
+    assert_error(r, StatusCode::CONFLICT, "Job ID already exists").await;
     assert_eq!(c.d.read_input("inputs/myjob123.wav"), wav_bytes(0.5));
 
     // A job_id part after the file part still names the job and its key.
@@ -384,14 +317,9 @@ async fn multipart_job_record_files_and_delete_rule(kind: Kind) {
         .text("transcription_config", "{}")
         .part("file", Part::bytes(wav_bytes(0.2)).file_name("late.mp3"))
         .text("job_id", "lateid");
-    let r = c.post_form(&c.key, f).await;
+    let r = c.api.post_form(f).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let files: Value = c
-        .get(&c.key, "/v1/batch/jobs/lateid/files")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let files: Value = c.api.get_json("/v1/batch/jobs/lateid/files").await;
     assert_eq!(files["inputs"][0]["key"], "inputs/lateid.mp3");
     let on_disk = c.input_files();
     assert_eq!(
@@ -452,7 +380,7 @@ async fn submit_validation_errors(kind: Kind) {
         ),
     ];
     for (f, status, message) in cases {
-        let (s, m) = error_of(c.post_form(&c.key, f).await).await;
+        let (s, m) = error_of(c.api.post_form(f).await).await;
         assert!(
             s == status && m.starts_with(message),
             "{s} {m} (wanted {status} {message})"
@@ -466,26 +394,6 @@ async fn submit_validation_errors(kind: Kind) {
         (
             json!({"input_url": "http://example.com/a.wav", "transcription_config": {}}),
             "input_url must use https",
-        ),
-        (
-            json!({"input_url": "https://127.0.0.1/a.wav", "transcription_config": {}}),
-            "input_url host 127.0.0.1 resolves to a private or reserved address",
-        ),
-        (
-            json!({"input_url": "https://10.1.2.3/a.wav", "transcription_config": {}}),
-            "input_url host 10.1.2.3 resolves to a private or reserved address",
-        ),
-        (
-            json!({"input_url": "https://169.254.169.254/latest/meta-data/", "transcription_config": {}}),
-            "input_url host 169.254.169.254 resolves",
-        ),
-        (
-            json!({"input_url": "https://[fd00:ec2::254]/a", "transcription_config": {}}),
-            "input_url host [fd00:ec2::254] resolves",
-        ),
-        (
-            json!({"input_url": "https://localhost:9/a.wav", "transcription_config": {}}),
-            "input_url host localhost resolves",
         ),
         (
             json!({"input_url": "https://example.com/a.wav"}),
@@ -518,86 +426,79 @@ async fn submit_validation_errors(kind: Kind) {
         (json!({"transcription_config": {}}), "Missing input"),
         (json!([1]), "Request body must be a JSON object"),
     ];
+    // A URL must not reach the server's own network.
+    let private_hosts = [
+        ("https://127.0.0.1/a.wav", "127.0.0.1"),
+        ("https://10.1.2.3/a.wav", "10.1.2.3"),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "169.254.169.254",
+        ),
+        ("https://[fd00:ec2::254]/a", "[fd00:ec2::254]"),
+        ("https://localhost:9/a.wav", "localhost"),
+    ];
+    let private_host_cases = private_hosts.map(|(url, host)| {
+        (
+            json!({"input_url": url, "transcription_config": {}}),
+            format!("input_url host {host} resolves to a private or reserved address"),
+        )
+    });
+    let cases = cases
+        .into_iter()
+        .map(|(body, message)| (body, message.to_string()))
+        .chain(private_host_cases);
     for (body, message) in cases {
-        let (s, m) = error_of(c.post_json(&c.key, body.clone()).await).await;
+        let (s, m) = error_of(c.api.post_json(&body).await).await;
         assert!(
-            s == StatusCode::BAD_REQUEST && m.starts_with(message),
+            s == StatusCode::BAD_REQUEST && m.starts_with(&message),
             "{body}: {s} {m} (wanted {message})"
         );
     }
     // Not JSON, a content type that is neither form, unknown routes and methods: still {"error"}.
-    let r = c
-        .http
-        .post(c.d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&c.key)
-        .header("content-type", "application/json")
-        .body("{oops")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_of(r).await,
+    for (content_type, body, status, message) in [
         (
+            "application/json",
+            "{oops",
             StatusCode::BAD_REQUEST,
-            "Request body must be valid JSON".into()
-        )
-    );
-    let r = c
-        .http
-        .post(c.d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&c.key)
-        .header("content-type", "text/plain")
-        .body("hi")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(r).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = c
-        .http
-        .get(c.d.server.url("/v1/nothing"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_of(r).await,
-        (StatusCode::NOT_FOUND, "Not found".into())
-    );
-    let r = c
-        .http
-        .patch(c.d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&c.key)
-        .send()
-        .await
-        .unwrap();
+            "Request body must be valid JSON",
+        ),
+        ("text/plain", "hi", StatusCode::UNSUPPORTED_MEDIA_TYPE, ""),
+    ] {
+        let post = c.api.http.post(c.api.url(JOBS));
+        let post = post.header("content-type", content_type).body(body);
+        let (s, m) = error_of(c.api.send(post).await).await;
+        assert!(s == status && m.starts_with(message), "{s} {m}");
+    }
+    let r = c.api.http.get(c.api.url("/v1/nothing")).send().await;
+    assert_error(r.unwrap(), StatusCode::NOT_FOUND, "Not found").await;
+    let r = c.api.send(c.api.http.patch(c.api.url(JOBS))).await;
     assert_eq!(error_of(r).await.0, StatusCode::METHOD_NOT_ALLOWED);
     for bad in ["job-1", "job_1", "a%20b"] {
-        let (s, m) = error_of(c.get(&c.key, &format!("/v1/batch/jobs/{bad}")).await).await;
+        let (s, m) = error_of(c.api.get(&format!("/v1/batch/jobs/{bad}")).await).await;
         assert_eq!(
             (s, m.as_str()),
             (StatusCode::BAD_REQUEST, "job_id must be alphanumeric"),
             "{bad}"
         );
-        let r = c
-            .http
-            .delete(c.d.server.url(&format!("/v1/batch/jobs/{bad}")))
-            .bearer_auth(&c.key)
-            .send()
-            .await
-            .unwrap();
+        let r = c.api.delete(&format!("/v1/batch/jobs/{bad}")).await;
         assert_eq!(error_of(r).await.0, StatusCode::BAD_REQUEST);
         assert_eq!(
-            error_of(c.get(&c.key, &format!("/v1/batch/jobs/{bad}/files")).await)
+            error_of(c.api.get(&format!("/v1/batch/jobs/{bad}/files")).await)
                 .await
                 .0,
             StatusCode::BAD_REQUEST
         );
     }
-    let (s, m) = error_of(c.get(&c.key, "/v1/batch/jobs/nosuchjob").await).await;
-    assert_eq!((s, m.as_str()), (StatusCode::NOT_FOUND, "Job not found"));
+    assert_error(
+        c.api.get("/v1/batch/jobs/nosuchjob").await,
+        StatusCode::NOT_FOUND,
+        "Job not found",
+    )
+    .await;
 
     // Every contract language and "auto" pass (presign step 1 creates no job, so it is cheap).
     for lang in LANGS.iter().chain(&["auto"]) {
-        let r = c.post_json(&c.key, json!({"mode": "presign", "filename": "a.wav", "transcription_config": {"language": lang}})).await;
+        let r = c.api.post_json(&json!({"mode": "presign", "filename": "a.wav", "transcription_config": {"language": lang}})).await;
         assert_eq!(r.status(), StatusCode::OK, "{lang}");
     }
 }
@@ -610,23 +511,13 @@ async fn list_filters_sorting_pages_and_errors(kind: Kind) {
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
     // One job under another model code (installed models are model codes too).
-    let r = c
-        .post_form(
-            &c.key,
-            form("{}", &[("job_id", "other1"), ("model_code", "tiny.en")]),
-        )
-        .await;
-    assert_eq!(
-        r.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        r.text().await.unwrap()
-    );
+    let other_model = form("{}", &[("job_id", "other1"), ("model_code", "tiny.en")]);
+    c.api.submit_form(other_model).await;
 
     let list = |q: &'static str| {
         let c = &c;
         async move {
-            let r = c.get(&c.key, &format!("/v1/batch/jobs{q}")).await;
+            let r = c.api.get(&format!("/v1/batch/jobs{q}")).await;
             assert_eq!(r.status(), StatusCode::OK, "{q}");
             r.json::<Value>().await.unwrap()
         }
@@ -668,32 +559,21 @@ async fn list_filters_sorting_pages_and_errors(kind: Kind) {
     assert_eq!(list("?status=POST_PROCESSING").await["meta"]["total"], 0);
     assert_eq!(list("?sort_by=status").await["meta"]["total"], 6);
 
-    let third: Value = c
-        .get(&c.key, "/v1/batch/jobs/list2")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let third: Value = c.api.get_json("/v1/batch/jobs/list2").await;
     let t = third["submitted_at"].as_str().unwrap().replace('+', "%2B");
     let after: Value = c
-        .get(
-            &c.key,
-            &format!("/v1/batch/jobs?submitted_after={t}&sort_order=asc"),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .api
+        .get_json(&format!(
+            "/v1/batch/jobs?submitted_after={t}&sort_order=asc"
+        ))
+        .await;
     assert_eq!(ids_of(&after), ["list3", "list4", "other1"]);
     let before: Value = c
-        .get(
-            &c.key,
-            &format!("/v1/batch/jobs?submitted_before={t}&sort_order=asc"),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .api
+        .get_json(&format!(
+            "/v1/batch/jobs?submitted_before={t}&sort_order=asc"
+        ))
+        .await;
     assert_eq!(ids_of(&before), ["list0", "list1"]);
 
     for (q, message) in [
@@ -707,17 +587,14 @@ async fn list_filters_sorting_pages_and_errors(kind: Kind) {
         ("submitted_after=yesterday", "Invalid submitted_after: yesterday"),
         ("submitted_before=2026-02-30T00:00:00Z", "Invalid submitted_before"),
     ] {
-        let (s, m) = error_of(c.get(&c.key, &format!("/v1/batch/jobs?{q}")).await).await;
+        let (s, m) = error_of(c.api.get(&format!("/v1/batch/jobs?{q}")).await).await;
         assert!(s == StatusCode::BAD_REQUEST && m.starts_with(message), "{q}: {s} {m}");
     }
 }
 
 async fn presign_three_steps_and_signed_put_rules(kind: Kind) {
     let Some(c) = start(kind).await else { return };
-    let r = c
-        .post_json(
-            &c.key,
-            json!({"mode": "presign", "filename": "audio.wav", "content_type": "audio/wav", "job_id": "pre1",
+    let r = c.api.post_json(&json!({"mode": "presign", "filename": "audio.wav", "content_type": "audio/wav", "job_id": "pre1",
                    "transcription_config": {"language": "en"}, "tracking": {"title": "x"}}),
         )
         .await;
@@ -748,14 +625,14 @@ async fn presign_three_steps_and_signed_put_rules(kind: Kind) {
     assert!(url.starts_with(c.d.signed_url_base()), "{url}");
     // No job exists yet.
     assert_eq!(
-        c.get(&c.key, "/v1/batch/jobs/pre1").await.status(),
+        c.api.get("/v1/batch/jobs/pre1").await.status(),
         StatusCode::NOT_FOUND
     );
 
     // Step 3 before the upload: refused, and the reservation survives.
     let step3 = json!({"s3_key": "inputs/pre1/audio.wav", "job_id": "pre1", "transcription_config": {"language": "en"},
                        "metadata": {"m": 1}});
-    let (s, m) = error_of(c.post_json(&c.key, step3.clone()).await).await;
+    let (s, m) = error_of(c.api.post_json(&step3).await).await;
     assert!(
         s == StatusCode::BAD_REQUEST && m.starts_with("Nothing was uploaded"),
         "{m}"
@@ -763,26 +640,16 @@ async fn presign_three_steps_and_signed_put_rules(kind: Kind) {
 
     // Step 2: a tampered signature is refused by whoever checks it (the API, or S3 itself).
     let r = c
-        .http
-        .put(flip_last_hex(url))
-        .header("content-type", "audio/wav")
-        .body(wav_bytes(0.1))
-        .send()
-        .await
-        .unwrap();
+        .put(&flip_last_hex(url), Some("audio/wav"), wav_bytes(0.1))
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     if c.d.is_fleet() {
         // S3 cannot cap the size of a presigned PUT (object_store signs only `host`, see
         // blob/src/s3.rs): step 3 refuses an oversized upload with the same 413 and deletes it,
         // and the reservation stays, so the client can upload a smaller file.
         let r = c
-            .http
-            .put(url)
-            .header("content-type", "audio/wav")
-            .body(vec![0u8; LIMIT as usize + 1])
-            .send()
-            .await
-            .unwrap();
+            .put(url, Some("audio/wav"), vec![0u8; LIMIT as usize + 1])
+            .await;
         assert!(r.status().is_success(), "{}", r.status());
         // The URL writes a staging key of the reservation; step 3 moves it under inputs/.
         let staged = c.input_files();
@@ -792,90 +659,43 @@ async fn presign_three_steps_and_signed_put_rules(kind: Kind) {
                 && staged[0].ends_with("/audio.wav"),
             "{staged:?}"
         );
-        let (s, m) = error_of(c.post_json(&c.key, step3.clone()).await).await;
+        let r = c.api.post_json(&step3).await;
+        c.assert_too_large(r, "the oversized upload is deleted")
+            .await;
         assert_eq!(
-            (s, m.as_str()),
-            (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "File too large. Maximum size is 2 MB."
-            )
-        );
-        assert_eq!(
-            c.input_files(),
-            Vec::<String>::new(),
-            "the oversized upload is deleted"
-        );
-        assert_eq!(
-            c.get(&c.key, "/v1/batch/jobs/pre1").await.status(),
+            c.api.get("/v1/batch/jobs/pre1").await.status(),
             StatusCode::NOT_FOUND
         );
     } else {
         // The API's own signed PUT needs exactly the signed Content-Type; over the limit is 413.
         let r = c
-            .http
-            .put(url)
-            .header("content-type", "application/octet-stream")
-            .body(wav_bytes(0.1))
-            .send()
-            .await
-            .unwrap();
+            .put(url, Some("application/octet-stream"), wav_bytes(0.1))
+            .await;
         assert_eq!(error_of(r).await.0, StatusCode::FORBIDDEN);
-        let r = c.http.put(url).body(wav_bytes(0.1)).send().await.unwrap();
+        let r = c.put(url, None, wav_bytes(0.1)).await;
         assert_eq!(error_of(r).await.0, StatusCode::FORBIDDEN);
         let r = c
-            .http
-            .put(url)
-            .header("content-type", "audio/wav")
-            .body(vec![0u8; LIMIT as usize + 1])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            error_of(r).await,
-            (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "File too large. Maximum size is 2 MB.".into()
-            )
-        );
-        assert_eq!(
-            c.input_files(),
-            Vec::<String>::new(),
-            "nothing left by the refused PUT"
-        );
+            .put(url, Some("audio/wav"), vec![0u8; LIMIT as usize + 1])
+            .await;
+        c.assert_too_large(r, "nothing left by the refused PUT")
+            .await;
     }
-    let r = c
-        .http
-        .put(url)
-        .header("content-type", "audio/wav")
-        .body(wav_bytes(0.5))
-        .send()
-        .await
-        .unwrap();
+    let r = c.put(url, Some("audio/wav"), wav_bytes(0.5)).await;
     assert_eq!(r.status(), StatusCode::OK);
 
     // Another organisation cannot finish someone else's upload.
-    let other = c.d.create_key("globex");
-    let (s, _) = error_of(c.post_json(&other, step3.clone()).await).await;
+    let other = c.api.with_key(&c.d.create_key("globex"));
+    let (s, _) = error_of(other.post_json(&step3).await).await;
     assert!(s == StatusCode::BAD_REQUEST || s == StatusCode::CONFLICT);
     // Step 3 with a key outside the job's folder.
-    let (s, m) = error_of(c.post_json(&c.key, json!({"s3_key": "inputs/other/audio.wav", "job_id": "pre1", "transcription_config": {}})).await).await;
+    let (s, m) = error_of(c.api.post_json(&json!({"s3_key": "inputs/other/audio.wav", "job_id": "pre1", "transcription_config": {}})).await).await;
     assert!(
         s == StatusCode::BAD_REQUEST && m.starts_with("s3_key must be"),
         "{m}"
     );
 
-    let r = c.post_json(&c.key, step3.clone()).await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        json!({"job_id": "pre1", "status": "QUEUED"})
-    );
-    let job: Value = c
-        .get(&c.key, "/v1/batch/jobs/pre1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_queued(c.api.post_json(&step3).await, "pre1").await;
+    let job: Value = c.api.get_json("/v1/batch/jobs/pre1").await;
     assert_eq!(job["input_metadata"]["source"], "presigned");
     assert_eq!(job["input_metadata"]["size_bytes"], wav_bytes(0.5).len());
     assert_eq!(job["metadata"], json!({"m": 1}));
@@ -884,63 +704,41 @@ async fn presign_three_steps_and_signed_put_rules(kind: Kind) {
         Value::Null,
         "tracking was not sent in step 3"
     );
-    let files: Value = c
-        .get(&c.key, "/v1/batch/jobs/pre1/files")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let files: Value = c.api.get_json("/v1/batch/jobs/pre1/files").await;
     assert_eq!(files["inputs"][0]["key"], "inputs/pre1/audio.wav");
     // Step 3 twice: the job exists.
-    assert_eq!(
-        error_of(c.post_json(&c.key, step3).await).await,
-        (StatusCode::CONFLICT, "Job ID already exists".into())
-    );
+    assert_error(
+        c.api.post_json(&step3).await,
+        StatusCode::CONFLICT,
+        "Job ID already exists",
+    )
+    .await;
     // A taken id cannot be presigned again.
-    let r = c.post_json(&c.key, json!({"mode": "presign", "filename": "b.wav", "job_id": "pre1", "transcription_config": {}})).await;
-    assert_eq!(
-        error_of(r).await,
-        (StatusCode::CONFLICT, "Job ID already exists".into())
-    );
+    let r = c.api.post_json(&json!({"mode": "presign", "filename": "b.wav", "job_id": "pre1", "transcription_config": {}})).await;
+    assert_error(r, StatusCode::CONFLICT, "Job ID already exists").await;
 }
 
 async fn multipart_over_the_limit_is_413_and_leaves_nothing(kind: Kind) {
     let Some(c) = start(kind).await else { return };
-    let f = Form::new()
-        .text("job_id", "big1")
-        .text("transcription_config", "{}")
-        .part(
-            "file",
-            Part::bytes(vec![7u8; LIMIT as usize + 10]).file_name("big.wav"),
-        );
-    let (s, m) = error_of(c.post_form(&c.key, f).await).await;
+    let big = |len: usize| {
+        let file = Part::bytes(vec![7u8; len]).file_name("big.wav");
+        form_of(&[("job_id", "big1"), ("transcription_config", "{}")], file)
+    };
+    let r = c.api.post_form(big(LIMIT as usize + 10)).await;
+    c.assert_too_large(r, "the refused upload left nothing")
+        .await;
     assert_eq!(
-        (s, m.as_str()),
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "File too large. Maximum size is 2 MB."
-        )
-    );
-    assert_eq!(c.input_files(), Vec::<String>::new());
-    assert_eq!(
-        c.get(&c.key, "/v1/batch/jobs/big1").await.status(),
+        c.api.get("/v1/batch/jobs/big1").await.status(),
         StatusCode::NOT_FOUND
     );
     // The id is free again, and a file of exactly the limit is accepted.
-    let f = Form::new()
-        .text("job_id", "big1")
-        .text("transcription_config", "{}")
-        .part(
-            "file",
-            Part::bytes(vec![7u8; LIMIT as usize]).file_name("big.wav"),
-        );
-    assert_eq!(c.post_form(&c.key, f).await.status(), StatusCode::ACCEPTED);
+    c.api.submit_form(big(LIMIT as usize)).await;
 }
 
 async fn expired_signed_urls_are_refused(kind: Kind) {
     let Some(c) = start(kind).await else { return };
     let id = c.submit(&[]).await;
-    let url = if c.d.is_fleet() {
+    let store: Box<dyn blob::BlobStore> = if c.d.is_fleet() {
         // Signed like the fleet's API signs (same endpoint, bucket, and the AWS credentials that
         // scripts/start-test-services.sh exports to every process).
         let env: std::collections::HashMap<_, _> = c.d.env.iter().cloned().collect();
@@ -954,37 +752,30 @@ async fn expired_signed_urls_are_refused(kind: Kind) {
                 .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)))
                 .collect(),
         };
-        let store = blob::S3BlobStore::open(config).unwrap();
-        blob::BlobStore::presign_get(
-            &store,
-            blob::Bucket::Input,
-            &format!("inputs/{id}.wav"),
-            "audio/wav",
-            Duration::from_secs(1),
-        )
-        .await
-        .unwrap()
+        Box::new(blob::S3BlobStore::open(config).unwrap())
     } else {
         // Signed with the server's own key (in its data folder) through the blob crate.
-        let store =
+        Box::new(
             blob::LocalBlobStore::open(&c.d.server.data_dir, &c.d.server.base, "input", "output")
-                .unwrap();
-        blob::BlobStore::presign_get(
-            &store,
+                .unwrap(),
+        )
+    };
+    let url = store
+        .presign(
+            blob::Access::Get,
             blob::Bucket::Input,
             &format!("inputs/{id}.wav"),
             "audio/wav",
             Duration::from_secs(1),
         )
         .await
-        .unwrap()
-    };
+        .unwrap();
     assert_eq!(
-        c.http.get(&url).send().await.unwrap().status(),
+        c.api.http.get(&url).send().await.unwrap().status(),
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let r = c.http.get(&url).send().await.unwrap();
+    let r = c.api.http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     if !c.d.is_fleet() {
         assert_eq!(error_of(r).await.1, "Signed URL has expired");

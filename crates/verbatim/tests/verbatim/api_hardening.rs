@@ -6,80 +6,42 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::server::api::{
+    assert_failed_saying, download, error_of, form_of, inputs_and_outputs, Api, JOBS,
+};
 use crate::server::deployment::{Deployment, Kind};
-use crate::server::{assert_transcribes, client, short_clips, wait_finished, words};
+use crate::server::{assert_transcribes, client, short_clips, url_input_env, words};
 use reqwest::multipart::{Form, Part};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use testkit::https::HttpsServer;
 
 const JOB_LIMIT: Duration = Duration::from_secs(300);
 
-async fn submit_file(
-    http: &reqwest::Client,
-    d: &Deployment,
-    key: &str,
-    job_id: &str,
-    name: &str,
-    bytes: Vec<u8>,
-) {
-    let form = Form::new()
-        .text("job_id", job_id.to_string())
-        .text("transcription_config", r#"{"language":"en"}"#)
-        .part("file", Part::bytes(bytes).file_name(name.to_string()));
-    let r = http
-        .post(d.server.url("/v1/batch/jobs"))
-        .bearer_auth(key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        r.text().await.unwrap()
-    );
+async fn submit_file(api: &Api, job_id: &str, name: &str, bytes: Vec<u8>) {
+    let file = Part::bytes(bytes).file_name(name.to_string());
+    let fields = [
+        ("job_id", job_id),
+        ("transcription_config", r#"{"language":"en"}"#),
+    ];
+    api.submit_form(form_of(&fields, file)).await;
 }
 
 /// Every output of a job, downloaded through its signed URL.
-async fn outputs(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str) -> Vec<String> {
-    let r = http
-        .get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let files: Value = r.json().await.unwrap();
+async fn outputs(api: &Api, job_id: &str) -> Vec<String> {
+    let files = api.files(job_id).await;
     let mut out = Vec::new();
     for o in files["outputs"].as_array().into_iter().flatten() {
-        let url = o["download_url"].as_str().unwrap();
-        out.push(http.get(url).send().await.unwrap().text().await.unwrap());
+        out.push(download(&api.http, o["download_url"].as_str().unwrap()).await);
     }
     out
 }
 
 /// Every signed download of a job (input and outputs) comes as an attachment of its format's
 /// own type; the API's own downloads also say `nosniff` (S3 cannot be told to).
-async fn assert_downloads_are_attachments(
-    http: &reqwest::Client,
-    d: &Deployment,
-    key: &str,
-    job_id: &str,
-) {
-    let r = http
-        .get(d.server.url(&format!("/v1/batch/jobs/{job_id}/files")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let files: Value = r.json().await.unwrap();
-    let all: Vec<&Value> = files["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(files["outputs"].as_array().unwrap())
-        .collect();
+async fn assert_downloads_are_attachments(api: &Api, d: &Deployment, job_id: &str) {
+    let files = api.files(job_id).await;
+    let all = inputs_and_outputs(&files);
     assert!(!all.is_empty(), "{files}");
     for file in all {
         let object_key = file["key"].as_str().unwrap();
@@ -93,11 +55,8 @@ async fn assert_downloads_are_attachments(
             "vtt" => "text/vtt; charset=utf-8",
             other => panic!("unexpected extension {other}"),
         };
-        let r = http
-            .get(file["download_url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let url = file["download_url"].as_str().unwrap();
+        let r = api.http.get(url).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{file}");
         let header = |name: &str| {
             r.headers()
@@ -155,45 +114,29 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     let Some(d) = Deployment::start(kind, 1, Vec::new()).await else {
         return;
     };
-    let http = client();
-    let victim = d.create_key("victim");
-    let attacker = d.create_key("attacker");
+    let victim = d.api(&d.create_key("victim"));
+    let attacker = d.api(&d.create_key("attacker"));
 
     submit_file(
-        &http,
-        &d,
         &victim,
         "victim1",
         "talk.mp3",
         mp3_of(&clip.wav, dir.path()),
     )
     .await;
-    let job = wait_finished(&http, &d.server.base, &victim, "victim1", JOB_LIMIT).await;
+    let job = victim.wait("victim1", JOB_LIMIT).await;
     assert_eq!(job["status"], "DONE", "{job}");
-    assert_downloads_are_attachments(&http, &d, &victim, "victim1").await;
+    assert_downloads_are_attachments(&victim, &d, "victim1").await;
     // An "audio" upload that is really a web page is still served as audio, as an attachment.
     let page = b"<html><body><script>alert(document.cookie)</script></body></html>".repeat(20);
-    let form = Form::new()
-        .text("job_id", "page1")
-        .text("transcription_config", "{}")
-        .part(
-            "file",
-            Part::bytes(page)
-                .file_name("page.wav")
-                .mime_str("text/html")
-                .unwrap(),
-        );
-    let r = http
-        .post(d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&attacker)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let job = wait_finished(&http, &d.server.base, &attacker, "page1", JOB_LIMIT).await;
+    let html = Part::bytes(page)
+        .file_name("page.wav")
+        .mime_str("text/html");
+    let fields = [("job_id", "page1"), ("transcription_config", "{}")];
+    attacker.submit_form(form_of(&fields, html.unwrap())).await;
+    let job = attacker.wait("page1", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
-    assert_downloads_are_attachments(&http, &d, &attacker, "page1").await;
+    assert_downloads_are_attachments(&attacker, &d, "page1").await;
 
     let victim_path = d.input_path("inputs/victim1.mp3");
     assert!(
@@ -203,8 +146,6 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     );
 
     submit_file(
-        &http,
-        &d,
         &attacker,
         "attack1",
         "song.aac",
@@ -212,8 +153,6 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     )
     .await;
     submit_file(
-        &http,
-        &d,
         &attacker,
         "attack2",
         "song.aac",
@@ -226,7 +165,7 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
         .filter(|w| w.len() >= 5)
         .collect();
     for id in ["attack1", "attack2"] {
-        let job = wait_finished(&http, &d.server.base, &attacker, id, JOB_LIMIT).await;
+        let job = attacker.wait(id, JOB_LIMIT).await;
         assert_eq!(job["status"], "FAILED", "{job}");
         let message = job["error_message"]["message"]
             .as_str()
@@ -236,11 +175,7 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
             !message.contains('/') && !message.contains("victim"),
             "{message}"
         );
-        for text in outputs(&http, &d, &attacker, id)
-            .await
-            .iter()
-            .chain([&message])
-        {
+        for text in outputs(&attacker, id).await.iter().chain([&message]) {
             let found: Vec<&String> = victim_words
                 .iter()
                 .filter(|w| words(text).contains(w))
@@ -256,20 +191,11 @@ async fn a_playlist_cannot_read_another_organisations_audio(kind: Kind) {
     assert_eq!(messages[0], messages[1]);
 }
 
-async fn submit_url(http: &reqwest::Client, d: &Deployment, key: &str, job_id: &str, url: &str) {
-    let r = http
-        .post(d.server.url("/v1/batch/jobs"))
-        .bearer_auth(key)
-        .json(&json!({"input_url": url, "job_id": job_id, "transcription_config": {"language": "en"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        r.text().await.unwrap()
-    );
+async fn submit_url(api: &Api, job_id: &str, url: &str) {
+    api.submit_json(
+        &json!({"input_url": url, "job_id": job_id, "transcription_config": {"language": "en"}}),
+    )
+    .await;
 }
 
 /// One worker; a URL that drips a byte every half second would hold it for ever. The job fails
@@ -279,40 +205,33 @@ async fn a_stuck_job_fails_at_its_deadline_and_others_run(kind: Kind) {
     let clips = short_clips();
     let dir = tempfile::tempdir().unwrap();
     let https = HttpsServer::start(&clips[1].wav, dir.path()).await;
-    let env = vec![
-        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        (
-            "VERBATIM_URL_CA_CERT".into(),
-            https.ca_path.display().to_string(),
-        ),
+    let mut env = url_input_env(&https.ca_path);
+    env.extend([
         ("VERBATIM_JOB_TIMEOUT".into(), "20".into()),
         ("HTTPS_PROXY".into(), "http://127.0.0.1:9".into()),
         ("ALL_PROXY".into(), "http://127.0.0.1:9".into()),
         // The fleet's S3 client may use the environment's proxy; the S3 server is on 127.0.0.1.
         ("NO_PROXY".into(), "127.0.0.1".into()),
-    ];
+    ]);
     let Some(d) = Deployment::start(kind, 1, env).await else {
         return;
     };
-    let http = client();
-    let slow = d.create_key("slow");
-    let other = d.create_key("other");
+    let slow = d.api(&d.create_key("slow"));
+    let other = d.api(&d.create_key("other"));
 
     let started = std::time::Instant::now();
-    submit_url(&http, &d, &slow, "drip1", &https.url("/slow")).await;
+    submit_url(&slow, "drip1", &https.url("/slow")).await;
     submit_file(
-        &http,
-        &d,
         &other,
         "other1",
         "talk.wav",
         std::fs::read(&clips[0].wav).unwrap(),
     )
     .await;
-    submit_url(&http, &d, &other, "viaproxy1", &https.url("/redirect")).await;
-    submit_url(&http, &d, &other, "private1", &https.url("/redirect-ip")).await;
+    submit_url(&other, "viaproxy1", &https.url("/redirect")).await;
+    submit_url(&other, "private1", &https.url("/redirect-ip")).await;
 
-    let job = wait_finished(&http, &d.server.base, &slow, "drip1", JOB_LIMIT).await;
+    let job = slow.wait("drip1", JOB_LIMIT).await;
     let failed_after = started.elapsed();
     assert_eq!(job["status"], "FAILED", "{job}");
     assert_eq!(
@@ -324,21 +243,14 @@ async fn a_stuck_job_fails_at_its_deadline_and_others_run(kind: Kind) {
         "the stuck job took {failed_after:?} to fail"
     );
 
-    let job = wait_finished(&http, &d.server.base, &other, "other1", JOB_LIMIT).await;
+    let job = other.wait("other1", JOB_LIMIT).await;
     assert_eq!(job["status"], "DONE", "{job}");
-    let job = wait_finished(&http, &d.server.base, &other, "viaproxy1", JOB_LIMIT).await;
+    let job = other.wait("viaproxy1", JOB_LIMIT).await;
     assert_eq!(job["status"], "DONE", "HTTPS_PROXY must not be used: {job}");
-    let text = outputs(&http, &d, &other, "viaproxy1").await.join(" ");
+    let text = outputs(&other, "viaproxy1").await.join(" ");
     assert_transcribes(&text, &clips[1].reference);
-    let job = wait_finished(&http, &d.server.base, &other, "private1", JOB_LIMIT).await;
-    assert_eq!(job["status"], "FAILED", "{job}");
-    assert!(
-        job["error_message"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("private or reserved"),
-        "{job}"
-    );
+    let job = other.wait("private1", JOB_LIMIT).await;
+    assert_failed_saying(&job, "private or reserved");
 }
 
 /// With the default settings a dripping URL fails on its rate, long before the total timeout.
@@ -347,29 +259,15 @@ async fn a_slow_drip_download_fails_on_its_rate() {
     let clips = short_clips();
     let dir = tempfile::tempdir().unwrap();
     let https = HttpsServer::start(&clips[0].wav, dir.path()).await;
-    let env = vec![
-        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        (
-            "VERBATIM_URL_CA_CERT".into(),
-            https.ca_path.display().to_string(),
-        ),
-    ];
+    let env = url_input_env(&https.ca_path);
     let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else {
         return;
     };
-    let http = client();
-    let key = d.create_key("acme");
+    let key = d.api(&d.create_key("acme"));
     let started = std::time::Instant::now();
-    submit_url(&http, &d, &key, "drip2", &https.url("/slow")).await;
-    let job = wait_finished(&http, &d.server.base, &key, "drip2", JOB_LIMIT).await;
-    assert_eq!(job["status"], "FAILED", "{job}");
-    assert!(
-        job["error_message"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("too slowly"),
-        "{job}"
-    );
+    submit_url(&key, "drip2", &https.url("/slow")).await;
+    let job = key.wait("drip2", JOB_LIMIT).await;
+    assert_failed_saying(&job, "too slowly");
     assert!(
         started.elapsed() < Duration::from_secs(120),
         "took {:?}",
@@ -377,13 +275,29 @@ async fn a_slow_drip_download_fails_on_its_rate() {
     );
 }
 
+/// Asserts that `r` has the status `ok` when `refusal` is `None`, else that it is a 400 whose
+/// message starts with `refusal`.
+async fn assert_answer(r: Response, ok: StatusCode, refusal: Option<&str>) {
+    let status = r.status();
+    let answer: Value = r.json().await.unwrap();
+    match refusal {
+        None => assert_eq!(status, ok, "{answer}"),
+        Some(message) => {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+            assert!(
+                answer["error"].as_str().unwrap().starts_with(message),
+                "{answer} (wanted {message})"
+            );
+        }
+    }
+}
+
 /// At each limit a request is accepted; one past it is a 400 naming the limit.
 async fn configs_and_names_have_limits(kind: Kind) {
     let Some(d) = Deployment::start(kind, 0, Vec::new()).await else {
         return;
     };
-    let http = client();
-    let key = d.create_key("acme");
+    let key = d.api(&d.create_key("acme"));
     let vocab = |entries: usize, sounds: usize| {
         let entry = json!({"content": "gnocchi", "sounds_like": vec!["nyohki"; sounds]});
         json!({"language": "en", "additional_vocab": vec![entry; entries]})
@@ -428,25 +342,7 @@ async fn configs_and_names_have_limits(kind: Kind) {
         ),
     ];
     for (body, refusal) in cases {
-        let r = http
-            .post(d.server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let answer: Value = r.json().await.unwrap();
-        match refusal {
-            None => assert_eq!(status, StatusCode::OK, "{answer}"),
-            Some(message) => {
-                assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-                assert!(
-                    answer["error"].as_str().unwrap().starts_with(message),
-                    "{answer} (wanted {message})"
-                );
-            }
-        }
+        assert_answer(key.post_json(&body).await, StatusCode::OK, refusal).await;
     }
     // The multipart form (no workers here: an accepted job stays queued).
     let multipart = |job_id: &str, config: Value, metadata: Value| {
@@ -468,25 +364,7 @@ async fn configs_and_names_have_limits(kind: Kind) {
         ),
     ];
     for (form, refusal) in cases {
-        let r = http
-            .post(d.server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let answer: Value = r.json().await.unwrap();
-        match refusal {
-            None => assert_eq!(status, StatusCode::ACCEPTED, "{answer}"),
-            Some(message) => {
-                assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-                assert!(
-                    answer["error"].as_str().unwrap().starts_with(message),
-                    "{answer} (wanted {message})"
-                );
-            }
-        }
+        assert_answer(key.post_form(form).await, StatusCode::ACCEPTED, refusal).await;
     }
     assert_eq!(
         d.input_files(),
@@ -501,20 +379,13 @@ async fn configs_and_names_have_limits(kind: Kind) {
 async fn messages_name_no_server_path() {
     let dir = tempfile::tempdir().unwrap();
     let missing_ca = dir.path().join("secret-folder").join("ca.pem");
-    let env = vec![
-        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        (
-            "VERBATIM_URL_CA_CERT".into(),
-            missing_ca.display().to_string(),
-        ),
-    ];
+    let env = url_input_env(&missing_ca);
     let Some(d) = Deployment::start(Kind::Embedded, 1, env).await else {
         return;
     };
-    let http = client();
-    let key = d.create_key("acme");
-    submit_url(&http, &d, &key, "pathless1", "https://localhost:9/a.wav").await;
-    let job = wait_finished(&http, &d.server.base, &key, "pathless1", JOB_LIMIT).await;
+    let key = d.api(&d.create_key("acme"));
+    submit_url(&key, "pathless1", "https://localhost:9/a.wav").await;
+    let job = key.wait("pathless1", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
     let message = job["error_message"]["message"].as_str().unwrap();
     assert!(
@@ -573,11 +444,10 @@ async fn uploads_rates_and_metrics_are_bounded() {
     let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
         return;
     };
-    let http = client();
     let (slow, flood, calm) = (
-        d.create_key("slow"),
-        d.create_key("flood"),
-        d.create_key("calm"),
+        d.api(&d.create_key("slow")),
+        d.api(&d.create_key("flood")),
+        d.api(&d.create_key("calm")),
     );
 
     // An upload trickling 2 KB/s holds the only slot until the rate floor ends it.
@@ -591,47 +461,22 @@ async fn uploads_rates_and_metrics_are_bounded() {
     );
     let started = std::time::Instant::now();
     let slow_upload = {
-        let (http, url, slow) = (http.clone(), d.server.url("/v1/batch/jobs"), slow.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .bearer_auth(slow)
-                .multipart(form)
-                .send()
-                .await
-                .map(|r| r.status())
-        })
+        let post = slow.http.post(slow.url(JOBS)).bearer_auth(&slow.key);
+        tokio::spawn(async move { post.multipart(form).send().await.map(|r| r.status()) })
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let form = Form::new()
-        .text("transcription_config", "{}")
-        .part("file", Part::bytes(vec![0u8; 100]).file_name("a.wav"));
-    let r = http
-        .post(d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&calm)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let file = Part::bytes(vec![0u8; 100]).file_name("a.wav");
+    let r = calm
+        .post_form(form_of(&[("transcription_config", "{}")], file))
+        .await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.headers().contains_key("retry-after"));
-    let body: Value = r.json().await.unwrap();
-    assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("Too many uploads"),
-        "{body}"
-    );
+    let (_, message) = error_of(r).await;
+    assert!(message.starts_with("Too many uploads"), "{message}");
 
     // Five POSTs a minute per key: the sixth is refused; another key is not.
     for i in 0..6 {
-        let r = http
-            .post(d.server.url("/v1/batch/jobs"))
-            .bearer_auth(&flood)
-            .json(&json!({"transcription_config": {}}))
-            .send()
-            .await
-            .unwrap();
+        let r = flood.post_json(&json!({"transcription_config": {}})).await;
         if i < 5 {
             assert_eq!(r.status(), StatusCode::BAD_REQUEST, "POST {i}");
         } else {
@@ -642,23 +487,11 @@ async fn uploads_rates_and_metrics_are_bounded() {
                 .parse()
                 .unwrap();
             assert!((1..=60).contains(&wait), "Retry-After {wait}");
-            let body: Value = r.json().await.unwrap();
-            assert!(
-                body["error"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("Too many requests"),
-                "{body}"
-            );
+            let (_, message) = error_of(r).await;
+            assert!(message.starts_with("Too many requests"), "{message}");
         }
     }
-    let r = http
-        .post(d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&calm)
-        .json(&json!({"transcription_config": {}}))
-        .send()
-        .await
-        .unwrap();
+    let r = calm.post_json(&json!({"transcription_config": {}})).await;
     assert_eq!(
         r.status(),
         StatusCode::BAD_REQUEST,
@@ -666,28 +499,18 @@ async fn uploads_rates_and_metrics_are_bounded() {
     );
 
     // The metrics token.
+    let metrics = calm.http.get(calm.url("/metrics"));
     assert_eq!(
-        http.get(d.server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        metrics.send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    let r = http
-        .get(d.server.url("/metrics"))
-        .bearer_auth("wrong")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = http
-        .get(d.server.url("/metrics"))
-        .bearer_auth("s3cret-token")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    for (token, status) in [
+        ("wrong", StatusCode::UNAUTHORIZED),
+        ("s3cret-token", StatusCode::OK),
+    ] {
+        let r = calm.with_key(token).get("/metrics").await;
+        assert_eq!(r.status(), status, "{token}");
+    }
 
     // The trickle ends with an error at the end of the first 30 s window, storing nothing.
     let outcome = slow_upload.await.unwrap();
@@ -709,23 +532,17 @@ async fn concurrent_submissions_with_one_id_keep_the_winners_input(kind: Kind) {
     let Some(d) = Deployment::start(kind, 0, Vec::new()).await else {
         return;
     };
-    let http = client();
-    let key = d.create_key("acme");
+    let key = d.api(&d.create_key("acme"));
     for round in 0..4u8 {
         let job_id = format!("race{round}");
         let bodies: Vec<Vec<u8>> = (0..2u8).map(|i| vec![round * 2 + i + 1; 400_000]).collect();
         let send = |body: Vec<u8>| {
-            let form = Form::new()
-                .text("job_id", job_id.clone())
-                .text("transcription_config", "{}")
-                .part("file", Part::bytes(body).file_name("a.wav"));
-            http.post(d.server.url("/v1/batch/jobs"))
-                .bearer_auth(&key)
-                .multipart(form)
-                .send()
+            let file = Part::bytes(body).file_name("a.wav");
+            let fields = [("job_id", job_id.as_str()), ("transcription_config", "{}")];
+            key.post_form(form_of(&fields, file))
         };
         let (a, b) = tokio::join!(send(bodies[0].clone()), send(bodies[1].clone()));
-        let statuses = [a.unwrap().status(), b.unwrap().status()];
+        let statuses = [a.status(), b.status()];
         let winners: Vec<usize> = (0..2)
             .filter(|i| statuses[*i] == StatusCode::ACCEPTED)
             .collect();
@@ -757,34 +574,34 @@ async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
     let Some(d) = Deployment::start(kind, 0, env).await else {
         return;
     };
-    let http = client();
-    let key = d.create_key("acme");
-    let step1 = |job_id: &str| {
-        http.post(d.server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
-            "mode": "presign", "filename": "talk.wav", "content_type": "audio/wav", "job_id": job_id,
-            "transcription_config": {}}))
+    let key = d.api(&d.create_key("acme"));
+    let step1 = |job_id: &'static str| {
+        let key = &key;
+        async move {
+            let body = json!({
+                "mode": "presign", "filename": "talk.wav", "content_type": "audio/wav", "job_id": job_id,
+                "transcription_config": {}});
+            key.post_json(&body).await.json::<Value>().await.unwrap()
+        }
     };
     let put = |url: String, body: Vec<u8>| {
-        http.put(url)
+        key.http
+            .put(url)
             .header("content-type", "audio/wav")
             .body(body)
             .send()
     };
 
-    let upload: Value = step1("once1").send().await.unwrap().json().await.unwrap();
+    let upload = step1("once1").await;
     let url = upload["upload"]["url"].as_str().unwrap().to_string();
     assert_eq!(
         put(url.clone(), vec![1u8; 5000]).await.unwrap().status(),
         StatusCode::OK
     );
-    let r = http
-        .post(d.server.url("/v1/batch/jobs"))
-        .bearer_auth(&key)
-        .json(&json!({"s3_key": "inputs/once1/talk.wav", "job_id": "once1", "transcription_config": {}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    key.submit_json(
+        &json!({"s3_key": "inputs/once1/talk.wav", "job_id": "once1", "transcription_config": {}}),
+    )
+    .await;
     let again = put(url, vec![2u8; 7000]).await.unwrap().status();
     if !d.is_fleet() {
         assert_eq!(
@@ -800,7 +617,7 @@ async fn presigned_uploads_are_single_use_and_swept(kind: Kind) {
     );
 
     // An upload whose step 3 never comes is removed once it is older than the orphan age.
-    let upload: Value = step1("never1").send().await.unwrap().json().await.unwrap();
+    let upload = step1("never1").await;
     let url = upload["upload"]["url"].as_str().unwrap().to_string();
     assert_eq!(
         put(url, vec![3u8; 5000]).await.unwrap().status(),

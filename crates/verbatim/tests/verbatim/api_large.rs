@@ -2,11 +2,11 @@
 //! leaves nothing behind, one just under the limit is stored, and the server's peak memory
 //! (VmHWM) stays far below the sizes involved.
 
-use crate::server::{client, Options, Server};
+use crate::server::api::{error_of, form_of};
+use crate::server::{Options, Server};
 use bytes::Bytes;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
-use serde_json::Value;
 
 const MIB: u64 = 1 << 20;
 const LIMIT: u64 = 200 * MIB;
@@ -29,13 +29,8 @@ fn generated(len: u64) -> reqwest::Body {
 }
 
 fn form(job_id: &str, len: u64) -> Form {
-    Form::new()
-        .text("job_id", job_id.to_string())
-        .text("transcription_config", "{}")
-        .part(
-            "file",
-            Part::stream_with_length(generated(len), len).file_name("big.wav"),
-        )
+    let file = Part::stream_with_length(generated(len), len).file_name("big.wav");
+    form_of(&[("job_id", job_id), ("transcription_config", "{}")], file)
 }
 
 fn stored_files(server: &Server) -> Vec<(String, u64)> {
@@ -59,46 +54,27 @@ async fn large_uploads_stream_with_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
         dir.path(),
-        Options {
-            workers: 0,
-            env: vec![("VERBATIM_MAX_UPLOAD_BYTES".into(), LIMIT.to_string())],
-        },
+        Options::no_workers(vec![(
+            "VERBATIM_MAX_UPLOAD_BYTES".into(),
+            LIMIT.to_string(),
+        )]),
     );
-    let key = server.create_key("acme");
-    let http = client();
+    let api = server.api(&server.create_key("acme"));
 
-    let r = http
-        .post(server.url("/v1/batch/jobs"))
-        .bearer_auth(&key)
-        .multipart(form("huge1", 300_000_000))
-        .send()
-        .await
-        .unwrap();
+    let r = api.post_form(form("huge1", 300_000_000)).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"], "File too large. Maximum size is 200 MB.");
+    let (_, message) = error_of(r).await;
+    assert_eq!(message, "File too large. Maximum size is 200 MB.");
     assert_eq!(
         stored_files(&server),
         vec![],
         "the partial object must be removed"
     );
-    let r = http
-        .get(server.url("/v1/batch/jobs/huge1"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let r = api.get("/v1/batch/jobs/huge1").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     let size = LIMIT - MIB;
-    let r = http
-        .post(server.url("/v1/batch/jobs"))
-        .bearer_auth(&key)
-        .multipart(form("big2", size))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    api.submit_form(form("big2", size)).await;
     let files = stored_files(&server);
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(

@@ -1,8 +1,8 @@
 //! `GET /metrics` over real HTTP: no key needed, Prometheus text, and the figures follow the
 //! store (jobs submitted to a server without workers stay QUEUED), read at most every 5 s.
 
+use crate::server::api::{form_of, wav_part};
 use crate::server::{client, Options, Server};
-use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 
 fn metric(text: &str, name: &str) -> u64 {
@@ -20,13 +20,7 @@ fn metric(text: &str, name: &str) -> u64 {
 #[tokio::test]
 async fn metrics_count_queued_jobs_without_auth() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        dir.path(),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    );
+    let server = Server::start(dir.path(), Options::no_workers(Vec::new()));
     let key = server.create_key("acme");
     let http = client();
 
@@ -48,24 +42,11 @@ async fn metrics_count_queued_jobs_without_auth() {
     );
 
     let wav = std::fs::read(&crate::server::short_clips()[0].wav).unwrap();
+    let api = server.api(&key);
     for _ in 0..3 {
-        let form = Form::new()
-            .text("transcription_config", r#"{"language":"en"}"#)
-            .part(
-                "file",
-                Part::bytes(wav.clone())
-                    .file_name("a.wav")
-                    .mime_str("audio/wav")
-                    .unwrap(),
-            );
-        let r = http
-            .post(server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let fields = [("transcription_config", r#"{"language":"en"}"#)];
+        api.submit_form(form_of(&fields, wav_part("a.wav", wav.clone())))
+            .await;
     }
 
     // Within the cache period the figures may still be the old ones; past it they are new.

@@ -5,55 +5,25 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::server::{client, short_clips, wait_finished, Options, Server};
-use reqwest::multipart::{Form, Part};
-use reqwest::StatusCode;
-use serde_json::Value;
+use crate::server::api::{form_of, Api};
+use crate::server::{short_clips, Options, Server};
+use reqwest::multipart::Part;
 
-async fn submit(
-    http: &reqwest::Client,
-    server: &Server,
-    key: &str,
-    id: &str,
-    wav: &std::path::Path,
-) {
-    let form = Form::new()
-        .text("job_id", id.to_string())
-        .text("transcription_config", r#"{"language":"en"}"#)
-        .part(
-            "file",
-            Part::bytes(std::fs::read(wav).unwrap()).file_name("a.wav"),
-        );
-    let r = http
-        .post(server.url("/v1/batch/jobs"))
-        .bearer_auth(key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-}
-
-async fn job(http: &reqwest::Client, server: &Server, key: &str, id: &str) -> Value {
-    http.get(server.url(&format!("/v1/batch/jobs/{id}")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+async fn submit(api: &Api, id: &str, wav: &std::path::Path) {
+    let file = Part::bytes(std::fs::read(wav).unwrap()).file_name("a.wav");
+    let fields = [
+        ("job_id", id),
+        ("transcription_config", r#"{"language":"en"}"#),
+    ];
+    api.submit_form(form_of(&fields, file)).await;
 }
 
 /// Waits until some job is being worked on (past QUEUED, not finished).
-async fn wait_working(http: &reqwest::Client, server: &Server, key: &str, ids: &[String]) {
+async fn wait_working(api: &Api, ids: &[String]) {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     loop {
         for id in ids {
-            let status = job(http, server, key, id).await["status"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            let status = api.job(id).await["status"].as_str().unwrap().to_string();
             if matches!(
                 status.as_str(),
                 "IN_PROGRESS" | "DECODING" | "POST_PROCESSING"
@@ -66,21 +36,13 @@ async fn wait_working(http: &reqwest::Client, server: &Server, key: &str, ids: &
     }
 }
 
-async fn all_done_once(http: &reqwest::Client, server: &Server, key: &str, ids: &[String]) {
+async fn all_done_once(api: &Api, ids: &[String]) {
     let mut completed = HashMap::new();
     for id in ids {
-        let j = wait_finished(http, &server.base, key, id, Duration::from_secs(300)).await;
+        let j = api.wait(id, Duration::from_secs(300)).await;
         assert_eq!(j["status"], "DONE", "{j}");
         completed.insert(id.clone(), j["completed_at"].clone());
-        let files: Value = http
-            .get(server.url(&format!("/v1/batch/jobs/{id}/files")))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let files = api.files(id).await;
         assert_eq!(
             files["inputs"].as_array().unwrap().len(),
             1,
@@ -91,7 +53,7 @@ async fn all_done_once(http: &reqwest::Client, server: &Server, key: &str, ids: 
     // Done once: nothing completes a job a second time later.
     tokio::time::sleep(Duration::from_secs(3)).await;
     for id in ids {
-        let j = job(http, server, key, id).await;
+        let j = api.job(id).await;
         assert_eq!(j["status"], "DONE");
         assert_eq!(j["completed_at"], completed[id], "{id} completed twice");
     }
@@ -109,14 +71,14 @@ async fn restart_after_sigterm_and_kill9_loses_nothing() {
         },
     );
     let key = server.create_key("acme");
-    let http = client();
 
     // SIGTERM mid-job.
     let ids: Vec<String> = (0..3).map(|i| format!("term{i}")).collect();
+    let api = server.api(&key);
     for (i, id) in ids.iter().enumerate() {
-        submit(&http, &server, &key, id, &clips[i % clips.len()].wav).await;
+        submit(&api, id, &clips[i % clips.len()].wav).await;
     }
-    wait_working(&http, &server, &key, &ids).await;
+    wait_working(&api, &ids).await;
     assert_eq!(
         server.sigterm(),
         Some(0),
@@ -124,15 +86,16 @@ async fn restart_after_sigterm_and_kill9_loses_nothing() {
         server.log()
     );
     server.restart();
-    all_done_once(&http, &server, &key, &ids).await;
+    all_done_once(&server.api(&key), &ids).await;
 
     // kill -9 mid-job: the lease runs out and the job is taken up again.
     let ids: Vec<String> = (0..2).map(|i| format!("kill{i}")).collect();
+    let api = server.api(&key);
     for (i, id) in ids.iter().enumerate() {
-        submit(&http, &server, &key, id, &clips[i % clips.len()].wav).await;
+        submit(&api, id, &clips[i % clips.len()].wav).await;
     }
-    wait_working(&http, &server, &key, &ids).await;
+    wait_working(&api, &ids).await;
     server.kill9();
     server.restart();
-    all_done_once(&http, &server, &key, &ids).await;
+    all_done_once(&server.api(&key), &ids).await;
 }

@@ -6,42 +6,27 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::common::{assert_five_dollars, entities};
+use crate::server::api::{
+    accepted, assert_failed_saying, download, form_of, inputs_and_outputs, wav_part, Api,
+};
 use crate::server::deployment::{Deployment, Kind};
-use crate::server::{assert_transcribes, client, short_clips, wait_finished, Server};
-use reqwest::multipart::{Form, Part};
+use crate::server::{assert_transcribes, short_clips, url_input_env};
+use reqwest::multipart::Part;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use testkit::https::HttpsServer;
 
 const JOB_LIMIT: Duration = Duration::from_secs(300);
 
-async fn download(http: &reqwest::Client, url: &str) -> String {
-    let r = http.get(url).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{url}");
-    r.text().await.unwrap()
-}
-
-async fn files(http: &reqwest::Client, server: &Server, key: &str, id: &str) -> Value {
-    let r = http
-        .get(server.url(&format!("/v1/batch/jobs/{id}/files")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
-}
-
 /// Checks a DONE job's record and outputs; returns the srt text.
 async fn check_done(
-    http: &reqwest::Client,
+    api: &Api,
     d: &Deployment,
-    key: &str,
     job: &Value,
     reference: &str,
     source: &str,
 ) -> String {
-    let server = &d.server;
     let id = job["job_id"].as_str().unwrap();
     assert_eq!(job["status"], "DONE", "{job}");
     assert_eq!(job["error_message"], Value::Null);
@@ -58,7 +43,7 @@ async fn check_done(
     );
     assert_ne!(job["output_metadata"], json!({}));
 
-    let files = files(http, server, key, id).await;
+    let files = api.files(id).await;
     assert_eq!(files["inputs"].as_array().unwrap().len(), 1, "{files}");
     let outputs = files["outputs"].as_array().unwrap();
     let formats: Vec<&str> = outputs
@@ -83,7 +68,7 @@ async fn check_done(
                 .starts_with(d.signed_url_base()),
             "{o}"
         );
-        let body = download(http, o["download_url"].as_str().unwrap()).await;
+        let body = download(&api.http, o["download_url"].as_str().unwrap()).await;
         match format {
             "json" => {
                 let v: Value = serde_json::from_str(&body).unwrap();
@@ -117,51 +102,32 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
     let clips = short_clips();
     let dir = tempfile::tempdir().unwrap();
     let https = HttpsServer::start(&clips[2].wav, dir.path()).await;
-    let env = vec![
-        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
-        (
-            "VERBATIM_URL_CA_CERT".into(),
-            https.ca_path.display().to_string(),
-        ),
-    ];
+    let env = url_input_env(&https.ca_path);
     let Some(d) = Deployment::start(kind, 1, env).await else {
         return;
     };
-    let server = &d.server;
-    let key = d.create_key("acme");
-    let http = client();
-    let post = |body: reqwest::RequestBuilder| async { body.send().await.unwrap() };
+    let api = d.api(&d.create_key("acme"));
 
     // 1. Multipart, with srt_overrides that must reach the renderer.
-    let form = Form::new()
-        .text("job_id", "speech1")
-        .text("transcription_config", r#"{"language":"en"}"#)
-        .text(
+    let fields = [
+        ("job_id", "speech1"),
+        ("transcription_config", r#"{"language":"en"}"#),
+        (
             "output_config",
             r#"{"srt_overrides":{"max_line_length":20,"max_lines":1}}"#,
-        )
-        .part(
-            "file",
-            Part::bytes(std::fs::read(&clips[0].wav).unwrap())
-                .file_name("speech.wav")
-                .mime_str("audio/wav")
-                .unwrap(),
-        );
-    let r = post(
-        http.post(server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .multipart(form),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+        ),
+    ];
+    let speech = wav_part("speech.wav", std::fs::read(&clips[0].wav).unwrap());
+    api.submit_form(form_of(&fields, speech)).await;
 
     // 2. Presign: step 1, PUT, step 3.
-    let r = post(http.post(server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
-        "mode": "presign", "filename": "clip.wav", "content_type": "audio/wav", "transcription_config": {"language": "en"}}))).await;
+    let r = api.post_json(&json!({
+        "mode": "presign", "filename": "clip.wav", "content_type": "audio/wav", "transcription_config": {"language": "en"}})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let step1: Value = r.json().await.unwrap();
     let presigned_id = step1["job_id"].as_str().unwrap().to_string();
-    let r = http
+    let r = api
+        .http
         .put(step1["upload"]["url"].as_str().unwrap())
         .header("content-type", "audio/wav")
         .body(std::fs::read(&clips[1].wav).unwrap())
@@ -169,58 +135,36 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let r = post(http.post(server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
-        "s3_key": step1["upload"]["s3_key"], "job_id": presigned_id, "transcription_config": {"language": "en"}}))).await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    api.submit_json(&json!({
+        "s3_key": step1["upload"]["s3_key"], "job_id": presigned_id, "transcription_config": {"language": "en"}}))
+        .await;
 
-    // 3. URL input, through a redirect, from the HTTPS server with its self-signed certificate.
-    let r = post(http.post(server.url("/v1/batch/jobs")).bearer_auth(&key).json(&json!({
-        "input_url": https.url("/redirect"), "job_id": "byurl1", "transcription_config": {"language": "auto"}}))).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        r.text().await.unwrap()
-    );
-    // A redirect to an address that is not allow-listed fails the job, readably.
-    let r = post(
-        http.post(server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .json(&json!({
-        "input_url": https.url("/redirect-ip"), "job_id": "byurl2", "transcription_config": {}})),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-
-    // Endless redirects stop after five.
-    let r = post(
-        http.post(server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .json(&json!({
-        "input_url": https.url("/loop"), "job_id": "byurl3", "transcription_config": {}})),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    // 3. URL input, through a redirect, from the HTTPS server with its self-signed certificate;
+    // a redirect to an address that is not allow-listed fails the job, readably; endless
+    // redirects stop after five.
+    for (path, job_id, language) in [
+        ("/redirect", "byurl1", "auto"),
+        ("/redirect-ip", "byurl2", ""),
+        ("/loop", "byurl3", ""),
+    ] {
+        let config = if language.is_empty() {
+            json!({})
+        } else {
+            json!({ "language": language })
+        };
+        api.submit_json(&json!({
+            "input_url": https.url(path), "job_id": job_id, "transcription_config": config}))
+            .await;
+    }
 
     // 4. A corrupt file.
-    let form = Form::new()
-        .text("job_id", "corrupt1")
-        .text("transcription_config", "{}")
-        .part(
-            "file",
-            Part::bytes(b"RIFF\x00\x00\x00\x00WAVEthis is not audio at all".repeat(50))
-                .file_name("broken.wav"),
-        );
-    let r = post(
-        http.post(server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .multipart(form),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let corrupt = Part::bytes(b"RIFF\x00\x00\x00\x00WAVEthis is not audio at all".repeat(50))
+        .file_name("broken.wav");
+    let fields = [("job_id", "corrupt1"), ("transcription_config", "{}")];
+    api.submit_form(form_of(&fields, corrupt)).await;
 
-    let job = wait_finished(&http, &server.base, &key, "speech1", JOB_LIMIT).await;
-    let srt = check_done(&http, &d, &key, &job, &clips[0].reference, "upload").await;
+    let job = api.wait("speech1", JOB_LIMIT).await;
+    let srt = check_done(&api, &d, &job, &clips[0].reference, "upload").await;
     for line in srt
         .lines()
         .filter(|l| !l.contains("-->") && l.parse::<u32>().is_err())
@@ -230,11 +174,11 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
             "srt_overrides.max_line_length 20 not applied: {line:?}\n{srt}"
         );
     }
-    let job = wait_finished(&http, &server.base, &key, &presigned_id, JOB_LIMIT).await;
-    check_done(&http, &d, &key, &job, &clips[1].reference, "presigned").await;
-    let job = wait_finished(&http, &server.base, &key, "byurl1", JOB_LIMIT).await;
-    check_done(&http, &d, &key, &job, &clips[2].reference, "url").await;
-    let by_url_files = files(&http, server, &key, "byurl1").await;
+    let job = api.wait(&presigned_id, JOB_LIMIT).await;
+    check_done(&api, &d, &job, &clips[1].reference, "presigned").await;
+    let job = api.wait("byurl1", JOB_LIMIT).await;
+    check_done(&api, &d, &job, &clips[2].reference, "url").await;
+    let by_url_files = api.files("byurl1").await;
     assert!(
         by_url_files["inputs"][0]["key"]
             .as_str()
@@ -244,7 +188,7 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
     );
 
     for id in ["byurl2", "corrupt1"] {
-        let job = wait_finished(&http, &server.base, &key, id, JOB_LIMIT).await;
+        let job = api.wait(id, JOB_LIMIT).await;
         assert_eq!(job["status"], "FAILED", "{job}");
         let message = job["error_message"]["message"]
             .as_str()
@@ -254,36 +198,20 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
             "{message}"
         );
         assert_eq!(job["error_message"].as_object().unwrap().len(), 1);
-        let files = files(&http, server, &key, id).await;
+        let files = api.files(id).await;
         assert_eq!(files["outputs"], json!([]), "a FAILED job has no outputs");
     }
-    let job = wait_finished(&http, &server.base, &key, "byurl2", JOB_LIMIT).await;
-    assert!(
-        job["error_message"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("private or reserved"),
-        "{job}"
-    );
-    let job = wait_finished(&http, &server.base, &key, "byurl3", JOB_LIMIT).await;
-    assert_eq!(job["status"], "FAILED", "{job}");
-    assert!(
-        job["error_message"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("redirected more than 5 times"),
-        "{job}"
-    );
+    let job = api.wait("byurl2", JOB_LIMIT).await;
+    assert_failed_saying(&job, "private or reserved");
+    let job = api.wait("byurl3", JOB_LIMIT).await;
+    assert_failed_saying(&job, "redirected more than 5 times");
 
     // Delete: 202, record kept as DELETED, files gone (lists empty, old URLs dead), 409 again.
-    let before = files(&http, server, &key, "speech1").await;
+    let before = api.files("speech1").await;
     // What the worker wrote is exactly what /files lists (and, below, what DELETE purges): no
     // object of the job's in either bucket that the listing leaves out, or the other way round.
-    let listed: BTreeSet<String> = before["inputs"]
-        .as_array()
-        .unwrap()
+    let listed: BTreeSet<String> = inputs_and_outputs(&before)
         .iter()
-        .chain(before["outputs"].as_array().unwrap())
         .map(|f| f["key"].as_str().unwrap().to_string())
         .collect();
     let stored: BTreeSet<String> = d
@@ -294,45 +222,27 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
         .collect();
     assert_eq!(stored, listed);
     assert_eq!(before["outputs"].as_array().unwrap().len(), 4, "{before}");
-    let old_urls: Vec<String> = before["inputs"]
-        .as_array()
-        .unwrap()
+    let old_urls: Vec<String> = inputs_and_outputs(&before)
         .iter()
-        .chain(before["outputs"].as_array().unwrap())
         .map(|f| f["download_url"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(
         old_urls.len(),
         1 + before["outputs"].as_array().unwrap().len()
     );
-    let r = http
-        .delete(server.url("/v1/batch/jobs/speech1"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(
-        r.json::<Value>().await.unwrap(),
+        accepted(api.delete("/v1/batch/jobs/speech1").await).await,
         json!({"job_id": "speech1", "status": "DELETED"})
     );
-    let job: Value = http
-        .get(server.url("/v1/batch/jobs/speech1"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = api.job("speech1").await;
     assert_eq!(job["status"], "DELETED");
     assert!(job["deleted_at"].is_string());
     assert_eq!(
-        files(&http, server, &key, "speech1").await,
+        api.files("speech1").await,
         json!({"job_id": "speech1", "inputs": [], "outputs": []})
     );
     for url in old_urls {
-        let r = http.get(&url).send().await.unwrap();
+        let r = api.http.get(&url).send().await.unwrap();
         assert!(
             matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
             "{url} still works"
@@ -358,30 +268,12 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
         "other jobs' outputs stay: {:?}",
         d.output_files()
     );
-    let r = http
-        .delete(server.url("/v1/batch/jobs/speech1"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let r = api.delete("/v1/batch/jobs/speech1").await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // A FAILED job can be deleted too; the list filter sees both.
-    let r = http
-        .delete(server.url("/v1/batch/jobs/corrupt1"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let r = api.delete("/v1/batch/jobs/corrupt1").await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let list: Value = http
-        .get(server.url("/v1/batch/jobs?status=DELETED"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = api.get_json("/v1/batch/jobs?status=DELETED").await;
     assert_eq!(list["meta"]["total"], 2);
 }
 
@@ -393,8 +285,7 @@ async fn options_reach_api_jobs() {
     let Some(d) = Deployment::start(Kind::Embedded, 1, Vec::new()).await else {
         return;
     };
-    let key = d.create_key("acme");
-    let http = client();
+    let api = d.api(&d.create_key("acme"));
     let sonnet = crate::server::repo_root().join("tests/fixtures/cache/clips/en_sonnet_001.wav");
     let audio = std::fs::read(&sonnet)
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fetch-test-data.sh)", sonnet.display()));
@@ -417,58 +308,35 @@ async fn options_reach_api_jobs() {
         ),
     ];
     for (id, config) in &configs {
-        let form = Form::new()
-            .text("job_id", id.to_string())
-            .text("transcription_config", config.to_string())
-            .part(
-                "file",
-                Part::bytes(audio.clone())
-                    .file_name("sonnet.wav")
-                    .mime_str("audio/wav")
-                    .unwrap(),
-            );
-        let r = http
-            .post(d.server.url("/v1/batch/jobs"))
-            .bearer_auth(&key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let config = config.to_string();
+        let fields = [("job_id", *id), ("transcription_config", config.as_str())];
+        let sonnet = wav_part("sonnet.wav", audio.clone());
+        api.submit_form(form_of(&fields, sonnet)).await;
     }
     let mut outputs = std::collections::HashMap::new();
     for (id, _) in &configs {
-        let job = wait_finished(&http, &d.server.base, &key, id, JOB_LIMIT).await;
+        let job = api.wait(id, JOB_LIMIT).await;
         assert_eq!(job["status"], "DONE", "{job}");
-        let files = files(&http, &d.server, &key, id).await;
+        let files = api.files(id).await;
         let mut by_format = std::collections::HashMap::new();
         for o in files["outputs"].as_array().unwrap() {
             by_format.insert(
                 o["format"].as_str().unwrap().to_string(),
-                download(&http, o["download_url"].as_str().unwrap()).await,
+                download(&api.http, o["download_url"].as_str().unwrap()).await,
             );
         }
         outputs.insert(*id, (job, by_format));
     }
-    let results = |id: &str| -> Vec<Value> {
-        let json: Value = serde_json::from_str(&outputs[id].1["json"]).unwrap();
-        json["results"].as_array().unwrap().clone()
-    };
+    let transcript = |id: &str| -> Value { serde_json::from_str(&outputs[id].1["json"]).unwrap() };
+    let results =
+        |id: &str| -> Vec<Value> { transcript(id)["results"].as_array().unwrap().clone() };
 
     let (job, on) = &outputs["opton"];
     assert_eq!(
         job["job_config"]["transcription_config"]["domain"],
         "poetry"
     );
-    let entity = results("opton")
-        .into_iter()
-        .find(|r| r["type"] == "entity")
-        .expect("an entity result");
-    assert_eq!(entity["entity_class"], "money");
-    assert_eq!(
-        entity["written_form"][0]["alternatives"][0]["content"],
-        "$5"
-    );
+    assert_five_dollars(&transcript("opton"));
     let words: Vec<String> = results("opton")
         .iter()
         .map(|r| {
@@ -490,7 +358,7 @@ async fn options_reach_api_jobs() {
         );
     }
     let (_, off) = &outputs["optoff"];
-    assert!(!results("optoff").iter().any(|r| r["type"] == "entity"));
+    assert!(entities(&transcript("optoff")).is_empty());
     assert!(
         off["txt"].contains("color") && !off["txt"].contains("colour"),
         "{}",

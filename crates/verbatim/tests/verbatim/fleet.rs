@@ -14,10 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::server::api::{download, form_of, wav_part, Api};
 use crate::server::fleet::{fleet_env, param, services, Database};
-use crate::server::{assert_transcribes, client, short_clips, Options, Server, BIN};
+use crate::server::{assert_transcribes, short_clips, Options, Server, BIN};
 use rand::Rng;
-use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -78,6 +78,15 @@ fn create_key(env: &[(String, String)], data_dir: &Path) -> String {
     crate::server::key_of(command.output().unwrap())
 }
 
+/// Submits one English clip as a multipart upload; returns the job id the API chose.
+async fn submit_clip(api: &Api, wav: Vec<u8>) -> String {
+    let fields = [("transcription_config", r#"{"language":"en"}"#)];
+    let body = api
+        .submit_form(form_of(&fields, wav_part("clip.wav", wav)))
+        .await;
+    body["job_id"].as_str().unwrap().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fleet_survives_worker_kills_and_completes_every_job_once() {
     let Some(svc) = services() else { return };
@@ -87,15 +96,7 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
 
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let apis: Vec<Server> = (0..2)
-        .map(|i| {
-            Server::start(
-                dirs[i].path(),
-                Options {
-                    workers: 0,
-                    env: env.clone(),
-                },
-            )
-        })
+        .map(|i| Server::start(dirs[i].path(), Options::no_workers(env.clone())))
         .collect();
     let key = create_key(&env, dirs[0].path());
     let workers_dir = dirs[2].path().to_path_buf();
@@ -127,25 +128,21 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
         })
     };
 
-    let http = client();
+    let clients: Vec<Api> = apis.iter().map(|api| api.api(&key)).collect();
     let clips = short_clips();
     let mut submitted: Vec<(String, usize)> = Vec::new(); // (job id, clip)
     for n in 0..JOBS {
-        let api = &apis[n % 2];
+        let api = &clients[n % 2];
         let c = n % clips.len().min(3);
         let wav = tokio::fs::read(&clips[c].wav).await.unwrap();
         let job_id = if n % 6 == 5 {
             // Presign: step 1 on one replica, the PUT straight to S3, step 3 on the other.
-            let r = http
-                .post(api.url("/v1/batch/jobs"))
-                .bearer_auth(&key)
-                .json(
+            let r = api
+                .post_json(
                     &json!({"mode": "presign", "filename": "clip.wav", "content_type": "audio/wav",
                               "transcription_config": {"language": "en"}}),
                 )
-                .send()
-                .await
-                .unwrap();
+                .await;
             assert_eq!(r.status(), StatusCode::OK);
             let step1: Value = r.json().await.unwrap();
             let upload = step1["upload"]["url"].as_str().unwrap();
@@ -166,51 +163,18 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
                     step1["upload"]["s3_key"].as_str().unwrap()
                 )
             );
-            let put = http
-                .put(upload)
-                .header("Content-Type", "audio/wav")
-                .body(wav)
-                .send()
-                .await
-                .unwrap();
+            let put = api.http.put(upload).header("Content-Type", "audio/wav");
+            let put = put.body(wav).send().await.unwrap();
             assert!(put.status().is_success(), "presigned PUT: {}", put.status());
-            let r = http
-                .post(apis[(n + 1) % 2].url("/v1/batch/jobs"))
-                .bearer_auth(&key)
-                .json(
+            clients[(n + 1) % 2]
+                .submit_json(
                     &json!({"s3_key": step1["upload"]["s3_key"], "job_id": step1["job_id"],
                               "transcription_config": {"language": "en"}}),
                 )
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(
-                r.status(),
-                StatusCode::ACCEPTED,
-                "{}",
-                r.text().await.unwrap()
-            );
+                .await;
             step1["job_id"].as_str().unwrap().to_string()
         } else {
-            let form = Form::new()
-                .text("transcription_config", r#"{"language":"en"}"#)
-                .part(
-                    "file",
-                    Part::bytes(wav)
-                        .file_name("clip.wav")
-                        .mime_str("audio/wav")
-                        .unwrap(),
-                );
-            let r = http
-                .post(api.url("/v1/batch/jobs"))
-                .bearer_auth(&key)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::ACCEPTED);
-            let body: Value = r.json().await.unwrap();
-            body["job_id"].as_str().unwrap().to_string()
+            submit_clip(api, wav).await
         };
         submitted.push((job_id, c));
     }
@@ -220,7 +184,7 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
         let left = LIMIT
             .saturating_sub(started.elapsed())
             .max(Duration::from_secs(1));
-        let job = crate::server::wait_finished(&http, &apis[n % 2].base, &key, job_id, left).await;
+        let job = clients[n % 2].wait(job_id, left).await;
         assert_eq!(job["status"], "DONE", "job {job_id}: {job}");
     }
     killer.await.unwrap();
@@ -228,14 +192,7 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
 
     // Correct outputs, fetched straight from S3 with SigV4 presigned URLs.
     for (n, (job_id, c)) in submitted.iter().enumerate() {
-        let r = http
-            .get(apis[(n + 1) % 2].url(&format!("/v1/batch/jobs/{job_id}/files")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let files: Value = r.json().await.unwrap();
+        let files = clients[(n + 1) % 2].files(job_id).await;
         let outputs = files["outputs"].as_array().unwrap();
         let formats: Vec<&str> = outputs
             .iter()
@@ -259,12 +216,8 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
                 .as_str()
                 .unwrap()
                 .to_string();
-            let http = http.clone();
-            async move {
-                let r = http.get(&u).send().await.unwrap();
-                assert_eq!(r.status(), StatusCode::OK, "{u}");
-                r.text().await.unwrap()
-            }
+            let http = clients[0].http.clone();
+            async move { download(&http, &u).await }
         };
         let txt = get("txt").await;
         assert_transcribes(&txt, &clips[*c].reference);
@@ -308,36 +261,21 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
     }
 
     // Nothing leased, and the attempts show the kills were felt.
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let leased: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL OR lease_expires_at IS NOT NULL",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let leased = db
+        .count("SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL OR lease_expires_at IS NOT NULL")
+        .await;
     assert_eq!(leased, 0, "jobs still leased after the run");
-    let retried: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE attempts > 1")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = 'DONE'")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+    let retried = db
+        .count("SELECT count(*) FROM jobs WHERE attempts > 1")
+        .await;
+    let done = db
+        .count("SELECT count(*) FROM jobs WHERE status = 'DONE'")
+        .await;
     assert_eq!(done as usize, JOBS);
-    conn.close().await.unwrap();
 
     // Both replicas report the same queue to an autoscaler.
-    for api in &apis {
-        let m = http
-            .get(api.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    for api in &clients {
+        let m = download(&api.http, &api.url("/metrics")).await;
         assert!(m.contains("\nverbatim_queue_depth 0\n"), "{m}");
         assert!(
             m.contains(&format!("verbatim_jobs{{status=\"DONE\"}} {JOBS}\n")),
@@ -361,18 +299,11 @@ async fn fleet_throughput_one_worker_vs_three() {
     let Some(svc) = services() else { return };
     const N: usize = 12;
     let clips = short_clips();
-    let http = client();
     for processes in [1usize, 3] {
         let db = Database::create(&svc.database_server).await;
         let (env, _, _) = fleet_env(&svc, &db);
         let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-        let api = Server::start(
-            dirs[0].path(),
-            Options {
-                workers: 0,
-                env: env.clone(),
-            },
-        );
+        let api = Server::start(dirs[0].path(), Options::no_workers(env.clone()));
         let key = create_key(&env, dirs[0].path());
         let workers: Vec<Worker> = (0..processes)
             .map(|_| Worker::start(&env, dirs[1].path()))
@@ -388,34 +319,13 @@ async fn fleet_throughput_one_worker_vs_three() {
         }
         let t0 = Instant::now();
         let mut ids = Vec::new();
+        let client = api.api(&key);
         for n in 0..N {
             let wav = tokio::fs::read(&clips[n % 3].wav).await.unwrap();
-            let form = Form::new()
-                .text("transcription_config", r#"{"language":"en"}"#)
-                .part(
-                    "file",
-                    Part::bytes(wav)
-                        .file_name("clip.wav")
-                        .mime_str("audio/wav")
-                        .unwrap(),
-                );
-            let r = http
-                .post(api.url("/v1/batch/jobs"))
-                .bearer_auth(&key)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::ACCEPTED);
-            ids.push(
-                r.json::<Value>().await.unwrap()["job_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
+            ids.push(submit_clip(&client, wav).await);
         }
         for id in &ids {
-            let job = crate::server::wait_finished(&http, &api.base, &key, id, LIMIT).await;
+            let job = client.wait(id, LIMIT).await;
             assert_eq!(job["status"], "DONE", "{job}");
         }
         let secs = t0.elapsed().as_secs_f64();

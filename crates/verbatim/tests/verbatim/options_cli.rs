@@ -1,7 +1,9 @@
 //! transcription_config options through `verbatim transcribe` on real speech: each test fails
 //! when its option is ignored (the CLI runs the same option code as API jobs: worker::recognition).
 
-use crate::common::{fixtures_dir, verbatim, wer};
+use crate::common::{
+    assert_five_dollars, entities, fixtures_dir, verbatim, verbatim_json, verbatim_ok, wer,
+};
 use serde_json::Value;
 
 fn clip(name: &str) -> String {
@@ -10,16 +12,6 @@ fn clip(name: &str) -> String {
         .join(format!("{name}.wav"))
         .to_string_lossy()
         .into_owned()
-}
-
-fn run(args: &[&str]) -> String {
-    let out = verbatim(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn words_of(json: &Value) -> String {
@@ -43,15 +35,14 @@ fn auto_detects_spanish_and_swedish_and_reports_it() {
         ("sv_nst_u0016003", "sv"),
         ("sv_nst_u0016004", "sv"),
     ] {
-        let json: Value = serde_json::from_str(&run(&[
+        let json: Value = verbatim_json(&[
             "transcribe",
             &clip(name),
             "--format",
             "json",
             "--language",
             "auto",
-        ]))
-        .unwrap();
+        ]);
         assert_eq!(
             json["results"][0]["alternatives"][0]["language"], lang,
             "{name}"
@@ -61,7 +52,7 @@ fn auto_detects_spanish_and_swedish_and_reports_it() {
                 .unwrap();
         let rate = wer(
             &reference,
-            &run(&["transcribe", &clip(name), "--language", lang]),
+            &verbatim_ok(&["transcribe", &clip(name), "--language", lang]),
         );
         eprintln!("{name}: WER {:.1}%", rate * 100.0);
         assert!(rate <= NON_ENGLISH_WER_BOUND, "{name}: WER {rate:.3}");
@@ -70,27 +61,25 @@ fn auto_detects_spanish_and_swedish_and_reports_it() {
 
 #[test]
 fn english_is_detected_and_a_forced_language_is_used() {
-    let json: Value = serde_json::from_str(&run(&[
+    let json: Value = verbatim_json(&[
         "transcribe",
         &clip("en_two_cities"),
         "--format",
         "json",
         "--language",
         "auto",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(json["results"][0]["alternatives"][0]["language"], "en");
     // Forcing Spanish on Spanish speech with the English-only default model moves to the
     // multilingual one and reports the forced language.
-    let json: Value = serde_json::from_str(&run(&[
+    let json: Value = verbatim_json(&[
         "transcribe",
         &clip("es_mls_13697_11991_000000"),
         "--format",
         "json",
         "--language",
         "es",
-    ]))
-    .unwrap();
+    ]);
     assert_eq!(json["results"][0]["alternatives"][0]["language"], "es");
     assert!(words_of(&json).contains("disgusto"));
 }
@@ -136,10 +125,10 @@ fn unknown_language_and_bad_options_are_errors() {
 #[test]
 fn additional_vocab_fixes_a_misheard_name() {
     let c = clip("es_mls_13697_11991_000000");
-    let plain = run(&["transcribe", &c, "--language", "es"]);
+    let plain = verbatim_ok(&["transcribe", &c, "--language", "es"]);
     assert!(!plain.contains("Wentworth"), "{plain}");
     let vocab = r#"[{"content": "Wentworth", "sounds_like": ["buen worth", "wen worth"]}]"#;
-    let fixed: Value = serde_json::from_str(&run(&[
+    let fixed: Value = verbatim_json(&[
         "transcribe",
         &c,
         "--language",
@@ -148,8 +137,7 @@ fn additional_vocab_fixes_a_misheard_name() {
         "json",
         "--additional-vocab",
         vocab,
-    ]))
-    .unwrap();
+    ]);
     let hit = fixed["results"]
         .as_array()
         .unwrap()
@@ -166,7 +154,7 @@ fn channel_diarization_labels_and_separates_channels() {
         .join("two_speakers_stereo.wav")
         .to_string_lossy()
         .into_owned();
-    let json: Value = serde_json::from_str(&run(&[
+    let json: Value = verbatim_json(&[
         "transcribe",
         &stereo,
         "--format",
@@ -175,8 +163,7 @@ fn channel_diarization_labels_and_separates_channels() {
         "channel",
         "--language",
         "en",
-    ]))
-    .unwrap();
+    ]);
     let channels: std::collections::BTreeSet<&str> = json["results"]
         .as_array()
         .unwrap()
@@ -187,7 +174,7 @@ fn channel_diarization_labels_and_separates_channels() {
         channels.into_iter().collect::<Vec<_>>(),
         ["channel_1", "channel_2"]
     );
-    let txt = run(&[
+    let txt = verbatim_ok(&[
         "transcribe",
         &stereo,
         "--diarization",
@@ -200,15 +187,14 @@ fn channel_diarization_labels_and_separates_channels() {
         "{txt}"
     );
     // Without the option the channels are mixed and nothing is labelled.
-    let json: Value = serde_json::from_str(&run(&[
+    let json: Value = verbatim_json(&[
         "transcribe",
         &stereo,
         "--format",
         "json",
         "--language",
         "en",
-    ]))
-    .unwrap();
+    ]);
     assert!(json["results"]
         .as_array()
         .unwrap()
@@ -243,11 +229,13 @@ fn speaker_diarization_tells_two_voices_apart() {
     let outputs = |extra: &[&str]| {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_string_lossy().into_owned();
-        run(&[
-            &["transcribe", wav.as_str(), "--output-dir", d.as_str()][..],
-            extra,
-        ]
-        .concat());
+        verbatim_ok(
+            &[
+                &["transcribe", wav.as_str(), "--output-dir", d.as_str()][..],
+                extra,
+            ]
+            .concat(),
+        );
         let read = |ext: &str| {
             std::fs::read_to_string(dir.path().join(format!("two_speakers_turns.{ext}"))).unwrap()
         };
@@ -259,14 +247,7 @@ fn speaker_diarization_tells_two_voices_apart() {
     };
     let (json, txt, srt) = outputs(&["--diarization", "speaker"]);
     let words = transcript::word_results(&json);
-    let labels: std::collections::BTreeSet<&str> =
-        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
-    assert_eq!(
-        labels.into_iter().collect::<Vec<_>>(),
-        ["S1", "S2"],
-        "two voices, numbered S1, S2"
-    );
-    assert_eq!(words[0].speaker.as_deref(), Some("S1"));
+    testkit::der::assert_two_voices(&words);
 
     let reference = speaker_turns();
     let per_turn: Vec<(usize, usize)> = testkit::der::labels_per_turn(&reference, &words)
@@ -315,22 +296,7 @@ fn speaker_diarization_tells_two_voices_apart() {
     );
     assert!(paragraphs.iter().any(|p| p.starts_with("S2: ")), "{txt}");
     // No subtitle cue holds words of two speakers.
-    let secs = |t: &str| {
-        let (hms, ms) = t.trim().split_once(',').unwrap();
-        hms.split(':')
-            .fold(0.0, |acc, x| acc * 60.0 + x.parse::<f64>().unwrap())
-            + ms.parse::<f64>().unwrap() / 1000.0
-    };
-    for cue in srt.trim_end().split("\n\n") {
-        let (a, b) = cue.lines().nth(1).unwrap().split_once(" --> ").unwrap();
-        let (a, b) = (secs(a), secs(b));
-        let inside: std::collections::BTreeSet<&str> = words
-            .iter()
-            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
-            .filter_map(|w| w.speaker.as_deref())
-            .collect();
-        assert!(inside.len() <= 1, "cue {cue:?} spans speakers {inside:?}");
-    }
+    testkit::der::assert_no_cue_spans_speakers(&srt, &words);
 
     // Without the option: one anonymous speaker, no labels.
     let (plain, txt, _) = outputs(&[]);
@@ -351,7 +317,7 @@ const SPEAKER_DER_BOUND: f64 = 0.50;
 #[test]
 fn enable_entities_marks_spoken_numbers() {
     let c = clip("sv_nst_u0016002");
-    let with: Value = serde_json::from_str(&run(&[
+    let with: Value = verbatim_json(&[
         "transcribe",
         &c,
         "--language",
@@ -359,31 +325,13 @@ fn enable_entities_marks_spoken_numbers() {
         "--format",
         "json",
         "--enable-entities",
-    ]))
-    .unwrap();
-    let entities: Vec<&Value> = with["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["type"] == "entity")
-        .collect();
-    assert!(entities.len() >= 6, "{}", words_of(&with));
-    assert!(entities.iter().all(|e| e["entity_class"] == "cardinal"
+    ]);
+    let found = entities(&with);
+    assert!(found.len() >= 6, "{}", words_of(&with));
+    assert!(found.iter().all(|e| e["entity_class"] == "cardinal"
         && e["spoken_form"].as_array().is_some_and(|s| !s.is_empty())));
-    let without: Value = serde_json::from_str(&run(&[
-        "transcribe",
-        &c,
-        "--language",
-        "sv",
-        "--format",
-        "json",
-    ]))
-    .unwrap();
-    assert!(!without["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["type"] == "entity"));
+    let without: Value = verbatim_json(&["transcribe", &c, "--language", "sv", "--format", "json"]);
+    assert!(entities(&without).is_empty());
 }
 
 #[test]
@@ -402,43 +350,32 @@ fn enable_entities_and_locale_reach_the_output() {
         "--additional-vocab",
         vocab,
     ];
-    let with: Value = serde_json::from_str(&run(&[
-        &base[..],
-        &["--enable-entities", "--output-locale", "en-GB"],
-    ]
-    .concat()))
-    .unwrap();
-    let entity = with["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["type"] == "entity")
-        .expect("an entity result");
-    assert_eq!(entity["entity_class"], "money");
-    assert_eq!(
-        entity["written_form"][0]["alternatives"][0]["content"],
-        "$5"
-    );
-    assert!(words_of(&with).contains("colour"), "{}", words_of(&with));
-    let without: Value = serde_json::from_str(&run(&base)).unwrap();
-    assert!(!without["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["type"] == "entity"));
-    assert!(words_of(&without).contains("color"));
-    let srt = run(&[
-        &base[..4],
+    let with: Value = verbatim_json(
         &[
-            "--format",
-            "srt",
-            "--additional-vocab",
-            vocab,
-            "--output-locale",
-            "en-GB",
-        ],
-    ]
-    .concat());
+            &base[..],
+            &["--enable-entities", "--output-locale", "en-GB"],
+        ]
+        .concat(),
+    );
+    assert_five_dollars(&with);
+    assert!(words_of(&with).contains("colour"), "{}", words_of(&with));
+    let without: Value = verbatim_json(&base);
+    assert!(entities(&without).is_empty());
+    assert!(words_of(&without).contains("color"));
+    let srt = verbatim_ok(
+        &[
+            &base[..4],
+            &[
+                "--format",
+                "srt",
+                "--additional-vocab",
+                vocab,
+                "--output-locale",
+                "en-GB",
+            ],
+        ]
+        .concat(),
+    );
     assert!(srt.contains("colour"), "{srt}");
 }
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::common::{fixture, fixtures, models_dir, verbatim, wer};
+use crate::common::{fixture, fixtures, models_dir, verbatim, verbatim_json, verbatim_ok, wer};
 
 /// tiny.en scores 5–15 % on these clips; a bound well above that still fails loudly when the
 /// decoder, the resampler or the timestamps go wrong (a broken pipeline scores 60 % or worse).
@@ -23,14 +23,8 @@ fn english_clips_are_transcribed_within_the_wer_bound() {
     let (mut errors, mut words) = (0.0, 0usize);
     let mut report = String::new();
     for clip in &clips {
-        let out = verbatim(&["transcribe", clip.wav.to_str().unwrap(), "--format", "txt"]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            clip.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let hypothesis = String::from_utf8(out.stdout).unwrap();
+        let hypothesis =
+            verbatim_ok(&["transcribe", clip.wav.to_str().unwrap(), "--format", "txt"]);
         let reference = clip.reference();
         let rate = wer(&reference, &hypothesis);
         let n = reference.split_whitespace().count();
@@ -96,14 +90,7 @@ fn every_container_format_decodes_and_transcribes() {
         );
     }
     for file in &formats {
-        let out = verbatim(&["transcribe", file.wav.to_str().unwrap(), "--format", "json"]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            file.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = verbatim_json(&["transcribe", file.wav.to_str().unwrap(), "--format", "json"]);
         let text = json_words(&json).join(" ");
         let rate = wer(&file.reference(), &text);
         eprintln!("{:<48} WER {:>5.1}%", file.name, rate * 100.0);
@@ -120,13 +107,7 @@ fn every_container_format_decodes_and_transcribes() {
 #[test]
 fn json_has_the_speechmatics_shape_with_aligned_words() {
     let clip = fixture("en_two_cities");
-    let out = verbatim(&["transcribe", clip.wav.to_str().unwrap(), "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = verbatim_json(&["transcribe", clip.wav.to_str().unwrap(), "--format", "json"]);
     assert_eq!(json["format"], "2.9");
     assert_eq!(json["metadata"]["type"], "transcription");
     assert_eq!(
@@ -191,13 +172,7 @@ fn sixty_seconds_of_silence_yield_no_words() {
         .status()
         .unwrap();
     assert!(status.success());
-    let out = verbatim(&["transcribe", silence.to_str().unwrap(), "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = verbatim_json(&["transcribe", silence.to_str().unwrap(), "--format", "json"]);
     assert_eq!(json["results"].as_array().unwrap().len(), 0, "{json}");
 }
 

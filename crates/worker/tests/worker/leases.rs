@@ -8,7 +8,8 @@ use blob::{BlobStore, Bucket};
 use futures::StreamExt;
 use jobs::JobStatus;
 use serde_json::json;
-use worker::WorkerPool;
+use std::sync::Arc;
+use worker::{WorkerConfig, WorkerPool};
 
 const CLIP: &str = "clips/en_sense_and_sensibility_0870.wav";
 
@@ -42,18 +43,25 @@ fn worker_settled(env: &Env, job_id: &str) -> Vec<Event> {
         .collect()
 }
 
+/// A pool with `config` whose worker has taken `job_id` and is held at DECODING until the
+/// gate opens.
+async fn held_at_decoding(job_id: &str, config: WorkerConfig) -> (Env, Arc<Gate>, WorkerPool) {
+    let env = Env::new().await;
+    env.submit(job_id, &fixture(CLIP), tc()).await;
+    let gate = env.recorder.hold_at_decoding();
+    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
+    gate.wait_reached().await;
+    (env, gate, pool)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_lease_means_no_completion() {
-    let env = Env::new().await;
-    env.submit("joblost", &fixture(CLIP), tc()).await;
-    let gate = env.recorder.hold_at_decoding();
     // A lease of 1 s renewed only every 1.5 s: while the worker is held at DECODING the lease
     // runs out, as it would for a worker stalled by a network partition.
     let mut config = config();
     config.lease = Duration::from_secs(1);
     config.renew_every = Duration::from_millis(1500);
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
-    gate.wait_reached().await;
+    let (env, gate, pool) = held_at_decoding("joblost", config).await;
 
     // Another worker takes the job as soon as the lease has expired.
     let thief = loop {
@@ -103,13 +111,9 @@ async fn a_lost_lease_means_no_completion() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_hands_back_a_job_that_does_not_finish_in_the_grace_period() {
-    let env = Env::new().await;
-    env.submit("jobback", &fixture(CLIP), tc()).await;
-    let gate = env.recorder.hold_at_decoding();
     let mut config = config();
     config.shutdown_grace = Duration::from_millis(200);
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
-    gate.wait_reached().await;
+    let (env, gate, pool) = held_at_decoding("jobback", config).await;
     pool.shutdown().await;
 
     let job = env.job("jobback").await;
@@ -138,13 +142,9 @@ async fn shutdown_hands_back_a_job_that_does_not_finish_in_the_grace_period() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_a_running_job_finish_and_claims_nothing_new() {
-    let env = Env::new().await;
-    env.submit("jobfinish", &fixture(CLIP), tc()).await;
-    let gate = env.recorder.hold_at_decoding();
     let mut config = config();
     config.shutdown_grace = Duration::from_secs(600);
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
-    gate.wait_reached().await;
+    let (env, gate, pool) = held_at_decoding("jobfinish", config).await;
     // Queued after the worker is busy, so only a claim after shutdown began could take it.
     env.submit("jobwaiting", &fixture(CLIP), tc()).await;
     let shutdown = tokio::spawn(pool.shutdown());
@@ -166,19 +166,11 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
     env.submit("jobcrash", &fixture(CLIP), tc()).await;
     // A worker claims the job, gets to DECODING, writes a partial output, and dies (kill -9).
     let dead = env
-        .db
-        .claim("dead-worker", Duration::from_millis(500))
-        .await
-        .unwrap()
-        .unwrap();
-    env.db
-        .advance(&dead, JobStatus::InProgress, None)
-        .await
-        .unwrap();
-    env.db
-        .advance(&dead, JobStatus::Decoding, None)
-        .await
-        .unwrap();
+        .dead_worker(
+            Duration::from_millis(500),
+            &[JobStatus::InProgress, JobStatus::Decoding],
+        )
+        .await;
     let partial =
         futures::stream::once(async { Ok(bytes::Bytes::from_static(b"partial garbage")) }).boxed();
     env.blobs
@@ -186,9 +178,7 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
         .await
         .unwrap();
 
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config());
-    let job = env.wait_terminal("jobcrash").await;
-    pool.shutdown().await;
+    let job = env.run_to_the_end("jobcrash", config()).await;
     assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
     assert_eq!(job.attempts, 2);
     assert_eq!(
@@ -218,21 +208,11 @@ async fn a_job_that_keeps_killing_its_worker_is_failed() {
     let env = Env::new().await;
     env.submit("jobpoison", &fixture(CLIP), tc()).await;
     // Its worker died once already (no failure was ever recorded: the process was gone).
-    let dead = env
-        .db
-        .claim("dead-worker", Duration::from_millis(300))
-        .await
-        .unwrap()
-        .unwrap();
-    env.db
-        .advance(&dead, JobStatus::InProgress, None)
-        .await
-        .unwrap();
+    env.dead_worker(Duration::from_millis(300), &[JobStatus::InProgress])
+        .await;
     let mut config = config();
     config.max_claims = 1;
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
-    let job = env.wait_terminal("jobpoison").await;
-    pool.shutdown().await;
+    let job = env.run_to_the_end("jobpoison", config).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(
         job.error_message.as_deref(),

@@ -21,9 +21,7 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     let audio = fixture(CLIP);
     let submitted = env.submit("jobdone1", &audio, transcription_config()).await;
     assert_eq!(submitted.status, JobStatus::Queued);
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config());
-    let job = env.wait_terminal("jobdone1").await;
-    pool.shutdown().await;
+    let job = env.run_to_the_end("jobdone1", config()).await;
 
     assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
     assert_eq!(job.error_message, None);
@@ -97,17 +95,13 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn srt_overrides_reach_the_renderer() {
     let env = Env::new().await;
-    let config = json!({
+    let job_config = json!({
         "type": "transcription",
         "transcription_config": {"language": "en"},
         "output_config": {"srt_overrides": {"max_line_length": 20, "max_lines": 1}}
     });
-    env.submit("jobsrt20", &fixture("clips/en_mfa_surround.wav"), config)
-        .await;
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), crate::common::config());
-    let job = env.wait_terminal("jobsrt20").await;
-    pool.shutdown().await;
-    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
+    let audio = fixture("clips/en_mfa_surround.wav");
+    env.run_done("jobsrt20", &audio, job_config).await;
 
     let srt = env.output("jobsrt20", "srt").await.unwrap();
     let lines = srt_text_lines(&srt);
@@ -206,9 +200,7 @@ async fn a_refused_input_url_fails_the_job() {
         })
         .await
         .unwrap();
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config());
-    let job = env.wait_terminal("joburl").await;
-    pool.shutdown().await;
+    let job = env.run_to_the_end("joburl", config()).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(
         job.error_message.as_deref(),
@@ -225,9 +217,7 @@ async fn worker_side_failures_are_retried_then_failed_with_a_clear_message() {
     let mut config = config();
     config.model_standard = "no-such-model".into();
     config.max_attempts = 3;
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
-    let job = env.wait_terminal("jobnomodel").await;
-    pool.shutdown().await;
+    let job = env.run_to_the_end("jobnomodel", config).await;
 
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.attempts, 3);
@@ -287,22 +277,19 @@ async fn the_configured_decoder_programs_are_the_ones_run() {
     assert_eq!(wav.status, JobStatus::Done);
 }
 
+/// Runs the speakers fixture `audio` as `job_id` with `diarization: mode` to DONE; returns its
+/// JSON transcript.
+async fn diarized(env: &Env, job_id: &str, audio: &str, mode: &str) -> Value {
+    let job_config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": mode}});
+    let audio = fixture(&format!("speakers/{audio}"));
+    env.run_done(job_id, &audio, job_config).await;
+    serde_json::from_str(&env.output(job_id, "json").await.unwrap()).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn channel_diarization_labels_each_channel() {
     let env = Env::new().await;
-    let config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "channel"}});
-    env.submit(
-        "jobstereo",
-        &fixture("speakers/two_speakers_stereo.wav"),
-        config,
-    )
-    .await;
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), crate::common::config());
-    let job = env.wait_terminal("jobstereo").await;
-    pool.shutdown().await;
-    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
-
-    let doc: Value = serde_json::from_str(&env.output("jobstereo", "json").await.unwrap()).unwrap();
+    let doc = diarized(&env, "jobstereo", "two_speakers_stereo.wav", "channel").await;
     let mut per_channel: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut last_start = 0.0;
     for r in doc["results"]
@@ -356,33 +343,9 @@ fn speaker_turns() -> Vec<testkit::der::Turn> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn speaker_diarization_labels_each_voice() {
     let env = Env::new().await;
-    let config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
-    env.submit(
-        "jobspeakers",
-        &fixture("speakers/two_speakers_turns.wav"),
-        config,
-    )
-    .await;
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), crate::common::config());
-    let job = env.wait_terminal("jobspeakers").await;
-    pool.shutdown().await;
-    assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
-
-    let doc: Value =
-        serde_json::from_str(&env.output("jobspeakers", "json").await.unwrap()).unwrap();
+    let doc = diarized(&env, "jobspeakers", "two_speakers_turns.wav", "speaker").await;
     let words = transcript::word_results(&doc);
-    let labels: std::collections::BTreeSet<&str> =
-        words.iter().filter_map(|w| w.speaker.as_deref()).collect();
-    assert_eq!(
-        labels.into_iter().collect::<Vec<_>>(),
-        ["S1", "S2"],
-        "two voices found"
-    );
-    assert_eq!(
-        words[0].speaker.as_deref(),
-        Some("S1"),
-        "labels in order of first appearance"
-    );
+    testkit::der::assert_two_voices(&words);
 
     // Per reference turn, the label most of its words carry.
     let reference = speaker_turns();
@@ -430,22 +393,7 @@ async fn speaker_diarization_labels_each_voice() {
 
     // No cue holds words of two speakers.
     let srt = env.output("jobspeakers", "srt").await.unwrap();
-    let ms = |t: &str| {
-        let (hms, millis) = t.trim().split_once(',').unwrap();
-        let p: Vec<u64> = hms.split(':').map(|x| x.parse().unwrap()).collect();
-        ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 + millis.parse::<u64>().unwrap()
-    };
-    for cue in srt.trim_end().split("\n\n") {
-        let timing = cue.lines().nth(1).unwrap();
-        let (a, b) = timing.split_once(" --> ").unwrap();
-        let (a, b) = (ms(a) as f64 / 1000.0, ms(b) as f64 / 1000.0);
-        let inside: std::collections::BTreeSet<&str> = words
-            .iter()
-            .filter(|w| w.start >= a - 0.002 && w.end <= b + 0.002)
-            .filter_map(|w| w.speaker.as_deref())
-            .collect();
-        assert!(inside.len() <= 1, "cue {timing} spans speakers {inside:?}");
-    }
+    testkit::der::assert_no_cue_spans_speakers(&srt, &words);
 }
 
 /// Measured with tiny.en's word times: DER 35.8 % = confusion 24.4 % (A's two later turns, as
@@ -465,9 +413,7 @@ async fn speaker_diarization_without_its_model_fails_with_the_install_command() 
     let job_config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
     env.submit("jobnospeakermodel", &fixture(CLIP), job_config)
         .await;
-    let pool = WorkerPool::start(env.jobs(), env.blobs(), config);
-    let job = env.wait_terminal("jobnospeakermodel").await;
-    pool.shutdown().await;
+    let job = env.run_to_the_end("jobnospeakermodel", config).await;
     assert_eq!(job.status, JobStatus::Failed);
     let message = job.error_message.unwrap();
     assert!(

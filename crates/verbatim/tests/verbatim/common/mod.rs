@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 pub use testkit::{fixtures_dir, models_dir, repo_root};
 
 /// One row of tests/fixtures/cache/manifest.tsv.
@@ -63,6 +65,42 @@ pub fn verbatim(args: &[&str]) -> Output {
         .env_remove("VERBATIM_MODEL")
         .output()
         .unwrap()
+}
+
+/// Runs the verbatim binary and returns its stdout, asserting that it succeeded.
+pub fn verbatim_ok(args: &[&str]) -> String {
+    let out = verbatim(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// [`verbatim_ok`] of a command that prints a JSON transcript.
+pub fn verbatim_json(args: &[&str]) -> Value {
+    serde_json::from_str(&verbatim_ok(args)).unwrap()
+}
+
+/// The entity results of a JSON transcript.
+pub fn entities(transcript: &Value) -> Vec<&Value> {
+    transcript["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "entity")
+        .collect()
+}
+
+/// Asserts the money entity "$5" that the sonnet tests' vocabulary makes of "increase".
+pub fn assert_five_dollars(transcript: &Value) {
+    let entity = *entities(transcript).first().expect("an entity result");
+    assert_eq!(entity["entity_class"], "money");
+    assert_eq!(
+        entity["written_form"][0]["alternatives"][0]["content"],
+        "$5"
+    );
 }
 
 /// Word error rate with the normalisation of the fixture references.

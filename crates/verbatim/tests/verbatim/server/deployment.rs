@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 use blob::Bucket;
 
+use super::api::Api;
 use super::fleet::{fleet_env, services, Database};
 use super::{Options, Server, BIN};
 
@@ -89,6 +90,11 @@ impl Deployment {
             _db: db,
             _dir: dir,
         })
+    }
+
+    /// A client of this deployment's API with `key`.
+    pub fn api(&self, key: &str) -> Api {
+        Api::new(&self.server.base, key)
     }
 
     pub fn is_fleet(&self) -> bool {

@@ -2,6 +2,7 @@
 //! binary on a free port with a fresh data folder, API keys made with `verbatim keys create`,
 //! the real-speech clips and an HTTPS server with a self-signed certificate for URL input.
 
+pub mod api;
 pub mod deployment;
 pub mod fleet;
 
@@ -10,8 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use serde_json::Value;
 
 pub use crate::common::{fixtures, models_dir, repo_root};
 
@@ -38,6 +37,13 @@ impl Default for Options {
             workers: 1,
             env: Vec::new(),
         }
+    }
+}
+
+impl Options {
+    /// An API without workers (its jobs stay QUEUED), with `env`.
+    pub fn no_workers(env: Vec<(String, String)>) -> Options {
+        Options { workers: 0, env }
     }
 }
 
@@ -119,6 +125,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A client of this server's API with `key`.
+    pub fn api(&self, key: &str) -> api::Api {
+        api::Api::new(&self.base, key)
     }
 
     pub fn pid(&self) -> u32 {
@@ -219,42 +230,20 @@ pub fn key_of(out: std::process::Output) -> String {
     lines[0].to_string()
 }
 
+/// The environment that lets jobs fetch their input from the test's HTTPS server on localhost,
+/// whose certificate `ca_cert` signs.
+pub fn url_input_env(ca_cert: &Path) -> Vec<(String, String)> {
+    vec![
+        ("VERBATIM_URL_ALLOW_HOSTS".into(), "localhost".into()),
+        ("VERBATIM_URL_CA_CERT".into(), ca_cert.display().to_string()),
+    ]
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()
         .unwrap()
-}
-
-/// Polls a job until it is DONE or FAILED (or `limit` passes) and returns the record.
-pub async fn wait_finished(
-    client: &reqwest::Client,
-    server_base: &str,
-    key: &str,
-    job_id: &str,
-    limit: Duration,
-) -> Value {
-    let deadline = Instant::now() + limit;
-    loop {
-        let job: Value = client
-            .get(format!("{server_base}/v1/batch/jobs/{job_id}"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let status = job["status"].as_str().unwrap_or_default().to_string();
-        if status == "DONE" || status == "FAILED" {
-            return job;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "job {job_id} not finished in {limit:?}: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 /// One real-speech English clip of the fixtures (tests/fixtures/cache/manifest.tsv).

@@ -10,7 +10,7 @@ use blob::{BlobStore, Bucket, LocalBlobStore};
 use jobs::{ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery, NewJob};
 use serde_json::{json, Value};
 use tokio::sync::{Notify, Semaphore};
-use worker::WorkerConfig;
+use worker::{WorkerConfig, WorkerPool};
 
 pub const ORG: &str = "org-test";
 
@@ -146,6 +146,33 @@ impl Env {
             matches!(j.status, JobStatus::Done | JobStatus::Failed)
         })
         .await
+    }
+
+    /// Runs a pool with `config` until the job `job_id` is DONE or FAILED, then shuts it down.
+    pub async fn run_to_the_end(&self, job_id: &str, config: WorkerConfig) -> Job {
+        let pool = WorkerPool::start(self.jobs(), self.blobs(), config);
+        let job = self.wait_terminal(job_id).await;
+        pool.shutdown().await;
+        job
+    }
+
+    /// Submits `audio` as `job_id` with `job_config`, runs a pool until the job ends, and
+    /// checks that it is DONE.
+    pub async fn run_done(&self, job_id: &str, audio: &Path, job_config: Value) -> Job {
+        self.submit(job_id, audio, job_config).await;
+        let job = self.run_to_the_end(job_id, config()).await;
+        assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
+        job
+    }
+
+    /// A worker that claims the next job with a lease of `lease`, takes it through `statuses`
+    /// and dies (kill -9: nothing is recorded, its lease runs out).
+    pub async fn dead_worker(&self, lease: Duration, statuses: &[JobStatus]) -> Lease {
+        let dead = self.db.claim("dead-worker", lease).await.unwrap().unwrap();
+        for status in statuses {
+            self.db.advance(&dead, *status, None).await.unwrap();
+        }
+        dead
     }
 
     pub async fn output(&self, job_id: &str, ext: &str) -> Option<String> {
