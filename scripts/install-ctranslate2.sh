@@ -18,17 +18,13 @@ SHA256=1037b3f51d18f1546120686670d71fcdaf85a0500fffccc56d8439ded5d284e5
 LIB_DIR="$REPO_ROOT/.ct2/lib"
 SONAME=libctranslate2-42c542ff.so.4.8.4
 
-[[ "$(uname -m)" == x86_64 ]] || die "the prebuilt CTranslate2 library is x86_64 only (this is $(uname -m))"
 if [[ -f "$LIB_DIR/$SONAME" && -f "$LIB_DIR/.version-$VERSION" ]]; then
     say "CTranslate2 $VERSION: present in $LIB_DIR"
     exit 0
 fi
-CACHE="${VERBATIM_DOWNLOAD_CACHE:-$HOME/.cache/verbatim/pypi}"
-# The library is the same in every Python tag of the wheel; cp311 pins one file and its hash.
-pip_fetch "ctranslate2==$VERSION" "$CACHE" "$WHEEL" "$SHA256" \
-    --only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311
+wheel="$(fetch_native_wheel CTranslate2 "ctranslate2==$VERSION" "$WHEEL" "$SHA256")"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-python3 -m zipfile -e "$CACHE/$WHEEL" "$tmp/x"
+python3 -m zipfile -e "$wheel" "$tmp/x"
 # Only CTranslate2's own files are replaced: ONNX Runtime (scripts/install-onnxruntime.sh) lives here too.
 rm -f "$LIB_DIR"/.version-*; mkdir -p "$LIB_DIR"
 cp "$tmp"/x/ctranslate2.libs/*.so* "$LIB_DIR/"

@@ -14,17 +14,14 @@ SHA256=5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d
 LIB_DIR="$REPO_ROOT/.ct2/lib"
 LIBRARY="libonnxruntime.so.$VERSION"
 
-[[ "$(uname -m)" == x86_64 ]] || die "the prebuilt ONNX Runtime library is x86_64 only (this is $(uname -m))"
 if [[ -f "$LIB_DIR/$LIBRARY" && -f "$LIB_DIR/.onnxruntime-$VERSION" ]]; then
     say "ONNX Runtime $VERSION: present in $LIB_DIR"
     exit 0
 fi
-CACHE="${VERBATIM_DOWNLOAD_CACHE:-$HOME/.cache/verbatim/pypi}"
-pip_fetch "onnxruntime==$VERSION" "$CACHE" "$WHEEL" "$SHA256" \
-    --only-binary=:all: --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311
+wheel="$(fetch_native_wheel "ONNX Runtime" "onnxruntime==$VERSION" "$WHEEL" "$SHA256")"
 mkdir -p "$LIB_DIR"
 tmp="$(mktemp -d "$LIB_DIR/.onnxruntime.XXXXXX")"; trap 'rm -rf "$tmp"' EXIT
-unzip -q -o -j "$CACHE/$WHEEL" "onnxruntime/capi/$LIBRARY" -d "$tmp"
+unzip -q -o -j "$wheel" "onnxruntime/capi/$LIBRARY" -d "$tmp"
 mv "$tmp/$LIBRARY" "$LIB_DIR/$LIBRARY"
 touch "$LIB_DIR/.onnxruntime-$VERSION"
 say "ONNX Runtime $VERSION: installed in $LIB_DIR"

@@ -68,3 +68,15 @@ replace_model() {
     mv "$1" "$2"
     say "model $3: ok"
 }
+
+# fetch_native_wheel WHAT SPEC FILE SHA256: downloads the x86_64 CPython 3.11 wheel FILE of SPEC
+# into the download cache unless it is there, and prints its path. The native library inside
+# such a wheel is the same for every Python tag; cp311 pins one file and its hash.
+fetch_native_wheel() {
+    local what="$1" spec="$2" file="$3" sha="$4"
+    [[ "$(uname -m)" == x86_64 ]] || die "the prebuilt $what library is x86_64 only (this is $(uname -m))"
+    local cache="${VERBATIM_DOWNLOAD_CACHE:-$HOME/.cache/verbatim/pypi}"
+    pip_fetch "$spec" "$cache" "$file" "$sha" --only-binary=:all: --platform manylinux_2_28_x86_64 \
+        --python-version 3.11 --implementation cp --abi cp311 >&2
+    echo "$cache/$file"
+}

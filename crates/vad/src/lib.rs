@@ -20,3 +20,7 @@ pub use silero::{SileroVad, VadStream, MODEL_FILE};
 pub const SAMPLE_RATE: usize = 16_000;
 /// Samples per probability: each frame is 32 ms.
 pub const FRAME_SAMPLES: usize = 512;
+/// A frame at or above this probability is speech (faster-whisper's default `threshold`)…
+pub const SPEECH_THRESHOLD: f32 = 0.5;
+/// …and once in speech, one under this is a pause (its default `neg_threshold`, 0.15 less).
+pub const PAUSE_THRESHOLD: f32 = SPEECH_THRESHOLD - 0.15;

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::{FRAME_SAMPLES, SAMPLE_RATE};
+use crate::{FRAME_SAMPLES, SAMPLE_RATE, SPEECH_THRESHOLD};
 
 /// faster-whisper's `VadOptions`, with its defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,7 @@ pub struct RegionOptions {
 impl Default for RegionOptions {
     fn default() -> Self {
         Self {
-            threshold: 0.5,
+            threshold: SPEECH_THRESHOLD,
             neg_threshold: None,
             min_speech_ms: 0,
             max_speech_s: f32::INFINITY,

@@ -17,7 +17,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use crate::{runtime, VadError, DEFAULT_LIBRARY, FRAME_SAMPLES};
+use crate::{runtime, VadError, DEFAULT_LIBRARY, FRAME_SAMPLES, PAUSE_THRESHOLD, SPEECH_THRESHOLD};
 
 /// The file name scripts/install-models.sh gives the model in the models folder.
 pub const MODEL_FILE: &str = "silero_vad_v6.onnx";
@@ -27,13 +27,8 @@ const CONTEXT: usize = 64;
 const STATE: usize = 128;
 /// Frames per model call: 8 s of audio, a few hundred kilobytes of input.
 const FRAMES_PER_CALL: usize = 256;
-/// A frame under this probability is a pause (faster-whisper's default end-of-speech
-/// threshold)…
-const PAUSE: f32 = 0.35;
-/// …and this many pause frames (1 s) after speech reset the state.
+/// Pause frames (1 s) after speech that reset the state.
 const RESET_AFTER: usize = 31;
-/// A frame at or above this probability is speech (faster-whisper's default threshold).
-const SPEECH: f32 = 0.5;
 
 /// A loaded model. One session serves every stream of the process; calls are serialised,
 /// which costs little: a frame takes microseconds and a stream's state lives in the stream.
@@ -207,8 +202,12 @@ impl VadStream<'_> {
                 self.vad
                     .run(&self.frames[start * width..], &mut self.h, &mut self.c)?;
             let reset = probabilities.iter().position(|&p| {
-                self.spoke |= p >= SPEECH;
-                self.pause = if p < PAUSE { self.pause + 1 } else { 0 };
+                self.spoke |= p >= SPEECH_THRESHOLD;
+                self.pause = if p < PAUSE_THRESHOLD {
+                    self.pause + 1
+                } else {
+                    0
+                };
                 self.spoke && self.pause >= RESET_AFTER
             });
             match reset {

@@ -2,7 +2,6 @@
 //! once (hundreds of MB and seconds of start-up) and then serves every job that asks for it.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use asr::{AsrError, Engine};
@@ -10,6 +9,7 @@ use tokio::sync::OnceCell;
 
 use crate::error::JobError;
 use crate::request::ModelChoice;
+use crate::WorkerConfig;
 
 /// Loads a model. Blocking: called on a blocking thread.
 pub type Loader = dyn Fn(&ModelChoice) -> Result<Arc<dyn Engine>, AsrError> + Send + Sync;
@@ -33,9 +33,11 @@ impl Engines {
         }
     }
 
-    /// Whisper models from `models_dir`, each loaded with `threads` CPU threads, decoding
-    /// `batch_size` windows together.
-    pub fn whisper(models_dir: PathBuf, threads: usize, batch_size: usize) -> Self {
+    /// Whisper models from the configuration's models folder, each loaded with its threads per
+    /// worker and batch size.
+    pub fn whisper(config: &WorkerConfig) -> Self {
+        let models_dir = config.models_dir.clone();
+        let (threads, batch_size) = (config.threads_per_worker, config.batch_size);
         Engines::new(Arc::new(move |model: &ModelChoice| {
             let path = asr::models::resolve(&model.name, &models_dir)?;
             let config = asr::WhisperConfig {

@@ -46,12 +46,8 @@ impl Context {
         blobs: Arc<dyn BlobStore>,
         config: WorkerConfig,
     ) -> Context {
-        let engines = Engines::whisper(
-            config.models_dir.clone(),
-            config.threads_per_worker,
-            config.batch_size,
-        );
-        Context::with_engines(jobs, blobs, Arc::new(engines), config)
+        let engines = Arc::new(Engines::whisper(&config));
+        Context::with_engines(jobs, blobs, engines, config)
     }
 
     pub fn with_engines(

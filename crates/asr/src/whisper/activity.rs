@@ -7,16 +7,15 @@
 
 use std::ops::Range;
 
-use vad::{RegionOptions, FRAME_SAMPLES};
+use vad::{RegionOptions, FRAME_SAMPLES, SPEECH_THRESHOLD};
 
 use super::mel::HOP;
 
 /// 10 ms frames per second (the mel hop).
 const FPS: usize = 100;
-/// A VAD frame at or above this probability is speech…
-const SPEECH: f32 = 0.5;
-/// …and at or above this, faint speech: a quiet voice in a noisy room. Faint frames keep the
-/// words the decoder wrote over them; a word with not even faint speech near it is dropped.
+/// A VAD frame at or above this probability is faint speech (a quiet voice in a noisy room;
+/// speech proper is `vad::SPEECH_THRESHOLD`). Faint frames keep the words the decoder wrote
+/// over them; a word with not even faint speech near it is dropped.
 const FAINT: f32 = 0.2;
 
 /// Words may reach this far past the last speech frame in them (the VAD's decision trails
@@ -71,7 +70,7 @@ impl Activity {
         Self {
             regions,
             frames,
-            speech: per_frame(SPEECH),
+            speech: per_frame(SPEECH_THRESHOLD),
             faint: per_frame(FAINT),
         }
     }

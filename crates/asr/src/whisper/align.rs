@@ -6,6 +6,7 @@
 use ct2rs::sys::{StorageView, Whisper, WhisperAlignmentResult};
 
 use super::decode::Segment;
+use super::one_per_window;
 use super::tokenizer::WhisperTokenizer;
 use crate::AsrError;
 
@@ -72,17 +73,12 @@ pub fn align_batch(
             }
         })
         .collect();
-    let results = ctx
-        .model
-        .align(encoder_output, &start, &tokens, frames, MEDIAN_FILTER_WIDTH)
-        .map_err(|e| AsrError::Engine(format!("aligning words: {e:#}")))?;
-    if results.len() != texts.len() {
-        return Err(AsrError::Engine(format!(
-            "the aligner returned {} results for {} windows",
-            results.len(),
-            texts.len()
-        )));
-    }
+    let results = one_per_window(
+        "aligning words",
+        ctx.model
+            .align(encoder_output, &start, &tokens, frames, MEDIAN_FILTER_WIDTH),
+        texts.len(),
+    )?;
     Ok(results
         .into_iter()
         .zip(texts)
@@ -417,19 +413,15 @@ mod tests {
 
     #[test]
     fn contractions_and_numbers_are_one_word_and_punctuation_still_attaches() {
-        let mut a = vec![
-            timed(" I", 1, 0.0, 0.1, 1.0),
-            timed(" don", 1, 0.1, 0.3, 1.0),
-            timed("'t", 1, 0.3, 0.4, 1.0),
-            timed(" pay", 1, 0.4, 0.6, 1.0),
-            timed(" 3", 1, 0.6, 0.7, 1.0),
-            timed(".", 1, 0.7, 0.7, 1.0),
-            timed("5", 1, 0.7, 0.8, 1.0),
-            timed(",", 1, 0.8, 0.8, 1.0),
-            timed(" \"", 1, 0.8, 0.8, 1.0),
-            timed("Yes", 1, 0.9, 1.0, 1.0),
-            timed(".\"", 1, 1.0, 1.0, 1.0),
+        // One token each, 0.1 s apart, as the pieces come out of the split.
+        let pieces = [
+            " I", " don", "'t", " pay", " 3", ".", "5", ",", " \"", "Yes", ".\"",
         ];
+        let mut a: Vec<Timing> = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| timed(p, 1, i as f64 * 0.1, (i + 1) as f64 * 0.1, 1.0))
+            .collect();
         merge_punctuations(&mut a, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS);
         join_word_pieces(&mut a);
         assert_eq!(

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use ct2rs::sys::{StorageView, Whisper, WhisperGenerationResult, WhisperOptions};
 
+use super::one_per_window;
 use super::tokenizer::WhisperTokenizer;
 use crate::AsrError;
 
@@ -67,16 +68,11 @@ pub fn generate_batch(
         .iter()
         .map(|p| tokenizer.token_strings(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let results = model
-        .generate(encoder_output, &prompt_strings, &options(0.0, params))
-        .map_err(|e| AsrError::Engine(format!("decoding a window: {e:#}")))?;
-    if results.len() != prompts.len() {
-        return Err(AsrError::Engine(format!(
-            "the decoder returned {} results for {} windows",
-            results.len(),
-            prompts.len()
-        )));
-    }
+    let results = one_per_window(
+        "decoding windows",
+        model.generate(encoder_output, &prompt_strings, &options(0.0, params)),
+        prompts.len(),
+    )?;
     Ok(results
         .into_iter()
         .map(|r| attempt(tokenizer, &r, 0.0))

@@ -190,6 +190,22 @@ impl WhisperEngine {
     }
 }
 
+/// The results of a CTranslate2 call over a batch of `windows` windows, checked to be one each.
+fn one_per_window<T, E: std::fmt::Display>(
+    what: &str,
+    results: Result<Vec<T>, E>,
+    windows: usize,
+) -> Result<Vec<T>, AsrError> {
+    let results = results.map_err(|e| AsrError::Engine(format!("{what}: {e:#}")))?;
+    if results.len() != windows {
+        return Err(AsrError::Engine(format!(
+            "{what}: {} results for {windows} windows",
+            results.len()
+        )));
+    }
+    Ok(results)
+}
+
 /// The folder, beside the Whisper models, that holds the Silero VAD model.
 pub const VAD_MODEL_FOLDER: &str = "silero-vad";
 

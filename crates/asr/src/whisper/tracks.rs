@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use vad::FRAME_SAMPLES;
+use vad::{FRAME_SAMPLES, PAUSE_THRESHOLD};
 
 use super::mel::HOP;
 
@@ -17,9 +17,8 @@ use super::mel::HOP;
 pub const MIN_TRACK_FRAMES: usize = 60 * 100;
 /// How far from its ideal place a cut may move to find a pause.
 const SEARCH_FRAMES: usize = 15 * 100;
-/// Below this VAD probability a frame is a pause…
-const PAUSE: f32 = 0.35;
-/// …and a pause this long is a safe place to cut (no word spans it).
+/// A pause (VAD probability under `vad::PAUSE_THRESHOLD`) this long is a safe place to cut:
+/// no word spans it.
 const MIN_PAUSE_MS: usize = 300;
 
 /// At most `max_tracks` consecutive frame ranges covering `0..frames`, balanced by the frames
@@ -76,7 +75,7 @@ fn pause_near(ideal: usize, frames: usize, probabilities: &[f32]) -> usize {
     let mut pauses: Vec<(usize, usize)> = Vec::new();
     let mut run_start = None;
     for (i, &p) in window.iter().chain(std::iter::once(&1.0)).enumerate() {
-        match (p < PAUSE, run_start) {
+        match (p < PAUSE_THRESHOLD, run_start) {
             (true, None) => run_start = Some(i),
             (false, Some(s)) => {
                 pauses.push((i - s, lo + (s + i) / 2));

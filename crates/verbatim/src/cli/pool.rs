@@ -28,20 +28,15 @@ pub struct BatchSize {
     /// Windows one recognition decodes together: a recording is cut in pauses into this many
     /// tracks at most (a minute of speech each at least), decoded side by side. More is faster
     /// and takes more memory; 1 decodes one window at a time, as faster-whisper does.
-    #[arg(
-        id = "batch_size",
-        long = "batch-size",
-        value_name = "N",
-        env = "VERBATIM_BATCH_SIZE",
-        default_value_t = asr::whisper::DEFAULT_BATCH_SIZE as u16,
-        value_parser = clap::value_parser!(u16).range(1..=64)
-    )]
-    windows: u16,
+    #[arg(long, value_name = "N", env = "VERBATIM_BATCH_SIZE",
+          default_value_t = asr::whisper::DEFAULT_BATCH_SIZE as u16,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    batch_size: u16,
 }
 
 impl BatchSize {
     pub fn windows(&self) -> usize {
-        self.windows.into()
+        self.batch_size.into()
     }
 }
 
