@@ -32,9 +32,10 @@ pub struct WhisperConfig {
     pub compute_type: String,
     /// Beam width of the first (temperature 0) decoding attempt; faster-whisper's default 5.
     pub beam_size: usize,
-    /// Windows decoded together: the recording is cut into at most this many tracks (in
-    /// pauses, a minute of speech each at least), whose windows go through the model as one
-    /// batch. 1 decodes the whole recording as one sequence of windows, as faster-whisper does.
+    /// Windows decoded together. Above 1, the recording is cut in pauses into tracks of about a
+    /// minute of speech, decoded side by side, their windows going through the model this many
+    /// at a time; 1 decodes the whole recording as one sequence of windows, as faster-whisper
+    /// does.
     pub batch_size: usize,
     /// Skip the stretches without speech (Silero VAD) instead of running the model on them.
     pub skip_silence: bool,
@@ -151,7 +152,7 @@ impl WhisperEngine {
                 "multilingual model without lang_ids in config.json".into(),
             ));
         }
-        let vad = load_vad(model_dir, config)?;
+        let vad = load_vad(model_dir, config, threads)?;
         let suppress_tokens = tokenizer.suppressed_tokens();
         Ok(Self {
             name: crate::models::model_name(model_dir),
@@ -209,7 +210,11 @@ fn one_per_window<T, E: std::fmt::Display>(
 /// The folder, beside the Whisper models, that holds the Silero VAD model.
 pub const VAD_MODEL_FOLDER: &str = "silero-vad";
 
-fn load_vad(model_dir: &Path, config: &WhisperConfig) -> Result<vad::SileroVad, AsrError> {
+fn load_vad(
+    model_dir: &Path,
+    config: &WhisperConfig,
+    threads: usize,
+) -> Result<vad::SileroVad, AsrError> {
     let path = match &config.vad_model {
         Some(path) => path.clone(),
         None => model_dir
@@ -218,7 +223,7 @@ fn load_vad(model_dir: &Path, config: &WhisperConfig) -> Result<vad::SileroVad, 
             .join(VAD_MODEL_FOLDER)
             .join(vad::MODEL_FILE),
     };
-    vad::SileroVad::load(&path).map_err(|e| match e {
+    vad::SileroVad::load(&path, threads).map_err(|e| match e {
         vad::VadError::ModelNotFound(path) => AsrError::ModelNotFound(format!(
             "{path} (the voice activity model; scripts/install-models.sh installs it)"
         )),

@@ -138,7 +138,7 @@ pub fn run(
         content_frames,
         &speech,
         &probabilities,
-        engine.config.batch_size.max(1),
+        engine.config.batch_size.max(1) > 1,
     )
     .into_iter()
     .map(|range| Track::new(range, &initial_prompt))
@@ -179,22 +179,24 @@ pub fn run(
         if batch.is_empty() {
             break;
         }
-        // CTranslate2 wants the start token at the same place in every prompt of a batch, so
-        // every window is conditioned on as many of its track's last tokens as the track with
-        // the least text has (up to half the context, as faster-whisper keeps).
-        let keep = batch
-            .iter()
-            .map(|w| tracks[w.track].previous().len())
-            .min()
-            .unwrap_or(0)
-            .min(MAX_LENGTH / 2 - 1);
-        for window in &mut batch {
-            window.prompt = tracks[window.track].prompt(keep, tok.sot_prev, &sot_sequence);
-        }
         let t_step = Instant::now();
-        let decoded = decode_step(&windows, &ctx, &params, &batch)?;
-        for (window, result) in batch.iter().zip(decoded) {
-            tracks[window.track].apply(window, result, tok, &samples, &activity);
+        for chunk in batch.chunks_mut(engine.config.batch_size.max(1)) {
+            // CTranslate2 wants the start token at the same place in every prompt of a batch,
+            // so every window is conditioned on as many of its track's last tokens as the
+            // track with the least text has (up to half the context, as faster-whisper keeps).
+            let keep = chunk
+                .iter()
+                .map(|w| tracks[w.track].previous().len())
+                .min()
+                .unwrap_or(0)
+                .min(MAX_LENGTH / 2 - 1);
+            for window in chunk.iter_mut() {
+                window.prompt = tracks[window.track].prompt(keep, tok.sot_prev, &sot_sequence);
+            }
+            let decoded = decode_step(&windows, &ctx, &params, chunk)?;
+            for (window, result) in chunk.iter().zip(decoded) {
+                tracks[window.track].apply(window, result, tok, &samples, &activity);
+            }
         }
         tracing::debug!(
             step,
@@ -293,6 +295,13 @@ impl Track {
             window.seek + window.frames
         };
         self.seek = next.min(self.range.end);
+        tracing::trace!(
+            seek = window.seek,
+            frames = window.frames,
+            cut_in_pause = window.pause_start.is_some(),
+            advanced = self.seek - window.seek,
+            "window done"
+        );
         if let Some((segments, segment_words)) = result.segments {
             if let Some(end) = last_end(&segments, &segment_words) {
                 self.last_speech_timestamp = end;
@@ -457,7 +466,7 @@ fn window_end(activity: &Activity, seek: usize, end: usize) -> (usize, Option<us
     let search = seek + WINDOW_FRAMES - CUT_SEARCH_FRAMES..seek + WINDOW_FRAMES;
     match activity.last_pause(search, MIN_CUT_PAUSE_FRAMES) {
         Some(pause) => {
-            let cut = (pause.start + pause.end) / 2;
+            let cut = ((pause.start + pause.end) / 2).min(seek + WINDOW_FRAMES);
             (cut - seek, Some(pause.start))
         }
         None => (WINDOW_FRAMES, None),

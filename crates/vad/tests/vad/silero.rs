@@ -6,7 +6,7 @@ fn model() -> SileroVad {
     let path: PathBuf = testkit::models_dir()
         .join("silero-vad")
         .join(vad::MODEL_FILE);
-    SileroVad::load(&path).expect("the Silero VAD model (run scripts/install-models.sh)")
+    SileroVad::load(&path, 1).expect("the Silero VAD model (run scripts/install-models.sh)")
 }
 
 fn clip(name: &str) -> Vec<f32> {
@@ -119,7 +119,7 @@ fn speech_between_silences_is_found_and_padded() {
 
 #[test]
 fn a_missing_model_is_a_clear_error() {
-    let err = SileroVad::load(std::path::Path::new("/nonexistent/silero.onnx")).unwrap_err();
+    let err = SileroVad::load(std::path::Path::new("/nonexistent/silero.onnx"), 1).unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
 }
 

@@ -25,9 +25,9 @@ pub struct ModelsDir {
 /// Windows one recognition decodes together.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BatchSize {
-    /// Windows one recognition decodes together: a recording is cut in pauses into this many
-    /// tracks at most (a minute of speech each at least), decoded side by side. More is faster
-    /// and takes more memory; 1 decodes one window at a time, as faster-whisper does.
+    /// Windows one recognition decodes together: a recording is cut in pauses into tracks of
+    /// about a minute of speech, decoded side by side, this many windows at a time. More takes
+    /// more memory; 1 decodes one window after the other, as faster-whisper does.
     #[arg(long, value_name = "N", env = "VERBATIM_BATCH_SIZE",
           default_value_t = asr::whisper::DEFAULT_BATCH_SIZE as u16,
           value_parser = clap::value_parser!(u16).range(1..=64))]
