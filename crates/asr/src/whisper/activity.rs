@@ -138,6 +138,14 @@ impl Activity {
         None
     }
 
+    /// How many frames of `range` are speech.
+    pub fn speech_frames_in(&self, range: Range<usize>) -> usize {
+        let end = range.end.min(self.speech.len());
+        self.speech
+            .get(range.start.min(end)..end)
+            .map_or(0, |s| s.iter().filter(|&&b| b).count())
+    }
+
     /// The speech regions (10 ms frames), padded and merged.
     pub fn regions(&self) -> &[Range<usize>] {
         &self.regions

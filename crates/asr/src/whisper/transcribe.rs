@@ -193,7 +193,7 @@ pub fn run(
             for window in chunk.iter_mut() {
                 window.prompt = tracks[window.track].prompt(keep, tok.sot_prev, &sot_sequence);
             }
-            let decoded = decode_step(&windows, &ctx, &params, chunk)?;
+            let decoded = decode_step(&windows, &ctx, &params, chunk, &activity)?;
             for (window, result) in chunk.iter().zip(decoded) {
                 tracks[window.track].apply(window, result, tok, &samples, &activity);
             }
@@ -327,6 +327,7 @@ fn decode_step(
     ctx: &AlignContext,
     params: &DecodeParams,
     batch: &[Window],
+    activity: &Activity,
 ) -> Result<Vec<WindowResult>, AsrError> {
     let tok = ctx.tokenizer;
     let places: Vec<(usize, usize)> = batch.iter().map(|w| (w.seek, w.frames)).collect();
@@ -364,6 +365,12 @@ fn decode_step(
         let time_offset = window.seek as f64 / FRAMES_PER_SECOND;
         if decoded.no_speech_prob > NO_SPEECH_THRESHOLD && decoded.avg_logprob <= LOG_PROB_THRESHOLD
         {
+            tracing::debug!(
+                seek = window.seek,
+                no_speech_prob = decoded.no_speech_prob,
+                avg_logprob = decoded.avg_logprob,
+                "window judged silent"
+            );
             texts.push(Vec::new());
             results.push((None, window.seek + window.frames, false));
             continue;
@@ -438,6 +445,25 @@ fn decode_step(
                 }
             }
         }
+        if let Some(end) = last_end(&segments, &segment_words) {
+            // Whisper sometimes ends a window early (often at a change of speaker) and says so
+            // with its timestamps, which would skip the rest of the window. Where the VAD hears
+            // speech after the last word, the next window starts at that word's end instead.
+            let end_frame = (end * FRAMES_PER_SECOND).round() as usize;
+            let rest = end_frame + UNHEARD_GAP_FRAMES..window.seek + window.frames;
+            if end_frame > window.seek + MIN_ADVANCE_FRAMES
+                && end_frame < next_seek
+                && activity.speech_frames_in(rest) >= UNHEARD_SPEECH_FRAMES
+            {
+                tracing::debug!(
+                    seek = window.seek,
+                    end_frame,
+                    next_seek,
+                    "window ended early"
+                );
+                next_seek = end_frame;
+            }
+        }
         out.push(WindowResult {
             segments: Some((segments, segment_words)),
             next_seek,
@@ -447,6 +473,12 @@ fn decode_step(
     Ok(out)
 }
 
+/// Speech the model left out of a window: this much VAD speech (2 s), starting more than
+/// UNHEARD_GAP_FRAMES after its last word, sends the next window back to that word's end…
+const UNHEARD_SPEECH_FRAMES: usize = 200;
+const UNHEARD_GAP_FRAMES: usize = 100;
+/// …provided the window moved on by at least this much, so the decoding always progresses.
+const MIN_ADVANCE_FRAMES: usize = 100;
 /// A window cut in a pause ends this close to it (in frames) when the model wrote everything
 /// before the pause.
 const PAUSE_REACHED_FRAMES: usize = 50;
