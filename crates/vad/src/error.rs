@@ -1,6 +1,6 @@
 #[derive(Debug, thiserror::Error)]
 pub enum VadError {
-    /// ONNX Runtime could not be opened (`init_runtime`).
+    /// ONNX Runtime could not be opened.
     #[error("ONNX Runtime could not be loaded from {library}: {reason}")]
     Runtime { library: String, reason: String },
     #[error("voice activity model not found: {0}")]

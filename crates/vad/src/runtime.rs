@@ -15,13 +15,8 @@ pub const DEFAULT_LIBRARY: &str = "libonnxruntime.so.1.32.0";
 /// The first initialisation's outcome (with the library it tried); later calls return it again.
 static RUNTIME: OnceLock<(String, Result<Environment, String>)> = OnceLock::new();
 
-/// Opens ONNX Runtime from `library` (a path, or a file name the dynamic loader searches for).
-/// Only the first call in a process loads anything: ONNX Runtime cannot be swapped once open.
-/// Models open it with [`DEFAULT_LIBRARY`] when nobody called this first.
-pub fn init_runtime(library: &Path) -> Result<(), VadError> {
-    environment(library).map(|_| ())
-}
-
+/// ONNX Runtime's environment, opened from `library` (a path, or a file name the dynamic loader
+/// searches for) by the first call in the process: it cannot be swapped once open.
 pub(crate) fn environment(library: &Path) -> Result<Environment, VadError> {
     let (tried, outcome) = RUNTIME.get_or_init(|| {
         let outcome = ort::init_from(library)

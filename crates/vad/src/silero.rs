@@ -44,8 +44,7 @@ impl std::fmt::Debug for SileroVad {
 
 impl SileroVad {
     /// Loads the model file to run on `threads` CPU threads (2 take a quarter off the time of 1;
-    /// the model is small), opening ONNX Runtime with [`DEFAULT_LIBRARY`] unless
-    /// [`crate::init_runtime`] opened it already.
+    /// the model is small), opening ONNX Runtime ([`DEFAULT_LIBRARY`]) on first use.
     pub fn load(model: &Path, threads: usize) -> Result<Self, VadError> {
         if !model.is_file() {
             return Err(VadError::ModelNotFound(model.display().to_string()));
