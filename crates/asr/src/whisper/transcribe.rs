@@ -450,11 +450,7 @@ fn decode_step(
             // with its timestamps, which would skip the rest of the window. Where the VAD hears
             // speech after the last word, the next window starts at that word's end instead.
             let end_frame = (end * FRAMES_PER_SECOND).round() as usize;
-            let rest = end_frame + UNHEARD_GAP_FRAMES..window.seek + window.frames;
-            if end_frame > window.seek + MIN_ADVANCE_FRAMES
-                && end_frame < next_seek
-                && activity.speech_frames_in(rest) >= UNHEARD_SPEECH_FRAMES
-            {
+            if end_frame < next_seek && UNHEARD.left_out(window, end_frame, activity) {
                 tracing::debug!(
                     seek = window.seek,
                     end_frame,
@@ -473,12 +469,30 @@ fn decode_step(
     Ok(out)
 }
 
-/// Speech the model left out of a window: this much VAD speech (2 s), starting more than
-/// UNHEARD_GAP_FRAMES after its last word, sends the next window back to that word's end…
-const UNHEARD_SPEECH_FRAMES: usize = 200;
-const UNHEARD_GAP_FRAMES: usize = 100;
-/// …provided the window moved on by at least this much, so the decoding always progresses.
-const MIN_ADVANCE_FRAMES: usize = 100;
+/// When speech the VAD hears after a window's last word counts as left out by the model.
+struct Unheard {
+    /// Frames of speech (2 s)…
+    speech: usize,
+    /// …more than this many frames after the last word (1 s)…
+    gap: usize,
+    /// …in a window whose words moved on by at least this many frames, so the decoding always
+    /// progresses.
+    advance: usize,
+}
+
+const UNHEARD: Unheard = Unheard {
+    speech: 200,
+    gap: 100,
+    advance: 100,
+};
+
+impl Unheard {
+    fn left_out(&self, window: &Window, last_word_end: usize, activity: &Activity) -> bool {
+        let rest = last_word_end + self.gap..window.seek + window.frames;
+        last_word_end > window.seek + self.advance && activity.speech_frames_in(rest) >= self.speech
+    }
+}
+
 /// A window cut in a pause ends this close to it (in frames) when the model wrote everything
 /// before the pause.
 const PAUSE_REACHED_FRAMES: usize = 50;
