@@ -14,7 +14,7 @@ use super::mel::HOP;
 
 /// The speech a track holds: about two windows. Measured on en_long (tiny.en int8, 2 threads,
 /// batches of 8): tracks of one window (28 s) gave WER 10.5 % in 29.8 s, of two (56 s) 10.0 %
-/// in 25.9 s, of three (84 s) 10.8 % in 27.8 s; one track, faster-whisper's way, 9.5 % in 43 s.
+/// in 25.9 s, of three (84 s) 10.8 % in 27.8 s; one track, faster-whisper's way, 9.5 % in 46 s.
 /// Shorter tracks lose the previous text's context more often; longer ones end in more
 /// part-filled windows, and every window costs a whole encoder pass.
 pub const TRACK_FRAMES: usize = 5600;
