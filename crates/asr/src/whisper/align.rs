@@ -54,6 +54,10 @@ pub fn text_tokens(segments: &[Segment], eot: u32) -> Vec<u32> {
 /// Aligns the text of several windows at once: `encoder_output` holds the windows encoded as
 /// one batch, `texts[i]` the text tokens of window i (see [`text_tokens`]) and `frames[i]` its
 /// number of mel frames. A window without text gets an empty alignment.
+///
+/// CTranslate2 4.8.4's aligner corrupts memory when the windows of a batch have different frame
+/// counts, so every window is aligned over the longest one's frames: a shorter window's words
+/// may come out past its end, and the caller holds them to its audio.
 pub fn align_batch(
     ctx: &AlignContext,
     encoder_output: &StorageView,
@@ -73,10 +77,17 @@ pub fn align_batch(
             }
         })
         .collect();
+    let longest = frames.iter().copied().max().unwrap_or(0);
+    let frames = vec![longest; texts.len()];
     let results = one_per_window(
         "aligning words",
-        ctx.model
-            .align(encoder_output, &start, &tokens, frames, MEDIAN_FILTER_WIDTH),
+        ctx.model.align(
+            encoder_output,
+            &start,
+            &tokens,
+            &frames,
+            MEDIAN_FILTER_WIDTH,
+        ),
         texts.len(),
     )?;
     Ok(results

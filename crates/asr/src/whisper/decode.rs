@@ -80,27 +80,22 @@ pub fn generate_batch(
 }
 
 /// faster-whisper's `generate_with_fallback` for one window (`encoder_output` holds it alone),
-/// going on from `first` when the temperature-0 attempt was already made in a batch.
+/// going on from `first`, its temperature-0 attempt made in a batch ([`generate_batch`]).
 pub fn generate_with_fallback(
     model: &Whisper,
     tokenizer: &WhisperTokenizer,
     encoder_output: &StorageView,
     prompt: &[u32],
     params: &DecodeParams,
-    first: Option<Attempt>,
+    first: Attempt,
 ) -> Result<Decoded, AsrError> {
+    if !first.needs_fallback() {
+        return Ok(first.decoded);
+    }
     let prompt_strings = tokenizer.token_strings(prompt)?;
     // Every failed attempt, to pick from if all fail.
-    let mut attempts: Vec<Attempt> = Vec::new();
-    let mut temperatures = &TEMPERATURES[..];
-    if let Some(first) = first {
-        if !first.needs_fallback() {
-            return Ok(first.decoded);
-        }
-        attempts.push(first);
-        temperatures = &TEMPERATURES[1..];
-    }
-    for &temperature in temperatures {
+    let mut attempts = vec![first];
+    for &temperature in &TEMPERATURES[1..] {
         let result = model
             .generate(
                 encoder_output,

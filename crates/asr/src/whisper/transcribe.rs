@@ -155,13 +155,12 @@ pub fn run(
         // Each track's next window, or the track is done.
         let mut batch: Vec<Window> = Vec::new();
         for (index, track) in tracks.iter_mut().enumerate() {
-            if track.done {
+            if track.seek >= track.range.end {
                 continue;
             }
             match next_start(track.seek) {
                 Some(next) if next < track.range.end => track.seek = next,
                 _ => {
-                    track.done = true;
                     track.seek = track.range.end;
                     continue;
                 }
@@ -219,8 +218,8 @@ pub fn run(
 /// One track's place in the recording and its decoding state, as the sequential loop keeps it.
 struct Track {
     range: Range<usize>,
+    /// Where the next window starts; the track is done when it reaches the range's end.
     seek: usize,
-    done: bool,
     /// Tokens of the text so far (after the initial prompt), for conditioning.
     all_tokens: Vec<u32>,
     prompt_reset_since: usize,
@@ -253,7 +252,6 @@ impl Track {
     fn new(range: Range<usize>, initial_prompt: &[u32]) -> Self {
         Track {
             seek: range.start,
-            done: false,
             all_tokens: initial_prompt.to_vec(),
             prompt_reset_since: 0,
             // The track's start: what came before it is another track's.
@@ -345,14 +343,7 @@ fn decode_step(
     for (window, attempt) in batch.iter().zip(attempts) {
         decoded.push(if attempt.needs_fallback() {
             let alone = windows.encode(&[(window.seek, window.frames)])?;
-            generate_with_fallback(
-                ctx.model,
-                tok,
-                &alone,
-                &window.prompt,
-                params,
-                Some(attempt),
-            )?
+            generate_with_fallback(ctx.model, tok, &alone, &window.prompt, params, attempt)?
         } else {
             let Attempt { decoded, .. } = attempt;
             decoded
@@ -387,16 +378,10 @@ fn decode_step(
         results.push((Some(segments), next_seek, single_timestamp_ending));
     }
     // Encoding a window alone or in a batch gives the same output, so the batch's serves the
-    // aligner for windows that fell back too. CTranslate2 4.8.4's aligner corrupts memory when
-    // the windows of a batch have different lengths, so every window is aligned over the
-    // longest one's frames; the words are held to their own window's audio below.
+    // aligner for windows that fell back too. The aligner may place a window's words past its
+    // own frames (see `align_batch`); they are held to its audio below.
     let fallback_s = t.elapsed().as_secs_f64();
-    let longest = batch
-        .iter()
-        .map(|w| w.frames)
-        .max()
-        .unwrap_or(WINDOW_FRAMES);
-    let frames = vec![longest; batch.len()];
+    let frames: Vec<usize> = batch.iter().map(|w| w.frames).collect();
     let t = Instant::now();
     let alignments = align_batch(ctx, &encoded, &texts, &frames)?;
     tracing::debug!(
@@ -429,9 +414,9 @@ fn decode_step(
             word.end = word.end.min(window_end);
             word.start = word.start.min(word.end);
         }
-        if !single {
-            if let Some(end) = last_end(&segments, &segment_words) {
-                let end_frame = (end * FRAMES_PER_SECOND).round() as usize;
+        if let Some(end) = last_end(&segments, &segment_words) {
+            let end_frame = (end * FRAMES_PER_SECOND).round() as usize;
+            if !single {
                 let reached_pause = window
                     .pause_start
                     .is_some_and(|p| end_frame + PAUSE_REACHED_FRAMES >= p);
@@ -444,12 +429,9 @@ fn decode_step(
                     next_seek = end_frame;
                 }
             }
-        }
-        if let Some(end) = last_end(&segments, &segment_words) {
             // Whisper sometimes ends a window early (often at a change of speaker) and says so
             // with its timestamps, which would skip the rest of the window. Where the VAD hears
             // speech after the last word, the next window starts at that word's end instead.
-            let end_frame = (end * FRAMES_PER_SECOND).round() as usize;
             if end_frame < next_seek && UNHEARD.left_out(window, end_frame, activity) {
                 tracing::debug!(
                     seek = window.seek,
