@@ -21,3 +21,21 @@ new_out_dir() {
 audio_seconds() {
     ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$1"
 }
+
+# The peer's version: faster-whisper, in bench/.venv.
+FASTER_WHISPER_VERSION=1.2.1
+
+# faster_whisper_python: makes bench/.venv with faster-whisper $FASTER_WHISPER_VERSION (first
+# time only) and prints its python.
+faster_whisper_python() {
+    local venv="$BENCH_DIR/.venv"
+    if [[ ! -x "$venv/bin/python" ]]; then
+        say "creating $venv"
+        python3 -m venv "$venv"
+    fi
+    if ! "$venv/bin/python" -c "import faster_whisper, sys; sys.exit(faster_whisper.__version__ != '$FASTER_WHISPER_VERSION')" 2>/dev/null; then
+        say "pip install faster-whisper==$FASTER_WHISPER_VERSION into $venv"
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "faster-whisper==$FASTER_WHISPER_VERSION" >&2
+    fi
+    echo "$venv/bin/python"
+}

@@ -28,7 +28,6 @@ FILE=""; REFERENCE=""; ROUNDS=3; THREADS="$(nproc)"; COMPUTE_TYPE=int8
 MODEL="$REPO_ROOT/models/tiny.en"; LANGUAGE=en; ENGINES="verbatim,faster-whisper,faster-whisper-batched"; BUILD=1
 BATCH_SIZE=8
 VERBATIM="$REPO_ROOT/target/release/verbatim"
-FASTER_WHISPER_VERSION=1.2.1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --reference) REFERENCE="$2"; shift 2 ;;
@@ -76,15 +75,7 @@ for e in "${engine_list[@]}"; do
 done
 
 if [[ $run_fw -eq 1 ]]; then
-    VENV="$BENCH_DIR/.venv"
-    if [[ ! -x "$VENV/bin/python" ]]; then
-        say "creating $VENV"
-        python3 -m venv "$VENV"
-    fi
-    if ! "$VENV/bin/python" -c "import faster_whisper, sys; sys.exit(faster_whisper.__version__ != '$FASTER_WHISPER_VERSION')" 2>/dev/null; then
-        say "pip install faster-whisper==$FASTER_WHISPER_VERSION into $VENV"
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "faster-whisper==$FASTER_WHISPER_VERSION"
-    fi
+    FW_PYTHON="$(faster_whisper_python)"
 fi
 
 if [[ $run_verbatim -eq 1 ]]; then
@@ -104,7 +95,7 @@ run_engine() {
             cmd=("$VERBATIM" transcribe "$FILE" --format txt --model "$MODEL" --language "$LANGUAGE"
                  --threads "$THREADS" --compute-type "$COMPUTE_TYPE" --batch-size "$BATCH_SIZE") ;;
         faster-whisper*)
-            cmd=("$VENV/bin/python" "$BENCH_DIR/fw_transcribe.py" "$FILE" --model "$MODEL" --language "$LANGUAGE"
+            cmd=("$FW_PYTHON" "$BENCH_DIR/fw_transcribe.py" "$FILE" --model "$MODEL" --language "$LANGUAGE"
                  --threads "$THREADS" --compute-type "$COMPUTE_TYPE")
             [[ $engine == faster-whisper ]] || cmd+=(--batched "$BATCH_SIZE") ;;
     esac

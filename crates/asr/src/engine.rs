@@ -33,7 +33,20 @@ pub enum AsrError {
     UnsupportedLanguage(String),
     #[error("recognition failed: {0}")]
     Engine(String),
+    /// The audio source failed while recognition read it; the source's own error, for the
+    /// caller to tell its user as it would any error of that source.
+    #[error("{0}")]
+    Audio(Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// 16 kHz mono audio as it is decoded, in pieces of any length. Recognition reads it as it
+/// goes, so the whole signal is never held; an error ends the recognition with
+/// [`AsrError::Audio`].
+pub type AudioChunks<'a> = &'a mut (dyn Iterator<Item = Result<Vec<f32>, Box<dyn std::error::Error + Send + Sync>>>
+             + Send);
+
+/// Pieces [`Engine::transcribe`] hands a whole signal on in: 30 s.
+const SLICE_CHUNK: usize = 30 * SAMPLE_RATE as usize;
 
 /// Called with the fraction of the audio done (0..=1).
 pub type Progress<'a> = &'a (dyn Fn(f32) + Sync);
@@ -41,13 +54,27 @@ pub type Progress<'a> = &'a (dyn Fn(f32) + Sync);
 /// A speech recognition engine. Implementations are shared between threads; a call may
 /// block for as long as the recognition takes.
 pub trait Engine: Send + Sync {
-    /// Recognises 16 kHz mono samples.
+    /// Recognises 16 kHz mono audio read from `audio` while it is decoded. `duration_seconds`,
+    /// when known, is the audio's length, for progress.
+    fn transcribe_stream(
+        &self,
+        audio: AudioChunks<'_>,
+        duration_seconds: Option<f64>,
+        options: &Options,
+        progress: Progress<'_>,
+    ) -> Result<Recognition, AsrError>;
+
+    /// Recognises 16 kHz mono samples held in memory.
     fn transcribe(
         &self,
         samples: &[f32],
         options: &Options,
         progress: Progress<'_>,
-    ) -> Result<Recognition, AsrError>;
+    ) -> Result<Recognition, AsrError> {
+        let mut chunks = samples.chunks(SLICE_CHUNK).map(|c| Ok(c.to_vec()));
+        let duration = samples.len() as f64 / SAMPLE_RATE as f64;
+        self.transcribe_stream(&mut chunks, Some(duration), options, progress)
+    }
 
     /// Short name of the loaded model (`"tiny.en"`, `"base"`).
     fn model_name(&self) -> &str;

@@ -9,5 +9,5 @@ mod engine;
 pub mod models;
 pub mod whisper;
 
-pub use engine::{AsrError, Engine, Options, Progress, Recognition, SAMPLE_RATE};
+pub use engine::{AsrError, AudioChunks, Engine, Options, Progress, Recognition, SAMPLE_RATE};
 pub use whisper::{WhisperConfig, WhisperEngine};

@@ -98,6 +98,11 @@ impl JobError {
                 JobError::transient("the speech recognition model could not be loaded", e)
             }
             asr::AsrError::Engine(_) => JobError::transient("speech recognition failed", e),
+            // Decoding goes on while recognition reads: its errors are the audio's.
+            asr::AsrError::Audio(source) => match source.downcast::<AudioError>() {
+                Ok(audio) => JobError::from_audio(*audio),
+                Err(other) => JobError::transient("the audio could not be read", other.to_string()),
+            },
         }
     }
 }

@@ -32,7 +32,7 @@ pub use lease::LeaseKeeper;
 pub use pipeline::{output_key, run_job, Context};
 pub use pool::WorkerPool;
 pub use recognition::{
-    label_speakers, needs_multilingual_fallback, post_process, recognise_channels, Recognised,
+    needs_multilingual_fallback, post_process, recognise_channels, AudioInput, Recognised,
 };
 pub use request::{model_for, ModelChoice, OperatingPoint, Request};
 pub use speakers::{load_speaker_model, SpeakerModel, SpeakerModelError, INSTALL_COMMAND};

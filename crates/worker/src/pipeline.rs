@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use audio::{ChannelMode, Decoded};
 use blob::{BlobStore, Bucket};
 use bytes::Bytes;
 use chrono::SecondsFormat;
@@ -19,7 +18,7 @@ use crate::config::WorkerConfig;
 use crate::deadline::Deadline;
 use crate::engines::Engines;
 use crate::error::JobError;
-use crate::recognition::{needs_multilingual_fallback, recognise_channels, Recognised};
+use crate::recognition::{needs_multilingual_fallback, recognise_channels, AudioInput, Recognised};
 use crate::request::{model_for, ModelChoice, OperatingPoint, Request};
 use crate::speakers::SpeakerModel;
 
@@ -113,26 +112,9 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         mime_type: Some(probe.mime_type.to_string()),
         source: job.input_metadata.source,
     };
+    // Decoding and recognition overlap from here on (the file is decoded as it is recognised).
     ctx.jobs
-        .advance(lease, JobStatus::InProgress, Some(input_metadata.clone()))
-        .await?;
-
-    let mode = if request.split_channels {
-        ChannelMode::Split
-    } else {
-        ChannelMode::Mix
-    };
-    let decoded = blocking(job, input_path.clone(), move |p| {
-        audio::decode_with(&p, mode, &audio_settings)
-    })
-    .await?
-    .map_err(JobError::from_audio)?;
-    // The scratch copy is no longer needed; the samples are in memory.
-    drop(scratch);
-    input_metadata.duration_seconds = Some(round_ms(decoded.probe.duration_seconds));
-
-    ctx.jobs
-        .advance(lease, JobStatus::Decoding, Some(input_metadata))
+        .advance(lease, JobStatus::Decoding, Some(input_metadata.clone()))
         .await?;
     // Before recognition, so a missing speaker model fails the job without minutes of work.
     let speakers = if request.speaker_diarization {
@@ -142,8 +124,23 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     };
     let (engine, choice) = choose_engine(ctx, job, &request).await?;
     let engine_name = engine.model_name().to_string();
-    let duration = decoded.probe.duration_seconds;
-    let recognised = recognise(ctx, engine, speakers, decoded, &request).await?;
+    let recognised = recognise(
+        ctx,
+        engine,
+        speakers,
+        Recognition {
+            path: input_path,
+            settings: audio_settings,
+            probe,
+            job: job.job_id.clone(),
+        },
+        &request,
+    )
+    .await?;
+    // The scratch copy was read to its end.
+    drop(scratch);
+    let duration = recognised.duration_seconds;
+    input_metadata.duration_seconds = Some(round_ms(duration));
     let transcript = Transcript {
         language: recognised.language,
         duration,
@@ -151,7 +148,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     };
 
     ctx.jobs
-        .advance(lease, JobStatus::PostProcessing, None)
+        .advance(lease, JobStatus::PostProcessing, Some(input_metadata))
         .await?;
     let meta = JsonMeta::new(
         job.job_id.clone(),
@@ -335,12 +332,20 @@ async fn choose_engine(
     Ok((engine, choice))
 }
 
+/// What one recognition reads: the job's scratch copy of its input, decoded as it goes.
+struct Recognition {
+    path: PathBuf,
+    settings: audio::Settings,
+    probe: audio::Probe,
+    job: String,
+}
+
 /// Recognises (and diarizes, when asked) on a blocking thread (see [`recognise_channels`]).
 async fn recognise(
     ctx: &Context,
     engine: Arc<dyn asr::Engine>,
     speakers: Option<Arc<diarize::SpeakerDiarizer>>,
-    decoded: Decoded,
+    input: Recognition,
     request: &Request,
 ) -> Result<Recognised, JobError> {
     let permit = ctx
@@ -357,9 +362,16 @@ async fn recognise(
     let request = request.clone();
     let run = move || -> Result<Recognised, asr::AsrError> {
         let _permit = permit;
+        // Names the job in what the decoders log (ffmpeg's own words stay out of messages).
+        let _span = tracing::info_span!("job", job_id = %input.job).entered();
+        let audio = AudioInput {
+            path: &input.path,
+            settings: &input.settings,
+            probe: &input.probe,
+        };
         recognise_channels(
             engine.as_ref(),
-            &decoded.channels,
+            &audio,
             &request,
             speakers.as_deref(),
             &|_| {},

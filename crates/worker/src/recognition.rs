@@ -3,7 +3,11 @@
 //! diarization), and how the words are rewritten (vocabulary, spelling) before any format is
 //! rendered.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use asr::{AsrError, Engine};
+use audio::{AudioStream, ChannelMode};
 use diarize::SpeakerDiarizer;
 use transcript::Word;
 
@@ -13,6 +17,8 @@ use crate::request::{OperatingPoint, Request};
 pub struct Recognised {
     /// The language of the first channel with speech (detected or forced).
     pub language: String,
+    /// The length of the audio, as decoded (headers can be wrong).
+    pub duration_seconds: f64,
     /// In time order across channels, labelled `channel_N` when channels were split.
     pub words: Vec<Word>,
 }
@@ -33,13 +39,73 @@ pub fn needs_multilingual_fallback(
         && request.operating_point == OperatingPoint::Standard
 }
 
+/// A recording as recognition reads it: decoded while it is recognised, once per channel, so
+/// that its 16 kHz signal is never held whole.
+pub struct AudioInput<'a> {
+    pub path: &'a Path,
+    pub settings: &'a audio::Settings,
+    /// Its probe: how many channels there are to split, how long it is for progress.
+    pub probe: &'a audio::Probe,
+}
+
+/// Pieces of decoded audio recognition takes at a time.
+const CHUNK_SECONDS: f64 = 10.0;
+
+impl AudioInput<'_> {
+    fn open(&self, mode: ChannelMode) -> Result<AudioStream, AsrError> {
+        AudioStream::open_with(self.path, mode, CHUNK_SECONDS, self.settings)
+            .map_err(|e| AsrError::Audio(Box::new(e)))
+    }
+
+    /// Recognises one channel (`channel` of the split, or the mix when `None`); returns its
+    /// decoded length in samples too.
+    fn recognise(
+        &self,
+        engine: &dyn Engine,
+        channel: Option<usize>,
+        options: &asr::Options,
+        progress: asr::Progress<'_>,
+    ) -> Result<(asr::Recognition, usize), AsrError> {
+        let mode = if channel.is_some() {
+            ChannelMode::Split
+        } else {
+            ChannelMode::Mix
+        };
+        let stream = self.open(mode)?;
+        let decoded = AtomicUsize::new(0);
+        let mut chunks = stream.map(|chunk| {
+            let mut chunk = chunk.map_err(|e| Box::new(e) as Box<_>)?;
+            let samples = match channel {
+                Some(i) if i < chunk.len() => chunk.swap_remove(i),
+                Some(_) => Vec::new(),
+                None => chunk.pop().unwrap_or_default(),
+            };
+            decoded.fetch_add(samples.len(), Ordering::Relaxed);
+            Ok(samples)
+        });
+        let duration = Some(self.probe.duration_seconds).filter(|d| *d > 0.0);
+        let recognition = engine.transcribe_stream(&mut chunks, duration, options, progress)?;
+        Ok((recognition, decoded.into_inner()))
+    }
+
+    /// The whole mix, for diarization.
+    fn mix(&self) -> Result<Vec<f32>, AsrError> {
+        let mut samples = Vec::new();
+        for chunk in self.open(ChannelMode::Mix)? {
+            let chunk = chunk.map_err(|e| AsrError::Audio(Box::new(e)))?;
+            samples.extend(chunk.into_iter().flatten());
+        }
+        Ok(samples)
+    }
+}
+
 /// Recognises each channel (one when mixed) and merges the words in time order, labelled by
 /// channel when the request split them; with `diarization: "speaker"` labels each word's
 /// speaker from the voices (`speakers` must then be given: the caller loads the model, shared);
 /// then applies [`post_process`]. Blocking.
 pub fn recognise_channels(
     engine: &dyn Engine,
-    channels: &[Vec<f32>],
+    input: &AudioInput,
     request: &Request,
     speakers: Option<&SpeakerDiarizer>,
     progress: &(dyn Fn(f32) + Sync),
@@ -48,18 +114,28 @@ pub fn recognise_channels(
         language: request.language.clone(),
         initial_prompt: request.initial_prompt.clone(),
     };
-    let n = channels.len().max(1) as f32;
+    let channels: Vec<Option<usize>> = if request.split_channels {
+        (0..usize::from(input.probe.channels.max(1)))
+            .map(Some)
+            .collect()
+    } else {
+        vec![None]
+    };
+    let n = channels.len() as f32;
     // The first channel with speech decides the language of the transcript.
     let mut first_language = None;
     let mut speech_language = None;
     let mut words = Vec::new();
-    for (i, samples) in channels.iter().enumerate() {
-        let r = engine.transcribe(samples, &options, &|f| progress((i as f32 + f) / n))?;
+    let mut samples = 0;
+    for (i, channel) in channels.into_iter().enumerate() {
+        let (r, decoded) =
+            input.recognise(engine, channel, &options, &|f| progress((i as f32 + f) / n))?;
+        samples = samples.max(decoded);
         first_language.get_or_insert_with(|| r.language.clone());
         if speech_language.is_none() && !r.words.is_empty() {
             speech_language = Some(r.language.clone());
         }
-        let label = request.split_channels.then(|| format!("channel_{}", i + 1));
+        let label = channel.map(|c| format!("channel_{}", c + 1));
         words.extend(r.words.into_iter().map(|w| Word {
             channel: label.clone(),
             ..w
@@ -71,7 +147,10 @@ pub fn recognise_channels(
         let diarizer = speakers.ok_or_else(|| {
             AsrError::Engine("speaker diarization was asked without a speaker model".into())
         })?;
-        label_speakers(diarizer, channels, &mut words)
+        // Diarization still takes the whole mix at once (its clustering sees every window).
+        let mix = input.mix()?;
+        diarizer
+            .assign_speakers(&mix, &mut words)
             .map_err(|e| AsrError::Engine(format!("speaker diarization: {e}")))?;
     }
     // After diarization: a vocabulary phrase never merges words of two speakers.
@@ -80,39 +159,11 @@ pub fn recognise_channels(
         .or(first_language)
         .or_else(|| options.language.clone())
         .unwrap_or_else(|| "en".into());
-    Ok(Recognised { language, words })
-}
-
-/// Labels every word `S1`, `S2`… by voice (see [`diarize`]); returns the number of speakers
-/// found. Several channels are diarized on their down-mix (their mean), the audio the words'
-/// times refer to.
-pub fn label_speakers(
-    diarizer: &SpeakerDiarizer,
-    channels: &[Vec<f32>],
-    words: &mut [Word],
-) -> Result<usize, diarize::DiarizeError> {
-    let mixed;
-    let samples: &[f32] = match channels {
-        [] => &[],
-        [one] => one,
-        many => {
-            mixed = down_mix(many);
-            &mixed
-        }
-    };
-    diarizer.assign_speakers(samples, words)
-}
-
-fn down_mix(channels: &[Vec<f32>]) -> Vec<f32> {
-    let len = channels.iter().map(Vec::len).max().unwrap_or(0);
-    let scale = 1.0 / channels.len().max(1) as f32;
-    let mut out = vec![0f32; len];
-    for ch in channels {
-        for (o, s) in out.iter_mut().zip(ch) {
-            *o += s * scale;
-        }
-    }
-    out
+    Ok(Recognised {
+        language,
+        duration_seconds: samples as f64 / f64::from(audio::TARGET_SAMPLE_RATE),
+        words,
+    })
 }
 
 /// The words as the job asked them written: `sounds_like` phrases become their vocabulary
@@ -121,16 +172,5 @@ pub fn post_process(words: &mut Vec<Word>, request: &Request) {
     transcript::apply_vocab(words, &request.vocab);
     if let Some(locale) = &request.output_locale {
         transcript::apply_locale(words, locale);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn down_mix_is_the_mean_over_the_longest_channel() {
-        let mixed = down_mix(&[vec![1.0, 1.0, 1.0], vec![0.0, -1.0]]);
-        assert_eq!(mixed, [0.5, 0.0, 0.5]);
     }
 }

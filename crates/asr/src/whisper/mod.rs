@@ -3,10 +3,13 @@
 
 mod activity;
 mod align;
+mod blocks;
 mod cache;
 mod decode;
+mod encoded;
 mod language;
 pub mod mel;
+mod stream;
 mod tokenizer;
 mod tracks;
 mod transcribe;
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use ct2rs::sys::{ComputeType, Config, Device, Whisper};
 
-use crate::{AsrError, Engine, Options, Progress, Recognition};
+use crate::{AsrError, AudioChunks, Engine, Options, Progress, Recognition};
 use mel::MelExtractor;
 use tokenizer::WhisperTokenizer;
 
@@ -263,13 +266,14 @@ fn compute_type_named(name: &str) -> Result<ComputeType, String> {
 }
 
 impl Engine for WhisperEngine {
-    fn transcribe(
+    fn transcribe_stream(
         &self,
-        samples: &[f32],
+        audio: AudioChunks<'_>,
+        duration_seconds: Option<f64>,
         options: &Options,
         progress: Progress<'_>,
     ) -> Result<Recognition, AsrError> {
-        transcribe::run(self, samples, options, progress)
+        stream::run(self, audio, duration_seconds, options, progress)
     }
 
     fn model_name(&self) -> &str {

@@ -19,26 +19,22 @@ use super::mel::HOP;
 /// part-filled windows, and every window costs a whole encoder pass.
 pub const TRACK_FRAMES: usize = 5600;
 /// How far from its ideal place a cut may move to find a pause.
-const SEARCH_FRAMES: usize = 15 * 100;
+pub const SEARCH_FRAMES: usize = 15 * 100;
 /// A pause (VAD probability under `vad::PAUSE_THRESHOLD`) this long is a safe place to cut:
 /// no word spans it.
 const MIN_PAUSE_MS: usize = 300;
 
 /// Consecutive frame ranges covering `0..frames`, one per TRACK_FRAMES of speech in `regions`
-/// (or one in all unless `several`), balanced by the speech they hold and cut in a pause near
-/// each ideal cut (see `pause_near`).
+/// up to `max_tracks`, balanced by the speech they hold and cut in a pause near each ideal cut
+/// (see `pause_near`).
 pub fn split(
     frames: usize,
     regions: &[Range<usize>],
     probabilities: &[f32],
-    several: bool,
+    max_tracks: usize,
 ) -> Vec<Range<usize>> {
     let speech: usize = regions.iter().map(|r| r.len()).sum();
-    let tracks = if several {
-        (speech / TRACK_FRAMES).max(1)
-    } else {
-        1
-    };
+    let tracks = (speech / TRACK_FRAMES).clamp(1, max_tracks.max(1));
     if tracks == 1 {
         return vec![0..frames];
     }
@@ -69,7 +65,7 @@ fn frame_with_speech_before(regions: &[Range<usize>], amount: usize) -> usize {
 
 /// Where to cut near `ideal`: the middle of the nearest pause of at least MIN_PAUSE_MS within
 /// SEARCH_FRAMES, else of the longest shorter one, else the least speech-like VAD frame there.
-fn pause_near(ideal: usize, frames: usize, probabilities: &[f32]) -> usize {
+pub fn pause_near(ideal: usize, frames: usize, probabilities: &[f32]) -> usize {
     let to_vad = |frame: usize| frame * HOP / FRAME_SAMPLES;
     let to_mel = |vad_frame: usize| vad_frame * FRAME_SAMPLES / HOP;
     let lo = to_vad(ideal.saturating_sub(SEARCH_FRAMES));
@@ -131,9 +127,9 @@ mod tests {
     #[test]
     fn short_recordings_or_one_at_a_time_are_one_track() {
         let p = probabilities(9000, &[]);
-        assert_eq!(split(9000, &[0..9000], &p, true), vec![0..9000]);
+        assert_eq!(split(9000, &[0..9000], &p, 8), vec![0..9000]);
         let p = probabilities(60_000, &[]);
-        assert_eq!(split(60_000, &[0..60_000], &p, false), vec![0..60_000]);
+        assert_eq!(split(60_000, &[0..60_000], &p, 1), vec![0..60_000]);
     }
 
     #[test]
@@ -142,7 +138,7 @@ mod tests {
         let frames = 8 * TRACK_FRAMES;
         let pauses: Vec<Range<usize>> = (1..frames / 700).map(|k| k * 700..k * 700 + 50).collect();
         let p = probabilities(frames, &pauses);
-        let tracks = split(frames, &[0..frames], &p, true);
+        let tracks = split(frames, &[0..frames], &p, 8);
         assert_eq!(tracks.len(), 8, "{tracks:?}");
         assert_eq!(tracks[0].start, 0);
         assert_eq!(tracks[7].end, frames);
@@ -169,7 +165,7 @@ mod tests {
         let frames = 2 * TRACK_FRAMES + 60_000;
         let regions = [0..TRACK_FRAMES, TRACK_FRAMES + 60_000..frames];
         let p = probabilities(frames, &[TRACK_FRAMES..TRACK_FRAMES + 60_000]);
-        let tracks = split(frames, &regions, &p, true);
+        let tracks = split(frames, &regions, &p, 8);
         assert_eq!(tracks.len(), 2);
         assert!(
             (TRACK_FRAMES..TRACK_FRAMES + 60_000).contains(&tracks[0].end),
@@ -183,7 +179,7 @@ mod tests {
         let mut p = probabilities(frames, &[]);
         let least = TRACK_FRAMES + 100;
         p[least * HOP / FRAME_SAMPLES] = 0.6;
-        let tracks = split(frames, &[0..frames], &p, true);
+        let tracks = split(frames, &[0..frames], &p, 8);
         assert_eq!(tracks.len(), 2);
         assert!(tracks[0].end.abs_diff(least) < 5, "{tracks:?}");
     }

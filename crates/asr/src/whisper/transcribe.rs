@@ -19,9 +19,10 @@ use super::decode::{
     generate_batch, generate_with_fallback, split_segments_by_timestamps, Attempt, DecodeParams,
     Segment, LOG_PROB_THRESHOLD, MAX_LENGTH, NO_SPEECH_THRESHOLD, PROMPT_RESET_ON_TEMPERATURE,
 };
+use super::encoded::{float_activations, Encoded, ALIGN_BATCH, ENCODE_BATCH};
 use super::mel::{MelExtractor, HOP, WINDOW_FRAMES};
 use super::{language, tracks, WhisperEngine};
-use crate::{AsrError, Options, Progress, Recognition};
+use crate::{AsrError, Options, Progress};
 
 const FRAMES_PER_SECOND: f64 = 100.0;
 /// Shorter audio is padded with silence to this many samples (0.1 s) so every STFT frame
@@ -30,47 +31,87 @@ const MIN_SAMPLES: usize = 1600;
 /// Largest magnitude kept; beyond it samples are clipped (bad input, not audio).
 const MAX_MAGNITUDE: f32 = 1.0e4;
 
-pub fn run(
+/// The language of a recording: forced, English for English-only models, or detected on its
+/// first 30 s of speech.
+#[derive(Debug, Clone)]
+pub struct Language {
+    pub code: String,
+    pub probability: f32,
+    /// The language token; `None` for English-only models.
+    pub token: Option<u32>,
+}
+
+/// What one block of a recording hands on to the next.
+#[derive(Debug, Clone, Default)]
+pub struct Carry {
+    /// `None` until known: detected on the first block with speech.
+    pub language: Option<Language>,
+    /// The tokens that begin the first track's text: the initial prompt in the first block,
+    /// after that the text of the block before (since its last prompt reset), which conditions
+    /// the next window as it would in one sequence.
+    pub previous: Vec<u32>,
+}
+
+/// The language the caller forces, checked against the model, or the only one an English-only
+/// model has; `None` when it is to be detected.
+pub fn fixed_language(
     engine: &WhisperEngine,
-    samples: &[f32],
     options: &Options,
-    progress: Progress<'_>,
-) -> Result<Recognition, AsrError> {
+) -> Result<Option<Language>, AsrError> {
     let forced = options
         .language
         .as_deref()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_ascii_lowercase);
-    let forced_token = match &forced {
-        Some(code) => Some(language_token(engine, code)?),
+    Ok(match forced {
+        Some(code) => Some(Language {
+            token: language_token(engine, &code)?,
+            code,
+            probability: 1.0,
+        }),
+        None if !engine.multilingual => Some(Language {
+            code: "en".into(),
+            probability: 1.0,
+            token: None,
+        }),
         None => None,
-    };
-    let undetected = |words| Recognition {
-        language: forced.clone().unwrap_or_else(|| "en".into()),
-        language_probability: if forced.is_some() || !engine.multilingual {
-            1.0
-        } else {
-            0.0
-        },
-        words,
-    };
+    })
+}
+
+/// The tokens of the caller's initial prompt, as faster-whisper encodes it.
+pub fn initial_prompt(engine: &WhisperEngine, options: &Options) -> Result<Vec<u32>, AsrError> {
+    match options
+        .initial_prompt
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        Some(prompt) => engine.tokenizer.encode(&format!(" {prompt}")),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Recognises one block of a recording (see `blocks`): `samples` with the VAD `probabilities`
+/// of its frames; `initial_prompt` begins the text of every track but the first, which goes on
+/// from `carry`. Word times are the block's own (from its first sample).
+pub fn run_block(
+    engine: &WhisperEngine,
+    samples: &[f32],
+    probabilities: &[f32],
+    initial_prompt: &[u32],
+    carry: &mut Carry,
+    progress: Progress<'_>,
+) -> Result<Vec<Word>, AsrError> {
     if samples.is_empty() {
-        progress(1.0);
-        return Ok(undetected(Vec::new()));
+        return Ok(Vec::new());
     }
     let samples = sanitize(samples);
     let content_frames = MelExtractor::content_frames(&samples);
-    let started = Instant::now();
     let log_max = engine.mel.log_max(&samples);
-    let probabilities = engine
-        .vad
-        .probabilities(&samples)
-        .map_err(|e| AsrError::Engine(e.to_string()))?;
-    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "audio analysed");
     // The speech map is always used to fit word times; skipping what is not speech before the
     // model is the configurable part.
-    let activity = Activity::from_probabilities(&probabilities, samples.len());
+    let activity = Activity::from_probabilities(probabilities, samples.len());
     let skip_silence = engine.config.skip_silence;
     let next_start = |seek: usize| {
         if skip_silence {
@@ -80,8 +121,7 @@ pub fn run(
         }
     };
     let Some(first_speech) = next_start(0).filter(|&f| f < content_frames) else {
-        progress(1.0);
-        return Ok(undetected(Vec::new()));
+        return Ok(Vec::new());
     };
     let windows = Windows {
         engine,
@@ -89,35 +129,29 @@ pub fn run(
         log_max,
     };
 
-    // Language: forced, English for English-only models, else detected on the first 30 s
-    // of speech.
-    let (language, language_probability, language_token) = match (forced, forced_token) {
-        (Some(code), Some(token)) => (code, 1.0, token),
-        _ if !engine.multilingual => ("en".to_string(), 1.0, None),
-        _ => {
+    let language = match &carry.language {
+        Some(language) => language.clone(),
+        None => {
             let frames = WINDOW_FRAMES.min(content_frames - first_speech);
-            let encoded = windows.encode(&[(first_speech, frames)])?;
-            let (code, probability) = language::detect(&engine.model, &encoded)?;
-            let token = language_token(engine, &code)?;
-            (code, probability, token)
+            let mut encoded = windows.encode(&[(first_speech, frames)])?;
+            let (code, probability) =
+                encoded.with_view(|view| language::detect(&engine.model, view))?;
+            let language = Language {
+                token: language_token(engine, &code)?,
+                code,
+                probability,
+            };
+            carry.language = Some(language.clone());
+            language
         }
     };
 
     let tok = &engine.tokenizer;
     let mut sot_sequence = vec![tok.sot];
     if engine.multilingual {
-        sot_sequence.extend(language_token);
+        sot_sequence.extend(language.token);
         sot_sequence.extend(tok.transcribe);
     }
-    let initial_prompt = match options
-        .initial_prompt
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        Some(prompt) => tok.encode(&format!(" {prompt}"))?,
-        None => Vec::new(),
-    };
     let params = DecodeParams {
         beam_size: engine.config.beam_size,
         suppress_tokens: &engine.suppress_tokens,
@@ -126,7 +160,7 @@ pub fn run(
         model: &engine.model,
         tokenizer: tok,
         sot_sequence: &sot_sequence,
-        language: &language,
+        language: &language.code,
     };
 
     let speech = if skip_silence {
@@ -137,11 +171,21 @@ pub fn run(
     let mut tracks: Vec<Track> = tracks::split(
         content_frames,
         &speech,
-        &probabilities,
-        engine.config.batch_size.max(1) > 1,
+        probabilities,
+        engine.config.batch_size,
     )
     .into_iter()
-    .map(|range| Track::new(range, &initial_prompt))
+    .enumerate()
+    .map(|(i, range)| {
+        // Only the first track follows the text before the block; the others start as the
+        // recording does.
+        let initial = if i == 0 {
+            &carry.previous
+        } else {
+            initial_prompt
+        };
+        Track::new(range, initial)
+    })
     .collect();
     tracing::debug!(
         frames = content_frames,
@@ -207,12 +251,12 @@ pub fn run(
         let done: usize = tracks.iter().map(|t| t.seek - t.range.start).sum();
         progress(fraction(done, content_frames));
     }
+    if let Some(last) = tracks.last() {
+        let previous = last.previous();
+        carry.previous = previous[previous.len().saturating_sub(MAX_LENGTH / 2)..].to_vec();
+    }
     progress(1.0);
-    Ok(Recognition {
-        language,
-        language_probability,
-        words: tracks.into_iter().flat_map(|t| t.words).collect(),
-    })
+    Ok(tracks.into_iter().flat_map(|t| t.words).collect())
 }
 
 /// One track's place in the recording and its decoding state, as the sequential loop keeps it.
@@ -330,11 +374,12 @@ fn decode_step(
     let tok = ctx.tokenizer;
     let places: Vec<(usize, usize)> = batch.iter().map(|w| (w.seek, w.frames)).collect();
     let t = Instant::now();
-    let encoded = windows.encode(&places)?;
+    let mut encoded = windows.encode(&places)?;
     let encode_s = t.elapsed().as_secs_f64();
     let prompts: Vec<Vec<u32>> = batch.iter().map(|w| w.prompt.clone()).collect();
     let t = Instant::now();
-    let attempts = generate_batch(ctx.model, tok, &encoded, &prompts, params)?;
+    let attempts =
+        encoded.with_view(|view| generate_batch(ctx.model, tok, view, &prompts, params))?;
     let generate_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let fallbacks = attempts.iter().filter(|a| a.needs_fallback()).count();
@@ -342,8 +387,10 @@ fn decode_step(
     let mut decoded = Vec::with_capacity(batch.len());
     for (window, attempt) in batch.iter().zip(attempts) {
         decoded.push(if attempt.needs_fallback() {
-            let alone = windows.encode(&[(window.seek, window.frames)])?;
-            generate_with_fallback(ctx.model, tok, &alone, &window.prompt, params, attempt)?
+            let mut alone = windows.encode(&[(window.seek, window.frames)])?;
+            alone.with_view(|view| {
+                generate_with_fallback(ctx.model, tok, view, &window.prompt, params, attempt)
+            })?
         } else {
             let Attempt { decoded, .. } = attempt;
             decoded
@@ -383,7 +430,9 @@ fn decode_step(
     let fallback_s = t.elapsed().as_secs_f64();
     let frames: Vec<usize> = batch.iter().map(|w| w.frames).collect();
     let t = Instant::now();
-    let alignments = align_batch(ctx, &encoded, &texts, &frames)?;
+    let alignments = encoded.in_groups(ALIGN_BATCH, |group, view| {
+        align_batch(ctx, view, &texts[group.clone()], &frames[group])
+    })?;
     tracing::debug!(
         encode_s,
         generate_s,
@@ -509,8 +558,23 @@ struct Windows<'a> {
 }
 
 impl Windows<'_> {
-    /// Encodes the windows at (start frame, frames) as one batch.
-    fn encode(&self, places: &[(usize, usize)]) -> Result<StorageView<'static>, AsrError> {
+    /// Encodes the windows at (start frame, frames) for one batch (see `encoded`).
+    fn encode(&self, places: &[(usize, usize)]) -> Result<Encoded, AsrError> {
+        if !float_activations(&self.engine.config.compute_type) {
+            return Ok(Encoded::Whole {
+                view: self.encode_together(places)?,
+                windows: places.len(),
+            });
+        }
+        let mut encoded = Encoded::copied(places.len());
+        for group in places.chunks(ENCODE_BATCH) {
+            encoded.push(&self.encode_together(group)?, group.len())?;
+        }
+        Ok(encoded)
+    }
+
+    /// Encodes the windows in one encoder call.
+    fn encode_together(&self, places: &[(usize, usize)]) -> Result<StorageView<'static>, AsrError> {
         let mel = &self.engine.mel;
         let mut features = Vec::with_capacity(places.len() * mel.n_mels() * WINDOW_FRAMES);
         for &(start, frames) in places {

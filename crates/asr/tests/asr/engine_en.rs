@@ -285,3 +285,85 @@ fn batched_tracks_cover_the_recording_in_order() {
         "batched {batched} vs {sequential}"
     );
 }
+
+/// Audio handed over in pieces, as a decoder gives it, longer than one block of tracks: the
+/// recording is recognised block by block, every clip's words in its own stretch, in order.
+#[test]
+fn streamed_audio_is_recognised_block_by_block() {
+    let names = [
+        "en_sonnet_001",
+        "en_mfa_acoustic_corpus",
+        "en_sense_and_sensibility_0870",
+        "en_sense_and_sensibility_0890",
+        "en_mfa_surround",
+        "en_librispeech_61-70968-0000",
+        "en_sense_and_sensibility_0920",
+    ];
+    let mut audio = Vec::new();
+    let mut spans = Vec::new();
+    // More speech than one block holds (8 tracks of about a minute).
+    while audio.len() < 11 * 60 * 16_000 {
+        for name in names {
+            let start = audio.len() as f64 / 16_000.0;
+            audio.extend(wav(&format!("clips/{name}.wav")));
+            spans.push((name, start, audio.len() as f64 / 16_000.0));
+            audio.extend(silence(0.7));
+        }
+    }
+    let duration = audio.len() as f64 / 16_000.0;
+    let mut chunks = audio.chunks(7 * 16_000 + 123).map(|c| Ok(c.to_vec()));
+    let seen = Mutex::new(Vec::new());
+    let rec = engine("tiny.en")
+        .transcribe_stream(&mut chunks, Some(duration), &Options::default(), &|f| {
+            seen.lock().unwrap().push(f)
+        })
+        .unwrap();
+    assert_well_formed(&rec.words, duration);
+    for (name, start, end) in &spans {
+        let inside: Vec<&str> = rec
+            .words
+            .iter()
+            .filter(|w| w.start >= start - 0.5 && w.end <= end + 0.5)
+            .map(|w| w.text.as_str())
+            .collect();
+        let wer = word_error_rate(&reference(&format!("clips/{name}.txt")), &inside.join(" "));
+        assert!(
+            wer < 0.5,
+            "{name} ({start:.1}..{end:.1} s): WER {wer:.2}: {inside:?}"
+        );
+    }
+    let progress = seen.into_inner().unwrap();
+    assert!(progress.windows(2).all(|p| p[0] <= p[1]), "{progress:?}");
+    assert!(
+        progress.iter().any(|&f| f > 0.3 && f < 0.9),
+        "no progress reported between blocks: {progress:?}"
+    );
+    assert_eq!(progress.last(), Some(&1.0));
+}
+
+/// A decoder that fails part way ends the recognition with its own error, unchanged.
+#[test]
+fn an_audio_error_while_streaming_is_the_audio_error() {
+    #[derive(Debug)]
+    struct Truncated;
+    impl std::fmt::Display for Truncated {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the audio data is corrupt or truncated")
+        }
+    }
+    impl std::error::Error for Truncated {}
+
+    let clip = wav("clips/en_mfa_surround.wav");
+    let mut chunks = clip
+        .chunks(16_000)
+        .map(|c| Ok(c.to_vec()))
+        .take(5)
+        .chain(std::iter::once(Err(Box::new(Truncated) as Box<_>)));
+    let err = engine("tiny.en")
+        .transcribe_stream(&mut chunks, None, &Options::default(), &|_| {})
+        .unwrap_err();
+    match err {
+        AsrError::Audio(source) => assert!(source.downcast_ref::<Truncated>().is_some()),
+        other => panic!("expected the audio's error, got {other:?}"),
+    }
+}

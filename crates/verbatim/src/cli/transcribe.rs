@@ -94,16 +94,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None
     };
 
-    let mode = if request.split_channels {
-        audio::ChannelMode::Split
-    } else {
-        audio::ChannelMode::Mix
-    };
     let audio_settings = audio::Settings {
         tools: args.audio_tools.tools(),
         ..audio::Settings::default()
     };
-    let decoded = audio::decode_with(&args.file, mode, &audio_settings)
+    let probe = audio::probe_with(&args.file, &audio_settings)
         .with_context(|| format!("cannot decode {}", args.file.display()))?;
     let mut worker_config = worker::WorkerConfig::default();
     args.enhanced.apply(&mut worker_config);
@@ -129,9 +124,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let progress = ProgressBar::new(std::io::stderr().is_terminal());
+    let input = worker::AudioInput {
+        path: &args.file,
+        settings: &audio_settings,
+        probe: &probe,
+    };
     let recognition = worker::recognise_channels(
         engine.as_ref(),
-        &decoded.channels,
+        &input,
         &request,
         speakers.as_ref(),
         &|fraction| progress.set(fraction),
@@ -141,7 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let transcript = Transcript {
         language: recognition.language,
-        duration: decoded.probe.duration_seconds,
+        duration: recognition.duration_seconds,
         words: recognition.words,
     };
     let meta = JsonMeta {

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmark: a worker's peak memory against the length of the recording. For each length (10 min,
+# 1 h and 3 h by default) an MP3 is made by looping the fixture long/en_long.wav, one job is run
+# through a fresh `verbatim serve` (embedded: SQLite, local folder, one in-process worker, tiny.en)
+# and the server's peak RSS (VmHWM) is read when the job is DONE; beside it, faster-whisper
+# (sequential, the same model, threads and compute type) transcribes the same file under
+# /usr/bin/time. Verbatim decodes while it recognises, so its figure should stay flat; faster-whisper
+# decodes the whole file first. Memory and time are only measured here, never asserted.
+#
+# Usage: bench/worker_memory.sh [options]
+#   --minutes "10 60 180"  the lengths to run (default: 10 60 180)
+#   --threads N            faster-whisper's CPU threads (default: nproc, what the server's
+#                          one worker takes)
+#   --no-peer              leave faster-whisper out
+#   --no-build             use the existing target/release/verbatim
+# Results stay in bench/out/mem-<timestamp>/.
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$BENCH_DIR/../scripts/lib/common.sh"
+source "$BENCH_DIR/lib.sh"
+
+MINUTES="10 60 180"; THREADS="$(nproc)"; PEER=1; BUILD=1; VERBATIM="$REPO_ROOT/target/release/verbatim"
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --minutes) MINUTES="$2"; shift 2 ;;
+        --threads) THREADS="$2"; shift 2 ;;
+        --no-peer) PEER=0; shift ;;
+        --no-build) BUILD=0; shift ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) die "unknown argument: $1 (see --help)" ;;
+    esac
+done
+cd "$REPO_ROOT"
+bash scripts/fetch-test-data.sh
+LONG="$REPO_ROOT/tests/fixtures/cache/long/en_long.wav"
+MODEL="$REPO_ROOT/models/tiny.en"
+build_verbatim "$BUILD" "$VERBATIM"
+[[ "$PEER" -eq 0 ]] || PY="$(faster_whisper_python)"
+OUT="$(new_out_dir mem-)"
+say "results in $OUT"
+
+# serve_one FILE: runs FILE as one job through a fresh embedded server; prints "<peak kB> <wall s>".
+serve_one() {
+    local data="$OUT/data-$RANDOM" port key server
+    mkdir -p "$data"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    key=$(VERBATIM_DATA_DIR="$data" "$VERBATIM" keys create --organisation bench)
+    VERBATIM_DATA_DIR="$data" "$VERBATIM" serve --addr "127.0.0.1:$port" \
+        --workers 1 > "$OUT/serve.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    python3 "$BENCH_DIR/service_throughput.py" "http://127.0.0.1:$port" "$key" "$1" > "$OUT/job.txt"
+    grep -q DONE "$OUT/job.txt" || { cat "$OUT/job.txt" "$OUT/serve.log" >&2; kill "$server"; die "the job did not end DONE"; }
+    local peak
+    peak=$(awk '/^VmHWM/ {print $2}' "/proc/$server/status")
+    kill "$server"; wait "$server" 2>/dev/null || true
+    rm -rf "$data"
+    echo "$peak $(awk '/^wall_s/ {print $2}' "$OUT/job.txt")"
+}
+
+rows=()
+for minutes in $MINUTES; do
+    seconds=$((minutes * 60))
+    file="$OUT/loop-${minutes}min.mp3"
+    # en_long is 801.6 s: loop it as often as needed, then cut.
+    ffmpeg -v error -stream_loop $((seconds / 801 + 1)) -i "$LONG" -t "$seconds" -ac 1 -b:a 64k "$file"
+    say "$minutes min: verbatim serve"
+    read -r v_kb v_s < <(serve_one "$file")
+    f_kb="-"; f_s="-"
+    if [[ "$PEER" -eq 0 ]]; then :; else
+        say "$minutes min: faster-whisper"
+        start=$(date +%s.%N)
+        /usr/bin/time -f '%M' -o "$OUT/fw-time.txt" "$PY" "$BENCH_DIR/fw_transcribe.py" --model "$MODEL" \
+            --threads "$THREADS" --compute-type int8 --language en "$file" > "$OUT/fw-${minutes}min.txt"
+        f_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+        f_kb=$(tail -1 "$OUT/fw-time.txt")
+    fi
+    rows+=("$minutes $v_kb $v_s $f_kb $f_s")
+done
+
+echo
+printf '%-10s%22s%14s%26s%16s\n' "audio" "verbatim peak RSS" "verbatim s" "faster-whisper peak RSS" "faster-whisper s"
+for row in "${rows[@]}"; do
+    read -r minutes v_kb v_s f_kb f_s <<< "$row"
+    awk -v m="$minutes" -v vk="$v_kb" -v vs="$v_s" -v fk="$f_kb" -v fs="$f_s" 'BEGIN {
+        fmem = (fk == "-") ? "-" : sprintf("%d MB", fk / 1024)
+        printf "%-10s%22s%14.1f%26s%16s\n", m " min", sprintf("%d MB", vk / 1024), vs, fmem, fs
+    }'
+done
