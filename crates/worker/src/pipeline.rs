@@ -1,4 +1,4 @@
-//! One job, start to finish: IN_PROGRESS (fetch, probe, decode) → DECODING (recognition) →
+//! One job, start to finish: IN_PROGRESS (fetch, probe) → DECODING (decode while recognising) →
 //! POST_PROCESSING (render and store every format) → DONE. Running it again on the same job
 //! (after a crash or a hand-back) redoes every stage and overwrites the same output keys.
 

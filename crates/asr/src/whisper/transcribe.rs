@@ -269,6 +269,9 @@ struct Track {
     prompt_reset_since: usize,
     last_speech_timestamp: f64,
     words: Vec<Word>,
+    /// The seek of the last window decoded again without the previous text because it left out
+    /// its start; that window is taken as it comes the second time.
+    retried: Option<usize>,
 }
 
 /// A window of one track in a batch.
@@ -286,6 +289,8 @@ struct Window {
 
 /// What a window decoded to: its segments with their words, and where its track goes on.
 struct WindowResult {
+    /// The model left out speech at the window's start (see `Unheard::left_out_before`).
+    skipped_start: bool,
     /// `None`: the window was silence and is skipped whole.
     segments: Option<(Vec<Segment>, Vec<Vec<TimedWord>>)>,
     next_seek: usize,
@@ -301,6 +306,7 @@ impl Track {
             // The track's start: what came before it is another track's.
             last_speech_timestamp: range.start as f64 / FRAMES_PER_SECOND,
             words: Vec::new(),
+            retried: None,
             range,
         }
     }
@@ -330,6 +336,14 @@ impl Track {
         samples: &[f32],
         activity: &Activity,
     ) {
+        if result.skipped_start && self.retried != Some(window.seek) {
+            // Decoded again from the same place without the text before it, which is what led
+            // the model past the start.
+            self.retried = Some(window.seek);
+            self.prompt_reset_since = self.all_tokens.len();
+            self.seek = window.seek;
+            return;
+        }
         // A window must always move the seek forward, whatever the model wrote.
         let next = if result.next_seek > window.seek {
             result.next_seek
@@ -449,6 +463,7 @@ fn decode_step(
     {
         let Some(mut segments) = segments else {
             out.push(WindowResult {
+                skipped_start: false,
                 segments: None,
                 next_seek,
                 temperature: decoded.temperature,
@@ -491,7 +506,19 @@ fn decode_step(
                 next_seek = end_frame;
             }
         }
+        // Conditioned on the text before it, Whisper sometimes leaves out the start of a window
+        // and goes on from later speech; the VAD hears what it left out.
+        let conditioned = window.prompt.first() == Some(&tok.sot_prev);
+        let skipped_start = conditioned
+            && first_start(&segment_words).is_some_and(|start| {
+                let start_frame = (start * FRAMES_PER_SECOND).round() as usize;
+                UNHEARD.left_out_before(window, start_frame, activity)
+            });
+        if skipped_start {
+            tracing::debug!(seek = window.seek, "window left out its start");
+        }
         out.push(WindowResult {
+            skipped_start,
             segments: Some((segments, segment_words)),
             next_seek,
             temperature: decoded.temperature,
@@ -518,6 +545,17 @@ const UNHEARD: Unheard = Unheard {
 };
 
 impl Unheard {
+    /// Speech before the window's first word that its words do not account for.
+    fn left_out_before(
+        &self,
+        window: &Window,
+        first_word_start: usize,
+        activity: &Activity,
+    ) -> bool {
+        let before = window.seek..first_word_start.saturating_sub(self.gap);
+        !before.is_empty() && activity.speech_frames_in(before) >= self.speech
+    }
+
     fn left_out(&self, window: &Window, last_word_end: usize, activity: &Activity) -> bool {
         let rest = last_word_end + self.gap..window.seek + window.frames;
         last_word_end > window.seek + self.advance && activity.speech_frames_in(rest) >= self.speech
@@ -640,6 +678,11 @@ fn sanitize(samples: &[f32]) -> Cow<'_, [f32]> {
         out.resize(MIN_SAMPLES, 0.0);
     }
     Cow::Owned(out)
+}
+
+/// The start of a window's first word.
+fn first_start(words: &[Vec<TimedWord>]) -> Option<f64> {
+    words.iter().find_map(|w| w.first().map(|w| w.start))
 }
 
 /// faster-whisper's `get_end`: the end of the last word, else of the last segment.

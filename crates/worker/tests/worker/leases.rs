@@ -185,7 +185,6 @@ async fn a_job_whose_worker_died_is_run_again_from_the_start() {
         env.recorder.statuses("jobcrash"),
         [
             JobStatus::InProgress,
-            JobStatus::InProgress,
             JobStatus::Decoding,
             JobStatus::PostProcessing,
             JobStatus::Done

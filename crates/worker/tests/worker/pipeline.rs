@@ -30,11 +30,11 @@ async fn job_goes_from_queued_to_done_through_every_stage() {
     let completed = job.completed_at.expect("completed_at");
     assert!(job.submitted_at <= started && started <= completed && completed <= job.updated_at);
 
-    // Every stage, in order, each stored before the next began.
+    // Every stage, in order, each stored before the next began (the probe's metadata with
+    // DECODING, where decoding and recognition begin together).
     assert_eq!(
         env.recorder.statuses("jobdone1"),
         [
-            JobStatus::InProgress,
             JobStatus::InProgress,
             JobStatus::Decoding,
             JobStatus::PostProcessing,
