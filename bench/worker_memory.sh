@@ -11,7 +11,9 @@
 #   --minutes "10 60 180"  the lengths to run (default: 10 60 180)
 #   --threads N            faster-whisper's CPU threads (default: nproc, what the server's
 #                          one worker takes)
-#   --no-peer              leave faster-whisper out
+#   --peer-up-to M         run faster-whisper on lengths up to M minutes only (default 60: it
+#                          holds the whole file in memory and takes 13 min for 3 h); 0: never
+#   --batch-size N         the server's VERBATIM_BATCH_SIZE (default: its own, 8)
 #   --no-build             use the existing target/release/verbatim
 # Results stay in bench/out/mem-<timestamp>/.
 set -euo pipefail
@@ -19,14 +21,15 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$BENCH_DIR/../scripts/lib/common.sh"
 source "$BENCH_DIR/lib.sh"
 
-MINUTES="10 60 180"; THREADS="$(nproc)"; PEER=1; BUILD=1; VERBATIM="$REPO_ROOT/target/release/verbatim"
+MINUTES="10 60 180"; THREADS="$(nproc)"; PEER_UP_TO=60; BUILD=1; VERBATIM="$REPO_ROOT/target/release/verbatim"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --minutes) MINUTES="$2"; shift 2 ;;
         --threads) THREADS="$2"; shift 2 ;;
-        --no-peer) PEER=0; shift ;;
+        --peer-up-to) PEER_UP_TO="$2"; shift 2 ;;
+        --batch-size) export VERBATIM_BATCH_SIZE="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -35,7 +38,7 @@ bash scripts/fetch-test-data.sh
 LONG="$REPO_ROOT/tests/fixtures/cache/long/en_long.wav"
 MODEL="$REPO_ROOT/models/tiny.en"
 build_verbatim "$BUILD" "$VERBATIM"
-[[ "$PEER" -eq 0 ]] || PY="$(faster_whisper_python)"
+[[ "$PEER_UP_TO" -eq 0 ]] || PY="$(faster_whisper_python)"
 OUT="$(new_out_dir mem-)"
 say "results in $OUT"
 
@@ -70,7 +73,7 @@ for minutes in $MINUTES; do
     say "$minutes min: verbatim serve"
     read -r v_kb v_s < <(serve_one "$file")
     f_kb="-"; f_s="-"
-    if [[ "$PEER" -eq 0 ]]; then :; else
+    if [[ "$minutes" -le "$PEER_UP_TO" ]]; then
         say "$minutes min: faster-whisper"
         start=$(date +%s.%N)
         /usr/bin/time -f '%M' -o "$OUT/fw-time.txt" "$PY" "$BENCH_DIR/fw_transcribe.py" --model "$MODEL" \

@@ -376,8 +376,14 @@ impl Track {
     }
 }
 
-/// Decodes a batch of windows: one encoder call, one beam search, a fallback (alone) for each
-/// window whose first attempt failed faster-whisper's checks, one aligner call.
+/// Windows per beam search call. The beam search over 8 windows holds 150 MB more than over 4
+/// (measured on en_long with tiny.en int8, 2 threads: peak RSS 590 MB against 442 MB, same CPU time
+/// and words), so a step's windows go through it 4 at a time.
+const GENERATE_BATCH: usize = 4;
+
+/// Decodes a batch of windows: the encoder, the beam search and the aligner over them a few at a
+/// time (see `encoded`, GENERATE_BATCH), then a fallback (alone) for each window whose first
+/// attempt failed faster-whisper's checks.
 fn decode_step(
     windows: &Windows,
     ctx: &AlignContext,
@@ -392,8 +398,9 @@ fn decode_step(
     let encode_s = t.elapsed().as_secs_f64();
     let prompts: Vec<Vec<u32>> = batch.iter().map(|w| w.prompt.clone()).collect();
     let t = Instant::now();
-    let attempts =
-        encoded.with_view(|view| generate_batch(ctx.model, tok, view, &prompts, params))?;
+    let attempts = encoded.in_groups(GENERATE_BATCH, |group, view| {
+        generate_batch(ctx.model, tok, view, &prompts[group], params)
+    })?;
     let generate_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let fallbacks = attempts.iter().filter(|a| a.needs_fallback()).count();
