@@ -15,7 +15,14 @@ pub struct Recognised {
     pub language: String,
     /// In time order across channels, labelled `channel_N` when channels were split.
     pub words: Vec<Word>,
+    /// With `diarization: "speaker"`: `"done"`, or `"failed: <why>"` (output_metadata's
+    /// `diarization`); `None` when it was not asked.
+    pub diarization: Option<String>,
 }
+
+/// The speaker model for a request, as the caller could load it: `Err` says why it could not,
+/// in words for the client (no server paths).
+pub type SpeakerModelFor<'a> = Result<&'a SpeakerDiarizer, String>;
 
 /// Whether a request on `model_code` must move from a loaded English-only model to the enhanced
 /// (multilingual) one: another language, or detection, on the default model code's standard
@@ -35,13 +42,14 @@ pub fn needs_multilingual_fallback(
 
 /// Recognises each channel (one when mixed) and merges the words in time order, labelled by
 /// channel when the request split them; with `diarization: "speaker"` labels each word's
-/// speaker from the voices (`speakers` must then be given: the caller loads the model, shared);
-/// then applies [`post_process`]. Blocking.
+/// speaker from the voices (`speakers`: the model the caller loaded, shared, or why there is
+/// none); then applies [`post_process`]. A diarization failure never loses the transcript: the
+/// words keep no speaker (rendered `UU`) and [`Recognised::diarization`] says why. Blocking.
 pub fn recognise_channels(
     engine: &dyn Engine,
     channels: &[Vec<f32>],
     request: &Request,
-    speakers: Option<&SpeakerDiarizer>,
+    speakers: Option<SpeakerModelFor<'_>>,
     progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Recognised, AsrError> {
     let options = asr::Options {
@@ -67,20 +75,36 @@ pub fn recognise_channels(
     }
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
-    if request.speaker_diarization {
-        let diarizer = speakers.ok_or_else(|| {
-            AsrError::Engine("speaker diarization was asked without a speaker model".into())
-        })?;
-        label_speakers(diarizer, channels, &mut words)
-            .map_err(|e| AsrError::Engine(format!("speaker diarization: {e}")))?;
-    }
+    let diarization = request.speaker_diarization.then(|| {
+        let outcome = speakers
+            .unwrap_or_else(|| Err("the speaker model was not loaded".into()))
+            .and_then(|d| {
+                label_speakers(d, channels, &mut words, &request.speakers)
+                    .map_err(|e| e.to_string())
+            });
+        match outcome {
+            Ok(n) => {
+                tracing::debug!(speakers = n, "speaker diarization done");
+                "done".to_string()
+            }
+            Err(why) => {
+                tracing::warn!(%why, "speaker diarization failed; the words are labelled UU");
+                words.iter_mut().for_each(|w| w.speaker = None);
+                format!("failed: {why}")
+            }
+        }
+    });
     // After diarization: a vocabulary phrase never merges words of two speakers.
     post_process(&mut words, request);
     let language = speech_language
         .or(first_language)
         .or_else(|| options.language.clone())
         .unwrap_or_else(|| "en".into());
-    Ok(Recognised { language, words })
+    Ok(Recognised {
+        language,
+        words,
+        diarization,
+    })
 }
 
 /// Labels every word `S1`, `S2`… by voice (see [`diarize`]); returns the number of speakers
@@ -90,6 +114,7 @@ pub fn label_speakers(
     diarizer: &SpeakerDiarizer,
     channels: &[Vec<f32>],
     words: &mut [Word],
+    options: &diarize::DiarizeOptions,
 ) -> Result<usize, diarize::DiarizeError> {
     let mixed;
     let samples: &[f32] = match channels {
@@ -100,7 +125,7 @@ pub fn label_speakers(
             &mixed
         }
     };
-    diarizer.assign_speakers(samples, words)
+    diarizer.assign_speakers(samples, words, options)
 }
 
 fn down_mix(channels: &[Vec<f32>]) -> Vec<f32> {
