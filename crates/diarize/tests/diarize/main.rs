@@ -1,7 +1,8 @@
 //! Diarization on real recordings (tests/fixtures/cache, built by scripts/fetch-test-data.sh) with
 //! the installed CAM++ model (scripts/install-models.sh): the embeddings match the Python
 //! reference; two, three and four real speakers come out as that many with a low diarization
-//! error rate (testkit's, with the 0.25 s collar); one voice alone is one speaker.
+//! error rate (testkit's, with the 0.25 s collar), short replies inside another speaker's speech
+//! included; one voice alone is one speaker; the speaker settings act.
 
 mod parity;
 mod recordings;
@@ -130,6 +131,28 @@ fn four_voices_in_short_turns_are_four_speakers() {
         &DiarizeOptions::default(),
     );
     assert_eq!(found, 4, "speakers found");
+    assert!(der.total() <= DER_BOUND, "DER {der:?}");
+}
+
+#[test]
+fn short_replies_inside_another_speakers_speech_are_found() {
+    let rec = recordings::short_replies();
+    let (found, der, words) = run(&diarizer(), &rec, &DiarizeOptions::default());
+    assert_eq!(found, 2, "speakers found");
+    // Each reply's words carry a label of their own.
+    for t in rec.reference.iter().filter(|t| t.speaker == "B") {
+        let labels: Vec<&str> = words
+            .iter()
+            .filter(|w| w.start >= t.start && w.end <= t.end + 1e-9)
+            .map(|w| w.speaker.as_deref().unwrap())
+            .collect();
+        let s2 = labels.iter().filter(|&&l| l == "S2").count();
+        assert!(
+            s2 * 2 > labels.len(),
+            "reply at {:.1} s: {labels:?}",
+            t.start
+        );
+    }
     assert!(der.total() <= DER_BOUND, "DER {der:?}");
 }
 
@@ -270,6 +293,7 @@ fn figures() {
         recordings::two_speakers(),
         recordings::three_readers(),
         recordings::four_voices_short_turns(),
+        recordings::short_replies(),
     ] {
         let t0 = Instant::now();
         let (found, der, _) = run(&d, &rec, &DiarizeOptions::default());

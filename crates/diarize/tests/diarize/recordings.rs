@@ -178,3 +178,21 @@ pub fn four_voices_short_turns() -> Recording {
         0.3,
     )
 }
+
+/// Short replies inside another speaker's speech: A (the MFA corpus author) speaks on, with
+/// B's 1.5 s and 2 s replies between (0.3 s pauses), as a back-channel or a quick answer.
+pub fn short_replies() -> Recording {
+    let a = clip("clips/en_mfa_acoustic_corpus.wav");
+    let b = clip("clips/en_sense_and_sensibility_0870.wav");
+    joined(
+        "short_replies",
+        &[
+            ("A", &a[sec(0.0)..sec(8.0)]),
+            ("B", &b[sec(0.0)..sec(1.5)]),
+            ("A", &a[sec(8.0)..sec(16.0)]),
+            ("B", &b[sec(2.0)..sec(4.0)]),
+            ("A", &a[sec(16.0)..sec(24.0)]),
+        ],
+        0.3,
+    )
+}
