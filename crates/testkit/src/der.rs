@@ -120,12 +120,23 @@ pub const JOIN_GAP_S: f64 = 1.0;
 
 const STEP_S: f64 = 0.01;
 
+/// The project's diarization metric leaves this much (seconds) on each side of every reference
+/// turn boundary unscored, as NIST's md-eval and pyannote's usual setting do: word times and
+/// hand-made turn bounds are only that precise.
+pub const COLLAR_S: f64 = 0.25;
+
 /// Diarization error rate in 10 ms steps under the best one-to-one mapping of hypothesis labels
 /// to reference speakers (NIST's definition, no collar, no overlapping speech in the reference).
 /// The hypothesis segments are the labelled words, each extended to the next word of the same
 /// label when the pause between them is under [`JOIN_GAP_S`]. Words without a speaker count as
 /// no speech.
 pub fn diarization_error_rate(reference: &[Turn], words: &[Word]) -> Der {
+    diarization_error_rate_with_collar(reference, words, 0.0)
+}
+
+/// [`diarization_error_rate`] with `collar` seconds each side of every reference turn's start
+/// and end left out of the score (the project's metric: [`COLLAR_S`]).
+pub fn diarization_error_rate_with_collar(reference: &[Turn], words: &[Word], collar: f64) -> Der {
     let mut ref_names: Vec<&str> = reference.iter().map(|t| t.speaker.as_str()).collect();
     ref_names.sort();
     ref_names.dedup();
@@ -186,9 +197,29 @@ pub fn diarization_error_rate(reference: &[Turn], words: &[Word]) -> Der {
         }
     }
 
+    let mut scored = vec![true; steps];
+    if collar > 0.0 {
+        for t in reference {
+            for edge in [t.start, t.end] {
+                let (a, b) = (
+                    ((edge - collar) / STEP_S).ceil().max(0.0) as usize,
+                    ((edge + collar) / STEP_S).floor() as usize,
+                );
+                for slot in scored.iter_mut().take(b.min(steps)).skip(a) {
+                    *slot = false;
+                }
+            }
+        }
+    }
+
     let (mut total, mut missed, mut false_alarm) = (0usize, 0usize, 0usize);
     let mut co = vec![vec![0usize; hyp_names.len()]; ref_names.len()];
-    for (r, h) in ref_at.iter().zip(&hyp_at) {
+    for ((r, h), _) in ref_at
+        .iter()
+        .zip(&hyp_at)
+        .zip(&scored)
+        .filter(|(_, &scored)| scored)
+    {
         match (r, h) {
             (Some(r), Some(h)) => {
                 total += 1;
@@ -323,5 +354,18 @@ mod tests {
         assert!((d.missed - 0.5).abs() < 0.01, "{d:?}");
         assert!((d.false_alarm - 0.125).abs() < 0.01, "{d:?}");
         assert!(d.confusion < 0.01, "{d:?}");
+    }
+
+    #[test]
+    fn the_collar_leaves_turn_edges_unscored() {
+        let reference = a_then_b();
+        // B's label starts 0.2 s late and A's runs 0.2 s long: inside the collar, no error.
+        let words = words_at(&[(0.0, 2.2, "S1"), (3.2, 5.0, "S2")]);
+        let plain = diarization_error_rate(&reference, &words);
+        assert!(plain.total() > 0.05, "{plain:?}");
+        let d = diarization_error_rate_with_collar(&reference, &words, COLLAR_S);
+        assert!(d.total() < 0.01, "{d:?}");
+        // 4 s of speech less four 0.5 s collars (two of them overlap speech by half).
+        assert!((d.reference_seconds - 3.0).abs() < 0.03, "{d:?}");
     }
 }

@@ -1,4 +1,7 @@
-//! SubRip and WebVTT text for the cues of `crate::cues`.
+//! SubRip and WebVTT text for the cues of `crate::cues`. With speaker diarization each cue (one
+//! speaker's, by the cue rules) is labelled as Speechmatics labels them: `[S1] ` before the
+//! SubRip text, a `<v S1>` voice span in WebVTT. The label is not counted in
+//! `max_line_length`: players show a voice span as styling, not text.
 
 use crate::cues::{cues, Cue, CueOptions};
 use crate::model::Transcript;
@@ -30,6 +33,9 @@ pub fn srt_from_cues(cues: &[Cue]) -> String {
             timestamp(c.start_ms, ','),
             timestamp(c.end_ms, ',')
         ));
+        if let Some(speaker) = &c.speaker {
+            out.push_str(&format!("[{speaker}] "));
+        }
         for line in &c.lines {
             out.push_str(line);
             out.push('\n');
@@ -46,6 +52,9 @@ pub fn vtt_from_cues(cues: &[Cue]) -> String {
             timestamp(c.start_ms, '.'),
             timestamp(c.end_ms, '.')
         ));
+        if let Some(speaker) = &c.speaker {
+            out.push_str(&format!("<v {}>", vtt_escape(speaker)));
+        }
         for line in &c.lines {
             out.push_str(&vtt_escape(line));
             out.push('\n');
@@ -104,5 +113,25 @@ mod tests {
         );
         assert_eq!(srt_from_cues(&[]), "");
         assert_eq!(vtt_from_cues(&[]), "WEBVTT\n");
+    }
+
+    #[test]
+    fn speakers_label_their_cues() {
+        let cue = |speaker: &str, text: &str| Cue {
+            start_ms: 0,
+            end_ms: 1000,
+            lines: vec![text.into(), "again.".into()],
+            speaker: Some(speaker.into()),
+            channel: None,
+        };
+        let cues = [cue("S1", "Hello"), cue("S2", "Bye")];
+        assert_eq!(
+            srt_from_cues(&cues),
+            "1\n00:00:00,000 --> 00:00:01,000\n[S1] Hello\nagain.\n\n2\n00:00:00,000 --> 00:00:01,000\n[S2] Bye\nagain.\n"
+        );
+        assert_eq!(
+            vtt_from_cues(&cues),
+            "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n<v S1>Hello\nagain.\n\n00:00:00.000 --> 00:00:01.000\n<v S2>Bye\nagain.\n"
+        );
     }
 }

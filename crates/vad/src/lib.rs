@@ -13,7 +13,7 @@ mod silero;
 
 pub use error::VadError;
 pub use regions::{speech_regions, RegionOptions};
-pub use runtime::DEFAULT_LIBRARY;
+pub use runtime::{onnx_environment, DEFAULT_LIBRARY};
 pub use silero::{SileroVad, VadStream, MODEL_FILE};
 
 /// The sample rate the model takes.

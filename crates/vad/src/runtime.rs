@@ -37,3 +37,9 @@ pub(crate) fn environment(library: &Path) -> Result<Environment, VadError> {
         reason,
     })
 }
+
+/// ONNX Runtime's environment from [`DEFAULT_LIBRARY`], for the other models run on it
+/// (crates/diarize's speaker encoder): one process opens the library once.
+pub fn onnx_environment() -> Result<Environment, VadError> {
+    environment(Path::new(DEFAULT_LIBRARY))
+}

@@ -56,7 +56,10 @@ impl Context {
         config: WorkerConfig,
     ) -> Context {
         let recognitions = Arc::new(Semaphore::new(config.workers.max(1)));
-        let speakers = Arc::new(SpeakerModel::new(config.models_dir.clone()));
+        let speakers = Arc::new(SpeakerModel::new(
+            config.models_dir.clone(),
+            config.threads_per_worker,
+        ));
         Context {
             jobs,
             blobs,
@@ -116,9 +119,10 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     ctx.jobs
         .advance(lease, JobStatus::Decoding, Some(input_metadata.clone()))
         .await?;
-    // Before recognition, so a missing speaker model fails the job without minutes of work.
+    // A missing or broken speaker model does not fail the job: its words are labelled UU and
+    // output_metadata says why (see recognise_channels).
     let speakers = if request.speaker_diarization {
-        Some(ctx.speakers.get().await?)
+        Some(ctx.speakers.get().await.map_err(|e| e.reason()))
     } else {
         None
     };
@@ -141,6 +145,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     drop(scratch);
     let duration = recognised.duration_seconds;
     input_metadata.duration_seconds = Some(round_ms(duration));
+    let recognised_diarization = recognised.diarization;
     let transcript = Transcript {
         language: recognised.language,
         duration,
@@ -158,6 +163,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         serde_json::to_value(&job.job_config.transcription_config).unwrap_or(Value::Null),
     );
     let word_count = transcript.words.len();
+    let diarization = recognised_diarization;
     let language = transcript.language.clone();
     let cues = request.cues;
     let rendered = tokio::task::spawn_blocking(move || {
@@ -203,6 +209,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         word_count: Some(word_count as u64),
         model: Some(engine_name),
         compute_type: Some(choice.compute_type),
+        diarization,
     };
     ctx.jobs.complete(lease, output_metadata).await?;
     Ok(())
@@ -344,7 +351,7 @@ struct Recognition {
 async fn recognise(
     ctx: &Context,
     engine: Arc<dyn asr::Engine>,
-    speakers: Option<Arc<diarize::SpeakerDiarizer>>,
+    speakers: Option<Result<Arc<diarize::SpeakerDiarizer>, String>>,
     input: Recognition,
     request: &Request,
 ) -> Result<Recognised, JobError> {
@@ -373,7 +380,9 @@ async fn recognise(
             engine.as_ref(),
             &audio,
             &request,
-            speakers.as_deref(),
+            speakers
+                .as_ref()
+                .map(|s| s.as_deref().map_err(Clone::clone)),
             &|_| {},
         )
     };

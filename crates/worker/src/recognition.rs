@@ -21,7 +21,14 @@ pub struct Recognised {
     pub duration_seconds: f64,
     /// In time order across channels, labelled `channel_N` when channels were split.
     pub words: Vec<Word>,
+    /// With `diarization: "speaker"`: `"done"`, or `"failed: <why>"` (output_metadata's
+    /// `diarization`); `None` when it was not asked.
+    pub diarization: Option<String>,
 }
+
+/// The speaker model for a request, as the caller could load it: `Err` says why it could not,
+/// in words for the client (no server paths).
+pub type SpeakerModelFor<'a> = Result<&'a SpeakerDiarizer, String>;
 
 /// Whether a request on `model_code` must move from a loaded English-only model to the enhanced
 /// (multilingual) one: another language, or detection, on the default model code's standard
@@ -101,13 +108,14 @@ impl AudioInput<'_> {
 
 /// Recognises each channel (one when mixed) and merges the words in time order, labelled by
 /// channel when the request split them; with `diarization: "speaker"` labels each word's
-/// speaker from the voices (`speakers` must then be given: the caller loads the model, shared);
-/// then applies [`post_process`]. Blocking.
+/// speaker from the voices (`speakers`: the model the caller loaded, shared, or why there is
+/// none); then applies [`post_process`]. A diarization failure never loses the transcript: the
+/// words keep no speaker (rendered `UU`) and [`Recognised::diarization`] says why. Blocking.
 pub fn recognise_channels(
     engine: &dyn Engine,
     input: &AudioInput,
     request: &Request,
-    speakers: Option<&SpeakerDiarizer>,
+    speakers: Option<SpeakerModelFor<'_>>,
     progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Recognised, AsrError> {
     let options = asr::Options {
@@ -143,16 +151,28 @@ pub fn recognise_channels(
     }
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
-    if request.speaker_diarization {
-        let diarizer = speakers.ok_or_else(|| {
-            AsrError::Engine("speaker diarization was asked without a speaker model".into())
-        })?;
-        // Diarization still takes the whole mix at once (its clustering sees every window).
-        let mix = input.mix()?;
-        diarizer
-            .assign_speakers(&mix, &mut words)
-            .map_err(|e| AsrError::Engine(format!("speaker diarization: {e}")))?;
-    }
+    let diarization = request.speaker_diarization.then(|| {
+        // Diarization takes the whole mix at once (its clustering sees every window); a mix
+        // that cannot be decoded again is a diarization failure like any other.
+        let outcome = speakers
+            .unwrap_or_else(|| Err("the speaker model was not loaded".into()))
+            .and_then(|d| {
+                let mix = input.mix().map_err(|e| e.to_string())?;
+                d.assign_speakers(&mix, &mut words, &request.speakers)
+                    .map_err(|e| e.to_string())
+            });
+        match outcome {
+            Ok(n) => {
+                tracing::debug!(speakers = n, "speaker diarization done");
+                "done".to_string()
+            }
+            Err(why) => {
+                tracing::warn!(%why, "speaker diarization failed; the words are labelled UU");
+                words.iter_mut().for_each(|w| w.speaker = None);
+                format!("failed: {why}")
+            }
+        }
+    });
     // After diarization: a vocabulary phrase never merges words of two speakers.
     post_process(&mut words, request);
     let language = speech_language
@@ -163,6 +183,7 @@ pub fn recognise_channels(
         language,
         duration_seconds: samples as f64 / f64::from(audio::TARGET_SAMPLE_RATE),
         words,
+        diarization,
     })
 }
 

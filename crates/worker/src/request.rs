@@ -16,6 +16,8 @@ pub struct Request {
     pub split_channels: bool,
     /// `diarization: "speaker"`: the words are labelled `S1`, `S2`… by voice, on the down-mix.
     pub speaker_diarization: bool,
+    /// `speaker_diarization_config`: how speakers are told apart.
+    pub speakers: diarize::DiarizeOptions,
     /// From `domain` and `additional_vocab`: Whisper follows the topic and the spelling of
     /// words in its prompt.
     pub initial_prompt: Option<String>,
@@ -60,11 +62,26 @@ impl Request {
             operating_point: tc.operating_point,
             split_channels: tc.diarization == Diarization::Channel,
             speaker_diarization: tc.diarization == Diarization::Speaker,
+            speakers: speaker_options(tc),
             initial_prompt: prompt(domain, &vocab),
             vocab,
             output_locale: tc.output_locale.map(|l| l.as_str().to_string()),
             cues,
         }
+    }
+}
+
+fn speaker_options(tc: &TranscriptionConfig) -> diarize::DiarizeOptions {
+    let config = tc.speaker_diarization_config.unwrap_or_default();
+    let defaults = diarize::DiarizeOptions::default();
+    diarize::DiarizeOptions {
+        max_speakers: config.max_speakers.map(|n| n.get()),
+        speaker_sensitivity: config
+            .speaker_sensitivity
+            .map_or(defaults.speaker_sensitivity, |s| s.get() as f32),
+        prefer_current_speaker: config
+            .prefer_current_speaker
+            .unwrap_or(defaults.prefer_current_speaker),
     }
 }
 
@@ -192,6 +209,20 @@ mod tests {
             json!({"type": "transcription", "transcription_config": {"diarization": "speaker"}}),
         ));
         assert!(r.speaker_diarization && !r.split_channels);
+        assert_eq!(r.speakers, diarize::DiarizeOptions::default());
+        let r = Request::from_job_config(&config(
+            json!({"type": "transcription", "transcription_config": {"diarization": "speaker",
+                "speaker_diarization_config": {"max_speakers": 3, "speaker_sensitivity": 0.8,
+                    "prefer_current_speaker": true}}}),
+        ));
+        assert_eq!(
+            r.speakers,
+            diarize::DiarizeOptions {
+                max_speakers: Some(3),
+                speaker_sensitivity: 0.8,
+                prefer_current_speaker: true
+            }
+        );
     }
 
     #[test]

@@ -378,7 +378,8 @@ fn languages_without_spaces() {
     assert_eq!(cs[0].lines, vec!["今日は良い天気です。"]);
 }
 
-/// Parses srt back and compares with the cues it came from.
+/// Parses srt back and compares with the cues it came from; each cue's text starts with its
+/// speaker's label (`[S1] ` in srt, a `<v S1>` voice span in vtt).
 #[test]
 fn srt_and_vtt_follow_the_cues() {
     let g = generate(
@@ -411,7 +412,10 @@ fn srt_and_vtt_follow_the_cues() {
             lines[1],
             format!("{} --> {}", fmt(c.start_ms, ','), fmt(c.end_ms, ','))
         );
-        assert_eq!(lines[2..].to_vec(), c.lines);
+        let speaker = c.speaker.as_deref().expect("a diarized transcript");
+        let mut expected = c.lines.clone();
+        expected[0] = format!("[{speaker}] {}", expected[0]);
+        assert_eq!(lines[2..].to_vec(), expected);
     }
 
     let vtt = to_vtt(&g.transcript, &opts);
@@ -424,6 +428,9 @@ fn srt_and_vtt_follow_the_cues() {
             lines[0],
             format!("{} --> {}", fmt(c.start_ms, '.'), fmt(c.end_ms, '.'))
         );
-        assert_eq!(lines[1..].to_vec(), c.lines);
+        let speaker = c.speaker.as_deref().expect("a diarized transcript");
+        let mut expected = c.lines.clone();
+        expected[0] = format!("<v {speaker}>{}", expected[0]);
+        assert_eq!(lines[1..].to_vec(), expected);
     }
 }

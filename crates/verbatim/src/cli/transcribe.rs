@@ -31,6 +31,15 @@ pub struct Args {
     /// S2… by voice; needs the speaker model from scripts/install-models.sh in --models-dir).
     #[arg(long, value_enum, default_value_t = Diarization::Off)]
     diarization: Diarization,
+    /// With `--diarization speaker`: at most this many speakers (2–100).
+    #[arg(long)]
+    max_speakers: Option<i64>,
+    /// With `--diarization speaker`: 0–1, higher finds more speakers (default 0.5).
+    #[arg(long)]
+    speaker_sensitivity: Option<f64>,
+    /// With `--diarization speaker`: fewer switches between similar-sounding speakers.
+    #[arg(long)]
+    prefer_current_speaker: bool,
     /// JSON array of `{"content": "...", "sounds_like": ["..."]}`.
     #[arg(long)]
     additional_vocab: Option<String>,
@@ -74,6 +83,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(domain) = &args.domain {
         given["domain"] = domain.as_str().into();
     }
+    let mut speakers = serde_json::Map::new();
+    if let Some(n) = args.max_speakers {
+        speakers.insert("max_speakers".into(), n.into());
+    }
+    if let Some(s) = args.speaker_sensitivity {
+        speakers.insert("speaker_sensitivity".into(), s.into());
+    }
+    if args.prefer_current_speaker {
+        speakers.insert("prefer_current_speaker".into(), true.into());
+    }
+    if !speakers.is_empty() {
+        given["speaker_diarization_config"] = speakers.into();
+    }
     let config = TranscriptionConfig {
         language: args.language,
         operating_point: args.operating_point,
@@ -87,9 +109,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_lines: args.max_lines,
     };
     let request = worker::Request::new(&config, cues);
-    // Loaded first: a missing speaker model is reported before minutes of recognition.
+    // Loaded first: a missing speaker model is reported before minutes of recognition. It
+    // does not stop the transcript: the words are then labelled UU, as in an API job.
     let speakers = if request.speaker_diarization {
-        Some(worker::load_speaker_model(&args.engine.models_dir.path)?)
+        let loaded = worker::load_speaker_model(
+            &args.engine.models_dir.path,
+            args.engine.threads.unwrap_or(0),
+        );
+        if let Err(e) = &loaded {
+            eprintln!("warning: speaker diarization is not available: {e}; words are labelled UU");
+        }
+        Some(loaded.map_err(|e| e.reason()))
     } else {
         None
     };
@@ -133,11 +163,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         engine.as_ref(),
         &input,
         &request,
-        speakers.as_ref(),
+        speakers.as_ref().map(|s| s.as_ref().map_err(Clone::clone)),
         &|fraction| progress.set(fraction),
     )
     .with_context(|| format!("cannot transcribe {}", args.file.display()))?;
     progress.finish();
+    // A model that loaded but failed on this audio (one that did not load was reported above).
+    if let (Some(Ok(_)), Some(outcome)) = (&speakers, &recognition.diarization) {
+        if let Some(why) = outcome.strip_prefix("failed: ") {
+            eprintln!("warning: speaker diarization failed: {why}; words are labelled UU");
+        }
+    }
 
     let transcript = Transcript {
         language: recognition.language,

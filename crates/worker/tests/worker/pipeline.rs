@@ -346,6 +346,13 @@ async fn speaker_diarization_labels_each_voice() {
     let doc = diarized(&env, "jobspeakers", "two_speakers_turns.wav", "speaker").await;
     let words = transcript::word_results(&doc);
     testkit::der::assert_two_voices(&words);
+    // json-v2: every result, punctuation included, carries its speaker.
+    let results = doc["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["type"] == "punctuation"));
+    for r in results {
+        let speaker = &r["alternatives"][0]["speaker"];
+        assert!(speaker == "S1" || speaker == "S2", "{r}");
+    }
 
     // Per reference turn, the label most of its words carry.
     let reference = speaker_turns();
@@ -360,21 +367,20 @@ async fn speaker_diarization_labels_each_voice() {
             }
         })
         .collect();
-    let der = testkit::der::diarization_error_rate(&reference, &words);
+    let der = testkit::der::diarization_error_rate_with_collar(
+        &reference,
+        &words,
+        testkit::der::COLLAR_S,
+    );
     eprintln!(
-        "two_speakers_turns through the pipeline (tiny.en word times): DER {:.1}% (confusion {:.1}%, missed {:.1}%, false alarm {:.1}%); turn majorities {majority:?}",
+        "two_speakers_turns through the pipeline (tiny.en word times): DER {:.1}% with the 0.25 s collar (confusion {:.1}%, missed {:.1}%, false alarm {:.1}%); turn majorities {majority:?}",
         der.total() * 100.0,
         der.confusion * 100.0,
         der.missed * 100.0,
         der.false_alarm * 100.0
     );
-    // A's first turn and B's three turns are told apart (A's two later turns, another recording
-    // session, are the voice model's known confusion: crates/diarize/tests/diarize/main.rs).
-    assert_eq!(majority[0], "S1");
-    assert!(
-        [1, 3, 5].iter().all(|&b| majority[b] == "S2"),
-        "{majority:?}"
-    );
+    // Every turn goes to its speaker, A's later turns (another recording session) included.
+    assert_eq!(majority, ["S1", "S2", "S1", "S2", "S1", "S2"]);
     assert!(
         der.confusion < SPEAKER_CONFUSION_BOUND && der.total() < SPEAKER_DER_BOUND,
         "{der:?}"
@@ -391,37 +397,86 @@ async fn speaker_diarization_labels_each_voice() {
     );
     assert!(txt.contains("S2: "), "{txt}");
 
-    // No cue holds words of two speakers.
+    // No cue holds words of two speakers, and each cue is labelled with its speaker.
     let srt = env.output("jobspeakers", "srt").await.unwrap();
     testkit::der::assert_no_cue_spans_speakers(&srt, &words);
+    for cue in srt.trim_end().split("\n\n") {
+        let text = cue.lines().nth(2).unwrap_or_default();
+        assert!(
+            text.starts_with("[S1] ") || text.starts_with("[S2] "),
+            "{cue}"
+        );
+    }
+    let vtt = env.output("jobspeakers", "vtt").await.unwrap();
+    assert!(vtt.contains("<v S1>") && vtt.contains("<v S2>"), "{vtt}");
 }
 
-/// Measured with tiny.en's word times: DER 35.8 % = confusion 24.4 % (A's two later turns, as
-/// with reference times in crates/diarize/tests) + missed 6.3 % (pauses over 1 s inside turns,
-/// word times inside the speech) + false alarm 5.1 % (word times running into the gaps between
-/// turns). The bounds leave margin; an ignored option (no labels) is 100 % missed.
-const SPEAKER_CONFUSION_BOUND: f64 = 0.32;
-const SPEAKER_DER_BOUND: f64 = 0.50;
+/// Measured with tiny.en's word times (0.25 s collar): DER 18.0 % = confusion 0.7 % + missed
+/// 16.9 % + false alarm 0.4 %. The missed part is the recogniser's word times, not the voices:
+/// pauses of over a second between words inside a turn (A's slow speech) count as no speech;
+/// with reference times (crates/diarize/tests) the same recording is 4.8 %. The bounds leave
+/// margin; an ignored option (no labels) is 100 % missed.
+const SPEAKER_CONFUSION_BOUND: f64 = 0.05;
+const SPEAKER_DER_BOUND: f64 = 0.25;
 
+/// A models folder with everything the tests' models folder holds but the speaker model.
+fn models_without_speaker_model() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(testkit::models_dir()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != diarize::MODEL_DIR {
+            std::os::unix::fs::symlink(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
+/// A missing or broken speaker model never loses the transcript: the job is DONE, its words
+/// are labelled UU (no txt speaker paragraphs) and output_metadata says why, naming the install
+/// command and no server path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn speaker_diarization_without_its_model_fails_with_the_install_command() {
+async fn speaker_diarization_without_its_model_still_delivers_the_transcript() {
     let env = Env::new().await;
-    let empty = tempfile::tempdir().unwrap();
-    let mut config = crate::common::config();
-    config.models_dir = empty.path().to_path_buf();
-    config.max_attempts = 2;
-    let job_config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
-    env.submit("jobnospeakermodel", &fixture(CLIP), job_config)
-        .await;
-    let job = env.run_to_the_end("jobnospeakermodel", config).await;
-    assert_eq!(job.status, JobStatus::Failed);
-    let message = job.error_message.unwrap();
-    assert!(
-        message.contains("speaker diarization") && message.contains("scripts/install-models.sh"),
-        "{message}"
-    );
-    assert!(
-        !message.contains(&empty.path().display().to_string()),
-        "message leaks a path: {message}"
-    );
+    let models = models_without_speaker_model();
+    let broken = models_without_speaker_model();
+    std::fs::create_dir_all(broken.path().join(diarize::MODEL_DIR)).unwrap();
+    std::fs::write(diarize::model_path(broken.path()), b"not a model").unwrap();
+    for (job_id, dir, why) in [
+        ("jobnospeakermodel", &models, "is not installed"),
+        ("jobbrokenspeakermodel", &broken, "could not be loaded"),
+    ] {
+        let mut config = crate::common::config();
+        config.models_dir = dir.path().to_path_buf();
+        let job_config = json!({"type": "transcription", "transcription_config": {"language": "en", "diarization": "speaker"}});
+        env.submit(job_id, &fixture(CLIP), job_config).await;
+        let job = env.run_to_the_end(job_id, config).await;
+        assert_eq!(job.status, JobStatus::Done, "{:?}", job.error_message);
+        let outcome = job
+            .output_metadata
+            .diarization
+            .expect("diarization outcome");
+        assert!(
+            outcome.starts_with("failed: ")
+                && outcome.contains(why)
+                && outcome.contains("scripts/install-models.sh"),
+            "{outcome}"
+        );
+        assert!(
+            !outcome.contains(&dir.path().display().to_string()),
+            "leaks a path: {outcome}"
+        );
+        let doc: Value = serde_json::from_str(&env.output(job_id, "json").await.unwrap()).unwrap();
+        let words = transcript::word_results(&doc);
+        assert!(words.len() > 5, "the transcript is there");
+        assert!(
+            doc["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["alternatives"][0]["speaker"] == "UU"),
+            "every result is UU"
+        );
+        let txt = env.output(job_id, "txt").await.unwrap();
+        assert!(!txt.contains("S1: "), "{txt}");
+    }
 }
