@@ -224,6 +224,23 @@ fn hyphenated_words_are_whole() {
 /// Four minutes of several speakers: long enough to be cut into three tracks decoded side by side.
 /// Every recording's words land inside its own stretch of time, in order, and the batched
 /// decoding is as accurate as one window at a time.
+/// Asserts that the words within each clip's stretch (name, start s, end s) of a recording of
+/// clips one after another say that clip (WER under 0.5).
+fn each_clip_in_its_span(words: &[transcript::Word], spans: &[(&str, f64, f64)], run: &str) {
+    for (name, start, end) in spans {
+        let inside: Vec<&str> = words
+            .iter()
+            .filter(|w| w.start >= start - 0.5 && w.end <= end + 0.5)
+            .map(|w| w.text.as_str())
+            .collect();
+        let wer = word_error_rate(&reference(&format!("clips/{name}.txt")), &inside.join(" "));
+        assert!(
+            wer < 0.5,
+            "{run}: {name} ({start:.1}..{end:.1} s): WER {wer:.2}: {inside:?}"
+        );
+    }
+}
+
 #[test]
 fn batched_tracks_cover_the_recording_in_order() {
     let names = [
@@ -262,19 +279,7 @@ fn batched_tracks_cover_the_recording_in_order() {
             .transcribe(&audio, &Options::default(), &|_| {})
             .unwrap();
         assert_well_formed(&rec.words, duration);
-        for (name, start, end) in &spans {
-            let inside: Vec<&str> = rec
-                .words
-                .iter()
-                .filter(|w| w.start >= start - 0.5 && w.end <= end + 0.5)
-                .map(|w| w.text.as_str())
-                .collect();
-            let wer = word_error_rate(&reference(&format!("clips/{name}.txt")), &inside.join(" "));
-            assert!(
-                wer < 0.5,
-                "batch {batch_size}: {name} ({start:.1}..{end:.1} s): WER {wer:.2}: {inside:?}"
-            );
-        }
+        each_clip_in_its_span(&rec.words, &spans, &format!("batch {batch_size}"));
         wers.push(word_error_rate(&full_reference, &text(&rec.words)));
     }
     let (batched, sequential) = (wers[0], wers[1]);
@@ -319,19 +324,7 @@ fn streamed_audio_is_recognised_block_by_block() {
         })
         .unwrap();
     assert_well_formed(&rec.words, duration);
-    for (name, start, end) in &spans {
-        let inside: Vec<&str> = rec
-            .words
-            .iter()
-            .filter(|w| w.start >= start - 0.5 && w.end <= end + 0.5)
-            .map(|w| w.text.as_str())
-            .collect();
-        let wer = word_error_rate(&reference(&format!("clips/{name}.txt")), &inside.join(" "));
-        assert!(
-            wer < 0.5,
-            "{name} ({start:.1}..{end:.1} s): WER {wer:.2}: {inside:?}"
-        );
-    }
+    each_clip_in_its_span(&rec.words, &spans, "streamed");
     let progress = seen.into_inner().unwrap();
     assert!(progress.windows(2).all(|p| p[0] <= p[1]), "{progress:?}");
     assert!(
