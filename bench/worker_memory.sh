@@ -85,11 +85,11 @@ for minutes in $MINUTES; do
 done
 
 echo
-printf '%-10s%22s%14s%26s%16s\n' "audio" "verbatim peak RSS" "verbatim s" "faster-whisper peak RSS" "faster-whisper s"
+printf '%-10s%22s%14s%26s%18s\n' "audio" "verbatim peak RSS" "verbatim s" "faster-whisper peak RSS" "faster-whisper s"
 for row in "${rows[@]}"; do
     read -r minutes v_kb v_s f_kb f_s <<< "$row"
     awk -v m="$minutes" -v vk="$v_kb" -v vs="$v_s" -v fk="$f_kb" -v fs="$f_s" 'BEGIN {
         fmem = (fk == "-") ? "-" : sprintf("%d MB", fk / 1024)
-        printf "%-10s%22s%14.1f%26s%16s\n", m " min", sprintf("%d MB", vk / 1024), vs, fmem, fs
+        printf "%-10s%22s%14.1f%26s%18s\n", m " min", sprintf("%d MB", vk / 1024), vs, fmem, fs
     }'
 done
