@@ -102,6 +102,23 @@ impl Encoded {
         Ok(())
     }
 
+    /// The outputs of window `i` alone, when they were copied (a whole batch cannot be cut).
+    pub fn window(&self, i: usize) -> Option<Encoded> {
+        let Encoded::Copied {
+            values, windows, ..
+        } = self
+        else {
+            return None;
+        };
+        let per_window = values.len() / (*windows).max(1);
+        let values = values.get(i * per_window..(i + 1) * per_window)?.to_vec();
+        Some(Encoded::Copied {
+            values,
+            windows: 1,
+            expected: 1,
+        })
+    }
+
     /// Runs `f` on a view of the outputs, for CTranslate2's `generate`, `align` and
     /// `detect_language`.
     pub fn with_view<T>(

@@ -406,9 +406,13 @@ fn decode_step(
     let fallbacks = attempts.iter().filter(|a| a.needs_fallback()).count();
 
     let mut decoded = Vec::with_capacity(batch.len());
-    for (window, attempt) in batch.iter().zip(attempts) {
+    for (i, (window, attempt)) in batch.iter().zip(attempts).enumerate() {
         decoded.push(if attempt.needs_fallback() {
-            let mut alone = windows.encode(&[(window.seek, window.frames)])?;
+            // The batch's copied outputs already hold this window encoded alone.
+            let mut alone = match encoded.window(i) {
+                Some(alone) => alone,
+                None => windows.encode(&[(window.seek, window.frames)])?,
+            };
             alone.with_view(|view| {
                 generate_with_fallback(ctx.model, tok, view, &window.prompt, params, attempt)
             })?
