@@ -339,3 +339,105 @@ async fn fleet_throughput_one_worker_vs_three() {
         drop(api);
     }
 }
+
+/// A worker frozen (SIGSTOP) while it recognises, past its lease, then thawed after another
+/// worker has finished the job (issue 10, point 11): the thawed worker finds its lease lost and
+/// abandons the job; the outputs the new holder published are never overwritten, and the job is
+/// completed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fleet_worker_frozen_past_its_lease_never_overwrites_the_new_holders_outputs() {
+    let Some(svc) = services() else { return };
+    let db = Database::create(&svc.database_server).await;
+    let (mut env, _, _) = fleet_env(&svc, &db);
+    env.push(("VERBATIM_LEASE_SECONDS".into(), "4".into()));
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let server = Server::start(dirs[0].path(), Options::no_workers(env.clone()));
+    let api = server.api(&create_key(&env, dirs[0].path()));
+
+    // 150 s of real speech: long enough to be caught recognising.
+    let wav = dirs[1].path().join("speech.wav");
+    let long = testkit::paths::fixture("long/en_long.wav");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&long)
+        .args(["-t", "150", "-ac", "1", "-ar", "16000"])
+        .arg(&wav)
+        .status()
+        .expect("running ffmpeg");
+    assert!(status.success());
+
+    let frozen = Worker::start(&env, dirs[1].path());
+    let job_id = submit_clip(&api, std::fs::read(&wav).unwrap()).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = api.job(&job_id).await;
+        if job["status"] == "DECODING" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline && job["status"] != "DONE",
+            "never caught recognising: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let signal = |name: &str| {
+        let pid = frozen.child.id().to_string();
+        let ok = Command::new("kill").args([name, &pid]).status().unwrap();
+        assert!(ok.success(), "kill {name} {pid}");
+    };
+    signal("-STOP");
+
+    let holder = Worker::start(&env, dirs[1].path());
+    let job = api.wait(&job_id, Duration::from_secs(180)).await;
+    assert_eq!(job["status"], "DONE", "{job}");
+    // Each output's bytes and Last-Modified, as the new holder published them.
+    let published = || async {
+        let files = api.files(&job_id).await;
+        let mut seen = Vec::new();
+        for o in files["outputs"].as_array().unwrap() {
+            let r = api
+                .http
+                .get(o["download_url"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let modified = r.headers().get("last-modified").cloned();
+            seen.push((o["format"].clone(), modified, r.text().await.unwrap()));
+        }
+        seen
+    };
+    let before = published().await;
+    assert_eq!(before.len(), 4, "four outputs: {before:?}");
+
+    signal("-CONT");
+    let abandoned = Instant::now() + Duration::from_secs(60);
+    while !frozen.log.lock().unwrap().contains("job abandoned") {
+        assert!(
+            Instant::now() < abandoned,
+            "the thawed worker never saw its lease lost:\n{}",
+            frozen.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Whatever the thawed worker still had running has had time to try to publish.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(published().await, before, "the outputs were overwritten");
+    assert_transcribes(
+        &before.iter().find(|(f, _, _)| f == "txt").unwrap().2,
+        &std::fs::read_to_string(testkit::paths::fixture("long/en_long.txt"))
+            .unwrap()
+            .split_whitespace()
+            .take(250)
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    assert!(!frozen.log.lock().unwrap().contains("job done"));
+    assert_eq!(holder.log.lock().unwrap().matches("job done").count(), 1);
+    let job = api.job(&job_id).await;
+    assert_eq!(job["status"], "DONE", "{job}");
+    let attempts = db
+        .count("SELECT count(*) FROM jobs WHERE attempts = 2 AND lease_owner IS NULL")
+        .await;
+    assert_eq!(attempts, 1, "one job, claimed twice, no lease left");
+}
