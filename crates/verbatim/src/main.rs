@@ -2,8 +2,10 @@
 
 mod cli;
 mod engine;
+mod memory;
 
 fn main() -> std::process::ExitCode {
+    memory::tune();
     let cli = cli::parse();
     match cli::run(cli) {
         Ok(code) => code,
