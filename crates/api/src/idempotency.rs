@@ -8,12 +8,13 @@
 //! content), must match the first one's, or it is refused with 422. The multipart boundary
 //! and unknown parts, which change nothing, are not part of it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use jobs::IdempotentResponse;
+use jobs::{IdempotentResponse, JobStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -204,6 +205,40 @@ pub fn replay(saved: &IdempotentResponse) -> Response {
     );
     headers.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
     response
+}
+
+/// Releases a claimed key when dropped armed (its request was abandoned midway).
+pub struct ReleaseOnDrop {
+    claim: Option<(Arc<dyn JobStore>, String, String)>,
+}
+
+impl ReleaseOnDrop {
+    pub fn new(jobs: Arc<dyn JobStore>, org: String, key: String) -> ReleaseOnDrop {
+        ReleaseOnDrop {
+            claim: Some((jobs, org, key)),
+        }
+    }
+
+    /// The request got to its end: its own code records or releases the key.
+    pub fn disarm(&mut self) {
+        self.claim = None;
+    }
+}
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        let Some((jobs, org, key)) = self.claim.take() else {
+            return;
+        };
+        // Drop cannot wait: the release runs on its own, if the runtime is still there.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = jobs.release_idempotency_key(&org, &key).await {
+                    tracing::warn!(error = %e, "could not release an abandoned Idempotency-Key");
+                }
+            });
+        }
+    }
 }
 
 /// Whether a request that has waited since `since` for a concurrent one may wait on.

@@ -81,8 +81,16 @@ async fn submit_with_key(
             .await?;
         match claim {
             Idempotency::Claimed => {
+                // A client that hangs up mid-request drops this future: the guard then gives
+                // the key up, or its retry would wait on a claim nobody answers.
+                let mut guard = idempotency::ReleaseOnDrop::new(
+                    state.jobs.clone(),
+                    org.clone(),
+                    idempotency_key.to_string(),
+                );
                 let mut fingerprint = Fingerprint::new("");
                 let result = submit_once(state, key, request, &mut fingerprint).await;
+                guard.disarm();
                 match &result {
                     Ok((status, body)) => {
                         let saved = IdempotentResponse {

@@ -329,6 +329,32 @@ async fn idempotency_keys_make_retries_safe(kind: Kind) {
         );
     }
 
+    // A client that hangs up mid-upload leaves the key to its retry.
+    let cut = futures::stream::iter([
+        Ok::<_, std::io::Error>(wav[..wav.len() / 2].to_vec()),
+        Err(std::io::Error::other("the network went away")),
+    ]);
+    let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(cut))
+        .file_name("clip.wav")
+        .mime_str("audio/wav")
+        .unwrap();
+    let form = form_of(&[("transcription_config", r#"{"language":"en"}"#)], part);
+    let hung_up = api
+        .http
+        .post(api.url(JOBS))
+        .bearer_auth(&api.key)
+        .header("Idempotency-Key", "k-4")
+        .multipart(form)
+        .send()
+        .await;
+    assert!(
+        hung_up.as_ref().map_or(true, |r| !r.status().is_success()),
+        "{hung_up:?}"
+    );
+    let (status, replayed, _) = answer_of(post_with_key(&api, "k-4", &wav, "{}").await).await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, false));
+    assert_eq!(job_count(&api).await, 4);
+
     let r = api
         .send(
             api.http
