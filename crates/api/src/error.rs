@@ -9,6 +9,10 @@ pub const MSG_NO_KEY: &str = "API key id not found";
 pub const MSG_JOB_NOT_FOUND: &str = "Job not found";
 pub const MSG_BAD_JOB_ID: &str = "job_id must be alphanumeric";
 pub const MSG_NOT_DELETABLE: &str = "Job must be DONE or FAILED to delete";
+pub const MSG_NOT_CANCELLABLE: &str = "Job must be QUEUED or in progress to cancel";
+pub const MSG_FILES_EXPIRED: &str = "Job files have expired";
+/// The `error_message` of a cancelled job.
+pub const MSG_CANCELLED: &str = "Cancelled";
 pub const MSG_JOB_EXISTS: &str = "Job ID already exists";
 pub const MSG_INTERNAL: &str = "Internal server error";
 pub const MSG_NOT_FOUND: &str = "Not found";
@@ -103,6 +107,7 @@ impl From<JobsError> for ApiError {
             JobsError::NotFound => ApiError::job_not_found(),
             JobsError::AlreadyExists => ApiError::job_exists(),
             JobsError::NotDeletable => ApiError::new(StatusCode::CONFLICT, MSG_NOT_DELETABLE),
+            JobsError::NotCancellable => ApiError::new(StatusCode::CONFLICT, MSG_NOT_CANCELLABLE),
             other => ApiError::internal(other),
         }
     }

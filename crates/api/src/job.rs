@@ -1,4 +1,5 @@
-//! One job: `GET`, `DELETE` and `GET .../files` on `/v1/batch/jobs/{jobId}`.
+//! One job: `GET`, `DELETE` and `GET .../files` on `/v1/batch/jobs/{jobId}`, and Verbatim's
+//! `POST .../cancel` (docs/extensions.md).
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use jobs::{ApiKey, Job, JobStatus};
 use serde_json::{json, Value};
 use transcript::Format;
 
-use crate::error::MSG_NOT_DELETABLE;
+use crate::error::{MSG_CANCELLED, MSG_FILES_EXPIRED, MSG_NOT_DELETABLE};
 use crate::formats;
 use crate::{render, ApiError, AppState};
 
@@ -95,10 +96,27 @@ pub async fn delete_job(
         .into_response())
 }
 
+/// Ends a QUEUED or working job as FAILED "Cancelled" and answers its record. The record moves
+/// at once; a worker running it finds its lease gone at its next renewal and stops.
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    OwnJob { key, job }: OwnJob,
+) -> Result<Json<Value>, ApiError> {
+    let job = state
+        .jobs
+        .cancel(&key.organisation_id, &job.job_id, MSG_CANCELLED)
+        .await?;
+    tracing::info!(job_id = %job.job_id, org = %job.organisation_id, "job cancelled");
+    Ok(Json(render::batch_job(&job)))
+}
+
 pub async fn job_files(
     State(state): State<AppState>,
     OwnJob { job, .. }: OwnJob,
 ) -> Result<Json<Value>, ApiError> {
+    if job.expired_at.is_some() {
+        return Err(ApiError::new(StatusCode::GONE, MSG_FILES_EXPIRED));
+    }
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
     if job.status != JobStatus::Deleted {

@@ -6,6 +6,7 @@ mod auth;
 pub mod error;
 mod formats;
 mod http_server;
+mod idempotency;
 mod job;
 mod list;
 mod metrics;
@@ -22,7 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use blob::fetch::FetchPolicy;
 use blob::{BlobStore, LocalBlobStore};
@@ -30,6 +31,8 @@ use jobs::JobStore;
 
 pub use error::ApiError;
 pub use http_server::serve;
+/// How long an `Idempotency-Key` is remembered (the retention sweeper forgets older ones).
+pub use idempotency::LIFETIME as IDEMPOTENCY_LIFETIME;
 
 /// The model code a job gets when the client names none (contract section 3).
 pub const DEFAULT_MODEL_CODE: &str = "slng/speechmatics/batch:15.0.0";
@@ -109,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             get(job::get_job).delete(job::delete_job),
         )
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
+        .route("/v1/batch/jobs/{job_id}/cancel", post(job::cancel_job))
         // Layers run outside in: the key is checked first, then its rate.
         .route_layer(from_fn_with_state(state.clone(), throttle::limit_post_rate))
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));

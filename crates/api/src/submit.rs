@@ -10,11 +10,16 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use blob::{Access, Bucket};
 use chrono::Utc;
+use futures::StreamExt;
 use jobs::job_config::{self, OutputConfig, Tracking};
-use jobs::{ApiKey, InputMetadata, InputSource, JobConfig, JobsError, NewJob, TranscriptionConfig};
+use jobs::{
+    ApiKey, Idempotency, IdempotentResponse, InputMetadata, InputSource, JobConfig, JobsError,
+    NewJob, TranscriptionConfig,
+};
 use serde_json::{json, Map, Value};
 
 use crate::formats;
+use crate::idempotency::{self, Fingerprint};
 use crate::upload::store_stream;
 use crate::{ApiError, AppState, DEFAULT_MODEL_CODE};
 
@@ -26,7 +31,7 @@ const PRESIGN_RESERVATION: Duration = Duration::from_secs(1800 + 3600);
 /// How long a job id stays reserved while its multipart file streams in.
 const MULTIPART_RESERVATION: Duration = Duration::from_secs(3600);
 /// The JSON forms are small; anything bigger is not one of them.
-const MAX_JSON_BYTES: usize = 1 << 20;
+pub(crate) const MAX_JSON_BYTES: usize = 1 << 20;
 /// The text parts of a multipart body (configs, metadata) likewise.
 const MAX_TEXT_PART_BYTES: usize = 1 << 20;
 
@@ -35,24 +40,139 @@ pub async fn submit(
     Extension(key): Extension<ApiKey>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    match idempotency::key_of(request.headers())? {
+        None => {
+            let mut unused = Fingerprint::new("");
+            Ok(respond(
+                submit_once(&state, &key, request, &mut unused).await?,
+            ))
+        }
+        Some(idempotency_key) => submit_with_key(&state, &key, &idempotency_key, request).await,
+    }
+}
+
+/// A submission's answer: its status and JSON body.
+type Answer = (StatusCode, Value);
+
+fn respond((status, body): Answer) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// A submission with an `Idempotency-Key`: the first request with the key is handled and its
+/// answer kept; a repeat gets that answer again (or 422 if it is another request); a request
+/// arriving while the first is handled waits for its answer.
+async fn submit_with_key(
+    state: &AppState,
+    key: &ApiKey,
+    idempotency_key: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let org = &key.organisation_id;
+    let waiting_since = std::time::Instant::now();
+    loop {
+        let claim = state
+            .jobs
+            .claim_idempotency_key(
+                org,
+                idempotency_key,
+                idempotency::LIFETIME,
+                idempotency::ABANDONED_AFTER,
+            )
+            .await?;
+        match claim {
+            Idempotency::Claimed => {
+                // A client that hangs up mid-request drops this future: the guard then gives
+                // the key up, or its retry would wait on a claim nobody answers.
+                let mut guard = idempotency::ReleaseOnDrop::new(
+                    state.jobs.clone(),
+                    org.clone(),
+                    idempotency_key.to_string(),
+                );
+                let mut fingerprint = Fingerprint::new("");
+                let result = submit_once(state, key, request, &mut fingerprint).await;
+                guard.disarm();
+                match &result {
+                    Ok((status, body)) => {
+                        let saved = IdempotentResponse {
+                            fingerprint: fingerprint.finish(),
+                            status: status.as_u16(),
+                            body: body.to_string(),
+                        };
+                        if let Err(e) = state
+                            .jobs
+                            .record_idempotent_response(org, idempotency_key, &saved)
+                            .await
+                        {
+                            // The job exists; repeats wait, then get 409, until the claim is
+                            // taken for abandoned.
+                            tracing::error!(error = %e, "could not record the answer to an Idempotency-Key");
+                        }
+                    }
+                    // Failures are not kept: the client may fix the request and retry with
+                    // the same key.
+                    Err(_) => {
+                        if let Err(e) = state
+                            .jobs
+                            .release_idempotency_key(org, idempotency_key)
+                            .await
+                        {
+                            tracing::warn!(error = %e, "could not release an Idempotency-Key");
+                        }
+                    }
+                }
+                return result.map(respond);
+            }
+            Idempotency::InFlight if idempotency::may_wait(waiting_since) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Idempotency::InFlight => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    idempotency::MSG_IN_FLIGHT,
+                ))
+            }
+            Idempotency::Answered(saved) => {
+                let fingerprint = idempotency::fingerprint_only(state, request).await;
+                if fingerprint.as_deref() != Some(saved.fingerprint.as_str()) {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        idempotency::MSG_KEY_REUSED,
+                    ));
+                }
+                return Ok(idempotency::replay(&saved));
+            }
+        }
+    }
+}
+
+/// Handles one submission; `fingerprint` takes in what it reads (see [`idempotency`]).
+async fn submit_once(
+    state: &AppState,
+    key: &ApiKey,
+    request: Request,
+    fingerprint: &mut Fingerprint,
+) -> Result<Answer, ApiError> {
     let content_type = crate::content_type(&request).to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        multipart(&state, &key, request).await
+        *fingerprint = Fingerprint::new("multipart");
+        multipart(state, key, request, fingerprint).await
     } else if content_type.starts_with("application/json") {
         let body = axum::body::to_bytes(request.into_body(), MAX_JSON_BYTES)
             .await
             .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"))?;
         let value: Value = serde_json::from_slice(&body)
             .map_err(|_| ApiError::bad_request("Request body must be valid JSON"))?;
+        *fingerprint = Fingerprint::new("json");
+        fingerprint.json(&value);
         let Value::Object(body) = value else {
             return Err(ApiError::bad_request("Request body must be a JSON object"));
         };
         if body.contains_key("mode") {
-            presign_step1(&state, &key, body).await
+            presign_step1(state, key, body).await
         } else if body.contains_key("s3_key") {
-            presign_step3(&state, &key, body).await
+            presign_step3(state, key, body).await
         } else if body.contains_key("input_url") {
-            url_input(&state, &key, body).await
+            url_input(state, key, body).await
         } else {
             Err(ApiError::bad_request(
                 "Missing input: send a file (multipart/form-data), an input_url, mode \"presign\" or an s3_key",
@@ -74,6 +194,7 @@ struct Submission {
     tracking: Option<Tracking>,
     output_config: Option<OutputConfig>,
     metadata: Option<Value>,
+    retention_seconds: Option<u64>,
 }
 
 /// The parts shared by the forms, by name (`field`), as JSON values: the multipart texts are
@@ -100,6 +221,20 @@ fn submission(
         .map(|v| job_config::parse_metadata(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
+    let retention_seconds = match present("retention_seconds") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                // A multipart part is text.
+                .or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
+                .filter(|s| *s >= 1)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "retention_seconds must be a whole number of seconds, at least 1",
+                    )
+                })?,
+        ),
+    };
     let model_code = match present("model_code") {
         None => DEFAULT_MODEL_CODE.to_string(),
         Some(Value::String(code)) if state.config.model_codes.contains(&code) => code,
@@ -118,6 +253,7 @@ fn submission(
         tracking,
         output_config,
         metadata,
+        retention_seconds,
     })
 }
 
@@ -137,7 +273,7 @@ async fn create_held(
     s: Submission,
     input_metadata: InputMetadata,
     input_key: String,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     create_job(
         state,
         key,
@@ -158,13 +294,14 @@ async fn create_job(
     input_key: Option<String>,
     input_url: Option<String>,
     held_for: Option<Duration>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     let new = NewJob {
         job_id: s.job_id,
         api_key_id: key.id.clone(),
         organisation_id: key.organisation_id.clone(),
         model_code: s.model_code,
-        job_config: JobConfig::transcription(s.transcription_config, s.tracking, s.output_config),
+        job_config: JobConfig::transcription(s.transcription_config, s.tracking, s.output_config)
+            .with_retention_seconds(s.retention_seconds),
         metadata: s.metadata,
         input_metadata,
         input_key,
@@ -176,9 +313,8 @@ async fn create_job(
     tracing::info!(job_id = %job.job_id, org = %job.organisation_id, "job queued");
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"job_id": job.job_id, "status": job.status.as_str()})),
-    )
-        .into_response())
+        json!({"job_id": job.job_id, "status": job.status.as_str()}),
+    ))
 }
 
 fn input_metadata(size: Option<u64>, ext: &str, source: InputSource) -> InputMetadata {
@@ -204,9 +340,14 @@ struct Stored {
     generated_id: bool,
 }
 
-async fn multipart(state: &AppState, key: &ApiKey, request: Request) -> Result<Response, ApiError> {
+async fn multipart(
+    state: &AppState,
+    key: &ApiKey,
+    request: Request,
+    fingerprint: &mut Fingerprint,
+) -> Result<Answer, ApiError> {
     let mut stored: Option<Stored> = None;
-    let result = multipart_inner(state, key, request, &mut stored).await;
+    let result = multipart_inner(state, key, request, &mut stored, fingerprint).await;
     if result.is_err() {
         if let Some(s) = stored {
             discard(state, &s.key).await;
@@ -259,7 +400,8 @@ async fn multipart_inner(
     key: &ApiKey,
     request: Request,
     stored: &mut Option<Stored>,
-) -> Result<Response, ApiError> {
+    fingerprint: &mut Fingerprint,
+) -> Result<Answer, ApiError> {
     let max = state.config.max_upload_bytes;
     let mut multipart = Multipart::from_request(request, state)
         .await
@@ -274,6 +416,8 @@ async fn multipart_inner(
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
+                let part_file_name = field.file_name().map(str::to_string);
+                let part_type = field.content_type().map(str::to_string);
                 if stored.is_some() {
                     return Err(ApiError::bad_request("Only one file part is allowed"));
                 }
@@ -311,9 +455,26 @@ async fn multipart_inner(
                     size: 0,
                     generated_id,
                 });
-                let size =
-                    store_stream(state.blobs.as_ref(), Bucket::Input, &object_key, field, max)
-                        .await?;
+                let mut content = Fingerprint::content();
+                let hashed = field.inspect(|chunk| {
+                    if let Ok(bytes) = chunk {
+                        sha2::Digest::update(&mut content, bytes);
+                    }
+                });
+                let size = store_stream(
+                    state.blobs.as_ref(),
+                    Bucket::Input,
+                    &object_key,
+                    hashed,
+                    max,
+                )
+                .await?;
+                fingerprint.part(
+                    "file",
+                    part_file_name.as_deref(),
+                    part_type.as_deref(),
+                    sha2::Digest::finalize(content).into(),
+                );
                 if let Some(s) = stored.as_mut() {
                     s.size = size;
                 }
@@ -323,13 +484,24 @@ async fn multipart_inner(
             | "metadata"
             | "model_code"
             | "tracking"
-            | "output_config" => {
+            | "output_config"
+            | "retention_seconds" => {
                 if texts.contains_key(&name) {
                     return Err(ApiError::bad_request(format!(
                         "{name} is given more than once"
                     )));
                 }
                 let text = read_text(field, &name).await?;
+                fingerprint.part(
+                    &name,
+                    None,
+                    None,
+                    sha2::Digest::finalize(sha2::Digest::chain_update(
+                        Fingerprint::content(),
+                        text.as_bytes(),
+                    ))
+                    .into(),
+                );
                 texts.insert(name, text);
             }
             // Parts the contract does not name are skipped, as form parsers usually do.
@@ -357,8 +529,10 @@ async fn multipart_inner(
             fields.insert(name.into(), v);
         }
     }
-    if let Some(m) = texts.get("model_code") {
-        fields.insert("model_code".into(), Value::String(m.trim().to_string()));
+    for name in ["model_code", "retention_seconds"] {
+        if let Some(m) = texts.get(name) {
+            fields.insert(name.into(), Value::String(m.trim().to_string()));
+        }
     }
 
     // A `job_id` part after the file: the file was stored under a generated id, so it moves to
@@ -432,7 +606,7 @@ async fn url_input(
     state: &AppState,
     key: &ApiKey,
     body: Map<String, Value>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     let job_id = job_id_from(body.get("job_id"))?;
     let s = submission(state, job_id, |name| body.get(name).cloned())?;
     let Some(Value::String(url)) = body.get("input_url") else {
@@ -454,7 +628,7 @@ async fn presign_step1(
     state: &AppState,
     key: &ApiKey,
     body: Map<String, Value>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     if body.get("mode") != Some(&Value::String("presign".into())) {
         return Err(ApiError::bad_request("mode must be \"presign\""));
     }
@@ -531,14 +705,14 @@ async fn presign_step1(
         "expires_in": UPLOAD_EXPIRY.as_secs(),
         "headers": {"Content-Type": content_type},
     });
-    Ok((StatusCode::OK, Json(response)).into_response())
+    Ok((StatusCode::OK, response))
 }
 
 async fn presign_step3(
     state: &AppState,
     key: &ApiKey,
     body: Map<String, Value>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer, ApiError> {
     let job_id = match body.get("job_id") {
         None | Some(Value::Null) => {
             return Err(ApiError::bad_request("job_id is required with s3_key"))

@@ -251,10 +251,11 @@ pub(crate) trait Engine: Send + Sync + 'static {
     fn json(p: &str) -> String {
         p.to_string()
     }
-    /// The statement that atomically takes the oldest claimable job (a working job with no
-    /// live lease, visible now), in submission order: sets the lease (`$1` worker id, `$2`
-    /// token, `$3` milliseconds), clears `visible_after`, counts the attempt, sets
-    /// `started_at` on the first claim, and returns the whole row.
+    /// The statement that atomically takes the next claimable job (a working job with no live
+    /// lease, visible now): the oldest job of the organisation whose turn it is
+    /// ([`crate::sql_store::organisation_turn`]). Sets the lease (`$1` worker id, `$2` token,
+    /// `$3` milliseconds), clears `visible_after`, counts the attempt, sets `started_at` on the
+    /// first claim and `claimed_at` on every claim, and returns the whole row.
     fn claim_sql() -> String;
 
     /// The in-process wake-up of idle workers.

@@ -8,6 +8,8 @@ pub enum JobsError {
     AlreadyExists,
     #[error("job must be DONE or FAILED to delete")]
     NotDeletable,
+    #[error("job must be QUEUED or in progress to cancel")]
+    NotCancellable,
     #[error("lease lost: another worker holds this job")]
     LeaseLost,
     #[error("invalid status transition from {from} to {to}")]

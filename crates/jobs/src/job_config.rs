@@ -51,6 +51,9 @@ pub struct JobConfig {
     pub transcription_config: TranscriptionConfig,
     pub tracking: Option<Tracking>,
     pub output_config: Option<OutputConfig>,
+    /// Verbatim's own (docs/extensions.md): the job's files are purged this many seconds after
+    /// it ends, or after the server's retention if that is shorter.
+    pub retention_seconds: Option<u64>,
 }
 
 impl JobConfig {
@@ -64,6 +67,14 @@ impl JobConfig {
             transcription_config,
             tracking,
             output_config,
+            retention_seconds: None,
+        }
+    }
+
+    pub fn with_retention_seconds(self, retention_seconds: Option<u64>) -> Self {
+        JobConfig {
+            retention_seconds,
+            ..self
         }
     }
 }

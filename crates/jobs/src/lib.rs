@@ -32,7 +32,10 @@ pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
 pub use job_config::{Diarization, JobConfig, Language, OperatingPoint, TranscriptionConfig};
 pub use metadata::{InputMetadata, InputSource, OutputMetadata};
-pub use model::{ApiKey, Job, JobStatus, Lease, ListQuery, NewJob, SortBy, SortOrder};
+pub use model::{
+    ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, SortBy,
+    SortOrder,
+};
 pub use open::open;
 pub use postgres::{open_postgres, NOTIFY_CHANNEL};
 pub use sqlite::open_sqlite;

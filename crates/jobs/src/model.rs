@@ -202,6 +202,27 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// Where an `Idempotency-Key` stands, from [`crate::JobStore::claim_idempotency_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// The key is this request's: handle it, then `record_idempotent_response` (or
+    /// `release_idempotency_key` when it failed).
+    Claimed,
+    /// Another request with the key is being handled.
+    InFlight,
+    /// A request with the key was answered.
+    Answered(IdempotentResponse),
+}
+
+/// What the first request with an `Idempotency-Key` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResponse {
+    /// Of that request (its hash), to tell a repeat from another request.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+}
+
 /// A worker's hold on a job, from [`crate::JobStore::claim`]. `job` is the record as claimed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lease {

@@ -3,7 +3,8 @@
 //!
 //! What is PostgreSQL's own (the statements themselves are in `sql_store.rs`):
 //! - Claims lock the chosen row with `FOR UPDATE SKIP LOCKED` inside the claiming UPDATE, so
-//!   concurrent workers never wait on each other and never take the same job.
+//!   concurrent workers never wait on each other and never take the same job; the row is the
+//!   first unlocked one in the fair queue's order (organisations take turns).
 //! - Every time comes from the database clock (`now()`), truncated to milliseconds: processes on
 //!   different machines then agree on lease expiry and on submission order whatever their clocks.
 //! - A [`Engine::write`] unit is one transaction holding a transaction-level advisory lock on
@@ -26,7 +27,7 @@ use crate::engine::{
     fetch_all, job_from_row, query, wake, Arg, Dialect, Engine, Failure, RowMap, RowOf, Step, Stmt,
     Unit, Written,
 };
-use crate::sql_store::WORKING;
+use crate::sql_store::{organisation_turn, WORKING};
 use crate::{JobStore, JobsError};
 
 /// The channel every store listens on and notifies.
@@ -135,25 +136,43 @@ impl Engine for PgJobStore {
     }
 
     fn claim_sql() -> String {
-        // The row is chosen and locked in one statement; a row another claimer has locked is
-        // skipped, and READ COMMITTED re-checks the WHERE clause on the row's latest version
-        // before locking it, so a job that was just claimed is never taken again.
+        // Every claimable job, ordered by its organisation's turn and then its age, and the
+        // first one no other claimer has locked is locked in the same statement: a job another
+        // claimer holds is skipped for the next in that order (that organisation's next job, or
+        // the next organisation's), and READ COMMITTED re-checks the WHERE clause on the row's
+        // latest version before locking it, so a job that was just claimed is never taken again.
+        // Two claims at the same instant count each other's jobs as not yet in progress, so
+        // both may serve one organisation: fairness is exact between claims, not within one.
+        let claimable = |t: &str| {
+            format!(
+                "{t}.status IN {WORKING}
+                 AND ({t}.lease_expires_at IS NULL OR {t}.lease_expires_at <= t.now)
+                 AND ({t}.visible_after IS NULL OR {t}.visible_after <= t.now)"
+            )
+        };
         format!(
             "WITH t AS (SELECT {NOW} AS now),
+             turns AS (
+                 SELECT q.organisation_id,
+                        ROW_NUMBER() OVER (ORDER BY {turn}, MIN(q.submitted_at), q.organisation_id) AS turn
+                 FROM jobs q, t WHERE {q}
+                 GROUP BY q.organisation_id, t.now),
              next AS (
-                 SELECT j.job_id FROM jobs j, t
-                 WHERE j.status IN {WORKING}
-                   AND (j.lease_expires_at IS NULL OR j.lease_expires_at <= t.now)
-                   AND (j.visible_after IS NULL OR j.visible_after <= t.now)
-                 ORDER BY j.submitted_at, j.job_id
+                 SELECT j.job_id FROM jobs j JOIN turns o ON o.organisation_id = j.organisation_id, t
+                 WHERE {j}
+                 ORDER BY o.turn, j.submitted_at, j.job_id
                  LIMIT 1
                  FOR UPDATE OF j SKIP LOCKED)
              UPDATE jobs SET lease_owner = $1, lease_token = $2,
                  lease_expires_at = t.now + $3 * interval '1 millisecond', visible_after = NULL,
-                 attempts = attempts + 1, started_at = COALESCE(started_at, t.now), updated_at = t.now
+                 attempts = attempts + 1, started_at = COALESCE(started_at, t.now), claimed_at = t.now,
+                 updated_at = t.now
              FROM next, t
              WHERE jobs.job_id = next.job_id
-             RETURNING jobs.*"
+             RETURNING jobs.*",
+            q = claimable("q"),
+            j = claimable("j"),
+            turn = organisation_turn("q", "t.now"),
         )
     }
 

@@ -15,12 +15,25 @@ use crate::engine::{
 };
 use crate::time::{ceil_ms, floor_ms};
 use crate::{
-    hash_secret, new_api_key_secret, ApiKey, InputMetadata, Job, JobStatus, JobStore, JobsError,
-    Lease, ListQuery, NewJob, OutputMetadata, SortBy, SortOrder,
+    hash_secret, new_api_key_secret, ApiKey, Idempotency, IdempotentResponse, InputMetadata, Job,
+    JobStatus, JobStore, JobsError, Lease, ListQuery, NewJob, OutputMetadata, SortBy, SortOrder,
 };
 
 /// SQL list of the states a worker may hold a job in.
 pub(crate) const WORKING: &str = "('QUEUED', 'IN_PROGRESS', 'DECODING', 'POST_PROCESSING')";
+
+/// Whose turn it is to have a job claimed, as ORDER BY terms over the organisation of `q`'s
+/// rows (a table alias; a grouped query may use them): the organisation with the fewest jobs in
+/// progress (held under a live lease) first; among those, the one whose latest claim is the
+/// oldest (never claimed first), which makes equals take turns; then the one whose claimable job
+/// waited longest. `now` is the claim's clock. Used by both backends' claiming statements.
+pub(crate) fn organisation_turn(q: &str, now: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM jobs r WHERE r.organisation_id = {q}.organisation_id
+              AND r.status IN {WORKING} AND r.lease_expires_at > {now}),
+         (SELECT MAX(l.claimed_at) FROM jobs l WHERE l.organisation_id = {q}.organisation_id) NULLS FIRST"
+    )
+}
 
 /// The lease-holding clause of every worker-side statement (`$1` job id, `$2` lease token).
 const HELD: &str = "job_id = $1 AND lease_token = $2";
@@ -138,9 +151,10 @@ impl<E: Engine> JobStore for E {
         let visible = E::later("$10");
         let insert = Stmt::new(format!(
             "INSERT INTO jobs (job_id, organisation_id, api_key_id, status, model_code, job_config, metadata,
-                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at, visible_after)
+                               input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at, visible_after,
+                               retention_ms)
              SELECT $1, $2, $3, 'QUEUED', $4, {config}, {meta}, {input}, '{{}}', $8, $9, {now}, {now},
-                    {visible}
+                    {visible}, $11
              WHERE NOT EXISTS (SELECT 1 FROM upload_reservations
                                WHERE job_id = $1 AND organisation_id <> $2 AND expires_at > {now})
              RETURNING *",
@@ -157,7 +171,12 @@ impl<E: Engine> JobStore for E {
         .text(json_text(&job.input_metadata)?)
         .opt_text(job.input_key.as_deref())
         .opt_text(job.input_url.as_deref())
-        .opt_millis(job.held_for);
+        .opt_millis(job.held_for)
+        .opt_millis(
+            job.job_config
+                .retention_seconds
+                .map(Duration::from_secs),
+        );
         // The id is a job now; its reservation has done its work.
         let forget =
             Stmt::new("DELETE FROM upload_reservations WHERE job_id = $1").text(&job.job_id);
@@ -230,6 +249,54 @@ impl<E: Engine> JobStore for E {
         }
     }
 
+    async fn cancel(&self, org: &str, job_id: &str, message: &str) -> Result<Job, JobsError> {
+        let s = Stmt::new(format!(
+            "UPDATE jobs SET status = 'FAILED', error_message = $3, completed_at = {now}, updated_at = {now},
+                 visible_after = NULL, {NO_LEASE}
+             WHERE organisation_id = $1 AND job_id = $2 AND status IN {WORKING} RETURNING *",
+            now = E::NOW
+        ))
+        .text(org)
+        .text(job_id)
+        .text(message);
+        match self.fetch(s, job_from_row).await?.pop() {
+            Some(job) => Ok(job),
+            None => match self.get(org, job_id).await? {
+                Some(_) => Err(JobsError::NotCancellable),
+                None => Err(JobsError::NotFound),
+            },
+        }
+    }
+
+    async fn expirable(
+        &self,
+        retention: Option<Duration>,
+        limit: u32,
+    ) -> Result<Vec<Job>, JobsError> {
+        // The shorter of the server's retention ($1, NULL: none) and the job's own.
+        let kept_ms = "CASE WHEN $1 IS NULL THEN retention_ms WHEN retention_ms IS NULL THEN $1
+                            WHEN retention_ms < $1 THEN retention_ms ELSE $1 END";
+        let s = Stmt::new(format!(
+            "SELECT * FROM jobs
+             WHERE status IN ('DONE', 'FAILED') AND expired_at IS NULL AND completed_at IS NOT NULL
+               AND ({kept_ms}) IS NOT NULL AND completed_at <= {cutoff}
+             ORDER BY completed_at LIMIT {limit}",
+            cutoff = E::later(&format!("(-1 * ({kept_ms}))"))
+        ))
+        .opt_millis(retention);
+        self.fetch(s, job_from_row).await
+    }
+
+    async fn mark_expired(&self, job_id: &str) -> Result<bool, JobsError> {
+        let s = Stmt::new(format!(
+            "UPDATE jobs SET expired_at = {now}, updated_at = {now}
+             WHERE job_id = $1 AND expired_at IS NULL AND status IN ('DONE', 'FAILED')",
+            now = E::NOW
+        ))
+        .text(job_id);
+        Ok(execute(self, s).await? == 1)
+    }
+
     async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
         let s = Stmt::new(
             "UPDATE jobs SET visible_after = NULL
@@ -294,6 +361,106 @@ impl<E: Engine> JobStore for E {
         .text(job_id)
         .text(org);
         Ok(self.fetch(s, |r| r.text("object_key")).await?.pop())
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        org: &str,
+        key: &str,
+        lifetime: Duration,
+        abandoned_after: Duration,
+    ) -> Result<Idempotency, JobsError> {
+        use crate::time::ago;
+        let forget = Stmt::new(
+            "DELETE FROM idempotency_keys WHERE organisation_id = $1 AND idempotency_key = $2
+             AND ((fingerprint IS NOT NULL AND created_at <= $3) OR (fingerprint IS NULL AND created_at <= $4))",
+        )
+        .text(org)
+        .text(key)
+        .time(ago(lifetime))
+        .time(ago(abandoned_after));
+        execute(self, forget).await?;
+        // The row may vanish between a refused insert and the read (its request failed and
+        // released it): then try again.
+        for _ in 0..3 {
+            let insert = Stmt::new(format!(
+                "INSERT INTO idempotency_keys (organisation_id, idempotency_key, created_at)
+                 VALUES ($1, $2, {}) ON CONFLICT DO NOTHING",
+                E::NOW
+            ))
+            .text(org)
+            .text(key);
+            if execute(self, insert).await? == 1 {
+                return Ok(Idempotency::Claimed);
+            }
+            let read = Stmt::new(
+                "SELECT fingerprint, CAST(status_code AS TEXT) AS status_code, response FROM idempotency_keys
+                 WHERE organisation_id = $1 AND idempotency_key = $2",
+            )
+            .text(org)
+            .text(key);
+            let row = self
+                .fetch(read, |r| {
+                    Ok((
+                        r.opt_text("fingerprint")?,
+                        r.opt_text("status_code")?,
+                        r.opt_text("response")?,
+                    ))
+                })
+                .await?
+                .pop();
+            match row {
+                None => continue,
+                Some((Some(fingerprint), Some(status), Some(body))) => {
+                    let status = status.parse().map_err(|_| {
+                        JobsError::Database(format!("bad idempotency status code {status:?}"))
+                    })?;
+                    return Ok(Idempotency::Answered(IdempotentResponse {
+                        fingerprint,
+                        status,
+                        body,
+                    }));
+                }
+                Some(_) => return Ok(Idempotency::InFlight),
+            }
+        }
+        Ok(Idempotency::InFlight)
+    }
+
+    async fn record_idempotent_response(
+        &self,
+        org: &str,
+        key: &str,
+        response: &IdempotentResponse,
+    ) -> Result<(), JobsError> {
+        let s = Stmt::new(
+            "UPDATE idempotency_keys SET fingerprint = $3, status_code = CAST($4 AS INTEGER), response = $5
+             WHERE organisation_id = $1 AND idempotency_key = $2 AND fingerprint IS NULL",
+        )
+        .text(org)
+        .text(key)
+        .text(&response.fingerprint)
+        .text(response.status.to_string())
+        .text(&response.body);
+        execute(self, s).await?;
+        Ok(())
+    }
+
+    async fn release_idempotency_key(&self, org: &str, key: &str) -> Result<(), JobsError> {
+        let s = Stmt::new(
+            "DELETE FROM idempotency_keys
+             WHERE organisation_id = $1 AND idempotency_key = $2 AND fingerprint IS NULL",
+        )
+        .text(org)
+        .text(key);
+        execute(self, s).await?;
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&self, lifetime: Duration) -> Result<u64, JobsError> {
+        let s = Stmt::new("DELETE FROM idempotency_keys WHERE created_at <= $1")
+            .time(crate::time::ago(lifetime));
+        execute(self, s).await
     }
 
     async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Lease>, JobsError> {

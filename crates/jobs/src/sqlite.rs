@@ -24,7 +24,7 @@ use crate::engine::{
     fetch_all, job_from_row, query, Arg, Dialect, Engine, Failure, RowMap, RowOf, Step, Stmt,
     Written,
 };
-use crate::sql_store::WORKING;
+use crate::sql_store::{organisation_turn, WORKING};
 use crate::time::{from_text, opt_from_text, to_text};
 use crate::{JobStore, JobsError};
 
@@ -103,17 +103,28 @@ impl Engine for SqliteJobStore {
     }
 
     fn claim_sql() -> String {
-        // The conditions are repeated outside the subquery so the UPDATE itself re-checks them.
-        let claimable = format!(
-            "status IN {WORKING} AND (lease_expires_at IS NULL OR lease_expires_at <= {NOW})
-             AND (visible_after IS NULL OR visible_after <= {NOW})"
-        );
+        let claimable = |t: &str| {
+            format!(
+                "{t}.status IN {WORKING} AND ({t}.lease_expires_at IS NULL OR {t}.lease_expires_at <= {NOW})
+                 AND ({t}.visible_after IS NULL OR {t}.visible_after <= {NOW})"
+            )
+        };
+        // One writer at a time: the organisation whose turn it is, then its oldest job. The
+        // conditions are repeated outside the subqueries so the UPDATE itself re-checks them.
         format!(
             "UPDATE jobs SET lease_owner = $1, lease_token = $2, lease_expires_at = {expires}, visible_after = NULL,
-                 attempts = attempts + 1, started_at = COALESCE(started_at, {NOW}), updated_at = {NOW}
-             WHERE {claimable} AND job_id = (SELECT job_id FROM jobs WHERE {claimable} ORDER BY submitted_at, job_id LIMIT 1)
+                 attempts = attempts + 1, started_at = COALESCE(started_at, {NOW}), claimed_at = {NOW}, updated_at = {NOW}
+             WHERE {this} AND job_id = (
+                 SELECT c.job_id FROM jobs c WHERE {c} AND c.organisation_id = (
+                     SELECT q.organisation_id FROM jobs q WHERE {q} GROUP BY q.organisation_id
+                     ORDER BY {turn}, MIN(q.submitted_at), q.organisation_id LIMIT 1)
+                 ORDER BY c.submitted_at, c.job_id LIMIT 1)
              RETURNING *",
-            expires = Self::later("$3")
+            expires = Self::later("$3"),
+            this = claimable("jobs"),
+            c = claimable("c"),
+            q = claimable("q"),
+            turn = organisation_turn("q", NOW),
         )
     }
 

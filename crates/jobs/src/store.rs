@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{
-    ApiKey, InputMetadata, Job, JobStatus, JobsError, Lease, ListQuery, NewJob, OutputMetadata,
+    ApiKey, Idempotency, InputMetadata, Job, JobStatus, JobsError, Lease, ListQuery, NewJob,
+    OutputMetadata,
 };
 
 #[async_trait::async_trait]
@@ -20,6 +21,20 @@ pub trait JobStore: Send + Sync {
     async fn list(&self, org: &str, q: &ListQuery) -> Result<(Vec<Job>, u64), JobsError>;
     /// DONE/FAILED → DELETED (sets `deleted_at`). NotFound | NotDeletable.
     async fn mark_deleted(&self, org: &str, job_id: &str) -> Result<Job, JobsError>;
+    /// QUEUED or working → FAILED with `message` as `error_message`, `completed_at` set and the
+    /// lease cleared: the worker holding it learns at its next renewal (`renew` answers
+    /// `false`) and stops. NotFound | NotCancellable (the job already ended).
+    async fn cancel(&self, org: &str, job_id: &str, message: &str) -> Result<Job, JobsError>;
+    /// Up to `limit` DONE or FAILED jobs, not yet expired, that ended longer ago than the
+    /// shorter of `retention` (`None`: forever) and their own `retention_seconds`; the ones
+    /// that ended first first. Of every organisation (the retention sweeper's).
+    async fn expirable(
+        &self,
+        retention: Option<Duration>,
+        limit: u32,
+    ) -> Result<Vec<Job>, JobsError>;
+    /// Sets `expired_at` (the job's files were purged); `false` when it was already set.
+    async fn mark_expired(&self, job_id: &str) -> Result<bool, JobsError>;
     /// Makes a job created with [`crate::NewJob::held_for`] claimable now. Nothing happens to
     /// a job that is not held (or not this organisation's).
     async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError>;
@@ -41,10 +56,35 @@ pub trait JobStore: Send + Sync {
     /// expiry). It is removed by `create`.
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError>;
 
+    /// Claims `key` for a request of `org`, atomically: exactly one of several concurrent
+    /// requests gets [`Idempotency::Claimed`]. A key answered more than `lifetime` ago, or
+    /// claimed more than `abandoned_after` ago and never answered (its process died), is
+    /// forgotten first and claimed afresh.
+    async fn claim_idempotency_key(
+        &self,
+        org: &str,
+        key: &str,
+        lifetime: Duration,
+        abandoned_after: Duration,
+    ) -> Result<Idempotency, JobsError>;
+    /// Records the answer to the request that claimed `key`.
+    async fn record_idempotent_response(
+        &self,
+        org: &str,
+        key: &str,
+        response: &crate::IdempotentResponse,
+    ) -> Result<(), JobsError>;
+    /// Gives a claimed, unanswered key up (its request failed), so a retry may claim it.
+    async fn release_idempotency_key(&self, org: &str, key: &str) -> Result<(), JobsError>;
+    /// Forgets every key answered or claimed more than `lifetime` ago; how many.
+    async fn purge_idempotency_keys(&self, lifetime: Duration) -> Result<u64, JobsError>;
+
     // ---- worker side: the queue ----
 
-    /// Atomically takes the oldest visible QUEUED job, or a working job whose lease expired;
-    /// sets the lease, adds one to `attempts`, sets `started_at` on the first claim.
+    /// Atomically takes a visible QUEUED job, or a working job whose lease expired; sets the
+    /// lease, adds one to `attempts`, sets `started_at` on the first claim. Organisations take
+    /// turns: the one with the fewest jobs in progress first, among equals the one whose latest
+    /// claim is the oldest, and within it its oldest job.
     async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Lease>, JobsError>;
     /// Extends the lease to now + `lease_for`; `false` = lost (someone else claimed it, or it ended).
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError>;

@@ -10,6 +10,15 @@ pub(crate) fn now() -> DateTime<Utc> {
     floor_ms(Utc::now())
 }
 
+/// Now minus `d`, at the stored precision; never before 1970 (an "ago" that long is "ever").
+pub(crate) fn ago(d: std::time::Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| now().checked_sub_signed(d))
+        .filter(|t| *t > DateTime::UNIX_EPOCH)
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 pub(crate) fn floor_ms(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
 }

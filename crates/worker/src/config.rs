@@ -29,7 +29,9 @@ pub struct WorkerConfig {
     /// How long a claim holds a job without renewal. A worker that dies loses its jobs to
     /// another worker after at most this long.
     pub lease: Duration,
-    /// How often a held lease is renewed (lease / 3 leaves two renewals' slack).
+    /// How often a held lease is renewed: lease / 3 (two renewals' slack) but at least every
+    /// [`MAX_RENEW_EVERY`], since a renewal is also when a worker learns that its job was
+    /// cancelled.
     pub renew_every: Duration,
     /// A job whose worker-side failures (model, storage) reach this many attempts is FAILED.
     pub max_attempts: u32,
@@ -86,7 +88,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             workers,
             lease,
-            renew_every: lease / 3,
+            renew_every: renew_every(lease),
             max_attempts: 3,
             max_claims: 10,
             retry_base: Duration::from_secs(5),
@@ -144,10 +146,10 @@ impl WorkerConfig {
         self
     }
 
-    /// Sets the lease and renews at a third of it.
+    /// Sets the lease and renews at a third of it, or every [`MAX_RENEW_EVERY`] when sooner.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
-        self.renew_every = lease / 3;
+        self.renew_every = renew_every(lease);
         self
     }
 
@@ -158,6 +160,14 @@ impl WorkerConfig {
             .saturating_mul(1 << doublings)
             .min(self.retry_max)
     }
+}
+
+/// The longest time between two renewals of a held lease: a cancelled job's worker stops
+/// within this.
+pub const MAX_RENEW_EVERY: Duration = Duration::from_secs(5);
+
+fn renew_every(lease: Duration) -> Duration {
+    (lease / 3).min(MAX_RENEW_EVERY)
 }
 
 fn available_cores() -> usize {

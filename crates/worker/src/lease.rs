@@ -1,5 +1,6 @@
 //! Keeping a claimed job: renews the lease in the background while the job runs, and says when
-//! the lease is lost so the job is abandoned instead of finished twice.
+//! the lease is lost (another worker took the job, or it was cancelled) so the job is abandoned
+//! instead of finished twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,7 +64,7 @@ async fn renew_loop(
         match store.renew(&lease, lease_for).await {
             Ok(true) => held_until = asked_at + lease_for,
             Ok(false) | Err(jobs::JobsError::LeaseLost) => {
-                tracing::warn!(job_id = %job_id, "lease lost: another worker has the job; abandoning it");
+                tracing::warn!(job_id = %job_id, "lease lost: the job was cancelled or another worker has it; abandoning it");
                 lost.cancel();
                 return;
             }

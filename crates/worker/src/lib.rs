@@ -19,11 +19,12 @@ mod pipeline;
 mod pool;
 mod recognition;
 mod request;
+pub mod retention;
 mod speakers;
 
 pub use config::{
     WorkerConfig, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MODEL_CODE,
-    ENHANCED_COMPUTE_TYPE,
+    ENHANCED_COMPUTE_TYPE, MAX_RENEW_EVERY,
 };
 pub use deadline::{Deadline, TIME_LIMIT_MESSAGE};
 pub use engines::{Engines, Loader};

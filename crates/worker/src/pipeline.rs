@@ -3,6 +3,7 @@
 //! (after a crash or a hand-back) redoes every stage and overwrites the same output keys.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use blob::{BlobStore, Bucket};
@@ -367,6 +368,10 @@ async fn recognise(
             )
         })?;
     let request = request.clone();
+    // Dropping this future (the job abandoned: cancelled, lease lost, out of time, shutdown)
+    // drops the guard, which tells the blocking recognition to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_on_drop = StopOnDrop(stop.clone());
     let run = move || -> Result<Recognised, asr::AsrError> {
         let _permit = permit;
         // Names the job in what the decoders log (ffmpeg's own words stay out of messages).
@@ -375,6 +380,7 @@ async fn recognise(
             path: &input.path,
             settings: &input.settings,
             probe: &input.probe,
+            stop: Some(&stop),
         };
         recognise_channels(
             engine.as_ref(),
@@ -392,6 +398,15 @@ async fn recognise(
             "speech recognition failed",
             format!("recognition crashed: {e}"),
         )),
+    }
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -4,7 +4,7 @@
 //! rendered.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use asr::{AsrError, Engine};
 use audio::{AudioStream, ChannelMode};
@@ -53,6 +53,9 @@ pub struct AudioInput<'a> {
     pub settings: &'a audio::Settings,
     /// Its probe: how many channels there are to split, how long it is for progress.
     pub probe: &'a audio::Probe,
+    /// Set when the job was abandoned (cancelled, lease lost, out of time): recognition then
+    /// stops at the next piece of audio it reads instead of running to the end.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// Pieces of decoded audio recognition takes at a time.
@@ -80,7 +83,13 @@ impl AudioInput<'_> {
         };
         let stream = self.open(mode)?;
         let decoded = AtomicUsize::new(0);
+        let stop = self.stop;
         let mut chunks = stream.map(|chunk| {
+            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                return Err(Box::<dyn std::error::Error + Send + Sync>::from(
+                    "recognition stopped: the job was abandoned",
+                ));
+            }
             let mut chunk = chunk.map_err(|e| Box::new(e) as Box<_>)?;
             let samples = match channel {
                 Some(i) if i < chunk.len() => chunk.swap_remove(i),

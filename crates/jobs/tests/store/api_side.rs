@@ -1,8 +1,11 @@
-//! The api side of the job store (the suite of both backends): create, get, list, delete, reservations, org walls, keys.
+//! The api side of the job store (the suite of both backends): create, get, list, delete, reservations, org walls, keys, idempotency keys.
 
 use crate::common::{in_english, new_job, Db};
 use chrono::{DateTime, Duration as TimeDelta, Utc};
-use jobs::{JobStatus, JobStore, JobsError, ListQuery, OutputMetadata, SortBy, SortOrder};
+use jobs::{
+    Idempotency, IdempotentResponse, JobStatus, JobStore, JobsError, ListQuery, OutputMetadata,
+    SortBy, SortOrder,
+};
 use std::time::Duration;
 
 async fn create_and_get_round_trip(d: Db) {
@@ -235,11 +238,6 @@ async fn list_filters_sorts_pages_and_counts(d: Db) {
         // Distinct submission times (the store has millisecond precision).
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
-    for i in 0..3 {
-        s.create(new_job("org2", &format!("other{i}")))
-            .await
-            .unwrap();
-    }
     // Move the three oldest of org1 along: job00 DONE, job01 FAILED, job02 DECODING.
     for (i, target) in [JobStatus::Done, JobStatus::Failed, JobStatus::Decoding]
         .into_iter()
@@ -266,6 +264,12 @@ async fn list_filters_sorts_pages_and_counts(d: Db) {
                 }
             }
         }
+    }
+    // Created after the claims: the fair queue would give org2 a turn before job01.
+    for i in 0..3 {
+        s.create(new_job("org2", &format!("other{i}")))
+            .await
+            .unwrap();
     }
     let ids = |v: &[jobs::Job]| v.iter().map(|j| j.job_id.clone()).collect::<Vec<_>>();
 
@@ -493,7 +497,132 @@ async fn status_counts(d: Db) {
     );
 }
 
+async fn idempotency_keys_claim_answer_and_expire(d: Db) {
+    let s = &d.store;
+    let day = Duration::from_secs(86400);
+    let hour = Duration::from_secs(3600);
+    let claim = |org: &'static str, key: &'static str, lifetime, abandoned| async move {
+        s.claim_idempotency_key(org, key, lifetime, abandoned)
+            .await
+            .unwrap()
+    };
+    assert_eq!(claim("org1", "k1", day, hour).await, Idempotency::Claimed);
+    assert_eq!(claim("org1", "k1", day, hour).await, Idempotency::InFlight);
+    assert_eq!(
+        claim("org2", "k1", day, hour).await,
+        Idempotency::Claimed,
+        "keys are per organisation"
+    );
+    let answer = IdempotentResponse {
+        fingerprint: "f1".into(),
+        status: 202,
+        body: r#"{"job_id":"j1","status":"QUEUED"}"#.into(),
+    };
+    s.record_idempotent_response("org1", "k1", &answer)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim("org1", "k1", day, hour).await,
+        Idempotency::Answered(answer.clone())
+    );
+    // A request that failed gives its key up; an answered key stays.
+    s.release_idempotency_key("org2", "k1").await.unwrap();
+    assert_eq!(claim("org2", "k1", day, hour).await, Idempotency::Claimed);
+    s.release_idempotency_key("org1", "k1").await.unwrap();
+    assert_eq!(
+        claim("org1", "k1", day, hour).await,
+        Idempotency::Answered(answer)
+    );
+
+    // Concurrent first requests: exactly one claims the key.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = std::sync::Arc::clone(s);
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_idempotency_key("org1", "race", day, hour)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut claimed = 0;
+    for t in tasks {
+        claimed += usize::from(t.await.unwrap() == Idempotency::Claimed);
+    }
+    assert_eq!(claimed, 1);
+
+    // Lifetimes: an answer is forgotten after its lifetime, a claim never answered (its
+    // process died) after `abandoned_after`.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let short = Duration::from_millis(20);
+    assert_eq!(claim("org1", "k1", short, hour).await, Idempotency::Claimed);
+    assert_eq!(
+        claim("org1", "race", day, short).await,
+        Idempotency::Claimed
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(s.purge_idempotency_keys(short).await.unwrap(), 3);
+    assert_eq!(claim("org2", "k1", day, hour).await, Idempotency::Claimed);
+}
+
+/// The retention sweeper's query: DONE and FAILED jobs past the shorter of the server's
+/// retention and their own, once.
+async fn expirable_jobs_follow_the_shorter_retention(d: Db) {
+    let s = &d.store;
+    let with_own = |id: &str, seconds: Option<u64>| {
+        let mut j = new_job("org1", id);
+        j.job_config = j.job_config.with_retention_seconds(seconds);
+        j
+    };
+    for (id, own) in [("plain", None), ("own1s", Some(1)), ("own1h", Some(3600))] {
+        s.create(with_own(id, own)).await.unwrap();
+        finish(&**s, id == "own1h").await;
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    s.create(new_job("org2", "queued")).await.unwrap();
+    let hour = Some(Duration::from_secs(3600));
+    let ids = |jobs: Vec<jobs::Job>| jobs.into_iter().map(|j| j.job_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.expirable(hour, 10).await.unwrap()),
+        Vec::<String>::new()
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(ids(s.expirable(hour, 10).await.unwrap()), ["own1s"]);
+    assert_eq!(
+        ids(s.expirable(None, 10).await.unwrap()),
+        ["own1s"],
+        "no server retention: only a job's own"
+    );
+    let short = Some(Duration::from_millis(500));
+    assert_eq!(
+        ids(s.expirable(short, 10).await.unwrap()),
+        ["plain", "own1s", "own1h"],
+        "a job's own retention never lengthens the server's"
+    );
+    assert_eq!(
+        ids(s.expirable(short, 2).await.unwrap()),
+        ["plain", "own1s"]
+    );
+
+    assert!(s.mark_expired("own1s").await.unwrap());
+    assert!(!s.mark_expired("own1s").await.unwrap(), "once");
+    assert!(
+        !s.mark_expired("queued").await.unwrap(),
+        "a working job never expires"
+    );
+    let j = s.get("org1", "own1s").await.unwrap().unwrap();
+    assert!(j.expired_at.is_some());
+    assert_eq!(j.job_config.retention_seconds, Some(1));
+    assert_eq!(j.status, JobStatus::Done, "the record stays");
+    assert_eq!(
+        ids(s.expirable(short, 10).await.unwrap()),
+        ["plain", "own1h"]
+    );
+}
+
 crate::on_both_backends!(
+    expirable_jobs_follow_the_shorter_retention,
+    idempotency_keys_claim_answer_and_expire,
     create_and_get_round_trip,
     a_job_survives_reopening_the_database,
     organisations_are_walls,

@@ -376,7 +376,110 @@ async fn two_store_handles_on_one_file_share_the_queue(d: Db) {
     assert_eq!(all, (0..20).map(|i| format!("s{i:02}")).collect::<Vec<_>>());
 }
 
+/// The fair queue: organisations take turns, the one with the fewest jobs in progress first,
+/// among equals the one served longest ago, each its own jobs oldest first.
+async fn organisations_take_turns(d: Db) {
+    let s = &d.store;
+    // Claims and creations a few milliseconds apart: the store's clock has millisecond steps.
+    let tick = || tokio::time::sleep(Duration::from_millis(3));
+    let claim = || async {
+        tick().await;
+        s.claim("w", MINUTE).await.unwrap().unwrap()
+    };
+    for i in 0..5 {
+        s.create(new_job("a", &format!("a{i}"))).await.unwrap();
+        tick().await;
+    }
+    // One worker: A's first job runs, B queues one, and B's comes before A's second.
+    let a0 = claim().await;
+    assert_eq!(a0.job.job_id, "a0");
+    s.create(new_job("b", "b0")).await.unwrap();
+    work_through(&**s, &a0, "w").await;
+    let b0 = claim().await;
+    assert_eq!(b0.job.job_id, "b0", "B's job waits for one A job at most");
+    work_through(&**s, &b0, "w").await;
+    let a1 = claim().await;
+    assert_eq!(a1.job.job_id, "a1", "then A again, oldest first");
+
+    // Several at once: A has a1 in progress; C queues two jobs, then B one.
+    for id in ["c0", "c1"] {
+        s.create(new_job("c", id)).await.unwrap();
+        tick().await;
+    }
+    s.create(new_job("b", "b1")).await.unwrap();
+    let mut order = Vec::new();
+    for _ in 0..6 {
+        order.push(claim().await.job.job_id);
+    }
+    assert_eq!(
+        order,
+        // c0: B and C have none in progress, and C was never served; b1: B has none in
+        // progress; a2: one each (B's queue is empty now), A served longest ago; c1: C has
+        // fewer in progress; then A's last ones.
+        ["c0", "b1", "a2", "c1", "a3", "a4"]
+    );
+    assert_eq!(s.claim("w", MINUTE).await.unwrap(), None);
+}
+
+/// Cancel ends a QUEUED or working job at once; its worker's lease is gone.
+async fn cancel_fails_a_queued_or_working_job(d: Db) {
+    let s = &d.store;
+    let working = create_and_claim(&**s, "working", "w1", MINUTE).await;
+    s.advance(&working, JobStatus::InProgress, None)
+        .await
+        .unwrap();
+    s.create(new_job("org1", "queued")).await.unwrap();
+    for id in ["queued", "working"] {
+        let j = s.cancel("org1", id, "Cancelled").await.unwrap();
+        assert_eq!(j.status, JobStatus::Failed, "{id}");
+        assert_eq!(j.error_message.as_deref(), Some("Cancelled"));
+        assert!(j.completed_at.is_some());
+        assert_eq!(s.get("org1", id).await.unwrap().unwrap(), j);
+    }
+    // The worker finds out at its next renewal; nothing it does lands.
+    assert!(!s.renew(&working, MINUTE).await.unwrap());
+    assert_eq!(
+        s.advance(&working, JobStatus::Decoding, None).await,
+        Err(JobsError::LeaseLost)
+    );
+    assert_eq!(
+        s.fail(&working, "too late").await,
+        Err(JobsError::LeaseLost)
+    );
+    assert_eq!(
+        s.claim("w2", MINUTE).await.unwrap(),
+        None,
+        "nothing to claim"
+    );
+    assert_eq!(
+        s.cancel("org1", "working", "Cancelled").await,
+        Err(JobsError::NotCancellable)
+    );
+    let done = create_and_claim(&**s, "done", "w1", MINUTE).await;
+    work_through(&**s, &done, "w1").await;
+    assert_eq!(
+        s.cancel("org1", "done", "Cancelled").await,
+        Err(JobsError::NotCancellable)
+    );
+    s.create(new_job("org1", "mine")).await.unwrap();
+    assert_eq!(
+        s.cancel("org2", "mine", "Cancelled").await,
+        Err(JobsError::NotFound),
+        "another organisation's job"
+    );
+    assert_eq!(
+        s.cancel("org1", "nosuchjob", "Cancelled").await,
+        Err(JobsError::NotFound)
+    );
+    assert_eq!(
+        s.get("org1", "mine").await.unwrap().unwrap().status,
+        JobStatus::Queued
+    );
+}
+
 crate::on_both_backends!(
+    cancel_fails_a_queued_or_working_job,
+    organisations_take_turns,
     claim_walks_a_job_through_its_stages,
     url_input_is_recorded,
     an_expired_lease_is_reclaimed_and_the_first_worker_loses,

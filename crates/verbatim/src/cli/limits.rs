@@ -72,6 +72,43 @@ impl JobLimits {
     }
 }
 
+/// How long a finished job's files are kept.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Retention {
+    /// How long a job's input and outputs are kept after it ends (e.g. 30d, 12h, 10s), then
+    /// purged (the record stays, with `expired_at`); `off` keeps them. A job's own
+    /// `retention_seconds` may shorten it.
+    #[arg(long, env = "VERBATIM_RETENTION", value_parser = parse_retention, default_value = "30d")]
+    pub retention: Kept,
+}
+
+/// A retention: a duration, or `None` for "forever".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept(pub Option<Duration>);
+
+fn parse_retention(text: &str) -> Result<Kept, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(Kept(None));
+    }
+    parse_duration(text).map(|d| Kept(Some(d)))
+}
+
+impl Retention {
+    /// Starts the retention sweeper of this process (see `worker::retention`).
+    pub fn start_sweeper(
+        &self,
+        jobs: std::sync::Arc<dyn jobs::JobStore>,
+        blobs: std::sync::Arc<dyn blob::BlobStore>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(worker::retention::sweep_forever(
+            jobs,
+            blobs,
+            self.retention.0,
+            api::IDEMPOTENCY_LIFETIME,
+        ))
+    }
+}
+
 /// What one client may cost the API: connections, uploads and request rates.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpLimits {
@@ -114,6 +151,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retentions() {
+        assert_eq!(
+            parse_retention("30d"),
+            Ok(Kept(Some(Duration::from_secs(30 * 86400))))
+        );
+        assert_eq!(
+            parse_retention("10s"),
+            Ok(Kept(Some(Duration::from_secs(10))))
+        );
+        assert_eq!(parse_retention("off"), Ok(Kept(None)));
+        assert_eq!(parse_retention(" OFF "), Ok(Kept(None)));
+        assert!(parse_retention("0").is_err());
+        assert!(parse_retention("never").is_err());
+    }
 
     #[test]
     fn durations() {

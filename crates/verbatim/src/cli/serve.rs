@@ -27,6 +27,8 @@ pub struct Args {
     public_url: Option<String>,
     #[command(flatten)]
     http_limits: super::limits::HttpLimits,
+    #[command(flatten)]
+    retention: super::limits::Retention,
     /// The workers' models, programs, leases and job limits (the limits bind the API too).
     #[command(flatten)]
     worker: super::pool::WorkerSettings,
@@ -120,6 +122,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         blobs.clone(),
         args.http_limits.orphan_age,
     ));
+    let retention = args.retention.start_sweeper(jobs.clone(), blobs.clone());
     let state = api::AppState::new(jobs, blobs, local_store, config);
     let app = api::router(state);
     tracing::info!(
@@ -137,6 +140,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     .await;
 
     sweeper.abort();
+    retention.abort();
     tracing::info!("stopped accepting requests; shutting the workers down");
     if let Some(pool) = pool {
         pool.shutdown().await;

@@ -158,6 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         path: &args.file,
         settings: &audio_settings,
         probe: &probe,
+        stop: None,
     };
     let recognition = worker::recognise_channels(
         engine.as_ref(),

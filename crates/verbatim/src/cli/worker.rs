@@ -19,6 +19,8 @@ pub struct Args {
     /// The workers' models, programs, leases and job limits.
     #[command(flatten)]
     worker: super::pool::WorkerSettings,
+    #[command(flatten)]
+    retention: super::limits::Retention,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -44,8 +46,11 @@ async fn work(args: Args) -> anyhow::Result<()> {
         .open(data_dir, "http://127.0.0.1")
         .await?;
     tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
-    let pool = worker::WorkerPool::start(jobs, blobs as Arc<dyn blob::BlobStore>, config);
+    let blobs = blobs as Arc<dyn blob::BlobStore>;
+    let retention = args.retention.start_sweeper(jobs.clone(), blobs.clone());
+    let pool = worker::WorkerPool::start(jobs, blobs, config);
     super::serve::shutdown_signal().await;
+    retention.abort();
     tracing::info!("stopping: finishing or handing back the jobs held");
     pool.shutdown().await;
     tracing::info!("shut down");

@@ -10,6 +10,7 @@ mod api_restart;
 mod api_speech;
 mod common;
 mod fleet;
+mod lifecycle;
 mod options_cli;
 mod server;
 mod settings;

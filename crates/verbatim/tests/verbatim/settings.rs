@@ -33,6 +33,8 @@ fn a_bad_value_from_a_variable_names_the_variable() {
         ("serve", "VERBATIM_MAX_UPLOAD_BYTES", "1GB"),
         ("worker", "VERBATIM_SHUTDOWN_GRACE_SECS", "soon"),
         ("worker", "VERBATIM_LEASE_SECONDS", "-5"),
+        ("serve", "VERBATIM_RETENTION", "never"),
+        ("worker", "VERBATIM_RETENTION", "0"),
     ] {
         let out = run(&[command, "--data-dir", data], &[(variable, value)]);
         let err = stderr(&out);

@@ -332,6 +332,46 @@ impl JobStore for Recorder {
     async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
         self.inner.release_hold(org, job_id).await
     }
+    async fn cancel(&self, org: &str, job_id: &str, message: &str) -> Result<Job, JobsError> {
+        self.inner.cancel(org, job_id, message).await
+    }
+    async fn expirable(
+        &self,
+        retention: Option<Duration>,
+        limit: u32,
+    ) -> Result<Vec<Job>, JobsError> {
+        self.inner.expirable(retention, limit).await
+    }
+    async fn mark_expired(&self, job_id: &str) -> Result<bool, JobsError> {
+        self.inner.mark_expired(job_id).await
+    }
+    async fn claim_idempotency_key(
+        &self,
+        org: &str,
+        key: &str,
+        lifetime: Duration,
+        abandoned_after: Duration,
+    ) -> Result<jobs::Idempotency, JobsError> {
+        self.inner
+            .claim_idempotency_key(org, key, lifetime, abandoned_after)
+            .await
+    }
+    async fn record_idempotent_response(
+        &self,
+        org: &str,
+        key: &str,
+        response: &jobs::IdempotentResponse,
+    ) -> Result<(), JobsError> {
+        self.inner
+            .record_idempotent_response(org, key, response)
+            .await
+    }
+    async fn release_idempotency_key(&self, org: &str, key: &str) -> Result<(), JobsError> {
+        self.inner.release_idempotency_key(org, key).await
+    }
+    async fn purge_idempotency_keys(&self, lifetime: Duration) -> Result<u64, JobsError> {
+        self.inner.purge_idempotency_keys(lifetime).await
+    }
     async fn upload_pending(&self, key: &str) -> Result<bool, JobsError> {
         self.inner.upload_pending(key).await
     }
