@@ -17,6 +17,8 @@
 #                          holds the whole file in memory and takes 13 min for 3 h); 0: never
 #   --batch-size N         the server's VERBATIM_BATCH_SIZE (default: its own, 8)
 #   --speakers             also run each length with diarization: "speaker"
+#   --speakers-only        run each length with diarization: "speaker" only (when only
+#                          diarization changed between two binaries)
 #   --binary PATH          the verbatim binary to measure (implies --no-build; e.g. a copy of
 #                          an older build, to compare before and after a change)
 #   --no-build             use the existing target/release/verbatim
@@ -26,7 +28,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$BENCH_DIR/../scripts/lib/common.sh"
 source "$BENCH_DIR/lib.sh"
 
-MINUTES="10 60 180"; THREADS="$(nproc)"; PEER_UP_TO=60; BUILD=1; SPEAKERS=0
+MINUTES="10 60 180"; THREADS="$(nproc)"; PEER_UP_TO=60; BUILD=1; SPEAKERS=0; PLAIN=1
 VERBATIM="$REPO_ROOT/target/release/verbatim"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -35,9 +37,10 @@ while [[ $# -gt 0 ]]; do
         --peer-up-to) PEER_UP_TO="$2"; shift 2 ;;
         --batch-size) export VERBATIM_BATCH_SIZE="$2"; shift 2 ;;
         --speakers) SPEAKERS=1; shift ;;
+        --speakers-only) SPEAKERS=1; PLAIN=0; shift ;;
         --binary) VERBATIM="$(realpath -- "$2")"; BUILD=0; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -71,8 +74,11 @@ for minutes in $MINUTES; do
     file="$OUT/loop-${minutes}min.mp3"
     # en_long is 801.6 s: loop it as often as needed, then cut.
     ffmpeg -v error -stream_loop $((seconds / 801 + 1)) -i "$LONG" -t "$seconds" -ac 1 -b:a 64k "$file"
-    say "$minutes min: verbatim serve"
-    read -r v_kb v_s < <(serve_one "$file" '{"language": "en"}')
+    [[ "$PLAIN" -eq 0 ]] || say "$minutes min: verbatim serve"
+    v_kb="-"; v_s="-"
+    if [[ "$PLAIN" -eq 1 ]]; then
+        read -r v_kb v_s < <(serve_one "$file" '{"language": "en"}')
+    fi
     d_kb="-"; d_s="-"
     if [[ "$SPEAKERS" -eq 1 ]]; then
         say "$minutes min: verbatim serve, diarization: speaker"
@@ -99,6 +105,6 @@ for row in "${rows[@]}"; do
     awk -v m="$minutes" -v vk="$v_kb" -v vs="$v_s" -v dk="$d_kb" -v ds="$d_s" -v fk="$f_kb" -v fs="$f_s" '
     function mb(kb) { return (kb == "-") ? "-" : sprintf("%d MB", kb / 1024) }
     BEGIN {
-        printf "%-10s%22s%14.1f%26s%16s%26s%18s\n", m " min", mb(vk), vs, mb(dk), ds, mb(fk), fs
+        printf "%-10s%22s%14s%26s%16s%26s%18s\n", m " min", mb(vk), vs, mb(dk), ds, mb(fk), fs
     }'
 done

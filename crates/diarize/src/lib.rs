@@ -229,6 +229,7 @@ impl SpeakerDiarizer {
             }
         }
         let first_pass = timer.elapsed();
+        let mut model_s = first.model_s;
         let labels = cluster::cluster(&emb, &cluster::Settings::new(options, hop as f64 / 100.0));
         let n_clusters = labels.iter().copied().max().map_or(0, |m| m + 1);
         let centroids = centroids(&emb, &labels, n_clusters);
@@ -246,6 +247,7 @@ impl SpeakerDiarizer {
             .filter(|&st| st + window <= n)
             .collect();
         let clustered = timer.elapsed();
+        let refined = refine.len();
         if !refine.is_empty() {
             let second = self.embed_stream(
                 open().map_err(read)?,
@@ -261,14 +263,17 @@ impl SpeakerDiarizer {
                     n as f64 / 100.0
                 )));
             }
+            model_s += second.model_s;
             emb = ndarray::concatenate![ndarray::Axis(0), emb, second.embeddings];
             starts.extend(refine);
         }
+        let passes = first_pass + (timer.elapsed() - clustered);
         tracing::debug!(
-            windows = emb.nrows(),
-            first_pass_s = first_pass.as_secs_f64(),
+            windows = starts.len(),
+            refining = refined,
+            model_s,
+            reading_and_fbank_s = passes.as_secs_f64() - model_s,
             clustering_s = (clustered - first_pass).as_secs_f64(),
-            second_pass_s = (timer.elapsed() - clustered).as_secs_f64(),
             "speaker windows embedded"
         );
         // Each window's similarity to each speaker, the windows in time order.
@@ -376,6 +381,7 @@ impl SpeakerDiarizer {
         let end = frames.end();
         let tail_start = end.saturating_sub(keep).max(frames.base);
         Ok(Streamed {
+            model_s: batch.model_time.as_secs_f64(),
             embeddings: batch.embeddings,
             frames: end,
             tail: frames.get(tail_start, end - tail_start).to_vec(),
@@ -407,11 +413,15 @@ struct Streamed {
     tail: Vec<[f32; fbank::N_MELS]>,
     /// Samples of the recording read.
     samples_read: usize,
+    /// Seconds spent in the model.
+    model_s: f64,
 }
 
 /// Windows waiting for one model run, and the embeddings of those run.
 struct Batch {
     window: usize,
+    /// Time spent in the model (the rest of a pass is decoding and fbank).
+    model_time: std::time::Duration,
     fbank: Vec<f32>,
     count: usize,
     embeddings: Array2<f32>,
@@ -421,6 +431,7 @@ impl Batch {
     fn new(window: usize) -> Self {
         Batch {
             window,
+            model_time: std::time::Duration::ZERO,
             fbank: Vec::with_capacity(BATCH * window * fbank::N_MELS),
             count: 0,
             embeddings: Array2::zeros((0, EMBEDDING)),
@@ -437,7 +448,9 @@ impl Batch {
 
     fn flush(&mut self, encoder: &campplus::SpeakerEncoder) -> Result<(), DiarizeError> {
         if self.count > 0 {
+            let timer = std::time::Instant::now();
             let e = encoder.embed(&self.fbank, self.count, self.window)?;
+            self.model_time += timer.elapsed();
             self.embeddings
                 .append(ndarray::Axis(0), e.view())
                 .expect("192 columns");
