@@ -39,3 +39,21 @@ faster_whisper_python() {
     fi
     echo "$venv/bin/python"
 }
+
+# start_server BINARY DATA_DIR LOG [SERVE_ARGS...]: starts `BINARY serve` on a free local port
+# over DATA_DIR (embedded: SQLite and a local folder), logging to LOG, and waits until it
+# answers. Sets SERVER_PID, SERVER_URL and SERVER_KEY (an API key of a new organisation).
+start_server() {
+    local binary="$1" data="$2" log="$3" port; shift 3
+    mkdir -p "$data"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    SERVER_KEY=$(VERBATIM_DATA_DIR="$data" "$binary" keys create --organisation bench)
+    VERBATIM_DATA_DIR="$data" "$binary" serve --addr "127.0.0.1:$port" "$@" > "$log" 2>&1 &
+    SERVER_PID=$!
+    SERVER_URL="http://127.0.0.1:$port"
+    for _ in $(seq 100); do
+        curl -sf "$SERVER_URL/health" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    die "the server did not answer within 20 s (see $log)"
+}

@@ -50,19 +50,11 @@ done
 bare_s=$(awk -v a="$bare_start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 
 say "service: verbatim serve, every file submitted at once"
-DATA="$OUT/data"; mkdir -p "$DATA"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-KEY=$(VERBATIM_DATA_DIR="$DATA" "$VERBATIM" keys create --organisation bench)
-args=(serve --addr "127.0.0.1:$PORT")
+args=()
 [[ -z "$WORKERS" ]] || args+=(--workers "$WORKERS")
-VERBATIM_DATA_DIR="$DATA" "$VERBATIM" "${args[@]}" > "$OUT/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-python3 "$BENCH_DIR/service_throughput.py" "http://127.0.0.1:$PORT" "$KEY" "${files[@]}" | tee "$OUT/jobs.txt"
+start_server "$VERBATIM" "$OUT/data" "$OUT/serve.log" "${args[@]}"
+trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+python3 "$BENCH_DIR/service_throughput.py" "$SERVER_URL" "$SERVER_KEY" "${files[@]}" | tee "$OUT/jobs.txt"
 service_s=$(awk '/^wall_s/ {print $2}' "$OUT/jobs.txt")
 
 echo

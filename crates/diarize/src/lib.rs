@@ -32,6 +32,8 @@ pub enum DiarizeError {
     Model { path: String, why: String },
     #[error("the speaker model failed: {0}")]
     Inference(String),
+    #[error("the audio could not be read: {0}")]
+    Audio(String),
     #[error("word {index} has invalid times ({start}..{end})")]
     WordTimes { index: usize, start: f64, end: f64 },
 }
@@ -124,15 +126,44 @@ impl SpeakerDiarizer {
         Ok(self.encoder.embed(&flat, 1, n)?.row(0).to_vec())
     }
 
-    /// Sets `speaker` on every word (`"S1"`, `"S2"`… in order of first appearance) from the voices
-    /// in `samples_16k_mono` at the words' times; returns how many speakers were found (0 when
-    /// there are no words). Words outside the audio keep the label of the nearest window.
+    /// [`SpeakerDiarizer::assign_speakers_streamed`] over samples held in memory (tools and tests;
+    /// read in pieces of 10 s, as the worker reads a recording).
     pub fn assign_speakers(
         &self,
         samples_16k_mono: &[f32],
         words: &mut [Word],
         options: &DiarizeOptions,
     ) -> Result<usize, DiarizeError> {
+        let pieces = || {
+            Ok::<_, std::convert::Infallible>(
+                samples_16k_mono
+                    .chunks(10 * fbank::SAMPLE_RATE)
+                    .map(|c| Ok(c.to_vec())),
+            )
+        };
+        self.assign_speakers_streamed(pieces, words, options)
+    }
+
+    /// Sets `speaker` on every word (`"S1"`, `"S2"`… in order of first appearance) from the voices
+    /// at the words' times in the recording `open` reads (16 kHz mono pieces of any size, in
+    /// order from its start); returns how many speakers were found (0 when there are no words).
+    /// Words outside the audio keep the label of the nearest window.
+    ///
+    /// The recording is read as it streams, never held: a first pass embeds the windows side by
+    /// side, a second (only where the clustering finds a change of speaker) the windows that
+    /// place each change. What is held is the fbank of the windows being embedded, one
+    /// embedding (192 floats) per window, and the words. A read that fails, or a second read
+    /// shorter than the first, is an error.
+    pub fn assign_speakers_streamed<S, E>(
+        &self,
+        mut open: impl FnMut() -> Result<S, E>,
+        words: &mut [Word],
+        options: &DiarizeOptions,
+    ) -> Result<usize, DiarizeError>
+    where
+        S: Iterator<Item = Result<Vec<f32>, E>>,
+        E: std::fmt::Display,
+    {
         for (index, w) in words.iter().enumerate() {
             if !(w.start.is_finite() && w.end.is_finite() && w.start >= 0.0 && w.end >= w.start) {
                 return Err(DiarizeError::WordTimes {
@@ -145,53 +176,60 @@ impl SpeakerDiarizer {
         if words.is_empty() {
             return Ok(0);
         }
-        let sr = fbank::SAMPLE_RATE as f64;
-        let audio_end = samples_16k_mono.len() as f64 / sr;
-
-        // Speech regions in the original timeline, then the joined speech they make.
-        let mut order: Vec<usize> = (0..words.len()).collect();
-        order.sort_by(|&a, &b| words[a].start.total_cmp(&words[b].start).then(a.cmp(&b)));
-        let mut regions: Vec<(f64, f64)> = Vec::new();
-        for &i in &order {
-            let (s, e) = (
-                (words[i].start - REGION_PAD).max(0.0),
-                (words[i].end + REGION_PAD).min(audio_end),
-            );
-            match regions.last_mut() {
-                Some(last) if s <= last.1 + REGION_GAP => last.1 = last.1.max(e),
-                _ => regions.push((s, e.max(s))),
-            }
-        }
-        // (joined start sample, original start sample, length)
-        let mut segments = Vec::with_capacity(regions.len());
-        let mut speech = Vec::new();
-        for &(s, e) in &regions {
-            let (a, b) = (
-                (s * sr) as usize,
-                ((e * sr) as usize).min(samples_16k_mono.len()),
-            );
-            if b > a {
-                segments.push((speech.len(), a, b - a));
-                speech.extend_from_slice(&samples_16k_mono[a..b]);
-            }
-        }
-        let frames = self.fbank.compute(&speech);
-        let n = frames.len();
-        if n < MIN_FRAMES {
+        let one_voice = |words: &mut [Word]| {
             // Too little sound to tell voices apart: one anonymous voice.
             for w in words.iter_mut() {
                 w.speaker = Some("S1".into());
             }
-            return Ok(1);
+            Ok(1)
+        };
+        let read = |e: E| DiarizeError::Audio(e.to_string());
+        let mut order: Vec<usize> = (0..words.len()).collect();
+        order.sort_by(|&a, &b| words[a].start.total_cmp(&words[b].start).then(a.cmp(&b)));
+        let mut speech = Speech::from_words(words, &order);
+
+        // The windows are planned from the speech the words say there is; the audio may end
+        // sooner (words padded past its end), which the first pass finds out.
+        let planned = fbank::frame_count(speech.planned_samples());
+        if planned < MIN_FRAMES {
+            return one_voice(words);
         }
-        // Windows side by side: each moment of speech is embedded once.
+        let planned_window = WINDOW_FRAMES.min(planned);
+        let hop = planned_window.max((planned - planned_window).div_ceil(MAX_WINDOWS - 1));
+        let mut starts: Vec<usize> = (0..=planned - planned_window).step_by(hop).collect();
+        let timer = std::time::Instant::now();
+        let first = self.embed_stream(
+            open().map_err(read)?,
+            &speech,
+            &starts,
+            planned_window,
+            Pass::First,
+        )?;
+        speech.clip(first.samples_read);
+        let n = first.frames;
+        if n < MIN_FRAMES {
+            return one_voice(words);
+        }
         let window = WINDOW_FRAMES.min(n);
-        let hop = window.max((n - window).div_ceil(MAX_WINDOWS - 1));
-        let mut starts: Vec<usize> = (0..=n - window).step_by(hop).collect();
-        if *starts.last().expect("n >= window") + window < n {
-            starts.push(n - window);
+        let mut emb = first.embeddings;
+        if window < planned_window {
+            // Shorter than one window: the whole of it is the one window.
+            starts = vec![0];
+            emb = self.embed_window(&first.tail)?;
+        } else {
+            starts.truncate(emb.nrows());
+            // Windows side by side: each moment of speech is embedded once, the last window
+            // ends with the speech.
+            if starts.last().is_none_or(|&st| st + window < n) {
+                let last = n - window;
+                let tail_start = n - first.tail.len();
+                let e = self.embed_window(&first.tail[last - tail_start..])?;
+                emb = ndarray::concatenate![ndarray::Axis(0), emb, e];
+                starts.push(last);
+            }
         }
-        let emb = self.embed_at(&frames, &starts, window)?;
+        let first_pass = timer.elapsed();
+        let mut model_s = first.model_s;
         let labels = cluster::cluster(&emb, &cluster::Settings::new(options, hop as f64 / 100.0));
         let n_clusters = labels.iter().copied().max().map_or(0, |m| m + 1);
         let centroids = centroids(&emb, &labels, n_clusters);
@@ -208,31 +246,56 @@ impl SpeakerDiarizer {
             })
             .filter(|&st| st + window <= n)
             .collect();
-        let extra = self.embed_at(&frames, &refine, window)?;
-        starts.extend(refine);
-        let emb = ndarray::concatenate![ndarray::Axis(0), emb, extra];
-        // Each window's similarity to each speaker.
+        let clustered = timer.elapsed();
+        let refined = refine.len();
+        if !refine.is_empty() {
+            let second = self.embed_stream(
+                open().map_err(read)?,
+                &speech,
+                &refine,
+                window,
+                Pass::Second,
+            )?;
+            if second.embeddings.nrows() < refine.len() {
+                return Err(DiarizeError::Audio(format!(
+                    "the audio ended after {:.1} s of speech on its second read, {:.1} s on its first",
+                    second.frames as f64 / 100.0,
+                    n as f64 / 100.0
+                )));
+            }
+            model_s += second.model_s;
+            emb = ndarray::concatenate![ndarray::Axis(0), emb, second.embeddings];
+            starts.extend(refine);
+        }
+        let passes = first_pass + (timer.elapsed() - clustered);
+        tracing::debug!(
+            windows = starts.len(),
+            refining = refined,
+            model_s,
+            reading_and_fbank_s = passes.as_secs_f64() - model_s,
+            clustering_s = (clustered - first_pass).as_secs_f64(),
+            "speaker windows embedded"
+        );
+        // Each window's similarity to each speaker, the windows in time order.
         let sims = emb.dot(&centroids.t());
+        let mut by_start: Vec<usize> = (0..starts.len()).collect();
+        by_start.sort_by_key(|&k| starts[k]);
+        let starts: Vec<usize> = by_start.iter().map(|&k| starts[k]).collect();
+        let sims = sims.select(ndarray::Axis(0), &by_start);
 
         // Each word: the overlap-weighted similarity of the windows over it, in joined frames.
-        let to_joined = |t: f64| -> f64 {
-            let samp = (t * sr) as usize;
-            let seg = match segments.binary_search_by(|&(_, o, _)| o.cmp(&samp)) {
-                Ok(k) => k,
-                Err(0) => 0,
-                Err(k) => k - 1,
-            };
-            let (j, o, len) = segments[seg];
-            (j + samp.saturating_sub(o).min(len)) as f64 / fbank::SHIFT as f64
-        };
         let mut word_cluster = vec![0usize; words.len()];
         let mut previous: Option<usize> = None;
         for &wi in &order {
             let w = &words[wi];
-            let (a, b) = (to_joined(w.start), to_joined(w.end));
+            let (a, b) = (speech.to_frames(w.start), speech.to_frames(w.end));
             let mut score = vec![0f32; n_clusters];
             let mut weight = 0f32;
-            for (k, &st) in starts.iter().enumerate() {
+            // Windows that start before the word ends and end after it starts.
+            let first = starts.partition_point(|&st| ((st + window) as f64) <= a);
+            let last = starts.partition_point(|&st| (st as f64) < b);
+            for k in first..last {
+                let st = starts[k];
                 let ov = b.min((st + window) as f64) - a.max(st as f64);
                 if ov > 0.0 {
                     weight += ov as f32;
@@ -244,12 +307,9 @@ impl SpeakerDiarizer {
             if weight == 0.0 {
                 // A zero-length word (or one clamped away): the window centred nearest it.
                 let mid = (a + b) / 2.0;
+                let centre = |k: usize| starts[k] as f64 + window as f64 / 2.0;
                 let k = (0..starts.len())
-                    .min_by(|&x, &y| {
-                        let dx = (starts[x] as f64 + window as f64 / 2.0 - mid).abs();
-                        let dy = (starts[y] as f64 + window as f64 / 2.0 - mid).abs();
-                        dx.total_cmp(&dy)
-                    })
+                    .min_by(|&x, &y| (centre(x) - mid).abs().total_cmp(&(centre(y) - mid).abs()))
                     .expect("starts is not empty");
                 score = sims.row(k).to_vec();
                 weight = 1.0;
@@ -281,28 +341,255 @@ impl SpeakerDiarizer {
         Ok(next)
     }
 
-    /// Embeddings `[starts.len(), EMBEDDING]` of the windows of `window` frames at `starts`,
-    /// each mean-normalised on its own, as 3D-Speaker embeds a segment.
-    fn embed_at(
+    /// Reads the joined speech from `pieces` and embeds the windows of `window` frames at
+    /// `starts` (ascending) as their frames come, `BATCH` at a time. Holds the frames from the
+    /// first window not yet embedded on (and, in the first pass, the last `WINDOW_FRAMES`).
+    /// The second pass stops reading after its last window.
+    fn embed_stream<E: std::fmt::Display>(
         &self,
-        frames: &[[f32; fbank::N_MELS]],
+        pieces: impl Iterator<Item = Result<Vec<f32>, E>>,
+        speech: &Speech,
         starts: &[usize],
         window: usize,
-    ) -> Result<Array2<f32>, DiarizeError> {
-        let mut emb = Array2::<f32>::zeros((starts.len(), EMBEDDING));
-        let mut buffer = Vec::with_capacity(BATCH * window * fbank::N_MELS);
-        for (c, chunk) in starts.chunks(BATCH).enumerate() {
-            buffer.clear();
-            for &st in chunk {
-                let mut w = frames[st..st + window].to_vec();
-                fbank::subtract_mean(&mut w);
-                buffer.extend(w.into_iter().flatten());
+        pass: Pass,
+    ) -> Result<Streamed, DiarizeError> {
+        let mut joined = JoinedReader::new(speech);
+        let mut frames = FrameStream::default();
+        let mut batch = Batch::new(window);
+        let mut next = 0;
+        let keep = match pass {
+            Pass::First => WINDOW_FRAMES,
+            Pass::Second => 0,
+        };
+        for piece in pieces {
+            if pass == Pass::Second && next == starts.len() {
+                break;
             }
-            let e = self.encoder.embed(&buffer, chunk.len(), window)?;
-            emb.slice_mut(ndarray::s![c * BATCH..c * BATCH + chunk.len(), ..])
-                .assign(&e);
+            let piece = piece.map_err(|e| DiarizeError::Audio(e.to_string()))?;
+            joined.push(&piece, |speech| frames.push(&self.fbank, speech));
+            while next < starts.len() && starts[next] + window <= frames.end() {
+                batch.push(frames.get(starts[next], window));
+                next += 1;
+                if batch.count == BATCH {
+                    batch.flush(&self.encoder)?;
+                }
+            }
+            let needed = starts.get(next).copied().unwrap_or(usize::MAX);
+            frames.forget_before(needed.min(frames.end().saturating_sub(keep)));
         }
-        Ok(emb)
+        batch.flush(&self.encoder)?;
+        let end = frames.end();
+        let tail_start = end.saturating_sub(keep).max(frames.base);
+        Ok(Streamed {
+            model_s: batch.model_time.as_secs_f64(),
+            embeddings: batch.embeddings,
+            frames: end,
+            tail: frames.get(tail_start, end - tail_start).to_vec(),
+            samples_read: joined.position,
+        })
+    }
+
+    /// The embedding of one window held in memory.
+    fn embed_window(&self, frames: &[[f32; fbank::N_MELS]]) -> Result<Array2<f32>, DiarizeError> {
+        let mut batch = Batch::new(frames.len());
+        batch.push(frames);
+        batch.flush(&self.encoder)?;
+        Ok(batch.embeddings)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    First,
+    Second,
+}
+
+struct Streamed {
+    /// One row per window whose frames the audio held, in the order of `starts`.
+    embeddings: Array2<f32>,
+    /// fbank frames the joined speech made.
+    frames: usize,
+    /// The last `WINDOW_FRAMES` of them (first pass; fewer when there were fewer).
+    tail: Vec<[f32; fbank::N_MELS]>,
+    /// Samples of the recording read.
+    samples_read: usize,
+    /// Seconds spent in the model.
+    model_s: f64,
+}
+
+/// Windows waiting for one model run, and the embeddings of those run.
+struct Batch {
+    window: usize,
+    /// Time spent in the model (the rest of a pass is decoding and fbank).
+    model_time: std::time::Duration,
+    fbank: Vec<f32>,
+    count: usize,
+    embeddings: Array2<f32>,
+}
+
+impl Batch {
+    fn new(window: usize) -> Self {
+        Batch {
+            window,
+            model_time: std::time::Duration::ZERO,
+            fbank: Vec::with_capacity(BATCH * window * fbank::N_MELS),
+            count: 0,
+            embeddings: Array2::zeros((0, EMBEDDING)),
+        }
+    }
+
+    /// Adds a window, mean-normalised on its own, as 3D-Speaker embeds a segment.
+    fn push(&mut self, frames: &[[f32; fbank::N_MELS]]) {
+        let mut w = frames.to_vec();
+        fbank::subtract_mean(&mut w);
+        self.fbank.extend(w.into_iter().flatten());
+        self.count += 1;
+    }
+
+    fn flush(&mut self, encoder: &campplus::SpeakerEncoder) -> Result<(), DiarizeError> {
+        if self.count > 0 {
+            let timer = std::time::Instant::now();
+            let e = encoder.embed(&self.fbank, self.count, self.window)?;
+            self.model_time += timer.elapsed();
+            self.embeddings
+                .append(ndarray::Axis(0), e.view())
+                .expect("192 columns");
+            self.fbank.clear();
+            self.count = 0;
+        }
+        Ok(())
+    }
+}
+
+/// fbank frames of the joined speech as it is read, from `base` on.
+#[derive(Default)]
+struct FrameStream {
+    /// Joined speech not yet in a frame (from the next frame's start).
+    samples: Vec<f32>,
+    base: usize,
+    frames: Vec<[f32; fbank::N_MELS]>,
+}
+
+impl FrameStream {
+    fn push(&mut self, fbank: &fbank::Fbank, speech: &[f32]) {
+        self.samples.extend_from_slice(speech);
+        let new = fbank.compute(&self.samples);
+        self.samples.drain(..new.len() * fbank::SHIFT);
+        self.frames.extend(new);
+    }
+
+    /// Frames made so far.
+    fn end(&self) -> usize {
+        self.base + self.frames.len()
+    }
+
+    fn get(&self, start: usize, len: usize) -> &[[f32; fbank::N_MELS]] {
+        &self.frames[start - self.base..start - self.base + len]
+    }
+
+    fn forget_before(&mut self, frame: usize) {
+        let k = frame.saturating_sub(self.base).min(self.frames.len());
+        self.frames.drain(..k);
+        self.base += k;
+    }
+}
+
+/// The speech regions of a recording (from its words' times: silence is never embedded), joined
+/// end to end into the timeline the windows are cut from.
+struct Speech {
+    /// In samples, ascending and apart: (start in the joined speech, start in the recording,
+    /// length). Lengths are the words' until a read finds the audio ends sooner.
+    segments: Vec<(usize, usize, usize)>,
+}
+
+impl Speech {
+    fn from_words(words: &[Word], order: &[usize]) -> Self {
+        let mut regions: Vec<(f64, f64)> = Vec::new();
+        for &i in order {
+            let (s, e) = (
+                (words[i].start - REGION_PAD).max(0.0),
+                words[i].end + REGION_PAD,
+            );
+            match regions.last_mut() {
+                Some(last) if s <= last.1 + REGION_GAP => last.1 = last.1.max(e),
+                _ => regions.push((s, e)),
+            }
+        }
+        let sr = fbank::SAMPLE_RATE as f64;
+        let mut segments = Vec::with_capacity(regions.len());
+        let mut joined = 0;
+        for (s, e) in regions {
+            let (a, b) = ((s * sr) as usize, (e * sr) as usize);
+            if b > a {
+                segments.push((joined, a, b - a));
+                joined += b - a;
+            }
+        }
+        Speech { segments }
+    }
+
+    /// Cuts the segments to a recording of `samples`.
+    fn clip(&mut self, samples: usize) {
+        let mut joined = 0;
+        for seg in &mut self.segments {
+            let len = samples.saturating_sub(seg.1).min(seg.2);
+            *seg = (joined, seg.1, len);
+            joined += len;
+        }
+    }
+
+    fn planned_samples(&self) -> usize {
+        self.segments.last().map_or(0, |&(j, _, len)| j + len)
+    }
+
+    /// A time of the recording in joined frames (fractional); times outside the speech map to
+    /// the nearest edge of the region before them.
+    fn to_frames(&self, t: f64) -> f64 {
+        let samp = (t * fbank::SAMPLE_RATE as f64) as usize;
+        let seg = match self.segments.binary_search_by(|&(_, o, _)| o.cmp(&samp)) {
+            Ok(k) => k,
+            Err(0) => 0,
+            Err(k) => k - 1,
+        };
+        let Some(&(j, o, len)) = self.segments.get(seg) else {
+            return 0.0;
+        };
+        (j + samp.saturating_sub(o).min(len)) as f64 / fbank::SHIFT as f64
+    }
+}
+
+/// Cuts the speech out of a recording read in pieces.
+struct JoinedReader<'a> {
+    speech: &'a Speech,
+    /// Samples of the recording read so far.
+    position: usize,
+    /// The first segment not wholly read.
+    segment: usize,
+}
+
+impl<'a> JoinedReader<'a> {
+    fn new(speech: &'a Speech) -> Self {
+        JoinedReader {
+            speech,
+            position: 0,
+            segment: 0,
+        }
+    }
+
+    /// Hands the speech in `piece` (the recording's next samples) to `sink`.
+    fn push(&mut self, piece: &[f32], mut sink: impl FnMut(&[f32])) {
+        let (from, to) = (self.position, self.position + piece.len());
+        while let Some(&(_, o, len)) = self.speech.segments.get(self.segment) {
+            let (a, b) = (o.max(from), (o + len).min(to));
+            if a < b {
+                sink(&piece[a - from..b - from]);
+            }
+            if o + len > to {
+                break;
+            }
+            self.segment += 1;
+        }
+        self.position = to;
     }
 }
 

@@ -104,14 +104,13 @@ impl AudioInput<'_> {
         Ok((recognition, decoded.into_inner()))
     }
 
-    /// The whole mix, for diarization.
-    fn mix(&self) -> Result<Vec<f32>, AsrError> {
-        let mut samples = Vec::new();
-        for chunk in self.open(ChannelMode::Mix)? {
-            let chunk = chunk.map_err(|e| AsrError::Audio(Box::new(e)))?;
-            samples.extend(chunk.into_iter().flatten());
-        }
-        Ok(samples)
+    /// Opens the mix again, for diarization: its 16 kHz pieces, one after the other.
+    fn mix_pieces(&self) -> Result<impl Iterator<Item = Result<Vec<f32>, AsrError>>, AsrError> {
+        Ok(self.open(ChannelMode::Mix)?.map(|chunk| {
+            chunk
+                .map(|mut c| c.pop().unwrap_or_default())
+                .map_err(|e| AsrError::Audio(Box::new(e)))
+        }))
     }
 }
 
@@ -161,13 +160,12 @@ pub fn recognise_channels(
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
     let diarization = request.speaker_diarization.then(|| {
-        // Diarization takes the whole mix at once (its clustering sees every window); a mix
-        // that cannot be decoded again is a diarization failure like any other.
+        // Diarization decodes the mix again as it reads it (twice where speakers change), never
+        // holding it; a mix that cannot be decoded again is a diarization failure like any other.
         let outcome = speakers
             .unwrap_or_else(|| Err("the speaker model was not loaded".into()))
             .and_then(|d| {
-                let mix = input.mix().map_err(|e| e.to_string())?;
-                d.assign_speakers(&mix, &mut words, &request.speakers)
+                d.assign_speakers_streamed(|| input.mix_pieces(), &mut words, &request.speakers)
                     .map_err(|e| e.to_string())
             });
         match outcome {

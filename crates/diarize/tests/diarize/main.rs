@@ -7,6 +7,7 @@
 mod parity;
 mod recordings;
 
+use std::convert::Infallible;
 use std::path::Path;
 use std::time::Instant;
 
@@ -273,6 +274,90 @@ fn bad_word_times_are_an_error_and_no_words_is_zero_speakers() {
         .err()
         .expect("garbage");
     assert!(err.to_string().contains("speaker model"), "{err}");
+}
+
+/// The recording is read as a stream, in pieces of whatever size the decoder gives: the labels
+/// are the same whatever the size (pieces shorter than a frame, pieces that end inside a word,
+/// the whole recording at once). The recording has changes of speaker, so the second read (the
+/// windows at each change) is exercised too.
+#[test]
+fn labels_do_not_depend_on_the_pieces_the_audio_comes_in() {
+    let d = diarizer();
+    let rec = recordings::short_replies();
+    let (found, _, reference) = run(&d, &rec, &DiarizeOptions::default());
+    assert_eq!(found, 2);
+    for piece in [317, 16_000 * 7 + 13, rec.samples.len()] {
+        let mut words = rec.words.clone();
+        let mut reads = 0;
+        let pieces = || {
+            reads += 1;
+            Ok::<_, Infallible>(rec.samples.chunks(piece).map(|c| Ok(c.to_vec())))
+        };
+        let n = d
+            .assign_speakers_streamed(pieces, &mut words, &DiarizeOptions::default())
+            .unwrap();
+        assert_eq!(n, found, "pieces of {piece} samples");
+        assert_eq!(reads, 2, "a first read, and a second for the changes");
+        let labels = |w: &[Word]| w.iter().map(|w| w.speaker.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            labels(&words),
+            labels(&reference),
+            "pieces of {piece} samples"
+        );
+    }
+}
+
+/// A read that fails, first or second, or a second read that ends sooner than the first, is an
+/// error (the worker then keeps the transcript with its words unlabelled).
+#[test]
+fn a_failed_read_is_an_error() {
+    let d = diarizer();
+    let rec = recordings::short_replies();
+    let piece = 16_000 * 10;
+    for (failing_read, why) in [
+        (1, "decoder broke"),
+        (2, "decoder broke"),
+        (2, "ended after"),
+    ] {
+        let mut words = rec.words.clone();
+        let mut reads = 0;
+        let pieces = || {
+            reads += 1;
+            let this = reads;
+            Ok::<_, String>(
+                rec.samples
+                    .chunks(piece)
+                    .enumerate()
+                    .take(if why == "ended after" && this == 2 {
+                        0
+                    } else {
+                        usize::MAX
+                    })
+                    .map(move |(i, c)| match i {
+                        1 if this == failing_read && why == "decoder broke" => {
+                            Err("decoder broke".to_string())
+                        }
+                        _ => Ok(c.to_vec()),
+                    }),
+            )
+        };
+        let err = d
+            .assign_speakers_streamed(pieces, &mut words, &DiarizeOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(err, diarize::DiarizeError::Audio(_)) && err.to_string().contains(why),
+            "read {failing_read}: {err}"
+        );
+        assert_eq!(reads, failing_read);
+    }
+    // No audio at all on the first read: the words are past its end, one anonymous voice.
+    let mut words = rec.words.clone();
+    let none = || Ok::<_, Infallible>(std::iter::empty());
+    assert_eq!(
+        d.assign_speakers_streamed(none, &mut words, &DiarizeOptions::default())
+            .unwrap(),
+        1
+    );
 }
 
 fn tempfile_with(bytes: &[u8]) -> std::path::PathBuf {
