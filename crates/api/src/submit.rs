@@ -346,14 +346,41 @@ async fn multipart(
     request: Request,
     fingerprint: &mut Fingerprint,
 ) -> Result<Answer, ApiError> {
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|_| ApiError::bad_request("Invalid multipart/form-data body"))?;
     let mut stored: Option<Stored> = None;
-    let result = multipart_inner(state, key, request, &mut stored, fingerprint).await;
+    let result = multipart_inner(state, key, &mut multipart, &mut stored, fingerprint).await;
     if result.is_err() {
         if let Some(s) = stored {
             discard(state, &s.key).await;
         }
+        drain(&mut multipart).await;
     }
     result
+}
+
+/// A refused upload's body is read on, up to these, before the answer goes out.
+const DRAIN_BYTES: usize = 4 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads (and drops) what is left of a refused upload's body, within DRAIN_BYTES and
+/// DRAIN_TIME: a client still sending its file when the refusal comes (a 409 for a job id taken
+/// meanwhile, a bad part before the file) then reads the answer instead of a connection closed
+/// under it. A larger or slower rest is left unread, as before.
+async fn drain(multipart: &mut Multipart) {
+    let rest = async {
+        let mut left = DRAIN_BYTES;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                left = left.saturating_sub(chunk.len());
+                if left == 0 {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
 }
 
 /// Removes an upload that will not become a job. Its id stays reserved for this organisation
@@ -398,14 +425,11 @@ async fn reserve(
 async fn multipart_inner(
     state: &AppState,
     key: &ApiKey,
-    request: Request,
+    multipart: &mut Multipart,
     stored: &mut Option<Stored>,
     fingerprint: &mut Fingerprint,
 ) -> Result<Answer, ApiError> {
     let max = state.config.max_upload_bytes;
-    let mut multipart = Multipart::from_request(request, state)
-        .await
-        .map_err(|_| ApiError::bad_request("Invalid multipart/form-data body"))?;
     let mut texts: HashMap<String, String> = HashMap::new();
 
     while let Some(field) = multipart
