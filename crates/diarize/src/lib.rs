@@ -80,8 +80,10 @@ const MIN_FRAMES: usize = 30;
 /// Above this many windows the hop grows, keeping clustering's O(n²) distance matrix bounded
 /// (about 32 MB) on long recordings.
 const MAX_WINDOWS: usize = 4000;
-/// Windows embedded per model run (bounds ONNX Runtime's buffers to a few tens of MB).
-const BATCH: usize = 32;
+/// Windows embedded per model run. ONNX Runtime keeps the buffers of the largest run: a 10 min
+/// job with speakers peaked at 530 MB with 32 windows a run and 436 MB with 8
+/// (bench/worker_memory.sh --speakers-only), at the same DER.
+const BATCH: usize = 8;
 /// Words closer than this (seconds) belong to one speech region.
 const REGION_GAP: f64 = 0.3;
 /// Padding kept around each speech region (seconds): word times are ±a few frames.
