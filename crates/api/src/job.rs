@@ -15,7 +15,7 @@ use transcript::Format;
 
 use crate::error::{MSG_CANCELLED, MSG_FILES_EXPIRED, MSG_NOT_DELETABLE};
 use crate::formats;
-use crate::{render, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 /// Download URLs live an hour (contract section 8).
 pub const DOWNLOAD_EXPIRY: Duration = Duration::from_secs(3600);
@@ -55,7 +55,7 @@ impl FromRequestParts<AppState> for OwnJob {
 }
 
 pub async fn get_job(OwnJob { job, .. }: OwnJob) -> Json<Value> {
-    Json(render::batch_job(&job))
+    Json(jobs::batch_job(&job))
 }
 
 /// Purges the input and every output object first, then marks the record: a record marked
@@ -107,7 +107,7 @@ pub async fn cancel_job(
         .cancel(&key.organisation_id, &job.job_id, MSG_CANCELLED)
         .await?;
     tracing::info!(job_id = %job.job_id, org = %job.organisation_id, "job cancelled");
-    Ok(Json(render::batch_job(&job)))
+    Ok(Json(jobs::batch_job(&job)))
 }
 
 pub async fn job_files(

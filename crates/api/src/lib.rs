@@ -10,7 +10,6 @@ mod idempotency;
 mod job;
 mod list;
 mod metrics;
-mod render;
 mod signed;
 mod slow_body;
 mod submit;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use jobs::{ApiKey, JobStatus, ListQuery, SortBy, SortOrder};
 use serde_json::{json, Value};
 
-use crate::{render, ApiError, AppState};
+use crate::{ApiError, AppState};
 
 /// The statuses the published error message lists (POST_PROCESSING, our addition, is accepted
 /// but the message keeps the published text).
@@ -21,7 +21,7 @@ pub async fn list_jobs(
     let (jobs, total) = state.jobs.list(&key.organisation_id, &query).await?;
     let pages = total.div_ceil(u64::from(query.page_size));
     Ok(Json(json!({
-        "items": jobs.iter().map(render::batch_job).collect::<Vec<_>>(),
+        "items": jobs.iter().map(jobs::batch_job).collect::<Vec<_>>(),
         "meta": {"page": query.page, "page_size": query.page_size, "total": total, "pages": pages},
     })))
 }

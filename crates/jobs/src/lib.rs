@@ -15,6 +15,7 @@
 //!   [`JobsError::InvalidTransition`]. A re-claimed job restarts at `IN_PROGRESS` from any working state.
 //! - Times are UTC, stored and returned with millisecond precision.
 
+mod batch_job;
 mod engine;
 mod error;
 mod ids;
@@ -28,6 +29,7 @@ mod sqlite;
 mod store;
 mod time;
 
+pub use batch_job::batch_job;
 pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
 pub use job_config::{Diarization, JobConfig, Language, OperatingPoint, TranscriptionConfig};

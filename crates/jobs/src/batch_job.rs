@@ -1,11 +1,13 @@
-//! The contract's `BatchJob` JSON from a stored job: internal fields (input location, attempts)
-//! stay inside.
+//! The contract's `BatchJob` JSON from a stored job, as the api answers it and a webhook's
+//! `jobinfo` carries it: internal fields (input location, attempts) stay inside.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use jobs::Job;
 use serde_json::{json, Value};
 
-pub fn time(t: &DateTime<Utc>) -> String {
+use crate::Job;
+
+/// A time as the contract writes it: RFC 3339 UTC with milliseconds.
+fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -13,6 +15,7 @@ fn opt_time(t: &Option<DateTime<Utc>>) -> Value {
     t.as_ref().map_or(Value::Null, |t| Value::String(time(t)))
 }
 
+/// The `BatchJob` object (contract section 5).
 pub fn batch_job(job: &Job) -> Value {
     let mut v = json!({
         "job_id": job.job_id,
