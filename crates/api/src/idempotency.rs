@@ -146,6 +146,7 @@ pub fn known_part(name: &str) -> bool {
             | "tracking"
             | "output_config"
             | "retention_seconds"
+            | "notification_config"
     )
 }
 

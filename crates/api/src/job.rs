@@ -54,8 +54,17 @@ impl FromRequestParts<AppState> for OwnJob {
     }
 }
 
-pub async fn get_job(OwnJob { job, .. }: OwnJob) -> Json<Value> {
-    Json(jobs::batch_job(&job))
+/// The job's record, with the state of its webhooks when it asked for some.
+pub async fn get_job(
+    State(state): State<AppState>,
+    OwnJob { job, .. }: OwnJob,
+) -> Result<Json<Value>, ApiError> {
+    let mut record = jobs::batch_job(&job);
+    if let Some(config) = &job.job_config.notification_config {
+        let deliveries = state.jobs.deliveries(&job.job_id).await?;
+        record["notifications"] = jobs::notification_states(config, &deliveries);
+    }
+    Ok(Json(record))
 }
 
 /// Purges the input and every output object first, then marks the record: a record marked

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use jobs::job_config::{self, OutputConfig, Tracking};
 use jobs::{
     ApiKey, Idempotency, IdempotentResponse, InputMetadata, InputSource, JobConfig, JobsError,
-    NewJob, TranscriptionConfig,
+    NewJob, NotificationConfig, TranscriptionConfig,
 };
 use serde_json::{json, Map, Value};
 
@@ -195,6 +195,7 @@ struct Submission {
     output_config: Option<OutputConfig>,
     metadata: Option<Value>,
     retention_seconds: Option<u64>,
+    notification_config: Option<NotificationConfig>,
 }
 
 /// The parts shared by the forms, by name (`field`), as JSON values: the multipart texts are
@@ -219,6 +220,10 @@ fn submission(
         .map_err(ApiError::bad_request)?;
     let metadata = present("metadata")
         .map(|v| job_config::parse_metadata(&v))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let notification_config = present("notification_config")
+        .map(|v| NotificationConfig::parse(&v))
         .transpose()
         .map_err(ApiError::bad_request)?;
     let retention_seconds = match present("retention_seconds") {
@@ -254,7 +259,22 @@ fn submission(
         output_config,
         metadata,
         retention_seconds,
+        notification_config,
     })
+}
+
+/// Each webhook URL by the rules of `input_url` (https, public addresses only), so a bad one is
+/// refused now rather than failing every delivery later.
+async fn check_notification_urls(state: &AppState, s: &Submission) -> Result<(), ApiError> {
+    let targets = s.notification_config.iter().flat_map(|c| c.targets());
+    for (i, target) in targets.enumerate() {
+        blob::fetch::check_url(target.url.as_str(), &state.config.url_input)
+            .await
+            .map_err(|e| {
+                ApiError::bad_request(e.message_for(&format!("notification_config[{i}].url")))
+            })?;
+    }
+    Ok(())
 }
 
 /// The client's job id, checked, or a fresh one.
@@ -295,13 +315,15 @@ async fn create_job(
     input_url: Option<String>,
     held_for: Option<Duration>,
 ) -> Result<Answer, ApiError> {
+    check_notification_urls(state, &s).await?;
     let new = NewJob {
         job_id: s.job_id,
         api_key_id: key.id.clone(),
         organisation_id: key.organisation_id.clone(),
         model_code: s.model_code,
         job_config: JobConfig::transcription(s.transcription_config, s.tracking, s.output_config)
-            .with_retention_seconds(s.retention_seconds),
+            .with_retention_seconds(s.retention_seconds)
+            .with_notification_config(s.notification_config),
         metadata: s.metadata,
         input_metadata,
         input_key,
@@ -509,7 +531,8 @@ async fn multipart_inner(
             | "model_code"
             | "tracking"
             | "output_config"
-            | "retention_seconds" => {
+            | "retention_seconds"
+            | "notification_config" => {
                 if texts.contains_key(&name) {
                     return Err(ApiError::bad_request(format!(
                         "{name} is given more than once"
@@ -548,6 +571,7 @@ async fn multipart_inner(
         "tracking",
         "output_config",
         "metadata",
+        "notification_config",
     ] {
         if let Some(v) = parse(name)? {
             fields.insert(name.into(), v);
@@ -662,6 +686,7 @@ async fn presign_step1(
         "model_code" | "metadata" => None,
         _ => body.get(name).cloned(),
     })?;
+    check_notification_urls(state, &s).await?;
     let filename = match body.get("filename") {
         Some(Value::String(name)) if formats::valid_filename(name) => name.clone(),
         Some(Value::String(_)) => {

@@ -110,6 +110,14 @@ impl FetchError {
     }
 }
 
+impl FetchError {
+    /// The message with the field it is about in place of `input_url` (a webhook's URL is checked
+    /// by the same rules).
+    pub fn message_for(&self, field: &str) -> String {
+        self.to_string().replacen("input_url", field, 1)
+    }
+}
+
 /// Refuses what is not https, resolves the host and refuses private and reserved addresses
 /// (unless the host is allow-listed). Returns the parsed URL.
 pub async fn check_url(url: &str, policy: &FetchPolicy) -> Result<Url, FetchError> {
@@ -380,6 +388,13 @@ impl reqwest::dns::Resolve for CheckingResolver {
     }
 }
 
+/// An https-only client that follows no redirect and connects only to public addresses (or the
+/// policy's allowed hosts), through the checking resolver; for a caller that checks IP-literal
+/// hosts itself with [`check_url`] before each request (the webhook deliverer).
+pub fn checked_client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
+    client(policy)
+}
+
 fn client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
     let policy = Arc::new(policy.clone());
     let mut builder = reqwest::Client::builder()
@@ -414,7 +429,7 @@ fn client(policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
 
 /// Turns a reqwest error into ours by looking for our own refusals in its source chain; anything
 /// else is a network failure, reported without the upstream's text.
-fn classify(error: &reqwest::Error) -> FetchError {
+pub fn classify(error: &reqwest::Error) -> FetchError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if let Some(refused) = e.downcast_ref::<RefusedHost>() {

@@ -40,3 +40,34 @@ pub fn batch_job(job: &Job) -> Value {
     }
     v
 }
+
+/// The `notifications` of a job's record (docs/extensions.md): one entry per entry of its
+/// `notification_config`, in order. `state` is `waiting` until the job ends, then `pending`
+/// (being attempted or retried), `delivered` or `failed` (given up).
+pub fn notification_states(
+    config: &crate::NotificationConfig,
+    deliveries: &[crate::DeliveryState],
+) -> Value {
+    let entries = config.targets().iter().enumerate().map(|(i, target)| {
+        let d = deliveries.iter().find(|d| d.target == i);
+        let state = match d {
+            None => "waiting",
+            Some(d) if d.delivered_at.is_some() => "delivered",
+            Some(d) if d.gave_up_at.is_some() => "failed",
+            Some(_) => "pending",
+        };
+        json!({
+            "url": target.url.as_str(),
+            "state": state,
+            "attempts": d.map_or(0, |d| d.attempts),
+            "last_status": d.and_then(|d| d.last_status),
+            "last_error": d.and_then(|d| d.last_error.clone()),
+            "delivered_at": opt_time(&d.and_then(|d| d.delivered_at)),
+            "next_attempt_at": match d {
+                Some(d) if state == "pending" => Value::String(time(&d.next_attempt_at)),
+                _ => Value::Null,
+            },
+        })
+    });
+    Value::Array(entries.collect())
+}

@@ -54,6 +54,8 @@ pub struct JobConfig {
     /// Verbatim's own (docs/extensions.md): the job's files are purged this many seconds after
     /// it ends, or after the server's retention if that is shorter.
     pub retention_seconds: Option<u64>,
+    /// Speechmatics' webhooks, signed as Standard Webhooks (docs/extensions.md).
+    pub notification_config: Option<NotificationConfig>,
 }
 
 impl JobConfig {
@@ -68,12 +70,20 @@ impl JobConfig {
             tracking,
             output_config,
             retention_seconds: None,
+            notification_config: None,
         }
     }
 
     pub fn with_retention_seconds(self, retention_seconds: Option<u64>) -> Self {
         JobConfig {
             retention_seconds,
+            ..self
+        }
+    }
+
+    pub fn with_notification_config(self, notification_config: Option<NotificationConfig>) -> Self {
+        JobConfig {
+            notification_config,
             ..self
         }
     }
@@ -236,6 +246,13 @@ macro_rules! closed_set {
         }
     };
 }
+
+// After the macro: the module's closed sets use it.
+mod notification;
+pub use notification::{
+    AuthHeaders, Notification, NotificationConfig, NotificationContent, NotificationMethod,
+    NotificationUrl, MAX_NOTIFICATIONS,
+};
 
 closed_set! {
     /// `operating_point`: which model runs (standard: fast; enhanced: the larger model).
@@ -587,6 +604,8 @@ pub fn parse<T: DeserializeOwned>(value: &Value, name: &str) -> Result<T, String
     serde_path_to_error::deserialize(value).map_err(|e| {
         let at = match e.path().to_string().as_str() {
             "." | "" => name.to_string(),
+            // An item of a top-level array: `name[0].url`.
+            path if path.starts_with('[') => format!("{name}{path}"),
             path => format!("{name}.{path}"),
         };
         contract_message(&at, &e.inner().to_string())

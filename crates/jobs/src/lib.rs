@@ -16,6 +16,7 @@
 //! - Times are UTC, stored and returned with millisecond precision.
 
 mod batch_job;
+mod delivery;
 mod engine;
 mod error;
 mod ids;
@@ -25,14 +26,18 @@ mod model;
 mod open;
 mod postgres;
 mod sql_store;
+mod sql_webhooks;
 mod sqlite;
 mod store;
 mod time;
 
-pub use batch_job::batch_job;
+pub use batch_job::{batch_job, notification_states};
+pub use delivery::{AttemptResult, Delivery, DeliveryState, WebhookSecrets};
 pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
-pub use job_config::{Diarization, JobConfig, Language, OperatingPoint, TranscriptionConfig};
+pub use job_config::{
+    Diarization, JobConfig, Language, NotificationConfig, OperatingPoint, TranscriptionConfig,
+};
 pub use metadata::{InputMetadata, InputSource, OutputMetadata};
 pub use model::{
     ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, SortBy,

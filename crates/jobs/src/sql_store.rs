@@ -13,10 +13,12 @@ use crate::engine::{
     job_from_row, json_text, key_from_row, parse_status, status_list, wake, Arg, Columns, Engine,
     Step, Stmt, Unit, Written, KEY_COLUMNS,
 };
+use crate::sql_webhooks;
 use crate::time::{ceil_ms, floor_ms};
 use crate::{
-    hash_secret, new_api_key_secret, ApiKey, Idempotency, IdempotentResponse, InputMetadata, Job,
-    JobStatus, JobStore, JobsError, Lease, ListQuery, NewJob, OutputMetadata, SortBy, SortOrder,
+    hash_secret, new_api_key_secret, ApiKey, AttemptResult, Delivery, DeliveryState, Idempotency,
+    IdempotentResponse, InputMetadata, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
+    NewJob, OutputMetadata, SortBy, SortOrder, WebhookSecrets,
 };
 
 /// SQL list of the states a worker may hold a job in.
@@ -573,6 +575,35 @@ impl<E: Engine> JobStore for E {
 
     fn notifier(&self) -> Arc<tokio::sync::Notify> {
         Engine::notifier(self)
+    }
+
+    async fn claim_delivery(&self, lease: Duration) -> Result<Option<Delivery>, JobsError> {
+        sql_webhooks::claim_delivery(self, lease).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery: &Delivery,
+        result: &AttemptResult,
+    ) -> Result<bool, JobsError> {
+        sql_webhooks::finish_delivery(self, delivery, result).await
+    }
+
+    async fn deliveries(&self, job_id: &str) -> Result<Vec<DeliveryState>, JobsError> {
+        sql_webhooks::deliveries(self, job_id).await
+    }
+
+    async fn webhook_secrets(&self, organisation_id: &str) -> Result<WebhookSecrets, JobsError> {
+        sql_webhooks::webhook_secrets(self, organisation_id).await
+    }
+
+    async fn organisation_webhook_secrets(
+        &self,
+        organisation_name: &str,
+        rotate: bool,
+        overlap: Duration,
+    ) -> Result<Option<WebhookSecrets>, JobsError> {
+        sql_webhooks::organisation_webhook_secrets(self, organisation_name, rotate, overlap).await
     }
 
     async fn create_key(&self, organisation_name: &str) -> Result<(ApiKey, String), JobsError> {

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{
-    ApiKey, Idempotency, InputMetadata, Job, JobStatus, JobsError, Lease, ListQuery, NewJob,
-    OutputMetadata,
+    ApiKey, AttemptResult, Delivery, DeliveryState, Idempotency, InputMetadata, Job, JobStatus,
+    JobsError, Lease, ListQuery, NewJob, OutputMetadata, WebhookSecrets,
 };
 
 #[async_trait::async_trait]
@@ -111,6 +111,32 @@ pub trait JobStore: Send + Sync {
     /// Signalled when a job becomes claimable (`create`, `release` with no delay). Workers wait
     /// on it with a timeout and poll `claim` anyway, so a missed signal costs only latency.
     fn notifier(&self) -> Arc<tokio::sync::Notify>;
+
+    // ---- webhooks: deliveries are created by the store when a job ends ----
+
+    /// Takes the delivery due soonest (one not yet delivered or given up, whose next attempt is
+    /// due, that no live claim holds) for one attempt of at most `lease`, counting the attempt.
+    /// Exactly one of several concurrent claimers gets it.
+    async fn claim_delivery(&self, lease: Duration) -> Result<Option<Delivery>, JobsError>;
+    /// Records how the attempt went and lets the delivery go; `false` when the claim was lost
+    /// (it outlived its lease and another process took the delivery).
+    async fn finish_delivery(
+        &self,
+        delivery: &Delivery,
+        result: &AttemptResult,
+    ) -> Result<bool, JobsError>;
+    /// The deliveries of a job (none until it ends), by target.
+    async fn deliveries(&self, job_id: &str) -> Result<Vec<DeliveryState>, JobsError>;
+    /// The secrets an organisation's deliveries are signed with, made on first use.
+    async fn webhook_secrets(&self, organisation_id: &str) -> Result<WebhookSecrets, JobsError>;
+    /// The secrets of the organisation of that name (`None`: no such organisation), after
+    /// replacing the secret when `rotate`; the replaced one keeps signing for `overlap`.
+    async fn organisation_webhook_secrets(
+        &self,
+        organisation_name: &str,
+        rotate: bool,
+        overlap: Duration,
+    ) -> Result<Option<WebhookSecrets>, JobsError>;
 
     // ---- organisations and API keys ----
 

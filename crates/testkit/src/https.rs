@@ -11,9 +11,9 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::{Request, Response, StatusCode};
 
-type Body = BoxBody<Bytes, std::convert::Infallible>;
+pub(crate) type Body = BoxBody<Bytes, std::convert::Infallible>;
 
-fn full(bytes: Bytes) -> Body {
+pub(crate) fn full(bytes: Bytes) -> Body {
     Full::new(bytes).boxed()
 }
 
@@ -28,6 +28,59 @@ fn drip() -> Body {
         ))
     });
     StreamBody::new(stream).boxed()
+}
+
+/// A TLS acceptor with a fresh self-signed certificate for `localhost`, and the certificate's
+/// PEM written into `dir` (for VERBATIM_URL_CA_CERT).
+pub(crate) fn self_signed_localhost(dir: &Path) -> (tokio_rustls::TlsAcceptor, PathBuf) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let ca_path = dir.join("test-ca.pem");
+    std::fs::write(&ca_path, certified.cert.pem()).unwrap();
+    let cert = rustls::pki_types::CertificateDer::from(certified.cert.der().to_vec());
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_path)
+}
+
+/// Serves HTTP/1 over TLS on `listener`, each request answered by `handle`, until the task is
+/// aborted.
+pub(crate) fn serve<F, Fut>(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    handle: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(move |req| {
+                    let answer = handle(req);
+                    async move { Ok::<_, std::convert::Infallible>(answer.await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    })
 }
 
 pub struct HttpsServer {
@@ -48,46 +101,13 @@ impl HttpsServer {
     /// `/redirect-ip` to the same file by its IP address (not allow-listed), `/loop` redirects
     /// forever, `/slow` drips a byte every half second and never ends.
     pub async fn start(audio: &Path, dir: &Path) -> HttpsServer {
-        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let ca_path = dir.join("test-ca.pem");
-        std::fs::write(&ca_path, certified.cert.pem()).unwrap();
-        let cert = rustls::pki_types::CertificateDer::from(certified.cert.der().to_vec());
-        let key =
-            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let (acceptor, ca_path) = self_signed_localhost(dir);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let audio = Bytes::from(std::fs::read(audio).unwrap());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                let acceptor = acceptor.clone();
-                let audio = audio.clone();
-                tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let service = hyper::service::service_fn(
-                        move |req: Request<hyper::body::Incoming>| {
-                            let audio = audio.clone();
-                            async move { Ok::<_, std::convert::Infallible>(respond(&req, audio, port)) }
-                        },
-                    );
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                        .await;
-                });
-            }
+        let task = serve(listener, acceptor, move |req| {
+            let audio = audio.clone();
+            async move { respond(&req, audio, port) }
         });
         HttpsServer {
             port,

@@ -8,3 +8,4 @@ mod common;
 mod fleet;
 mod open;
 mod queue;
+mod webhooks;

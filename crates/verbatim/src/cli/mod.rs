@@ -9,6 +9,7 @@ mod pool;
 mod serve;
 mod storage;
 mod transcribe;
+mod webhooks;
 mod worker;
 
 pub use pool::{BatchSize, ModelsDir};
@@ -42,6 +43,9 @@ enum Command {
     /// Manage speech recognition models.
     #[command(subcommand)]
     Models(models::Command),
+    /// Webhook signing secrets.
+    #[command(subcommand)]
+    Webhooks(webhooks::Command),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -51,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(command) => keys::run(command),
         Command::Transcribe(args) => transcribe::run(args),
         Command::Models(command) => models::run(command),
+        Command::Webhooks(command) => webhooks::run(command),
     }
 }
 

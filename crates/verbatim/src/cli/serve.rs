@@ -115,6 +115,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             .filter(|t| !t.is_empty()),
     };
 
+    let deliverer =
+        super::webhooks::start_deliverer(jobs.clone(), blobs.clone(), &worker_config.fetch_policy)?;
     let pool = (args.workers > 0)
         .then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 
@@ -145,6 +147,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     if let Some(pool) = pool {
         pool.shutdown().await;
     }
+    deliverer.shutdown().await;
     tracing::info!("shut down");
     Ok(())
 }

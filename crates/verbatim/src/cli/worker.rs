@@ -48,11 +48,14 @@ async fn work(args: Args) -> anyhow::Result<()> {
     tracing::info!(workers = args.workers, models_dir = %config.models_dir.display(), "worker started");
     let blobs = blobs as Arc<dyn blob::BlobStore>;
     let retention = args.retention.start_sweeper(jobs.clone(), blobs.clone());
+    let deliverer =
+        super::webhooks::start_deliverer(jobs.clone(), blobs.clone(), &config.fetch_policy)?;
     let pool = worker::WorkerPool::start(jobs, blobs, config);
     super::serve::shutdown_signal().await;
     retention.abort();
     tracing::info!("stopping: finishing or handing back the jobs held");
     pool.shutdown().await;
+    deliverer.shutdown().await;
     tracing::info!("shut down");
     Ok(())
 }

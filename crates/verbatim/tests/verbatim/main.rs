@@ -15,3 +15,4 @@ mod options_cli;
 mod server;
 mod settings;
 mod transcribe_cli;
+mod webhooks;

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use blob::{BlobStore, Bucket, LocalBlobStore};
-use jobs::{ApiKey, Job, JobStatus, JobStore, JobsError, Lease, ListQuery, NewJob};
+use jobs::{
+    ApiKey, AttemptResult, Delivery, DeliveryState, Job, JobStatus, JobStore, JobsError, Lease,
+    ListQuery, NewJob, WebhookSecrets,
+};
 use serde_json::{json, Value};
 use tokio::sync::{Notify, Semaphore};
 use worker::{WorkerConfig, WorkerPool};
@@ -449,6 +452,32 @@ impl JobStore for Recorder {
     }
     fn notifier(&self) -> Arc<Notify> {
         self.inner.notifier()
+    }
+    async fn claim_delivery(&self, lease: Duration) -> Result<Option<Delivery>, JobsError> {
+        self.inner.claim_delivery(lease).await
+    }
+    async fn finish_delivery(
+        &self,
+        delivery: &Delivery,
+        result: &AttemptResult,
+    ) -> Result<bool, JobsError> {
+        self.inner.finish_delivery(delivery, result).await
+    }
+    async fn deliveries(&self, job_id: &str) -> Result<Vec<DeliveryState>, JobsError> {
+        self.inner.deliveries(job_id).await
+    }
+    async fn webhook_secrets(&self, organisation_id: &str) -> Result<WebhookSecrets, JobsError> {
+        self.inner.webhook_secrets(organisation_id).await
+    }
+    async fn organisation_webhook_secrets(
+        &self,
+        organisation_name: &str,
+        rotate: bool,
+        overlap: Duration,
+    ) -> Result<Option<WebhookSecrets>, JobsError> {
+        self.inner
+            .organisation_webhook_secrets(organisation_name, rotate, overlap)
+            .await
     }
     async fn create_key(&self, organisation_name: &str) -> Result<(ApiKey, String), JobsError> {
         self.inner.create_key(organisation_name).await
