@@ -92,7 +92,14 @@ pub async fn send(
 
 /// What a refusal of ours or a network failure means.
 fn refused(e: FetchError) -> Answer {
-    let error = e.message_for("the webhook URL");
+    let error = match &e {
+        // "input_url connection failed" and the like: what went wrong, without the field name.
+        FetchError::Network(what) => format!(
+            "could not reach the webhook URL: {}",
+            what.strip_prefix("input_url ").unwrap_or(what)
+        ),
+        _ => e.message_for("the webhook URL"),
+    };
     match e {
         FetchError::Network(_) | FetchError::Unresolvable(_) => Answer::Transient {
             status: None,

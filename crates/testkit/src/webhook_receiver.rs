@@ -42,6 +42,8 @@ impl Received {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// How long to wait before answering.
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -49,7 +51,13 @@ impl Reply {
         Reply {
             status,
             headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
+    }
+
+    pub fn after(mut self, delay: std::time::Duration) -> Reply {
+        self.delay = delay;
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
@@ -121,6 +129,7 @@ impl WebhookReceiver {
                     state.script.get_mut(&path).and_then(VecDeque::pop_front)
                 };
                 let reply = reply.unwrap_or(Reply::status(200));
+                tokio::time::sleep(reply.delay).await;
                 let mut response = Response::builder()
                     .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
                 for (name, value) in &reply.headers {

@@ -262,8 +262,9 @@ async fn webhooks_arrive_signed_in_speechmatics_shape(kind: Kind) {
     assert_ne!(self::secret(&d, "rival", false), rotated);
 }
 
-/// 503 and 429 are retried (at about 5 s, and after Retry-After), with the same webhook-id; 410
-/// and a redirect end the delivery after one attempt; a failed job reports `status=error` and
+/// 503 and 429 are retried (at about 5 s, and after Retry-After), with the same webhook-id, and
+/// so are an answer that takes longer than 15 s and a refused connection; 410 and a redirect end
+/// the delivery after one attempt; a failed job reports `status=error` and
 /// leaves out the transcript it does not have; bad URLs are refused at submission.
 async fn webhooks_are_retried_by_the_rules(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
@@ -282,6 +283,10 @@ async fn webhooks_are_retried_by_the_rules(kind: Kind) {
         "/moved",
         vec![Reply::status(302).with_header("location", &receiver.url("/json"))],
     );
+    receiver.script(
+        "/slow",
+        vec![Reply::status(200).after(Duration::from_secs(20))],
+    );
     let config = json!([
         {"url": receiver.url("/flaky"), "contents": ["jobinfo"]},
         {"url": receiver.url("/busy"), "contents": ["jobinfo"]},
@@ -289,6 +294,13 @@ async fn webhooks_are_retried_by_the_rules(kind: Kind) {
     ]);
     let id = submit_notified(&api, &config).await;
     let moved = submit_notified(&api, &json!([{"url": receiver.url("/moved")}])).await;
+    // Port 1 on localhost: nothing listens, the connection is refused.
+    let unreachable = format!("https://localhost:1/hook");
+    let stalled = submit_notified(
+        &api,
+        &json!([{"url": receiver.url("/slow"), "contents": []}, {"url": unreachable, "contents": []}]),
+    )
+    .await;
 
     let flaky = received(&receiver, "/flaky", 2).await;
     let gap = flaky[1].at - flaky[0].at;
@@ -346,6 +358,34 @@ async fn webhooks_are_retried_by_the_rules(kind: Kind) {
         receiver.received("/json").is_empty(),
         "the redirect was followed"
     );
+
+    // No answer within 15 s: tried again, and the second (prompt) answer delivers it; the refused
+    // connection waits for its next attempt.
+    let slow = received(&receiver, "/slow", 2).await;
+    let gap = slow[1].at - slow[0].at;
+    assert!(
+        gap >= Duration::from_secs(19),
+        "retried before the timeout: {gap:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let job = api.job(&stalled).await;
+        let n = &job["notifications"];
+        if n[0]["state"] == "delivered" {
+            assert_eq!(n[0]["attempts"], 2, "{job}");
+            assert_eq!(n[1]["state"], "pending", "{job}");
+            assert!(n[1]["attempts"].as_u64() >= Some(1), "{job}");
+            assert!(n[1]["last_status"].is_null(), "{job}");
+            assert_eq!(
+                n[1]["last_error"], "could not reach the webhook URL: connection failed",
+                "{job}"
+            );
+            assert!(n[1]["next_attempt_at"].is_string(), "{job}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{job}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // A job that fails: status=error, its jobinfo says why, the transcript it lacks is left out.
     let not_audio = b"this is not audio at all".to_vec();
