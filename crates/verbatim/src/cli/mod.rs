@@ -2,13 +2,17 @@
 //! environment (each option's variable is named in `--help`), and the subcommands, one module
 //! each. The library crates never read the environment: they are given these values.
 
+mod jobs;
 mod keys;
 mod limits;
 mod models;
 mod pool;
+mod remote;
 mod serve;
 mod storage;
+mod submit;
 mod transcribe;
+mod watch;
 mod worker;
 
 pub use pool::{BatchSize, ModelsDir};
@@ -42,6 +46,12 @@ enum Command {
     /// Manage speech recognition models.
     #[command(subcommand)]
     Models(models::Command),
+    /// Submit audio files to a server of the SLNG Batch API, follow the jobs, print or write
+    /// their transcripts.
+    Submit(submit::Args),
+    /// List, show, cancel and delete the jobs on a server of the SLNG Batch API.
+    #[command(subcommand)]
+    Jobs(jobs::Command),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -51,6 +61,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(command) => keys::run(command),
         Command::Transcribe(args) => transcribe::run(args),
         Command::Models(command) => models::run(command),
+        Command::Submit(args) => submit::run(args),
+        Command::Jobs(command) => jobs::run(command),
     }
 }
 
