@@ -149,6 +149,18 @@ impl Client {
         parse(value)
     }
 
+    /// Checks that the server answers and takes the key, with the cheapest request of the
+    /// contract (a list of one job). Worth doing before an upload: a server that refuses the
+    /// key may answer before it has read the body and close the connection, and the client,
+    /// still sending, then sees a broken pipe instead of the refusal.
+    pub async fn check(&self) -> Result<(), Error> {
+        let one = ListQuery {
+            page_size: Some(1),
+            ..ListQuery::default()
+        };
+        self.list(&one).await.map(drop)
+    }
+
     /// A job's record.
     pub async fn job(&self, id: &str) -> Result<Job, Error> {
         self.call(

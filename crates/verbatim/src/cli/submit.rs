@@ -107,6 +107,9 @@ async fn submit_all(args: &Args, submission: client::Submission) -> anyhow::Resu
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
+    if let Err(e) = client.check().await {
+        return Ok(remote::fail(e));
+    }
     let display = Display::new();
     let mut submitted = Vec::new();
     for file in &args.files {
@@ -139,14 +142,14 @@ async fn submit_all(args: &Args, submission: client::Submission) -> anyhow::Resu
                 println!("{}", accepted.job_id);
             }
         }
-        submitted.push((file.as_path(), accepted.job_id));
+        submitted.push((file.as_path(), accepted.job_id, accepted.status));
     }
     if args.no_wait {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let waits = submitted.iter().map(|(file, id)| {
-        let mut view = display.job(id, file);
+    let waits = submitted.iter().map(|(file, id, status)| {
+        let mut view = display.job(id, file, status);
         let client = &client;
         async move {
             let job = client
@@ -160,7 +163,7 @@ async fn submit_all(args: &Args, submission: client::Submission) -> anyhow::Resu
 
     // With several files, the exit code is that of the first one that did not succeed.
     let mut code = None;
-    for ((file, _), job) in submitted.iter().zip(ended) {
+    for ((file, _, _), job) in submitted.iter().zip(ended) {
         let outcome = match job {
             Ok(job) => deliver(args, &client, file, job).await,
             Err(e) => Err(remote::fail(e)),

@@ -37,8 +37,8 @@ impl Display {
         Upload { bar }
     }
 
-    /// Follows job `id` (of `file`).
-    pub fn job(&self, id: &str, file: &Path) -> JobView {
+    /// Follows job `id` (of `file`), last seen in `status`.
+    pub fn job(&self, id: &str, file: &Path, status: &str) -> JobView {
         let bar = self.bars.as_ref().map(|bars| {
             let bar = bars.add(ProgressBar::new(1000));
             bar.set_style(
@@ -48,13 +48,14 @@ impl Display {
                     .progress_chars("=> "),
             );
             bar.set_prefix(name(file));
+            bar.set_message(status.to_string());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
         JobView {
             id: id.to_string(),
             bar,
-            status: String::new(),
+            status: status.to_string(),
         }
     }
 
