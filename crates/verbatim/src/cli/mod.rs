@@ -2,13 +2,17 @@
 //! environment (each option's variable is named in `--help`), and the subcommands, one module
 //! each. The library crates never read the environment: they are given these values.
 
+mod jobs;
 mod keys;
 mod limits;
 mod models;
 mod pool;
+mod remote;
 mod serve;
 mod storage;
+mod submit;
 mod transcribe;
+mod watch;
 mod webhooks;
 mod worker;
 
@@ -46,6 +50,12 @@ enum Command {
     /// Webhook signing secrets.
     #[command(subcommand)]
     Webhooks(webhooks::Command),
+    /// Submit audio files to a server of the SLNG Batch API, follow the jobs, print or write
+    /// their transcripts.
+    Submit(submit::Args),
+    /// List, show, cancel and delete the jobs on a server of the SLNG Batch API.
+    #[command(subcommand)]
+    Jobs(jobs::Command),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -56,6 +66,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Models(command) => models::run(command),
         Command::Webhooks(command) => webhooks::run(command),
+        Command::Submit(args) => submit::run(args),
+        Command::Jobs(command) => jobs::run(command),
     }
 }
 
