@@ -295,7 +295,7 @@ async fn webhooks_are_retried_by_the_rules(kind: Kind) {
     let id = submit_notified(&api, &config).await;
     let moved = submit_notified(&api, &json!([{"url": receiver.url("/moved")}])).await;
     // Port 1 on localhost: nothing listens, the connection is refused.
-    let unreachable = format!("https://localhost:1/hook");
+    let unreachable = "https://localhost:1/hook";
     let stalled = submit_notified(
         &api,
         &json!([{"url": receiver.url("/slow"), "contents": []}, {"url": unreachable, "contents": []}]),
