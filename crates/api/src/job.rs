@@ -77,23 +77,8 @@ pub async fn delete_job(
     if !job.status.is_deletable() {
         return Err(ApiError::new(StatusCode::CONFLICT, MSG_NOT_DELETABLE));
     }
-    if let Some(input_key) = &job.input_key {
-        state.blobs.delete(Bucket::Input, input_key).await?;
-    }
-    // A presigned upload lives in a folder of its own; a multipart or URL input is one object.
-    state
-        .blobs
-        .delete_prefix(Bucket::Input, &blob::presigned_input_prefix(&job.job_id))
-        .await?;
-    for format in Format::ALL {
-        state
-            .blobs
-            .delete(
-                Bucket::Output,
-                &blob::output_key(&job.job_id, format.extension()),
-            )
-            .await?;
-    }
+    let exts = Format::ALL.map(Format::extension);
+    blob::purge_job_files(&*state.blobs, &job.job_id, job.input_key.as_deref(), &exts).await?;
     let job = state
         .jobs
         .mark_deleted(&key.organisation_id, &job.job_id)

@@ -18,6 +18,7 @@ mod keys;
 mod local;
 mod objects;
 mod open;
+mod purge;
 mod s3;
 mod signer;
 mod sigv4;
@@ -32,6 +33,7 @@ pub use keys::{
 };
 pub use local::LocalBlobStore;
 pub use open::open;
+pub use purge::purge_job_files;
 pub use s3::{AwsSettings, S3BlobStore, S3Config};
 pub use signer::{Grant, Signer};
 pub use store::{Access, BlobStore, Bucket, ByteStream, UrlToSign};

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blob::{BlobError, BlobStore, Bucket};
-use jobs::{Job, JobStore};
+use blob::BlobStore;
+use jobs::JobStore;
 use transcript::Format;
 
 /// Jobs handled per store query.
@@ -29,7 +29,8 @@ pub async fn expire_jobs(
         for job in batch {
             // Files first, then the mark: a sweep that dies in between purges again next time,
             // while a mark without the purge would hide files forever.
-            purge_files(blobs, &job)
+            let exts = Format::ALL.map(Format::extension);
+            blob::purge_job_files(blobs, &job.job_id, job.input_key.as_deref(), &exts)
                 .await
                 .map_err(|e| format!("purging the files of {}: {e}", job.job_id))?;
             if jobs
@@ -45,28 +46,6 @@ pub async fn expire_jobs(
             return Ok(expired);
         }
     }
-}
-
-/// Deletes a job's input (a multipart or URL input is one object, a presigned upload a folder
-/// of its own) and every output.
-pub async fn purge_files(blobs: &dyn BlobStore, job: &Job) -> Result<(), BlobError> {
-    let gone = |r: Result<(), BlobError>| match r {
-        Ok(()) | Err(BlobError::NotFound) => Ok(()),
-        Err(e) => Err(e),
-    };
-    if let Some(input_key) = &job.input_key {
-        gone(blobs.delete(Bucket::Input, input_key).await)?;
-    }
-    gone(
-        blobs
-            .delete_prefix(Bucket::Input, &blob::presigned_input_prefix(&job.job_id))
-            .await,
-    )?;
-    for format in Format::ALL {
-        let key = blob::output_key(&job.job_id, format.extension());
-        gone(blobs.delete(Bucket::Output, &key).await)?;
-    }
-    Ok(())
 }
 
 /// Sweeps now and then for as long as the task lives: every quarter of `retention`, at most
