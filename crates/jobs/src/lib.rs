@@ -35,8 +35,8 @@ pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB
 pub use job_config::{Diarization, JobConfig, Language, OperatingPoint, TranscriptionConfig};
 pub use metadata::{InputMetadata, InputSource, OutputMetadata};
 pub use model::{
-    ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, SortBy,
-    SortOrder,
+    ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, Progress,
+    SortBy, SortOrder, Stage,
 };
 pub use open::open;
 pub use postgres::{open_postgres, NOTIFY_CHANNEL};

@@ -7,4 +7,5 @@ mod api_side;
 mod common;
 mod fleet;
 mod open;
+mod progress;
 mod queue;

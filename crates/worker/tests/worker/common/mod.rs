@@ -215,6 +215,12 @@ pub enum Event {
         job_id: String,
         held: bool,
     },
+    Progress {
+        job_id: String,
+        progress: jobs::Progress,
+        at: std::time::Instant,
+        ok: bool,
+    },
 }
 
 /// Holds a job at DECODING (after the move is stored) until opened.
@@ -387,6 +393,21 @@ impl JobStore for Recorder {
         self.push(Event::Renew {
             job_id: lease.job.job_id.clone(),
             held: matches!(r, Ok(true)),
+        });
+        r
+    }
+    async fn report_progress(
+        &self,
+        lease: &Lease,
+        progress: &jobs::Progress,
+    ) -> Result<(), JobsError> {
+        let at = std::time::Instant::now();
+        let r = self.inner.report_progress(lease, progress).await;
+        self.push(Event::Progress {
+            job_id: lease.job.job_id.clone(),
+            progress: progress.clone(),
+            at,
+            ok: r.is_ok(),
         });
         r
     }
