@@ -302,6 +302,22 @@ impl Recorder {
             .collect()
     }
 
+    /// The progress `job_id`'s worker recorded, with when, in order.
+    pub fn progress(&self, job_id: &str) -> Vec<(std::time::Instant, jobs::Progress)> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Progress {
+                    job_id: j,
+                    progress,
+                    at,
+                    ok: true,
+                } if j == job_id => Some((at, progress)),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn push(&self, e: Event) {
         self.events.lock().unwrap().push(e);
     }
