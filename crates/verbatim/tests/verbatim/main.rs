@@ -12,6 +12,7 @@ mod common;
 mod fleet;
 mod lifecycle;
 mod options_cli;
+mod progress;
 mod server;
 mod settings;
 mod transcribe_cli;
