@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use crate::Job;
+use crate::{Job, JobStatus, Stage};
 
 /// A time as the contract writes it: RFC 3339 UTC with milliseconds.
 fn time(t: &DateTime<Utc>) -> String {
@@ -33,6 +33,8 @@ pub fn batch_job(job: &Job) -> Value {
         "deleted_at": opt_time(&job.deleted_at),
         "expired_at": opt_time(&job.expired_at),
         "updated_at": time(&job.updated_at),
+        "progress": progress(job),
+        "heartbeat_at": opt_time(&job.heartbeat_at),
     });
     // The client's own metadata is echoed back only when it sent some.
     if let Some(metadata) = &job.metadata {
@@ -70,4 +72,17 @@ pub fn notification_states(
         })
     });
     Value::Array(entries.collect())
+}
+
+/// `progress` as each state shows it (docs/extensions.md, "Progress and heartbeat"): a job that
+/// ended without a result keeps how far it got, with no time left to estimate.
+fn progress(job: &Job) -> Value {
+    let Some(mut progress) = job.progress.clone() else {
+        return Value::Null;
+    };
+    let ended = matches!(job.status, JobStatus::Failed | JobStatus::Deleted);
+    if ended && progress.stage != Stage::Done {
+        progress.eta_seconds = None;
+    }
+    json!(progress)
 }

@@ -255,7 +255,8 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// lease, visible now): the oldest job of the organisation whose turn it is
     /// ([`crate::sql_store::organisation_turn`]). Sets the lease (`$1` worker id, `$2` token,
     /// `$3` milliseconds), clears `visible_after`, counts the attempt, sets `started_at` on the
-    /// first claim and `claimed_at` on every claim, and returns the whole row.
+    /// first claim, `claimed_at` and `heartbeat_at` on every claim, clears `progress`, and
+    /// returns the whole row.
     fn claim_sql() -> String;
 
     /// The in-process wake-up of idle workers.
@@ -338,6 +339,12 @@ pub(crate) fn job_from_row(r: &dyn Columns) -> Result<Job, JobsError> {
         expired_at: r.opt_time("expired_at")?,
         updated_at: r.time("updated_at")?,
         attempts: u32::try_from(r.int("attempts")?).unwrap_or(u32::MAX),
+        progress: r
+            .opt_json("progress")?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| JobsError::Database(format!("bad progress in database: {e}")))?,
+        heartbeat_at: r.opt_time("heartbeat_at")?,
     })
 }
 

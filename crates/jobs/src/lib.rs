@@ -40,8 +40,8 @@ pub use job_config::{
 };
 pub use metadata::{InputMetadata, InputSource, OutputMetadata};
 pub use model::{
-    ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, SortBy,
-    SortOrder,
+    ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, Progress,
+    SortBy, SortOrder, Stage,
 };
 pub use open::open;
 pub use postgres::{open_postgres, NOTIFY_CHANNEL};

@@ -124,6 +124,49 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
     /// How many times a worker has claimed this job.
     pub attempts: u32,
+    /// How far the work has got (docs/extensions.md, "Progress and heartbeat"): reported by the
+    /// worker holding the job while it recognises, the final state once DONE; `None` before.
+    pub progress: Option<Progress>,
+    /// The latest sign of life of the worker holding the job: its claim, each lease renewal,
+    /// each progress report and stage move. `None` while no worker holds a QUEUED job.
+    pub heartbeat_at: Option<DateTime<Utc>>,
+}
+
+/// What a job's worker is going through, for [`Progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Speech recognition: seconds of the recording recognised.
+    Transcribing,
+    /// Speaker diarization, after recognition: seconds of the recording the speaker model read.
+    Diarizing,
+    /// The job is DONE: all of the recording.
+    Done,
+}
+
+/// How far a job has got, as `GET /v1/batch/jobs/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub stage: Stage,
+    /// `audio_seconds_done` over the recording's duration: 0 to 1.
+    pub fraction: f64,
+    /// Seconds of the recording the stage has been through.
+    pub audio_seconds_done: f64,
+    /// Seconds the stage still needs at the rate seen so far in it; `None` until some audio is
+    /// done.
+    pub eta_seconds: Option<f64>,
+}
+
+impl Progress {
+    /// A DONE job's: all of its `duration_seconds`, nothing left.
+    pub fn done(duration_seconds: f64) -> Progress {
+        Progress {
+            stage: Stage::Done,
+            fraction: 1.0,
+            audio_seconds_done: duration_seconds,
+            eta_seconds: Some(0.0),
+        }
+    }
 }
 
 /// What the api hands to [`crate::JobStore::create`]; the job starts QUEUED.

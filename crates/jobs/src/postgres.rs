@@ -166,7 +166,7 @@ impl Engine for PgJobStore {
              UPDATE jobs SET lease_owner = $1, lease_token = $2,
                  lease_expires_at = t.now + $3 * interval '1 millisecond', visible_after = NULL,
                  attempts = attempts + 1, started_at = COALESCE(started_at, t.now), claimed_at = t.now,
-                 updated_at = t.now
+                 updated_at = t.now, heartbeat_at = t.now, progress = NULL
              FROM next, t
              WHERE jobs.job_id = next.job_id
              RETURNING jobs.*",

@@ -18,7 +18,7 @@ use crate::time::{ceil_ms, floor_ms};
 use crate::{
     hash_secret, new_api_key_secret, ApiKey, AttemptResult, Delivery, DeliveryState, Idempotency,
     IdempotentResponse, InputMetadata, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
-    NewJob, OutputMetadata, SortBy, SortOrder, WebhookSecrets,
+    NewJob, OutputMetadata, Progress, SortBy, SortOrder, WebhookSecrets,
 };
 
 /// SQL list of the states a worker may hold a job in.
@@ -88,7 +88,8 @@ async fn move_held<E: Engine>(
 ) -> Result<(), JobsError> {
     let from = status_list(JobStatus::ALL.into_iter().filter(|s| s.can_advance_to(to)));
     let mut s = Stmt::new(format!(
-        "UPDATE jobs SET status = '{to}', updated_at = {now}, {set} WHERE {HELD} AND status IN {from}",
+        "UPDATE jobs SET status = '{to}', updated_at = {now}, heartbeat_at = {now}, {set}
+         WHERE {HELD} AND status IN {from}",
         now = E::NOW
     ))
     .text(&lease.job.job_id)
@@ -484,8 +485,22 @@ impl<E: Engine> JobStore for E {
     }
 
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError> {
-        let set = format!("lease_expires_at = {}", E::later("$3"));
+        let set = format!(
+            "lease_expires_at = {}, heartbeat_at = {}",
+            E::later("$3"),
+            E::NOW
+        );
         Ok(update_held(self, lease, &set, Arg::millis(Some(lease_for))).await? == 1)
+    }
+
+    async fn report_progress(&self, lease: &Lease, progress: &Progress) -> Result<(), JobsError> {
+        let set = format!("progress = {}, heartbeat_at = {}", E::json("$3"), E::NOW);
+        let arg = Arg::Text(Some(json_text(progress)?));
+        if update_held(self, lease, &set, arg).await? == 1 {
+            Ok(())
+        } else {
+            Err(JobsError::LeaseLost)
+        }
     }
 
     async fn advance(
@@ -515,16 +530,21 @@ impl<E: Engine> JobStore for E {
         output_metadata: OutputMetadata,
     ) -> Result<(), JobsError> {
         let set = format!(
-            "output_metadata = {}, completed_at = {}, {NO_LEASE}",
+            "output_metadata = {}, progress = {}, completed_at = {}, {NO_LEASE}",
             E::json("$3"),
+            E::json("$4"),
             E::NOW
         );
+        let progress = Progress::done(output_metadata.duration_seconds.unwrap_or(0.0));
         move_held(
             self,
             lease,
             JobStatus::Done,
             &set,
-            vec![Some(json_text(&output_metadata)?)],
+            vec![
+                Some(json_text(&output_metadata)?),
+                Some(json_text(&progress)?),
+            ],
         )
         .await
     }
@@ -543,7 +563,8 @@ impl<E: Engine> JobStore for E {
 
     async fn release(&self, lease: &Lease, retry_after: Duration) -> Result<(), JobsError> {
         let s = Stmt::new(format!(
-            "UPDATE jobs SET status = 'QUEUED', updated_at = {now}, visible_after = {visible}, {NO_LEASE}
+            "UPDATE jobs SET status = 'QUEUED', updated_at = {now}, visible_after = {visible}, {NO_LEASE},
+                 progress = NULL, heartbeat_at = NULL
              WHERE {HELD} AND status IN {WORKING}",
             now = E::NOW,
             visible = E::later("$3"),

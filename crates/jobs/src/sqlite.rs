@@ -113,7 +113,8 @@ impl Engine for SqliteJobStore {
         // conditions are repeated outside the subqueries so the UPDATE itself re-checks them.
         format!(
             "UPDATE jobs SET lease_owner = $1, lease_token = $2, lease_expires_at = {expires}, visible_after = NULL,
-                 attempts = attempts + 1, started_at = COALESCE(started_at, {NOW}), claimed_at = {NOW}, updated_at = {NOW}
+                 attempts = attempts + 1, started_at = COALESCE(started_at, {NOW}), claimed_at = {NOW}, updated_at = {NOW},
+                 heartbeat_at = {NOW}, progress = NULL
              WHERE {this} AND job_id = (
                  SELECT c.job_id FROM jobs c WHERE {c} AND c.organisation_id = (
                      SELECT q.organisation_id FROM jobs q WHERE {q} GROUP BY q.organisation_id

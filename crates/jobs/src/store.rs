@@ -82,29 +82,42 @@ pub trait JobStore: Send + Sync {
     // ---- worker side: the queue ----
 
     /// Atomically takes a visible QUEUED job, or a working job whose lease expired; sets the
-    /// lease, adds one to `attempts`, sets `started_at` on the first claim. Organisations take
+    /// lease, adds one to `attempts`, sets `started_at` on the first claim, sets `heartbeat_at`
+    /// and clears the `progress` of an earlier attempt. Organisations take
     /// turns: the one with the fewest jobs in progress first, among equals the one whose latest
     /// claim is the oldest, and within it its oldest job.
     async fn claim(&self, worker_id: &str, lease: Duration) -> Result<Option<Lease>, JobsError>;
-    /// Extends the lease to now + `lease_for`; `false` = lost (someone else claimed it, or it ended).
+    /// Extends the lease to now + `lease_for` and moves `heartbeat_at`; `false` = lost (someone
+    /// else claimed it, or it ended).
     async fn renew(&self, lease: &Lease, lease_for: Duration) -> Result<bool, JobsError>;
+    /// Records how far the held job has got and moves `heartbeat_at`; the status and
+    /// `updated_at` stay. LeaseLost when the job is not held under this lease any more.
+    async fn report_progress(
+        &self,
+        lease: &Lease,
+        progress: &crate::Progress,
+    ) -> Result<(), JobsError>;
     /// Moves a held job to IN_PROGRESS / DECODING / POST_PROCESSING, optionally replacing
-    /// `input_metadata`. LeaseLost | InvalidTransition.
+    /// `input_metadata`; every move of a held job moves `heartbeat_at` too. LeaseLost |
+    /// InvalidTransition.
     async fn advance(
         &self,
         lease: &Lease,
         status: JobStatus,
         input_metadata: Option<InputMetadata>,
     ) -> Result<(), JobsError>;
-    /// POST_PROCESSING → DONE with `output_metadata`, `completed_at`; clears the lease.
+    /// POST_PROCESSING → DONE with `output_metadata`, `completed_at`, and the final `progress`
+    /// ([`crate::Progress::done`] of the output's duration); clears the lease.
     async fn complete(
         &self,
         lease: &Lease,
         output_metadata: OutputMetadata,
     ) -> Result<(), JobsError>;
-    /// → FAILED with `error_message`, `completed_at`; clears the lease.
+    /// → FAILED with `error_message`, `completed_at`; clears the lease. `progress` stays: how
+    /// far the job got.
     async fn fail(&self, lease: &Lease, message: &str) -> Result<(), JobsError>;
-    /// Hands the job back: QUEUED, lease cleared, claimable again after `retry_after`.
+    /// Hands the job back: QUEUED, lease, `progress` and `heartbeat_at` cleared, claimable
+    /// again after `retry_after`.
     async fn release(&self, lease: &Lease, retry_after: Duration) -> Result<(), JobsError>;
     /// Records where a fetched URL input now lives in the input bucket.
     async fn set_input(&self, lease: &Lease, input_key: &str) -> Result<(), JobsError>;

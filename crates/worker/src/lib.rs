@@ -3,7 +3,8 @@
 //! and store json, txt, srt, vtt → DONE), and settles what went wrong.
 //!
 //! - [`WorkerPool`] runs N workers in the server process (or in a worker-only process later).
-//! - [`run_job`] is the pipeline for one held job.
+//! - [`run_job`] is the pipeline for one held job; while it recognises, it reports the job's
+//!   progress (`progress`) at most once a second.
 //! - Failures are sorted by [`JobError`]: the audio's fault → FAILED with a readable message;
 //!   our side's fault → handed back with exponential back-off, FAILED after
 //!   [`WorkerConfig::max_attempts`]; a lost lease → the job is left to its new holder.
@@ -17,6 +18,7 @@ mod error;
 mod lease;
 mod pipeline;
 mod pool;
+mod progress;
 mod recognition;
 mod request;
 pub mod retention;

@@ -19,6 +19,7 @@ use crate::config::WorkerConfig;
 use crate::deadline::Deadline;
 use crate::engines::Engines;
 use crate::error::JobError;
+use crate::progress::{self, Feed};
 use crate::recognition::{needs_multilingual_fallback, recognise_channels, AudioInput, Recognised};
 use crate::request::{model_for, ModelChoice, OperatingPoint, Request};
 use crate::speakers::SpeakerModel;
@@ -129,7 +130,9 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     };
     let (engine, choice) = choose_engine(ctx, job, &request).await?;
     let engine_name = engine.model_name().to_string();
-    let recognised = recognise(
+    let (feed, mut reporter) =
+        progress::start(ctx.jobs.clone(), lease.clone(), probe.duration_seconds);
+    let recognition = recognise(
         ctx,
         engine,
         speakers,
@@ -138,10 +141,21 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
             settings: audio_settings,
             probe,
             job: job.job_id.clone(),
+            progress: feed,
         },
         &request,
-    )
-    .await?;
+    );
+    // The reporter writes while recognition runs and goes with it: an abandoned job (its future
+    // dropped) reports nothing more.
+    let recognised = {
+        let reporting = reporter.run();
+        tokio::pin!(reporting);
+        tokio::select! {
+            recognised = recognition => recognised,
+            never = &mut reporting => match never {},
+        }
+    }?;
+    reporter.flush().await;
     // The scratch copy was read to its end.
     drop(scratch);
     let duration = recognised.duration_seconds;
@@ -346,6 +360,8 @@ struct Recognition {
     settings: audio::Settings,
     probe: audio::Probe,
     job: String,
+    /// Where recognition says how far it has got.
+    progress: Feed,
 }
 
 /// Recognises (and diarizes, when asked) on a blocking thread (see [`recognise_channels`]).
@@ -389,7 +405,7 @@ async fn recognise(
             speakers
                 .as_ref()
                 .map(|s| s.as_deref().map_err(Clone::clone)),
-            &|_| {},
+            &|stage, fraction| input.progress.set(stage, fraction),
         )
     };
     match tokio::task::spawn_blocking(run).await {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use asr::{AsrError, Engine};
 use audio::{AudioStream, ChannelMode};
 use diarize::SpeakerDiarizer;
+use jobs::Stage;
 use transcript::Word;
 
 use crate::config::DEFAULT_MODEL_CODE;
@@ -104,15 +105,33 @@ impl AudioInput<'_> {
         Ok((recognition, decoded.into_inner()))
     }
 
-    /// Opens the mix again, for diarization: its 16 kHz pieces, one after the other.
-    fn mix_pieces(&self) -> Result<impl Iterator<Item = Result<Vec<f32>, AsrError>>, AsrError> {
-        Ok(self.open(ChannelMode::Mix)?.map(|chunk| {
-            chunk
-                .map(|mut c| c.pop().unwrap_or_default())
-                .map_err(|e| AsrError::Audio(Box::new(e)))
-        }))
+    /// Opens the mix again, for diarization: its 16 kHz pieces, one after the other. Reports
+    /// the share of the recording read as it goes (`Diarizing`).
+    fn mix_pieces<'p>(
+        &self,
+        progress: OnProgress<'p>,
+    ) -> Result<impl Iterator<Item = Result<Vec<f32>, AsrError>> + 'p, AsrError> {
+        let total = self.probe.duration_seconds * f64::from(audio::TARGET_SAMPLE_RATE);
+        let mut read = 0usize;
+        Ok(self
+            .open(ChannelMode::Mix)?
+            .map(move |chunk| -> Result<Vec<f32>, AsrError> {
+                let piece = chunk
+                    .map(|mut c| c.pop().unwrap_or_default())
+                    .map_err(|e| AsrError::Audio(Box::new(e)))?;
+                read += piece.len();
+                if total > 0.0 {
+                    progress(Stage::Diarizing, (read as f64 / total).min(1.0) as f32);
+                }
+                Ok(piece)
+            }))
     }
 }
+
+/// Called with a stage and the fraction (0..=1) of the recording it has been through, as it
+/// goes: `Transcribing` from the end of each decoded window (channels one after the other
+/// share the range), then, with `diarization: "speaker"`, `Diarizing` from 0 again.
+pub type OnProgress<'a> = &'a (dyn Fn(Stage, f32) + Sync);
 
 /// Recognises each channel (one when mixed) and merges the words in time order, labelled by
 /// channel when the request split them; with `diarization: "speaker"` labels each word's
@@ -124,7 +143,7 @@ pub fn recognise_channels(
     input: &AudioInput,
     request: &Request,
     speakers: Option<SpeakerModelFor<'_>>,
-    progress: &(dyn Fn(f32) + Sync),
+    progress: OnProgress<'_>,
 ) -> Result<Recognised, AsrError> {
     let options = asr::Options {
         language: request.language.clone(),
@@ -144,8 +163,9 @@ pub fn recognise_channels(
     let mut words = Vec::new();
     let mut samples = 0;
     for (i, channel) in channels.into_iter().enumerate() {
-        let (r, decoded) =
-            input.recognise(engine, channel, &options, &|f| progress((i as f32 + f) / n))?;
+        let (r, decoded) = input.recognise(engine, channel, &options, &|f| {
+            progress(Stage::Transcribing, (i as f32 + f) / n)
+        })?;
         samples = samples.max(decoded);
         first_language.get_or_insert_with(|| r.language.clone());
         if speech_language.is_none() && !r.words.is_empty() {
@@ -160,14 +180,20 @@ pub fn recognise_channels(
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
     let diarization = request.speaker_diarization.then(|| {
+        progress(Stage::Diarizing, 0.0);
         // Diarization decodes the mix again as it reads it (twice where speakers change), never
         // holding it; a mix that cannot be decoded again is a diarization failure like any other.
         let outcome = speakers
             .unwrap_or_else(|| Err("the speaker model was not loaded".into()))
             .and_then(|d| {
-                d.assign_speakers_streamed(|| input.mix_pieces(), &mut words, &request.speakers)
-                    .map_err(|e| e.to_string())
+                d.assign_speakers_streamed(
+                    || input.mix_pieces(progress),
+                    &mut words,
+                    &request.speakers,
+                )
+                .map_err(|e| e.to_string())
             });
+        progress(Stage::Diarizing, 1.0);
         match outcome {
             Ok(n) => {
                 tracing::debug!(speakers = n, "speaker diarization done");

@@ -7,5 +7,6 @@ mod api_side;
 mod common;
 mod fleet;
 mod open;
+mod progress;
 mod queue;
 mod webhooks;

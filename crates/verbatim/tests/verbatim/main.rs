@@ -12,6 +12,7 @@ mod common;
 mod fleet;
 mod lifecycle;
 mod options_cli;
+mod progress;
 mod remote_cli;
 mod server;
 mod settings;

@@ -4,4 +4,5 @@
 mod common;
 mod leases;
 mod pipeline;
+mod progress;
 mod url_input;

@@ -218,6 +218,12 @@ pub enum Event {
         job_id: String,
         held: bool,
     },
+    Progress {
+        job_id: String,
+        progress: jobs::Progress,
+        at: std::time::Instant,
+        ok: bool,
+    },
 }
 
 /// Holds a job at DECODING (after the move is stored) until opened.
@@ -294,6 +300,22 @@ impl Recorder {
                     ok: true,
                     ..
                 } if j == job_id => Some(JobStatus::Failed),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The progress `job_id`'s worker recorded, with when, in order.
+    pub fn progress(&self, job_id: &str) -> Vec<(std::time::Instant, jobs::Progress)> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Progress {
+                    job_id: j,
+                    progress,
+                    at,
+                    ok: true,
+                } if j == job_id => Some((at, progress)),
                 _ => None,
             })
             .collect()
@@ -390,6 +412,21 @@ impl JobStore for Recorder {
         self.push(Event::Renew {
             job_id: lease.job.job_id.clone(),
             held: matches!(r, Ok(true)),
+        });
+        r
+    }
+    async fn report_progress(
+        &self,
+        lease: &Lease,
+        progress: &jobs::Progress,
+    ) -> Result<(), JobsError> {
+        let at = std::time::Instant::now();
+        let r = self.inner.report_progress(lease, progress).await;
+        self.push(Event::Progress {
+            job_id: lease.job.job_id.clone(),
+            progress: progress.clone(),
+            at,
+            ok: r.is_ok(),
         });
         r
     }
