@@ -56,13 +56,16 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
-    /// Starts delivering. Fails only on a bad TLS setting of the policy.
+    /// Starts delivering. A bad TLS setting of the policy (an unreadable CA file) does not stop
+    /// the server: it is logged, and every attempt fails, to be retried, until it is fixed.
     pub fn start(
         store: Arc<dyn JobStore>,
         blobs: Arc<dyn BlobStore>,
         config: NotifyConfig,
-    ) -> Result<Deliverer, blob::fetch::FetchError> {
-        let client = blob::fetch::checked_client(&config.policy)?;
+    ) -> Deliverer {
+        let client = blob::fetch::checked_client(&config.policy).map_err(|e| {
+            tracing::error!(error = %e, "webhook delivery is not configured correctly");
+        });
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(
             Context {
@@ -74,10 +77,10 @@ impl Deliverer {
             .into(),
             stop.clone(),
         ));
-        Ok(Deliverer {
+        Deliverer {
             stop,
             task: Some(task),
-        })
+        }
     }
 
     /// Stops claiming and waits for the attempts in flight (at most their timeout), so none is
@@ -99,7 +102,8 @@ impl Drop for Deliverer {
 struct Context {
     store: Arc<dyn JobStore>,
     blobs: Arc<dyn BlobStore>,
-    client: reqwest::Client,
+    /// `Err` when the policy's TLS settings are bad (logged once, at start).
+    client: Result<reqwest::Client, ()>,
     config: NotifyConfig,
 }
 
@@ -199,18 +203,13 @@ async fn attempt(ctx: &Context, delivery: &Delivery) -> AttemptResult {
         Ok(secrets) => secrets,
         Err(e) => return ours(format!("cannot read the signing secret: {e}")),
     };
+    let Ok(client) = &ctx.client else {
+        return ours("webhook delivery is not configured correctly on the server".into());
+    };
     let mut keys = vec![secrets.secret.as_str()];
     if let Some((previous, _)) = &secrets.previous {
         keys.push(previous.as_str());
     }
-    let answer = attempt::send(
-        &ctx.client,
-        &ctx.config.policy,
-        delivery,
-        target,
-        &body,
-        &keys,
-    )
-    .await;
+    let answer = attempt::send(client, &ctx.config.policy, delivery, target, &body, &keys).await;
     attempt::result(delivery, answer)
 }

@@ -23,6 +23,18 @@ struct Reading {
     stage_started: Instant,
 }
 
+impl Reading {
+    /// Nothing recognised yet, at `now`.
+    fn start(now: Instant) -> Reading {
+        Reading {
+            stage: Stage::Transcribing,
+            seconds: 0.0,
+            at: now,
+            stage_started: now,
+        }
+    }
+}
+
 /// Where recognition reports, from its blocking thread.
 pub struct Feed {
     tx: watch::Sender<Reading>,
@@ -68,12 +80,7 @@ pub struct Reporter {
 /// probed); recognition starts now.
 pub fn start(store: Arc<dyn JobStore>, lease: Lease, duration: f64) -> (Feed, Reporter) {
     let now = Instant::now();
-    let (tx, rx) = watch::channel(Reading {
-        stage: Stage::Transcribing,
-        seconds: 0.0,
-        at: now,
-        stage_started: now,
-    });
+    let (tx, rx) = watch::channel(Reading::start(now));
     let duration = if duration.is_finite() {
         duration.max(0.0)
     } else {
@@ -196,12 +203,7 @@ mod tests {
     #[test]
     fn a_feed_never_goes_back_within_a_stage_and_restarts_with_the_next() {
         let now = Instant::now();
-        let (tx, rx) = watch::channel(Reading {
-            stage: Stage::Transcribing,
-            seconds: 0.0,
-            at: now,
-            stage_started: now,
-        });
+        let (tx, rx) = watch::channel(Reading::start(now));
         let feed = Feed {
             tx,
             duration: 100.0,

@@ -64,7 +64,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let json = remote.json;
-    let done = remote::runtime()?.block_on(async {
+    let done = super::one_thread_runtime()?.block_on(async {
         match &command {
             Command::List {
                 status,

@@ -75,10 +75,7 @@ pub async fn open_store(data: &DataDir) -> anyhow::Result<std::sync::Arc<dyn job
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
+    super::one_thread_runtime()?.block_on(async move {
         match command {
             Command::Create { organisation, data } => {
                 let organisation = organisation.trim();

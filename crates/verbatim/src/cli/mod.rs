@@ -71,6 +71,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The runtime of the commands that are not servers (keys, webhooks, the remote commands): one
+/// thread, as they wait on a database or the network, not on the CPU.
+fn one_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 /// The command line and the environment, parsed. A value that does not parse stops the program
 /// with clap's message; when the value came from an environment variable, the message names it.
 pub fn parse() -> Cli {

@@ -37,13 +37,6 @@ impl Remote {
     }
 }
 
-/// The remote commands run on one thread: they wait on the network, not on the CPU.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
-}
-
 /// Tells `err` on stderr, with where to look, and gives its exit code.
 pub fn fail(err: client::Error) -> ExitCode {
     eprintln!("error: {err}{}", hint(&err));

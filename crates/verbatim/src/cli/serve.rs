@@ -116,7 +116,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     };
 
     let deliverer =
-        super::webhooks::start_deliverer(jobs.clone(), blobs.clone(), &worker_config.fetch_policy)?;
+        super::webhooks::start_deliverer(jobs.clone(), blobs.clone(), &worker_config.fetch_policy);
     let pool = (args.workers > 0)
         .then(|| worker::WorkerPool::start(jobs.clone(), blobs.clone(), worker_config));
 

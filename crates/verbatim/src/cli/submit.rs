@@ -58,7 +58,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match prepare(&args) {
-        Ok(submission) => remote::runtime()?.block_on(submit_all(&args, submission)),
+        Ok(submission) => super::one_thread_runtime()?.block_on(submit_all(&args, submission)),
         Err(message) => {
             eprintln!("error: {message}");
             Ok(ExitCode::from(exit::USAGE))

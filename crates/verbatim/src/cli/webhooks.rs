@@ -23,10 +23,7 @@ pub enum Command {
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
+    super::one_thread_runtime()?.block_on(async move {
         match command {
             Command::Secret {
                 organisation,
@@ -67,11 +64,10 @@ pub fn start_deliverer(
     jobs: Arc<dyn jobs::JobStore>,
     blobs: Arc<dyn blob::BlobStore>,
     policy: &blob::fetch::FetchPolicy,
-) -> anyhow::Result<notify::Deliverer> {
+) -> notify::Deliverer {
     let config = notify::NotifyConfig {
         policy: policy.clone(),
         ..Default::default()
     };
     notify::Deliverer::start(jobs, blobs, config)
-        .map_err(|e| anyhow::anyhow!("cannot start webhook delivery: {e}"))
 }

@@ -49,7 +49,7 @@ async fn work(args: Args) -> anyhow::Result<()> {
     let blobs = blobs as Arc<dyn blob::BlobStore>;
     let retention = args.retention.start_sweeper(jobs.clone(), blobs.clone());
     let deliverer =
-        super::webhooks::start_deliverer(jobs.clone(), blobs.clone(), &config.fetch_policy)?;
+        super::webhooks::start_deliverer(jobs.clone(), blobs.clone(), &config.fetch_policy);
     let pool = worker::WorkerPool::start(jobs, blobs, config);
     super::serve::shutdown_signal().await;
     retention.abort();

@@ -374,7 +374,8 @@ async fn configs_and_names_have_limits(kind: Kind) {
 }
 
 /// A server-side fault (here a CA file that is not there) fails the job with a message that
-/// names no server path; the path goes to the log, with the job id.
+/// names no server path; the path goes to the log, with the job id. The server still starts,
+/// and the job's webhook waits, retried, for the settings to be fixed.
 #[tokio::test]
 async fn messages_name_no_server_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -384,7 +385,13 @@ async fn messages_name_no_server_path() {
         return;
     };
     let key = d.api(&d.create_key("acme"));
-    submit_url(&key, "pathless1", "https://localhost:9/a.wav").await;
+    // With a webhook: its delivery depends on the same settings.
+    key.submit_json(
+        &json!({"input_url": "https://localhost:9/a.wav", "job_id": "pathless1",
+        "transcription_config": {"language": "en"},
+        "notification_config": [{"url": "https://localhost:9/hook"}]}),
+    )
+    .await;
     let job = key.wait("pathless1", JOB_LIMIT).await;
     assert_eq!(job["status"], "FAILED", "{job}");
     let message = job["error_message"]["message"].as_str().unwrap();
@@ -393,6 +400,24 @@ async fn messages_name_no_server_path() {
         "{message}"
     );
     assert!(message.contains("not configured correctly"), "{message}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let job = key.job("pathless1").await;
+        let hook = &job["notifications"][0];
+        if hook["attempts"].as_u64() >= Some(1) && !hook["last_error"].is_null() {
+            assert_eq!(
+                (hook["state"].as_str(), hook["last_error"].as_str()),
+                (
+                    Some("pending"),
+                    Some("webhook delivery is not configured correctly on the server")
+                ),
+                "{job}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{job}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let log = d.server.log();
     assert!(
         log.lines()
