@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 
 use crate::server::api::{download, form_of, wav_part, Api};
 use crate::server::fleet::{fleet_env, param, services, Database};
-use crate::server::{assert_transcribes, short_clips, Options, Server, BIN};
+use crate::server::{assert_transcribes, short_clips, url_input_env, Options, Server, BIN};
 use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use testkit::webhook_receiver::WebhookReceiver;
 
 const JOBS: usize = 30;
 const KILLS: usize = 4;
@@ -80,7 +81,16 @@ fn create_key(env: &[(String, String)], data_dir: &Path) -> String {
 
 /// Submits one English clip as a multipart upload; returns the job id the API chose.
 async fn submit_clip(api: &Api, wav: Vec<u8>) -> String {
-    let fields = [("transcription_config", r#"{"language":"en"}"#)];
+    submit_clip_notifying(api, wav, None).await
+}
+
+/// [`submit_clip`], with a webhook to `hook` when given.
+async fn submit_clip_notifying(api: &Api, wav: Vec<u8>, hook: Option<&str>) -> String {
+    let config = hook.map(|url| json!([{"url": url, "contents": ["jobinfo"]}]).to_string());
+    let mut fields = vec![("transcription_config", r#"{"language":"en"}"#)];
+    if let Some(config) = &config {
+        fields.push(("notification_config", config));
+    }
     let body = api
         .submit_form(form_of(&fields, wav_part("clip.wav", wav)))
         .await;
@@ -92,7 +102,12 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
     let Some(svc) = services() else { return };
     let started = Instant::now();
     let db = Database::create(&svc.database_server).await;
-    let (env, input_bucket, output_bucket) = fleet_env(&svc, &db);
+    let (mut env, input_bucket, output_bucket) = fleet_env(&svc, &db);
+    // Every multipart job also asks for a webhook: deliveries are claimed by whichever of the
+    // five processes comes first, killed workers included.
+    let hooks_dir = tempfile::tempdir().unwrap();
+    let receiver = WebhookReceiver::start(hooks_dir.path()).await;
+    env.extend(url_input_env(&receiver.ca_path));
 
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let apis: Vec<Server> = (0..2)
@@ -131,6 +146,7 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
     let clients: Vec<Api> = apis.iter().map(|api| api.api(&key)).collect();
     let clips = short_clips();
     let mut submitted: Vec<(String, usize)> = Vec::new(); // (job id, clip)
+    let mut notified: Vec<String> = Vec::new();
     for n in 0..JOBS {
         let api = &clients[n % 2];
         let c = n % clips.len().min(3);
@@ -174,7 +190,10 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
                 .await;
             step1["job_id"].as_str().unwrap().to_string()
         } else {
-            submit_clip(api, wav).await
+            let hook = receiver.url("/fleet");
+            let id = submit_clip_notifying(api, wav, Some(&hook)).await;
+            notified.push(id.clone());
+            id
         };
         submitted.push((job_id, c));
     }
@@ -230,6 +249,36 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
         );
     }
 
+    // Every webhook arrives, each job's under its own stable webhook-id, with the job DONE. An
+    // attempt cut off by a kill is made again once its claim runs out (a minute), so a job may
+    // be delivered twice, never with another id.
+    for (n, job_id) in notified.iter().enumerate() {
+        let deadline = Instant::now() + Duration::from_secs(150);
+        loop {
+            let job = clients[n % 2].job(job_id).await;
+            if job["notifications"][0]["state"] == "delivered" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "webhook of {job_id}: {job}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let got: Vec<_> = receiver
+            .received("/fleet")
+            .into_iter()
+            .filter(|r| r.query == format!("id={job_id}&status=success"))
+            .collect();
+        assert!(!got.is_empty(), "no webhook for {job_id}");
+        for r in &got {
+            assert_eq!(
+                r.header("webhook-id"),
+                Some(format!("msg_{job_id}_0").as_str())
+            );
+            let jobinfo: Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(jobinfo["status"], "DONE", "{jobinfo}");
+        }
+    }
+    let deliveries = receiver.received("/fleet").len();
+
     // Completed exactly once: one "job done" line per job across every worker that ever ran.
     let mut done_lines: HashMap<String, usize> = HashMap::new();
     let all_logs: Vec<String> = {
@@ -283,8 +332,9 @@ async fn fleet_survives_worker_kills_and_completes_every_job_once() {
         );
     }
     eprintln!(
-        "fleet: {JOBS} jobs DONE in {:.1} s with {KILLS} SIGKILLs; {retried} jobs needed more than one attempt",
-        finished.as_secs_f64()
+        "fleet: {JOBS} jobs DONE in {:.1} s with {KILLS} SIGKILLs; {retried} jobs needed more than one attempt; {deliveries} webhook requests for {} jobs",
+        finished.as_secs_f64(),
+        notified.len()
     );
     drop(apis);
     drop(workers);
