@@ -46,14 +46,21 @@ impl From<ApiError> for OpenAiError {
     }
 }
 
-impl IntoResponse for OpenAiError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": {
+impl OpenAiError {
+    /// The object under `"error"`.
+    pub fn body(&self) -> serde_json::Value {
+        json!({
             "message": self.message,
             "type": self.kind,
             "param": self.param,
             "code": self.code,
-        }});
+        })
+    }
+}
+
+impl IntoResponse for OpenAiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.body()});
         let mut response = (self.status, axum::Json(body)).into_response();
         // OpenAI's clients retry 408, 409, 429 and 5xx on their own unless told not to: a retry
         // here would queue the same audio again as a new job.

@@ -10,7 +10,7 @@ use flate2::write::ZlibEncoder;
 use jobs::Job;
 use serde_json::{json, Value};
 
-use super::request::{Granularities, ResponseFormat};
+use super::request::{Granularities, ResponseFormat, Task};
 
 /// A word as heard, with the punctuation written around it.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,18 +124,23 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    pub fn new(job: &Job, doc: &Value, task: &'static str) -> Rendered {
+    pub fn new(job: &Job, doc: &Value, task: Task) -> Rendered {
         let pack = &doc["metadata"]["language_pack_info"];
         let delimiter = pack["word_delimiter"].as_str().unwrap_or(" ");
         let words = words(doc);
         let segments = segments(&words, delimiter);
         let last_end = words.last().map(|w| w.end).unwrap_or_default();
-        Rendered {
-            task,
-            language: pack["language_description"]
+        // A translation's text is English whatever was spoken, and OpenAI says so.
+        let language = match task {
+            Task::Translate => "english".to_string(),
+            Task::Transcribe => pack["language_description"]
                 .as_str()
                 .unwrap_or_default()
                 .to_lowercase(),
+        };
+        Rendered {
+            task: task.as_str(),
+            language,
             duration: job.input_metadata.duration_seconds.unwrap_or(last_end),
             text: join(segments.iter().map(|s| s.text.as_str()), delimiter),
             words,

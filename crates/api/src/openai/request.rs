@@ -45,9 +45,30 @@ pub struct Granularities {
     pub segments: bool,
 }
 
+/// Which OpenAI route was called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    Transcribe,
+    /// `/v1/audio/translations`: English text from speech in any language.
+    Translate,
+}
+
+impl Task {
+    /// The name verbose_json's `task` and the job's `transcription_config.task` carry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::Transcribe => "transcribe",
+            Task::Translate => "translate",
+        }
+    }
+}
+
 /// A checked request whose file is already a queued job.
 pub struct Transcription {
     pub job_id: String,
+    pub task: Task,
+    /// Answer with server-sent events (see `stream.rs`).
+    pub stream: bool,
     pub response_format: ResponseFormat,
     pub granularities: Granularities,
 }
@@ -58,12 +79,13 @@ pub async fn queue(
     state: &AppState,
     key: &ApiKey,
     request: Request,
+    task: Task,
 ) -> Result<Transcription, OpenAiError> {
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|_| OpenAiError::invalid("file", "The body must be multipart/form-data"))?;
     let mut stored: Option<Stored> = None;
-    let result = read_and_queue(state, key, &mut multipart, &mut stored).await;
+    let result = read_and_queue(state, key, &mut multipart, &mut stored, task).await;
     if result.is_err() {
         if let Some(s) = stored {
             submit::discard(state, &s.key).await;
@@ -77,6 +99,7 @@ async fn read_and_queue(
     key: &ApiKey,
     multipart: &mut Multipart,
     stored: &mut Option<Stored>,
+    task: Task,
 ) -> Result<Transcription, OpenAiError> {
     let bad_body = || OpenAiError::invalid("file", "Invalid multipart/form-data body");
     let mut fields: HashMap<String, Vec<String>> = HashMap::new();
@@ -151,6 +174,12 @@ async fn read_and_queue(
     if named.is_empty() {
         granularities.segments = true;
     }
+    if task == Task::Translate && response_format == ResponseFormat::DiarizedJson {
+        return Err(OpenAiError::invalid(
+            "response_format",
+            "diarized_json is for transcriptions only",
+        ));
+    }
     if granularities.words && response_format != ResponseFormat::VerboseJson {
         return Err(OpenAiError::invalid(
             "timestamp_granularities",
@@ -169,25 +198,26 @@ async fn read_and_queue(
             }
         }
     }
-    match one("stream").as_deref() {
-        None | Some("false") => {}
-        Some("true") => {
-            return Err(OpenAiError::invalid(
-                "stream",
-                "stream=true is not supported yet: send the request without it",
-            ))
-        }
+    let stream = match one("stream").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
         Some(_) => {
             return Err(OpenAiError::invalid(
                 "stream",
                 "stream must be true or false",
             ))
         }
-    }
+    };
 
-    // OpenAI detects the language unless told it.
-    let language = one("language").unwrap_or_else(|| "auto".into());
+    // OpenAI detects the language unless told it (translations are never told it).
+    let language = match task {
+        Task::Transcribe => one("language").unwrap_or_else(|| "auto".into()),
+        Task::Translate => "auto".into(),
+    };
     let mut config = json!({"language": language, "operating_point": "standard"});
+    if task == Task::Translate {
+        config["task"] = "translate".into();
+    }
     if response_format == ResponseFormat::DiarizedJson {
         config["diarization"] = "speaker".into();
     }
@@ -203,6 +233,8 @@ async fn read_and_queue(
     submit::queue_staged(state, key, file, s).await?;
     Ok(Transcription {
         job_id: file.job_id.clone(),
+        task,
+        stream,
         response_format,
         granularities,
     })

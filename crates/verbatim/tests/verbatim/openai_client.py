@@ -1,7 +1,7 @@
 """Drives Verbatim's OpenAI-compatible routes with the official `openai` package, as a user of
 that package would, and prints what came back as one JSON object for openai_compat.rs to check.
 
-usage: openai_client.py BASE_URL API_KEY AUDIO_FILE
+usage: openai_client.py BASE_URL API_KEY ENGLISH_AUDIO SPANISH_AUDIO
 """
 
 import json
@@ -11,7 +11,7 @@ import openai
 
 
 def main():
-    base_url, api_key, audio = sys.argv[1:4]
+    base_url, api_key, audio, spanish = sys.argv[1:5]
     # max_retries=0: a refused request must show as refused, not be sent again.
     client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=600)
     out = {"openai_version": openai.__version__}
@@ -40,7 +40,15 @@ def main():
         temperature=0.0,
     ).model_dump()
     out["diarized"] = transcribe(model="whisper-1", response_format="diarized_json").model_dump()
+    with open(audio, "rb") as f:
+        events = client.audio.transcriptions.create(file=f, model="whisper-1", stream=True)
+        out["stream"] = [e.model_dump() for e in events]
     out["named_model"] = transcribe(model="tiny.en", response_format="json").model_dump()
+
+    with open(spanish, "rb") as f:
+        out["translation"] = client.audio.translations.create(
+            file=f, model="base", response_format="verbose_json"
+        ).model_dump()
 
     errors = {}
     for name, kwargs in {
@@ -53,6 +61,13 @@ def main():
             errors[name] = None
         except openai.APIStatusError as e:
             errors[name] = {"status": e.status_code, "body": e.body, "message": e.message}
+    try:
+        # tiny.en is English-only: it cannot translate, and the job fails saying so.
+        with open(spanish, "rb") as f:
+            client.audio.translations.create(file=f, model="tiny.en")
+        errors["english_only_translation"] = None
+    except openai.APIStatusError as e:
+        errors["english_only_translation"] = {"status": e.status_code, "body": e.body}
     out["errors"] = errors
 
     print(json.dumps(out))

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::server::api::{form_of, wav_part};
 use crate::server::deployment::{Deployment, Kind};
-use crate::server::{assert_transcribes, repo_root, short_clips};
+use crate::server::{assert_transcribes, fixtures, repo_root, short_clips, words};
 
 /// The virtual environment's Python, which has the pinned `openai` package.
 fn python() -> PathBuf {
@@ -37,11 +37,16 @@ async fn the_openai_client_transcribes_in_every_format() {
         .unwrap();
     let key = d.create_key("openai");
     let clip = &short_clips()[0];
+    let spanish = fixtures()
+        .into_iter()
+        .find(|f| f.language == "es" && f.kind == "clip")
+        .expect("a Spanish clip in the fixtures' manifest");
     let out = Command::new(python())
         .arg(repo_root().join("crates/verbatim/tests/verbatim/openai_client.py"))
         .arg(format!("{}/v1", d.server.base))
         .arg(&key)
         .arg(&clip.wav)
+        .arg(&spanish.wav)
         .output()
         .unwrap();
     assert!(
@@ -117,16 +122,16 @@ async fn the_openai_client_transcribes_in_every_format() {
     // Words only: no segments.
     let v = &r["verbose_words"];
     assert_eq!(v["segments"], Value::Null, "{v}");
-    let words = v["words"].as_array().unwrap();
+    let timed = v["words"].as_array().unwrap();
     assert_transcribes(
-        &words
+        &timed
             .iter()
             .map(|w| w["word"].as_str().unwrap())
             .collect::<Vec<_>>()
             .join(" "),
         reference,
     );
-    for w in words {
+    for w in timed {
         assert!(seconds(&w["start"]) <= seconds(&w["end"]), "{w}");
         let word = w["word"].as_str().unwrap();
         assert!(!word.ends_with(['.', ',', '?']), "punctuation in {w}");
@@ -136,6 +141,19 @@ async fn the_openai_client_transcribes_in_every_format() {
         both["words"].is_array() && both["segments"].is_array(),
         "{both}"
     );
+
+    // stream=true: deltas that add up to the text, then the done event.
+    let events = r["stream"].as_array().unwrap();
+    let (done, deltas) = events.split_last().unwrap();
+    assert_eq!(done["type"], "transcript.text.done", "{events:?}");
+    assert!(!deltas.is_empty(), "{events:?}");
+    let mut streamed = String::new();
+    for d in deltas {
+        assert_eq!(d["type"], "transcript.text.delta", "{d}");
+        streamed += d["delta"].as_str().unwrap();
+    }
+    assert_eq!(streamed, done["text"].as_str().unwrap());
+    assert_transcribes(&streamed, reference);
 
     // diarized_json: the job ran with speaker diarization; one voice speaks in the clip.
     let v = &r["diarized"];
@@ -149,6 +167,38 @@ async fn the_openai_client_transcribes_in_every_format() {
         assert_eq!(s["id"], format!("seg_{i}"), "{s}");
         assert_eq!(s["speaker"], "S1", "{s}");
     }
+
+    // Spanish speech through the multilingual model comes back as English text: English's
+    // commonest words make up a good share of it, and few of the Spanish reference's do.
+    let v = &r["translation"];
+    assert_eq!(
+        (&v["task"], &v["language"]),
+        (&json!("translate"), &json!("english")),
+        "{v}"
+    );
+    let translated = words(v["text"].as_str().unwrap());
+    let english = [
+        "the", "a", "of", "and", "to", "in", "is", "that", "it", "was", "with", "his", "he", "i",
+        "you", "not",
+    ];
+    let common = translated
+        .iter()
+        .filter(|w| english.contains(&w.as_str()))
+        .count();
+    assert!(
+        common * 6 >= translated.len() && translated.len() >= 5,
+        "not English: {v}"
+    );
+    let reference = std::fs::read_to_string(&spanish.reference_path).unwrap();
+    let spanish_words: std::collections::HashSet<String> = words(&reference)
+        .into_iter()
+        .filter(|w| w.len() >= 4)
+        .collect();
+    let kept = translated
+        .iter()
+        .filter(|w| spanish_words.contains(*w))
+        .count();
+    assert!(kept * 4 < translated.len(), "still Spanish: {v}");
 
     let errors = &r["errors"];
     let word_with_json = &errors["word_with_json"];
@@ -172,9 +222,23 @@ async fn the_openai_client_transcribes_in_every_format() {
         errors["unknown_format"]["body"]["param"], "response_format",
         "{errors}"
     );
+    let english_only = &errors["english_only_translation"];
+    assert_eq!(english_only["status"], 400, "{errors}");
+    assert_eq!(
+        english_only["body"]["code"], "transcription_failed",
+        "{errors}"
+    );
+    assert!(
+        english_only["body"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot translate"),
+        "{errors}"
+    );
 
-    // Each successful request was a batch job of the key's organisation (9 of them); the
-    // refused ones left none.
+    // Each request that got past its checks was a batch job of the key's organisation: ten
+    // transcriptions and a translation DONE, the English-only translation FAILED; the refused
+    // ones left none.
     let list: Value = d
         .api(&key)
         .get("/v1/batch/jobs")
@@ -183,8 +247,9 @@ async fn the_openai_client_transcribes_in_every_format() {
         .await
         .unwrap();
     let jobs = list["items"].as_array().unwrap();
-    assert_eq!(jobs.len(), 9, "{list}");
-    assert!(jobs.iter().all(|j| j["status"] == "DONE"), "{list}");
+    assert_eq!(jobs.len(), 12, "{list}");
+    let done = jobs.iter().filter(|j| j["status"] == "DONE").count();
+    assert_eq!(done, 11, "{list}");
 }
 
 /// Past VERBATIM_OPENAI_WAIT the call answers 504 in OpenAI's shape, naming the batch job,
