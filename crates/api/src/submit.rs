@@ -656,7 +656,7 @@ pub(crate) async fn queue_staged(
 /// server die in between (it then runs, and fails for want of its input).
 const UPLOAD_HOLD: Duration = Duration::from_secs(600);
 
-async fn read_text(
+pub(crate) async fn read_text(
     mut field: axum::extract::multipart::Field<'_>,
     name: &str,
 ) -> Result<String, ApiError> {

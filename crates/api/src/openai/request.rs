@@ -108,11 +108,8 @@ async fn read_and_queue(
         if name == "file" {
             submit::stage_file(state, key, field, None, stored, |_| {}).await?;
         } else {
-            // Form fields are short; a text longer than this is not one of OpenAI's.
-            let text = field.text().await.map_err(|_| bad_body())?;
-            if text.len() > 1 << 16 {
-                return Err(OpenAiError::invalid("file", format!("{name} is too long")));
-            }
+            // Read in chunks up to the batch path's cap: the body has no overall limit here.
+            let text = submit::read_text(field, &name).await?;
             fields.entry(name).or_default().push(text);
         }
     }
