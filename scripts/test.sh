@@ -12,6 +12,8 @@ install_prerequisites "step 1/4: system packages" "step 2/4: Whisper models"
 say "step 3/4: real-speech fixtures"
 bash scripts/fetch-test-data.sh
 export VERBATIM_FIXTURES="$REPO_ROOT/tests/fixtures/cache"
+# The official OpenAI Python client, for the OpenAI-compatibility tests.
+bash scripts/install-openai-client.sh
 
 # ---- services the tests need -----------------------------------------------------------------
 # PostgreSQL and an S3 server (s3s-fs) for the fleet backends, bound to 127.0.0.1 with their

@@ -10,6 +10,7 @@ mod idempotency;
 mod job;
 mod list;
 mod metrics;
+mod openai;
 mod signed;
 mod slow_body;
 mod submit;
@@ -60,6 +61,9 @@ pub struct ApiConfig {
     pub min_body_bytes_per_second: u64,
     /// When set, `/metrics` wants `Authorization: Bearer <token>`. `VERBATIM_METRICS_TOKEN`.
     pub metrics_token: Option<String>,
+    /// How long an OpenAI-compatible request waits for its job before answering 504 with the
+    /// job's id (the job goes on). `VERBATIM_OPENAI_WAIT`.
+    pub openai_wait: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -112,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
         .route("/v1/batch/jobs/{job_id}/cancel", post(job::cancel_job))
+        .merge(openai::routes())
         // Layers run outside in: the key is checked first, then its rate.
         .route_layer(from_fn_with_state(state.clone(), throttle::limit_post_rate))
         .route_layer(from_fn_with_state(state.clone(), auth::require_key));

@@ -52,7 +52,7 @@ pub async fn submit(
 }
 
 /// A submission's answer: its status and JSON body.
-type Answer = (StatusCode, Value);
+pub(crate) type Answer = (StatusCode, Value);
 
 fn respond((status, body): Answer) -> Response {
     (status, Json(body)).into_response()
@@ -187,7 +187,7 @@ async fn submit_once(
 }
 
 /// What every form supplies once parsed and checked.
-struct Submission {
+pub(crate) struct Submission {
     job_id: String,
     model_code: String,
     transcription_config: TranscriptionConfig,
@@ -200,7 +200,7 @@ struct Submission {
 
 /// The parts shared by the forms, by name (`field`), as JSON values: the multipart texts are
 /// parsed into values first.
-fn submission(
+pub(crate) fn submission(
     state: &AppState,
     job_id: String,
     field: impl Fn(&str) -> Option<Value>,
@@ -353,9 +353,9 @@ fn input_metadata(size: Option<u64>, ext: &str, source: InputSource) -> InputMet
 
 /// The uploaded file while the request is being read: where it is and which reservation holds
 /// its job id, so that a failure later in the body can remove both.
-struct Stored {
-    job_id: String,
-    key: String,
+pub(crate) struct Stored {
+    pub(crate) job_id: String,
+    pub(crate) key: String,
     ext: String,
     size: u64,
     /// The id was generated because no `job_id` part came before the file.
@@ -408,7 +408,7 @@ async fn drain(multipart: &mut Multipart) {
 /// Removes an upload that will not become a job. Its id stays reserved for this organisation
 /// until the reservation expires (the store has no call to drop one early; the same
 /// organisation may use the id again at once).
-async fn discard(state: &AppState, object_key: &str) {
+pub(crate) async fn discard(state: &AppState, object_key: &str) {
     if object_key.is_empty() {
         return;
     }
@@ -451,7 +451,6 @@ async fn multipart_inner(
     stored: &mut Option<Stored>,
     fingerprint: &mut Fingerprint,
 ) -> Result<Answer, ApiError> {
-    let max = state.config.max_upload_bytes;
     let mut texts: HashMap<String, String> = HashMap::new();
 
     while let Some(field) = multipart
@@ -464,56 +463,13 @@ async fn multipart_inner(
             "file" => {
                 let part_file_name = field.file_name().map(str::to_string);
                 let part_type = field.content_type().map(str::to_string);
-                if stored.is_some() {
-                    return Err(ApiError::bad_request("Only one file part is allowed"));
-                }
-                let filename = field.file_name().unwrap_or_default().to_string();
-                let ext = formats::audio_extension(&filename)
-                    .or_else(|| {
-                        // A name without an extension says nothing; its declared type may.
-                        (!filename.contains('.'))
-                            .then(|| field.content_type().and_then(formats::extension_for_mime))
-                            .flatten()
-                            .map(str::to_string)
-                    })
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "Unsupported file format: {}. Supported: {}",
-                            if filename.is_empty() {
-                                "(no file name)"
-                            } else {
-                                &filename
-                            },
-                            formats::SUPPORTED_LIST
-                        ))
-                    })?;
                 let given_id = texts
                     .get("job_id")
                     .map(|id| Value::String(id.trim().to_string()));
-                let generated_id = given_id.is_none();
-                let job_id = job_id_from(given_id.as_ref())?;
-                let object_key = blob::staged_input_key(&job_id, &ext);
-                reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
-                *stored = Some(Stored {
-                    job_id,
-                    key: object_key.clone(),
-                    ext,
-                    size: 0,
-                    generated_id,
-                });
                 let mut content = Fingerprint::content();
-                let hashed = field.inspect(|chunk| {
-                    if let Ok(bytes) = chunk {
-                        sha2::Digest::update(&mut content, bytes);
-                    }
-                });
-                let size = store_stream(
-                    state.blobs.as_ref(),
-                    Bucket::Input,
-                    &object_key,
-                    hashed,
-                    max,
-                )
+                stage_file(state, key, field, given_id, stored, |bytes| {
+                    sha2::Digest::update(&mut content, bytes)
+                })
                 .await?;
                 fingerprint.part(
                     "file",
@@ -521,9 +477,6 @@ async fn multipart_inner(
                     part_type.as_deref(),
                     sha2::Digest::finalize(content).into(),
                 );
-                if let Some(s) = stored.as_mut() {
-                    s.size = size;
-                }
             }
             "transcription_config"
             | "job_id"
@@ -604,6 +557,81 @@ async fn multipart_inner(
     }
 
     let s = submission(state, file.job_id.clone(), |name| fields.get(name).cloned())?;
+    queue_staged(state, key, file, s).await
+}
+
+/// The file part of an upload: its format checked, then streamed to a staging key under a
+/// reservation of its job id (`given_id`, or a fresh one). `stored` is set before the bytes
+/// flow, so a caller that fails later knows what to remove; `on_chunk` sees every chunk.
+pub(crate) async fn stage_file(
+    state: &AppState,
+    key: &ApiKey,
+    field: axum::extract::multipart::Field<'_>,
+    given_id: Option<Value>,
+    stored: &mut Option<Stored>,
+    mut on_chunk: impl FnMut(&bytes::Bytes),
+) -> Result<(), ApiError> {
+    if stored.is_some() {
+        return Err(ApiError::bad_request("Only one file part is allowed"));
+    }
+    let filename = field.file_name().unwrap_or_default().to_string();
+    let ext = formats::audio_extension(&filename)
+        .or_else(|| {
+            // A name without an extension says nothing; its declared type may.
+            (!filename.contains('.'))
+                .then(|| field.content_type().and_then(formats::extension_for_mime))
+                .flatten()
+                .map(str::to_string)
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Unsupported file format: {}. Supported: {}",
+                if filename.is_empty() {
+                    "(no file name)"
+                } else {
+                    &filename
+                },
+                formats::SUPPORTED_LIST
+            ))
+        })?;
+    let generated_id = given_id.is_none();
+    let job_id = job_id_from(given_id.as_ref())?;
+    let object_key = blob::staged_input_key(&job_id, &ext);
+    reserve(state, key, &job_id, &object_key, MULTIPART_RESERVATION).await?;
+    *stored = Some(Stored {
+        job_id,
+        key: object_key.clone(),
+        ext,
+        size: 0,
+        generated_id,
+    });
+    let hooked = field.inspect(|chunk| {
+        if let Ok(bytes) = chunk {
+            on_chunk(bytes);
+        }
+    });
+    let max = state.config.max_upload_bytes;
+    let size = store_stream(
+        state.blobs.as_ref(),
+        Bucket::Input,
+        &object_key,
+        hooked,
+        max,
+    )
+    .await?;
+    if let Some(s) = stored.as_mut() {
+        s.size = size;
+    }
+    Ok(())
+}
+
+/// Creates the job of a staged upload and moves the upload to the job's input key.
+pub(crate) async fn queue_staged(
+    state: &AppState,
+    key: &ApiKey,
+    file: &mut Stored,
+    s: Submission,
+) -> Result<Answer, ApiError> {
     let meta = input_metadata(Some(file.size), &file.ext, InputSource::Upload);
     // The upload sits under a key of this request alone. Creating the job decides, in the job
     // store, which of two submissions with one id wins; only the winner then moves its upload
@@ -628,7 +656,7 @@ async fn multipart_inner(
 /// server die in between (it then runs, and fails for want of its input).
 const UPLOAD_HOLD: Duration = Duration::from_secs(600);
 
-async fn read_text(
+pub(crate) async fn read_text(
     mut field: axum::extract::multipart::Field<'_>,
     name: &str,
 ) -> Result<String, ApiError> {

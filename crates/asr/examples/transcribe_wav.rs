@@ -55,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = Options {
         language: env("LANGUAGE"),
         initial_prompt: env("PROMPT"),
+        ..Options::default()
     };
     let t1 = Instant::now();
     let rec = engine.transcribe(&samples, &options, &|_| {})?;

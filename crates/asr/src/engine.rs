@@ -10,6 +10,9 @@ pub struct Options {
     pub language: Option<String>,
     /// Text that conditions the decoder (vocabulary, domain context).
     pub initial_prompt: Option<String>,
+    /// Translate the speech into English (Whisper's `<|translate|>` task; multilingual models
+    /// only) instead of transcribing it.
+    pub translate: bool,
 }
 
 /// The result of one recognition run. Words carry no speaker or channel: those are added by
@@ -31,6 +34,10 @@ pub enum AsrError {
     InvalidModel(String),
     #[error("unsupported language: {0}")]
     UnsupportedLanguage(String),
+    #[error(
+        "the model is English-only and cannot translate: use a multilingual model (such as base)"
+    )]
+    CannotTranslate,
     #[error("recognition failed: {0}")]
     Engine(String),
     /// The audio source failed while recognition read it; the source's own error, for the

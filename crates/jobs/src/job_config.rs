@@ -113,6 +113,8 @@ pub struct TranscriptionConfig {
     pub additional_vocab: Option<Vocab>,
     /// Speaker settings, used with `diarization: "speaker"` (accepted, and unused, without it).
     pub speaker_diarization_config: Option<SpeakerDiarizationConfig>,
+    /// Absent in the contract's configs; see [`Task`].
+    pub task: Option<Task>,
 }
 
 impl TranscriptionConfig {
@@ -257,6 +259,12 @@ pub use notification::{
 closed_set! {
     /// `operating_point`: which model runs (standard: fast; enhanced: the larger model).
     OperatingPoint { Standard = "standard", Enhanced = "enhanced" } default Standard
+}
+
+closed_set! {
+    /// `task` (a Verbatim extension, set by the OpenAI-compatible translations route):
+    /// `translate` turns the speech into English text (multilingual models only).
+    Task { Transcribe = "transcribe", Translate = "translate" } default Transcribe
 }
 
 closed_set! {

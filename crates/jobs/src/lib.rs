@@ -36,7 +36,7 @@ pub use delivery::{AttemptResult, Delivery, DeliveryState, WebhookSecrets};
 pub use error::JobsError;
 pub use ids::{hash_secret, new_api_key_secret, new_job_id, valid_job_id, MAX_JOB_ID_LEN};
 pub use job_config::{
-    Diarization, JobConfig, Language, NotificationConfig, OperatingPoint, TranscriptionConfig,
+    Diarization, JobConfig, Language, NotificationConfig, OperatingPoint, Task, TranscriptionConfig,
 };
 pub use metadata::{InputMetadata, InputSource, OutputMetadata};
 pub use model::{

@@ -93,7 +93,9 @@ impl JobError {
 
     pub(crate) fn from_asr(e: asr::AsrError) -> Self {
         match e {
-            asr::AsrError::UnsupportedLanguage(_) => JobError::Input(e.to_string()),
+            asr::AsrError::UnsupportedLanguage(_) | asr::AsrError::CannotTranslate => {
+                JobError::Input(e.to_string())
+            }
             asr::AsrError::ModelNotFound(_) | asr::AsrError::InvalidModel(_) => {
                 JobError::transient("the speech recognition model could not be loaded", e)
             }

@@ -148,6 +148,7 @@ pub fn recognise_channels(
     let options = asr::Options {
         language: request.language.clone(),
         initial_prompt: request.initial_prompt.clone(),
+        translate: request.translate,
     };
     let channels: Vec<Option<usize>> = if request.split_channels {
         (0..usize::from(input.probe.channels.max(1)))

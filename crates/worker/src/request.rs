@@ -2,7 +2,7 @@
 //! defaults already filled in): the recognition options in the worker's terms.
 
 pub use jobs::OperatingPoint;
-use jobs::{Diarization, JobConfig, Language, TranscriptionConfig};
+use jobs::{Diarization, JobConfig, Language, Task, TranscriptionConfig};
 use transcript::{CueOptions, VocabEntry};
 
 use crate::config::{WorkerConfig, DEFAULT_MODEL_CODE};
@@ -21,6 +21,8 @@ pub struct Request {
     /// From `domain` and `additional_vocab`: Whisper follows the topic and the spelling of
     /// words in its prompt.
     pub initial_prompt: Option<String>,
+    /// `task: "translate"`: English text from speech in any language.
+    pub translate: bool,
     /// `additional_vocab` entries, whose `sounds_like` phrases are rewritten after recognition.
     pub vocab: Vec<VocabEntry>,
     /// `output_locale` (e.g. `en-GB`): the spelling of the output.
@@ -64,6 +66,7 @@ impl Request {
             speaker_diarization: tc.diarization == Diarization::Speaker,
             speakers: speaker_options(tc),
             initial_prompt: prompt(domain, &vocab),
+            translate: tc.task == Some(Task::Translate),
             vocab,
             output_locale: tc.output_locale.map(|l| l.as_str().to_string()),
             cues,

@@ -21,11 +21,16 @@ pub fn run(
     options: &Options,
     progress: Progress<'_>,
 ) -> Result<Recognition, AsrError> {
+    // An English-only model has no task token: it would transcribe and call it a translation.
+    if options.translate && !engine.multilingual {
+        return Err(AsrError::CannotTranslate);
+    }
     let fixed = fixed_language(engine, options)?;
     let initial_prompt = initial_prompt(engine, options)?;
     let mut carry = Carry {
         language: fixed,
         previous: initial_prompt.clone(),
+        translate: options.translate,
     };
     // Blocks hold a batch of tracks' speech; one window at a time, they are as long as at the
     // default batch size, so that a sequential decoding is seldom cut.

@@ -50,6 +50,8 @@ pub struct Carry {
     /// after that the text of the block before (since its last prompt reset), which conditions
     /// the next window as it would in one sequence.
     pub previous: Vec<u32>,
+    /// Whisper's task for every window: translate into English rather than transcribe.
+    pub translate: bool,
 }
 
 /// The language the caller forces, checked against the model, or the only one an English-only
@@ -150,7 +152,11 @@ pub fn run_block(
     let mut sot_sequence = vec![tok.sot];
     if engine.multilingual {
         sot_sequence.extend(language.token);
-        sot_sequence.extend(tok.transcribe);
+        sot_sequence.extend(if carry.translate {
+            tok.translate
+        } else {
+            tok.transcribe
+        });
     }
     let params = DecodeParams {
         beam_size: engine.config.beam_size,

@@ -129,6 +129,10 @@ pub struct HttpLimits {
     /// old (checked every hour, or every half of this when shorter).
     #[arg(long, env = "VERBATIM_ORPHAN_AGE", value_parser = parse_duration, default_value = "24h")]
     pub orphan_age: Duration,
+    /// How long an OpenAI-compatible request (/v1/audio/transcriptions) waits for its job;
+    /// past it, 504 naming the batch job, which goes on.
+    #[arg(long, env = "VERBATIM_OPENAI_WAIT", value_parser = parse_duration, default_value = "10m")]
+    pub openai_wait: Duration,
     /// When set, /metrics wants `Authorization: Bearer <this token>`.
     #[arg(long, env = "VERBATIM_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,

@@ -113,6 +113,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             .metrics_token
             .clone()
             .filter(|t| !t.is_empty()),
+        openai_wait: args.http_limits.openai_wait,
     };
 
     let deliverer =

@@ -11,6 +11,7 @@ mod api_speech;
 mod common;
 mod fleet;
 mod lifecycle;
+mod openai_compat;
 mod options_cli;
 mod progress;
 mod remote_cli;

@@ -1,0 +1,288 @@
+//! The OpenAI-compatible routes (docs/extensions.md) driven by the official `openai` Python
+//! package (installed by scripts/install-openai-client.sh) against a real `verbatim serve`
+//! transcribing real speech: every response format, timestamp granularities, the error shape,
+//! model names, and the wait limit that hands back the batch job's id.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::server::api::{form_of, wav_part};
+use crate::server::deployment::{Deployment, Kind};
+use crate::server::{assert_transcribes, fixtures, repo_root, short_clips, words};
+
+/// The virtual environment's Python, which has the pinned `openai` package.
+fn python() -> PathBuf {
+    let python = std::env::var_os("VERBATIM_OPENAI_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("tests/.venv-openai/bin/python"));
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/install-openai-client.sh (scripts/test.sh does)",
+        python.display()
+    );
+    python
+}
+
+fn seconds(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openai_client_transcribes_in_every_format() {
+    let d = Deployment::start(Kind::Embedded, 1, Vec::new())
+        .await
+        .unwrap();
+    let key = d.create_key("openai");
+    let clip = &short_clips()[0];
+    let spanish = fixtures()
+        .into_iter()
+        .find(|f| f.language == "es" && f.kind == "clip")
+        .expect("a Spanish clip in the fixtures' manifest");
+    let out = Command::new(python())
+        .arg(repo_root().join("crates/verbatim/tests/verbatim/openai_client.py"))
+        .arg(format!("{}/v1", d.server.base))
+        .arg(&key)
+        .arg(&clip.wav)
+        .arg(&spanish.wav)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openai_client.py failed:\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        d.server.log()
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = &clip.reference;
+
+    let models: Vec<&str> = r["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        models.contains(&"whisper-1") && models.contains(&"tiny.en"),
+        "{models:?}"
+    );
+
+    let text = r["json"]["text"].as_str().unwrap();
+    assert_transcribes(text, reference);
+    assert_transcribes(r["named_model"]["text"].as_str().unwrap(), reference);
+    let plain = r["text"].as_str().unwrap();
+    assert_eq!(plain.trim_end(), text, "text and json differ");
+
+    let srt = r["srt"].as_str().unwrap();
+    assert!(srt.starts_with("1\n00:00:"), "{srt}");
+    assert!(srt.contains(" --> ") && srt.contains(','), "{srt}");
+    assert_transcribes(srt, reference);
+    let vtt = r["vtt"].as_str().unwrap();
+    assert!(vtt.starts_with("WEBVTT\n\n00:00:"), "{vtt}");
+    assert_transcribes(vtt, reference);
+
+    // Segments only, by default.
+    let v = &r["verbose_segments"];
+    assert_eq!(v["task"], "transcribe", "{v}");
+    assert_eq!(v["language"], "english", "{v}");
+    assert!((seconds(&v["duration"]) - clip.duration).abs() < 0.5, "{v}");
+    assert_eq!(v["text"], text);
+    assert_eq!(v["words"], Value::Null, "{v}");
+    let segments = v["segments"].as_array().unwrap();
+    assert!(!segments.is_empty());
+    let mut last_end = 0.0;
+    for (i, s) in segments.iter().enumerate() {
+        assert_eq!(s["id"], i, "{s}");
+        for field in [
+            "seek",
+            "tokens",
+            "temperature",
+            "avg_logprob",
+            "compression_ratio",
+            "no_speech_prob",
+        ] {
+            assert!(!s[field].is_null(), "{field} missing: {s}");
+        }
+        let (start, end) = (seconds(&s["start"]), seconds(&s["end"]));
+        assert!(
+            last_end <= start && start < end && end <= clip.duration + 0.5,
+            "{s}"
+        );
+        assert!(seconds(&s["avg_logprob"]) <= 0.0, "{s}");
+        last_end = end;
+    }
+    let joined: Vec<&str> = segments
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(joined.join(" "), text);
+
+    // Words only: no segments.
+    let v = &r["verbose_words"];
+    assert_eq!(v["segments"], Value::Null, "{v}");
+    let timed = v["words"].as_array().unwrap();
+    assert_transcribes(
+        &timed
+            .iter()
+            .map(|w| w["word"].as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(" "),
+        reference,
+    );
+    for w in timed {
+        assert!(seconds(&w["start"]) <= seconds(&w["end"]), "{w}");
+        let word = w["word"].as_str().unwrap();
+        assert!(!word.ends_with(['.', ',', '?']), "punctuation in {w}");
+    }
+    let both = &r["verbose_both"];
+    assert!(
+        both["words"].is_array() && both["segments"].is_array(),
+        "{both}"
+    );
+
+    // stream=true: deltas that add up to the text, then the done event.
+    let events = r["stream"].as_array().unwrap();
+    let (done, deltas) = events.split_last().unwrap();
+    assert_eq!(done["type"], "transcript.text.done", "{events:?}");
+    assert!(!deltas.is_empty(), "{events:?}");
+    let mut streamed = String::new();
+    for d in deltas {
+        assert_eq!(d["type"], "transcript.text.delta", "{d}");
+        streamed += d["delta"].as_str().unwrap();
+    }
+    assert_eq!(streamed, done["text"].as_str().unwrap());
+    assert_transcribes(&streamed, reference);
+
+    // diarized_json: the job ran with speaker diarization; one voice speaks in the clip.
+    let v = &r["diarized"];
+    assert_eq!(v["task"], "transcribe", "{v}");
+    assert_transcribes(v["text"].as_str().unwrap(), reference);
+    assert_eq!(v["usage"]["type"], "duration", "{v}");
+    let segments = v["segments"].as_array().unwrap();
+    assert!(!segments.is_empty(), "{v}");
+    for (i, s) in segments.iter().enumerate() {
+        assert_eq!(s["type"], "transcript.text.segment", "{s}");
+        assert_eq!(s["id"], format!("seg_{i}"), "{s}");
+        assert_eq!(s["speaker"], "S1", "{s}");
+    }
+
+    // Spanish speech through the multilingual model comes back as English text: English's
+    // commonest words make up a good share of it, and few of the Spanish reference's do.
+    let v = &r["translation"];
+    assert_eq!(
+        (&v["task"], &v["language"]),
+        (&json!("translate"), &json!("english")),
+        "{v}"
+    );
+    let translated = words(v["text"].as_str().unwrap());
+    let english = [
+        "the", "a", "of", "and", "to", "in", "is", "that", "it", "was", "with", "his", "he", "i",
+        "you", "not",
+    ];
+    let common = translated
+        .iter()
+        .filter(|w| english.contains(&w.as_str()))
+        .count();
+    assert!(
+        common * 6 >= translated.len() && translated.len() >= 5,
+        "not English: {v}"
+    );
+    let reference = std::fs::read_to_string(&spanish.reference_path).unwrap();
+    let spanish_words: std::collections::HashSet<String> = words(&reference)
+        .into_iter()
+        .filter(|w| w.len() >= 4)
+        .collect();
+    let kept = translated
+        .iter()
+        .filter(|w| spanish_words.contains(*w))
+        .count();
+    assert!(kept * 4 < translated.len(), "still Spanish: {v}");
+
+    let errors = &r["errors"];
+    let word_with_json = &errors["word_with_json"];
+    assert_eq!(word_with_json["status"], 400, "{errors}");
+    let body = &word_with_json["body"];
+    assert_eq!(body["type"], "invalid_request_error", "{body}");
+    assert_eq!(body["param"], "timestamp_granularities", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("verbose_json"),
+        "{body}"
+    );
+    assert!(body.get("code").is_some(), "{body}");
+    let unknown = &errors["unknown_model"];
+    assert_eq!(unknown["status"], 400, "{errors}");
+    assert_eq!(unknown["body"]["param"], "model");
+    assert!(
+        unknown["message"].as_str().unwrap().contains("whisper-1"),
+        "{unknown}"
+    );
+    assert_eq!(
+        errors["unknown_format"]["body"]["param"], "response_format",
+        "{errors}"
+    );
+    let english_only = &errors["english_only_translation"];
+    assert_eq!(english_only["status"], 400, "{errors}");
+    assert_eq!(
+        english_only["body"]["code"], "transcription_failed",
+        "{errors}"
+    );
+    assert!(
+        english_only["body"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot translate"),
+        "{errors}"
+    );
+
+    // Each request that got past its checks was a batch job of the key's organisation: ten
+    // transcriptions and a translation DONE, the English-only translation FAILED; the refused
+    // ones left none.
+    let list: Value = d
+        .api(&key)
+        .get("/v1/batch/jobs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let jobs = list["items"].as_array().unwrap();
+    assert_eq!(jobs.len(), 12, "{list}");
+    let done = jobs.iter().filter(|j| j["status"] == "DONE").count();
+    assert_eq!(done, 11, "{list}");
+}
+
+/// Past VERBATIM_OPENAI_WAIT the call answers 504 in OpenAI's shape, naming the batch job,
+/// which is still queued (this server has no workers) and visible in the batch API.
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_wait_the_error_names_the_batch_job() {
+    let env = vec![("VERBATIM_OPENAI_WAIT".to_string(), "1s".to_string())];
+    let d = Deployment::start(Kind::Embedded, 0, env).await.unwrap();
+    let key = d.create_key("openai-wait");
+    let api = d.api(&key);
+    let wav = std::fs::read(&short_clips()[0].wav).unwrap();
+    let form = form_of(&[("model", "whisper-1")], wav_part("clip.wav", wav));
+    let started = std::time::Instant::now();
+    let response = api
+        .send(
+            api.http
+                .post(api.url("/v1/audio/transcriptions"))
+                .multipart(form),
+        )
+        .await;
+    assert!(started.elapsed().as_secs_f64() < 10.0);
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(response.headers()["x-should-retry"], "false");
+    let body: Value = response.json().await.unwrap();
+    let error = &body["error"];
+    assert_eq!(error["code"], "job_still_running", "{body}");
+    let message = error["message"].as_str().unwrap();
+    let list: Value = api.get("/v1/batch/jobs").await.json().await.unwrap();
+    let job = &list["items"][0];
+    let id = job["job_id"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("GET /v1/batch/jobs/{id}")),
+        "{message}"
+    );
+    assert_eq!(job["status"], "QUEUED", "{list}");
+}
