@@ -115,6 +115,9 @@ pub struct TranscriptionConfig {
     pub speaker_diarization_config: Option<SpeakerDiarizationConfig>,
     /// Absent in the contract's configs; see [`Task`].
     pub task: Option<Task>,
+    /// Verbatim's own (the OpenAI routes' `prompt`): text the decoder continues from, for the
+    /// style and spellings of the transcript.
+    pub prompt: Option<Prompt>,
 }
 
 impl TranscriptionConfig {
@@ -295,6 +298,34 @@ impl<'de> Deserialize<'de> for Domain {
             )));
         }
         Ok(Domain(s))
+    }
+}
+
+/// Longest accepted `prompt`, in characters: Whisper keeps at most 223 tokens of it.
+pub const MAX_PROMPT_CHARS: usize = 1000;
+
+/// `prompt`: 1 to [`MAX_PROMPT_CHARS`] characters (trimmed), kept as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Prompt(String);
+
+impl Prompt {
+    /// The text without surrounding blanks.
+    pub fn text(&self) -> &str {
+        self.0.trim()
+    }
+}
+
+impl<'de> Deserialize<'de> for Prompt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let n = s.trim().chars().count();
+        if n == 0 || n > MAX_PROMPT_CHARS {
+            return Err(refuse(format!(
+                "{PATH} must be 1 to {MAX_PROMPT_CHARS} characters"
+            )));
+        }
+        Ok(Prompt(s))
     }
 }
 

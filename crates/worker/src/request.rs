@@ -65,7 +65,7 @@ impl Request {
             split_channels: tc.diarization == Diarization::Channel,
             speaker_diarization: tc.diarization == Diarization::Speaker,
             speakers: speaker_options(tc),
-            initial_prompt: prompt(domain, &vocab),
+            initial_prompt: prompt(domain, &vocab, tc.prompt.as_ref().map(|p| p.text())),
             translate: tc.task == Some(Task::Translate),
             vocab,
             output_locale: tc.output_locale.map(|l| l.as_str().to_string()),
@@ -108,8 +108,9 @@ fn vocab_entry(item: &jobs::job_config::VocabItem) -> VocabEntry {
 }
 
 /// The decoder prompt: Whisper continues the style, topic and spellings of the text it is
-/// prompted with, so a domain sentence and the vocabulary make those words likelier.
-fn prompt(domain: Option<&str>, vocab: &[VocabEntry]) -> Option<String> {
+/// prompted with, so a domain sentence and the vocabulary make those words likelier. The
+/// client's own prompt comes last: the decoder follows the nearest text most.
+fn prompt(domain: Option<&str>, vocab: &[VocabEntry], client: Option<&str>) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(domain) = domain {
         parts.push(format!("A {domain} recording."));
@@ -118,6 +119,7 @@ fn prompt(domain: Option<&str>, vocab: &[VocabEntry]) -> Option<String> {
         let words: Vec<&str> = vocab.iter().map(|e| e.content.as_str()).collect();
         parts.push(format!("{}.", words.join(", ")));
     }
+    parts.extend(client.map(str::to_string));
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
@@ -179,7 +181,7 @@ mod tests {
             "type": "transcription",
             "transcription_config": {"language": "auto", "operating_point": "enhanced", "diarization": "channel",
                 "additional_vocab": [{"content": "Verbatim"}, {"content": " CTranslate2", "sounds_like": ["see translate two", " "]}],
-                "domain": " software ", "output_locale": "en-GB"},
+                "domain": " software ", "output_locale": "en-GB", "prompt": " Hello, Anna. "},
             "output_config": {"srt_overrides": {"max_line_length": 20, "max_lines": 1}}
         })));
         assert_eq!(r.language, None);
@@ -188,7 +190,7 @@ mod tests {
         assert!(!r.speaker_diarization);
         assert_eq!(
             r.initial_prompt.as_deref(),
-            Some("A software recording. Verbatim, CTranslate2.")
+            Some("A software recording. Verbatim, CTranslate2. Hello, Anna.")
         );
         assert_eq!(r.vocab[1].sounds_like, ["see translate two"]);
         assert_eq!(r.output_locale.as_deref(), Some("en-GB"));

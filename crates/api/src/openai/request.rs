@@ -218,6 +218,9 @@ async fn read_and_queue(
     if response_format == ResponseFormat::DiarizedJson {
         config["diarization"] = "speaker".into();
     }
+    if let Some(prompt) = one("prompt") {
+        config["prompt"] = prompt.into();
+    }
 
     let Some(file) = stored.as_mut() else {
         return Err(OpenAiError::invalid("file", "file is required"));
@@ -226,7 +229,14 @@ async fn read_and_queue(
     let s = submit::submission(state, file.job_id.clone(), |name| {
         fields_of_job.get(name).cloned()
     })
-    .map_err(|e| OpenAiError::invalid("language", e.message))?;
+    .map_err(|e| {
+        let param = if e.message.contains(".prompt") {
+            "prompt"
+        } else {
+            "language"
+        };
+        OpenAiError::invalid(param, e.message)
+    })?;
     submit::queue_staged(state, key, file, s).await?;
     Ok(Transcription {
         job_id: file.job_id.clone(),

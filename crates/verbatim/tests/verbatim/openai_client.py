@@ -43,7 +43,9 @@ def main():
     with open(audio, "rb") as f:
         events = client.audio.transcriptions.create(file=f, model="whisper-1", stream=True)
         out["stream"] = [e.model_dump() for e in events]
-    out["named_model"] = transcribe(model="tiny.en", response_format="json").model_dump()
+    out["named_model"] = transcribe(
+        model="tiny.en", response_format="json", prompt="Hello there, Verbatim."
+    ).model_dump()
 
     with open(spanish, "rb") as f:
         out["translation"] = client.audio.translations.create(

@@ -250,6 +250,12 @@ async fn the_openai_client_transcribes_in_every_format() {
     assert_eq!(jobs.len(), 12, "{list}");
     let done = jobs.iter().filter(|j| j["status"] == "DONE").count();
     assert_eq!(done, 11, "{list}");
+    // The named-model request's prompt went into its job's config, for the decoder.
+    let prompted: Vec<&Value> = jobs
+        .iter()
+        .filter_map(|j| j["job_config"]["transcription_config"].get("prompt"))
+        .collect();
+    assert_eq!(prompted, [&json!("Hello there, Verbatim.")], "{list}");
 }
 
 /// Past VERBATIM_OPENAI_WAIT the call answers 504 in OpenAI's shape, naming the batch job,
@@ -261,6 +267,27 @@ async fn past_the_wait_the_error_names_the_batch_job() {
     let key = d.create_key("openai-wait");
     let api = d.api(&key);
     let wav = std::fs::read(&short_clips()[0].wav).unwrap();
+    // A prompt past its limit is refused in OpenAI's shape, naming the parameter, and queues
+    // nothing.
+    let long = "word ".repeat(250);
+    let form = form_of(
+        &[("model", "whisper-1"), ("prompt", long.as_str())],
+        wav_part("clip.wav", wav.clone()),
+    );
+    let refused = api
+        .send(
+            api.http
+                .post(api.url("/v1/audio/transcriptions"))
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "prompt", "{body}");
+    assert_eq!(
+        body["error"]["message"], "transcription_config.prompt must be 1 to 1000 characters",
+        "{body}"
+    );
     let form = form_of(&[("model", "whisper-1")], wav_part("clip.wav", wav));
     let started = std::time::Instant::now();
     let response = api
