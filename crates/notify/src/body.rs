@@ -26,6 +26,9 @@ impl Body {
     }
 }
 
+/// The type of the text items (txt and srt).
+const TEXT: &str = "text/plain; charset=utf-8";
+
 /// One item: its attachment name, file name, type and bytes.
 struct Item {
     name: &'static str,
@@ -82,8 +85,9 @@ async fn item(
             }))
         }
         Transcript | TranscriptJsonV2 => ("json", "application/json"),
-        TranscriptTxt => ("txt", "text/plain; charset=utf-8"),
-        TranscriptSrt => ("srt", "application/x-subrip"),
+        // A text item goes as text (Speechmatics: a single text item is text/plain), subtitles included.
+        TranscriptTxt => ("txt", TEXT),
+        TranscriptSrt => ("srt", TEXT),
     };
     // Outputs are whole only once the job says DONE (the api lists them on the same rule).
     if job.status != jobs::JobStatus::Done || job.expired_at.is_some() {

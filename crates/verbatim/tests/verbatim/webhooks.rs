@@ -192,6 +192,7 @@ async fn webhooks_arrive_signed_in_speechmatics_shape(kind: Kind) {
     assert!(got[1].2.starts_with("text/plain"), "{got:?}");
     crate::server::assert_transcribes(&got[1].3, &short_clips()[0].reference);
     assert!(got[2].3.contains(" --> "), "{}", got[2].3);
+    assert_eq!(got[2].2, "text/plain; charset=utf-8", "{got:?}");
 
     let empty = &received(&receiver, "/empty", 1).await[0];
     assert!(empty.body.is_empty());
