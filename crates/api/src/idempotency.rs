@@ -136,18 +136,7 @@ fn canonical(value: &Value, out: &mut Vec<u8>) {
 
 /// The multipart parts the submission reads (others are skipped by both).
 pub fn known_part(name: &str) -> bool {
-    matches!(
-        name,
-        "file"
-            | "transcription_config"
-            | "job_id"
-            | "metadata"
-            | "model_code"
-            | "tracking"
-            | "output_config"
-            | "retention_seconds"
-            | "notification_config"
-    )
+    name == "file" || crate::submit::is_field_part(name)
 }
 
 /// Reads a whole request only to fingerprint it as the submission would, storing nothing;

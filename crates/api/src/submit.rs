@@ -444,6 +444,23 @@ async fn reserve(
         })
 }
 
+/// The multipart parts that hold a JSON text, and those that hold a plain value; with
+/// `job_id` and `file`, every part a submission reads.
+const JSON_PARTS: [&str; 5] = [
+    "transcription_config",
+    "tracking",
+    "output_config",
+    "metadata",
+    "notification_config",
+];
+const PLAIN_PARTS: [&str; 2] = ["model_code", "retention_seconds"];
+
+/// Whether a multipart part is one of the submission's fields (everything it reads but the
+/// file); the idempotency fingerprint reads the same parts.
+pub fn is_field_part(name: &str) -> bool {
+    name == "job_id" || JSON_PARTS.contains(&name) || PLAIN_PARTS.contains(&name)
+}
+
 async fn multipart_inner(
     state: &AppState,
     key: &ApiKey,
@@ -478,14 +495,7 @@ async fn multipart_inner(
                     sha2::Digest::finalize(content).into(),
                 );
             }
-            "transcription_config"
-            | "job_id"
-            | "metadata"
-            | "model_code"
-            | "tracking"
-            | "output_config"
-            | "retention_seconds"
-            | "notification_config" => {
+            other if is_field_part(other) => {
                 if texts.contains_key(&name) {
                     return Err(ApiError::bad_request(format!(
                         "{name} is given more than once"
@@ -519,18 +529,12 @@ async fn multipart_inner(
             .transpose()
     };
     let mut fields = Map::new();
-    for name in [
-        "transcription_config",
-        "tracking",
-        "output_config",
-        "metadata",
-        "notification_config",
-    ] {
+    for name in JSON_PARTS {
         if let Some(v) = parse(name)? {
             fields.insert(name.into(), v);
         }
     }
-    for name in ["model_code", "retention_seconds"] {
+    for name in PLAIN_PARTS {
         if let Some(m) = texts.get(name) {
             fields.insert(name.into(), Value::String(m.trim().to_string()));
         }
