@@ -22,6 +22,16 @@ pub async fn finished(
     org: &str,
     job_id: &str,
 ) -> Result<(Job, Value), OpenAiError> {
+    finished_watching(state, org, job_id, async |_: &Job| {}).await
+}
+
+/// [`finished`], calling `working` with the job's record at each look while it works.
+pub async fn finished_watching(
+    state: &AppState,
+    org: &str,
+    job_id: &str,
+    mut working: impl AsyncFnMut(&Job),
+) -> Result<(Job, Value), OpenAiError> {
     let limit = state.config.openai_wait;
     let since = Instant::now();
     loop {
@@ -41,24 +51,30 @@ pub async fn finished(
                 return Err(failed(job_id, why));
             }
             JobStatus::Deleted => return Err(failed(job_id, "it was deleted")),
-            _ if since.elapsed() >= limit => {
-                return Err(OpenAiError {
-                    status: StatusCode::GATEWAY_TIMEOUT,
-                    message: format!(
-                        "The transcription did not finish within {} s; it goes on as batch job {job_id}: poll GET /v1/batch/jobs/{job_id} and fetch its transcript when DONE",
-                        limit.as_secs()
-                    ),
-                    kind: "timeout",
-                    param: None,
-                    code: Some("job_still_running"),
-                })
+            _ if since.elapsed() >= limit => return Err(still_running(job_id, limit)),
+            _ => {
+                working(&job).await;
+                tokio::time::sleep(POLL.min(limit.saturating_sub(since.elapsed()))).await
             }
-            _ => tokio::time::sleep(POLL.min(limit.saturating_sub(since.elapsed()))).await,
         }
     }
 }
 
-fn failed(job_id: &str, why: &str) -> OpenAiError {
+/// The answer when the job outlives the wait: it goes on, and the message says how to follow it.
+pub(super) fn still_running(job_id: &str, limit: Duration) -> OpenAiError {
+    OpenAiError {
+        status: StatusCode::GATEWAY_TIMEOUT,
+        message: format!(
+            "The transcription did not finish within {} s; it goes on as batch job {job_id}: poll GET /v1/batch/jobs/{job_id} and fetch its transcript when DONE",
+            limit.as_secs()
+        ),
+        kind: "timeout",
+        param: None,
+        code: Some("job_still_running"),
+    }
+}
+
+pub(super) fn failed(job_id: &str, why: &str) -> OpenAiError {
     OpenAiError {
         status: StatusCode::BAD_REQUEST,
         message: format!("The transcription failed (batch job {job_id}): {why}"),
@@ -69,7 +85,7 @@ fn failed(job_id: &str, why: &str) -> OpenAiError {
 }
 
 /// `outputs/<job_id>.json`, parsed.
-async fn transcript(state: &AppState, job_id: &str) -> Result<Value, OpenAiError> {
+pub(super) async fn transcript(state: &AppState, job_id: &str) -> Result<Value, OpenAiError> {
     let key = blob::output_key(job_id, "json");
     let (_, stream) = state
         .blobs

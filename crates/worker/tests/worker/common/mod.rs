@@ -113,6 +113,7 @@ impl Env {
                 input_key: Some(key),
                 input_url: None,
                 held_for: None,
+                streams_text: false,
             })
             .await
             .unwrap()
