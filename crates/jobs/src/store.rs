@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{
-    ApiKey, AttemptResult, Delivery, DeliveryState, Idempotency, InputMetadata, Job, JobStatus,
-    JobsError, Lease, ListQuery, NewJob, OutputMetadata, WebhookSecrets,
+    ApiKey, AttemptResult, Corrections, Delivery, DeliveryState, Idempotency, InputMetadata, Job,
+    JobStatus, JobsError, Lease, ListQuery, NewJob, OutputMetadata, WebhookSecrets,
 };
 
 #[async_trait::async_trait]
@@ -87,6 +87,19 @@ pub trait JobStore: Send + Sync {
         job_id: &str,
         from: usize,
     ) -> Result<Option<String>, JobsError>;
+    /// The transcript corrections of a job of `org` (`None`: no such job; a job never corrected
+    /// has no document and revision 0).
+    async fn corrections(&self, org: &str, job_id: &str) -> Result<Option<Corrections>, JobsError>;
+    /// Replaces the corrections of a DONE job of `org` with `document` if their revision is
+    /// still `revision`, and returns the new revision; `None` when it changed meanwhile (read
+    /// and try again) or the job is not DONE (any more).
+    async fn set_corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+        revision: u64,
+        document: &serde_json::Value,
+    ) -> Result<Option<u64>, JobsError>;
 
     // ---- worker side: the queue ----
 

@@ -325,7 +325,9 @@ fn streamed_audio_is_recognised_block_by_block() {
             let (seen, told) = (seen.clone(), told.clone());
             move |words: &[transcript::Word]| {
                 let at = seen.lock().unwrap().last().copied().unwrap_or(0.0f32);
-                told.lock().unwrap().extend(words.iter().map(|w| (at, w.clone())));
+                told.lock()
+                    .unwrap()
+                    .extend(words.iter().map(|w| (at, w.clone())));
             }
         }))),
         ..Options::default()

@@ -141,14 +141,21 @@ async fn streamed_text_follows_the_holder_and_ends_with_the_job(d: Db) {
         ..crate::common::new_job("org1", id)
     };
     s.create(streaming("talk")).await.unwrap();
-    assert_eq!(s.partial_text("org1", "talk", 0).await.unwrap().as_deref(), Some(""));
+    assert_eq!(
+        s.partial_text("org1", "talk", 0).await.unwrap().as_deref(),
+        Some("")
+    );
     let lease = s.claim("w1", MINUTE).await.unwrap().unwrap();
     assert!(lease.job.streams_text);
     s.append_partial_text(&lease, "Héllo,").await.unwrap();
     s.append_partial_text(&lease, " wörld.").await.unwrap();
     let read = |from| async move { s.partial_text("org1", "talk", from).await.unwrap() };
     assert_eq!(read(0).await.as_deref(), Some("Héllo, wörld."));
-    assert_eq!(read(6).await.as_deref(), Some(" wörld."), "from a character, not a byte");
+    assert_eq!(
+        read(6).await.as_deref(),
+        Some(" wörld."),
+        "from a character, not a byte"
+    );
     assert_eq!(read(13).await.as_deref(), Some(""));
     assert_eq!(s.partial_text("org2", "talk", 0).await.unwrap(), None);
 
@@ -172,7 +179,9 @@ async fn streamed_text_follows_the_holder_and_ends_with_the_job(d: Db) {
     assert_eq!(read(0).await, None, "an ended job keeps no text of its own");
 
     // A job that does not stream records nothing.
-    s.create(crate::common::new_job("org1", "plain")).await.unwrap();
+    s.create(crate::common::new_job("org1", "plain"))
+        .await
+        .unwrap();
     let plain = s.claim("w1", MINUTE).await.unwrap().unwrap();
     assert!(!plain.job.streams_text);
     s.append_partial_text(&plain, "words").await.unwrap();

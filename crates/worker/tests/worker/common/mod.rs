@@ -355,6 +355,35 @@ impl JobStore for Recorder {
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
         self.inner.take_reservation(org, job_id).await
     }
+    async fn partial_text(
+        &self,
+        org: &str,
+        job_id: &str,
+        from: usize,
+    ) -> Result<Option<String>, JobsError> {
+        self.inner.partial_text(org, job_id, from).await
+    }
+    async fn append_partial_text(&self, lease: &Lease, text: &str) -> Result<(), JobsError> {
+        self.inner.append_partial_text(lease, text).await
+    }
+    async fn corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+    ) -> Result<Option<jobs::Corrections>, JobsError> {
+        self.inner.corrections(org, job_id).await
+    }
+    async fn set_corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+        revision: u64,
+        document: &serde_json::Value,
+    ) -> Result<Option<u64>, JobsError> {
+        self.inner
+            .set_corrections(org, job_id, revision, document)
+            .await
+    }
     async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
         self.inner.release_hold(org, job_id).await
     }
