@@ -8,6 +8,7 @@
 //! a proxy does not cut a long wait.
 
 use std::convert::Infallible;
+use std::time::Instant;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +19,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::render::Rendered;
 use super::request::Transcription;
-use super::wait;
+use super::wait::{self, Look};
 use crate::AppState;
 
 type Events = Sender<Result<Event, Infallible>>;
@@ -27,8 +28,17 @@ pub fn respond(state: AppState, org: String, t: Transcription) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
     tokio::spawn(async move {
         let mut told = Told::default();
-        let watch = async |job: &Job| told.more(&state, &org, job, &tx).await;
-        let finished = wait::finished_watching(&state, &org, &t.job_id, watch).await;
+        let since = Instant::now();
+        let finished = loop {
+            match wait::look(&state, &org, &t.job_id, since).await {
+                Ok(Look::Working(job)) => {
+                    told.more(&state, &org, &job, &tx).await;
+                    wait::pause(&state, since).await;
+                }
+                Ok(Look::Done(job, doc)) => break Ok((job, doc)),
+                Err(e) => break Err(e),
+            }
+        };
         let events = match finished {
             Ok((job, doc)) => told.rest(&Rendered::new(&job, &doc, t.task)),
             // Past the headers an error can only be an event; OpenAI's clients raise it.

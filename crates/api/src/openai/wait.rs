@@ -22,42 +22,56 @@ pub async fn finished(
     org: &str,
     job_id: &str,
 ) -> Result<(Job, Value), OpenAiError> {
-    finished_watching(state, org, job_id, async |_: &Job| {}).await
+    let since = Instant::now();
+    loop {
+        match look(state, org, job_id, since).await? {
+            Look::Done(job, transcript) => return Ok((job, transcript)),
+            Look::Working(_) => pause(state, since).await,
+        }
+    }
 }
 
-/// [`finished`], calling `working` with the job's record at each look while it works.
-pub async fn finished_watching(
+/// What one look at the job found.
+pub enum Look {
+    Done(Job, Value),
+    /// Still queued or at work: look again after [`pause`].
+    Working(Job),
+}
+
+/// One look at the job of a request that has waited since `since`: DONE (with its transcript),
+/// still working, or the error to answer (failed, deleted, or past the wait).
+pub async fn look(
     state: &AppState,
     org: &str,
     job_id: &str,
-    mut working: impl AsyncFnMut(&Job),
-) -> Result<(Job, Value), OpenAiError> {
+    since: Instant,
+) -> Result<Look, OpenAiError> {
     let limit = state.config.openai_wait;
-    let since = Instant::now();
-    loop {
-        let job = state
-            .jobs
-            .get(org, job_id)
-            .await
-            .map_err(crate::ApiError::from)?
-            .ok_or_else(|| failed(job_id, "it was deleted"))?;
-        match job.status {
-            JobStatus::Done => {
-                let transcript = transcript(state, job_id).await?;
-                return Ok((job, transcript));
-            }
-            JobStatus::Failed => {
-                let why = job.error_message.as_deref().unwrap_or("no reason given");
-                return Err(failed(job_id, why));
-            }
-            JobStatus::Deleted => return Err(failed(job_id, "it was deleted")),
-            _ if since.elapsed() >= limit => return Err(still_running(job_id, limit)),
-            _ => {
-                working(&job).await;
-                tokio::time::sleep(POLL.min(limit.saturating_sub(since.elapsed()))).await
-            }
+    let job = state
+        .jobs
+        .get(org, job_id)
+        .await
+        .map_err(crate::ApiError::from)?
+        .ok_or_else(|| failed(job_id, "it was deleted"))?;
+    match job.status {
+        JobStatus::Done => {
+            let transcript = transcript(state, job_id).await?;
+            Ok(Look::Done(job, transcript))
         }
+        JobStatus::Failed => {
+            let why = job.error_message.as_deref().unwrap_or("no reason given");
+            Err(failed(job_id, why))
+        }
+        JobStatus::Deleted => Err(failed(job_id, "it was deleted")),
+        _ if since.elapsed() >= limit => Err(still_running(job_id, limit)),
+        _ => Ok(Look::Working(job)),
     }
+}
+
+/// The time between two looks (never past the wait's end).
+pub async fn pause(state: &AppState, since: Instant) {
+    let left = state.config.openai_wait.saturating_sub(since.elapsed());
+    tokio::time::sleep(POLL.min(left)).await
 }
 
 /// The answer when the job outlives the wait: it goes on, and the message says how to follow it.
