@@ -3,6 +3,7 @@
 //! [`blob::BlobStore`], and the workers do the rest.
 
 mod auth;
+mod dashboard;
 pub mod error;
 mod formats;
 mod http_server;
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = Router::new()
         .merge(batch)
+        .merge(dashboard::routes())
         .route("/health", get(health))
         .route("/metrics", get(metrics::metrics));
     if state.local_signer.is_some() {
