@@ -142,9 +142,23 @@ async function refresh() {
   }
 }
 
+/** Updates the table in place, cell by cell, so that a poll does not take the keyboard focus
+ *  from a button that did not change. */
 function renderList(items) {
   const body = $("#jobs-body");
-  body.replaceChildren(...items.map(jobRow));
+  const existing = new Map([...body.children].map((row) => [row.dataset.jobId, row]));
+  const rows = items.map((job) => {
+    const fresh = jobRow(job);
+    const row = existing.get(job.job_id);
+    if (!row) return fresh;
+    row.dataset.status = fresh.dataset.status;
+    [...fresh.children].forEach((cell, i) => {
+      if (row.children[i].outerHTML !== cell.outerHTML) row.children[i].replaceWith(cell);
+    });
+    return row;
+  });
+  const unchanged = rows.length === body.children.length && rows.every((row, i) => body.children[i] === row);
+  if (!unchanged) body.replaceChildren(...rows);
   $("#jobs-empty").hidden = items.length > 0;
   $("#jobs-table").hidden = items.length === 0;
 }

@@ -8,7 +8,9 @@ export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === false || value === null || value === undefined) continue;
-    if (name === "value" && "value" in node) node.value = value;
+    // A form field's value is its property; a progress bar's is its attribute (so a row's
+    // markup says how far it got).
+    if (name === "value" && (tag === "input" || tag === "textarea")) node.value = value;
     else node.setAttribute(name, value === true ? "" : String(value));
   }
   for (const child of children) {
