@@ -9,6 +9,7 @@ mod api_metrics;
 mod api_restart;
 mod api_speech;
 mod common;
+mod corrections;
 mod dashboard;
 mod fleet;
 mod lifecycle;
