@@ -207,6 +207,9 @@ mod tests {
         let csp = content_security_policy("http://s3.example:9000");
         assert!(csp.contains("script-src 'self';"), "{csp}");
         assert!(!csp.contains("unsafe"), "{csp}");
-        assert!(csp.contains("media-src 'self' http://s3.example:9000"), "{csp}");
+        assert!(
+            csp.contains("media-src 'self' http://s3.example:9000"),
+            "{csp}"
+        );
     }
 }

@@ -73,7 +73,10 @@ async fn the_page_and_its_assets_are_served_without_a_key(kind: Kind) {
         .to_string();
     assert!(csp.contains("script-src 'self';"), "{csp}");
     assert!(csp.contains("default-src 'none'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
     assert_eq!(page.headers()[header::X_FRAME_OPTIONS], "DENY");
     let signed_origin = d.signed_url_base().trim_end_matches('/');
     assert!(
@@ -108,7 +111,11 @@ async fn a_recording_is_served_in_byte_ranges_for_the_player(kind: Kind) {
     let files = api.files(text(&job["job_id"])).await;
     let url = text(&files["inputs"][0]["download_url"]).to_string();
     let http = client();
-    let get = |range: &str| http.get(&url).header(header::RANGE, range.to_string()).send();
+    let get = |range: &str| {
+        http.get(&url)
+            .header(header::RANGE, range.to_string())
+            .send()
+    };
 
     let r = get("bytes=100-1099").await.unwrap();
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
@@ -141,7 +148,10 @@ async fn a_recording_is_served_in_byte_ranges_for_the_player(kind: Kind) {
             format!("bytes */{size}").as_str()
         );
         let body: Value = r.json().await.unwrap();
-        assert!(text(&body["error"]).starts_with("Range not satisfiable"), "{body}");
+        assert!(
+            text(&body["error"]).starts_with("Range not satisfiable"),
+            "{body}"
+        );
         // Several ranges: the whole object.
         let r = get("bytes=0-9,20-29").await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
@@ -181,8 +191,8 @@ async fn a_person_transcribes_reads_corrects_and_deletes_in_chromium() {
     let key = d.create_key("dashboard");
     let api = d.api(&key);
     let two_speakers = fixtures_dir().join("speakers/two_speakers_turns.wav");
-    let reference = std::fs::read_to_string(fixtures_dir().join("speakers/two_speakers.txt"))
-        .unwrap();
+    let reference =
+        std::fs::read_to_string(fixtures_dir().join("speakers/two_speakers.txt")).unwrap();
     let short = &short_clips()[0];
     let shots = repo_root().join("docs/screenshots");
     let out = Command::new(python())
@@ -222,8 +232,14 @@ async fn a_person_transcribes_reads_corrects_and_deletes_in_chromium() {
     let long = api.job(text(&r["long_job"])).await;
     let short_job = api.job(text(&r["short_job"])).await;
     assert_eq!(long["input_metadata"]["source"], "presigned", "{long}");
-    assert_eq!(short_job["input_metadata"]["source"], "upload", "{short_job}");
-    assert_eq!(long["job_config"]["tracking"]["title"], "two_speakers_turns.wav");
+    assert_eq!(
+        short_job["input_metadata"]["source"], "upload",
+        "{short_job}"
+    );
+    assert_eq!(
+        long["job_config"]["tracking"]["title"],
+        "two_speakers_turns.wav"
+    );
     assert_eq!(
         long["job_config"]["transcription_config"]["diarization"],
         "speaker"
@@ -246,22 +262,40 @@ async fn a_person_transcribes_reads_corrects_and_deletes_in_chromium() {
         .iter()
         .map(text)
         .collect();
-    assert!(statuses.len() >= 2 && statuses.contains(&"DONE"), "{statuses:?}");
+    assert!(
+        statuses.len() >= 2 && statuses.contains(&"DONE"),
+        "{statuses:?}"
+    );
     let row = text(&r["long_row"]);
-    assert!(row.contains("two_speakers_turns.wav") && row.contains("1:03"), "{row}");
+    assert!(
+        row.contains("two_speakers_turns.wav") && row.contains("1:03"),
+        "{row}"
+    );
 
     // The job page: the reference's words, both speakers, the recording playable.
     let page_words: Vec<&str> = r["words"].as_array().unwrap().iter().map(text).collect();
     assert_transcribes(&page_words.join(" "), &reference);
-    let tags: Vec<&str> = r["speaker_tags"].as_array().unwrap().iter().map(text).collect();
+    let tags: Vec<&str> = r["speaker_tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
     assert!(tags.contains(&"S1") && tags.contains(&"S2"), "{tags:?}");
-    assert!((r["audio_duration"].as_f64().unwrap() - 62.7).abs() < 0.5, "{}", r["audio_duration"]);
+    assert!(
+        (r["audio_duration"].as_f64().unwrap() - 62.7).abs() < 0.5,
+        "{}",
+        r["audio_duration"]
+    );
 
     // A click moved the player to the word, which is highlighted; playing moved the highlight on.
     let seek = &r["seek"];
     let start = seek["word_start"].as_f64().unwrap();
     assert!(start > 5.0, "{seek}");
-    assert!((seek["after"].as_f64().unwrap() - start).abs() < 0.05, "{seek}");
+    assert!(
+        (seek["after"].as_f64().unwrap() - start).abs() < 0.05,
+        "{seek}"
+    );
     assert!(seek["before"].as_f64().unwrap() < 1.0, "{seek}");
     assert!(text(&seek["speaking"]).contains("speaking"), "{seek}");
     assert_eq!(r["keyboard_seek"], true);
@@ -288,9 +322,15 @@ async fn a_person_transcribes_reads_corrects_and_deletes_in_chromium() {
     // Corrections: S1 is Alice in the srt; the fixed word is in the txt and the json, keeping
     // its timing; restoring brings back the original everywhere.
     let before = text(&r["srt_before"]);
-    assert!(!before.contains("Alice") && before.contains("S1"), "{before}");
+    assert!(
+        !before.contains("Alice") && before.contains("S1"),
+        "{before}"
+    );
     let renamed = text(&r["srt_after_rename"]);
-    assert!(renamed.contains("Alice"), "the srt after renaming S1:\n{renamed}");
+    assert!(
+        renamed.contains("Alice"),
+        "the srt after renaming S1:\n{renamed}"
+    );
     let original_word = text(&r["word_before_fix"]);
     assert_ne!(original_word, "Verbatim");
     assert!(
@@ -310,9 +350,17 @@ async fn a_person_transcribes_reads_corrects_and_deletes_in_chromium() {
         .unwrap_or_else(|| panic!("no word Verbatim in the json"));
     assert!(fixed["start_time"].as_f64().unwrap() < fixed["end_time"].as_f64().unwrap());
     let restored = text(&r["srt_after_restore"]);
-    assert_eq!(restored, before, "the srt after restoring is not the original");
+    assert_eq!(
+        restored, before,
+        "the srt after restoring is not the original"
+    );
     assert!(!words(text(&r["txt_after_restore"])).contains(&"verbatim".to_string()));
-    let downloads: Vec<&str> = r["downloads"].as_array().unwrap().iter().map(text).collect();
+    let downloads: Vec<&str> = r["downloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
     for format in ["json", "txt", "srt", "vtt"] {
         assert!(
             downloads.contains(&format!("Download {format}").as_str()),
