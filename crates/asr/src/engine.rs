@@ -24,7 +24,10 @@ pub struct Options {
 /// audio; together, every word of the [`Recognition`], in its order. A word settles when the
 /// text before it is known and the decoding will not change it.
 #[derive(Clone)]
-pub struct SettledWords(pub Arc<dyn Fn(&[Word]) + Send + Sync>);
+pub struct SettledWords(pub Arc<TellWords>);
+
+/// What [`SettledWords`] calls.
+pub type TellWords = dyn Fn(&[Word]) + Send + Sync;
 
 impl std::fmt::Debug for SettledWords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
