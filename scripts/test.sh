@@ -14,6 +14,8 @@ bash scripts/fetch-test-data.sh
 export VERBATIM_FIXTURES="$REPO_ROOT/tests/fixtures/cache"
 # The official OpenAI Python client, for the OpenAI-compatibility tests.
 bash scripts/install-openai-client.sh
+# schemathesis, for the schema-driven tests against the server's OpenAPI document.
+bash scripts/install-schemathesis.sh
 
 # ---- services the tests need -----------------------------------------------------------------
 # PostgreSQL and an S3 server (s3s-fs) for the fleet backends, bound to 127.0.0.1 with their
