@@ -34,8 +34,8 @@ async fn find(state: &AppState, key: &ApiKey, job_id: &str) -> Result<Job, ApiEr
 /// The job the path names, among the requesting key's organisation's jobs (the rejections are
 /// [`find`]'s, after the extractors' own).
 pub struct OwnJob {
-    key: ApiKey,
-    job: Job,
+    pub(crate) key: ApiKey,
+    pub(crate) job: Job,
 }
 
 impl FromRequestParts<AppState> for OwnJob {
@@ -122,7 +122,7 @@ pub async fn delete_job(
     if !job.status.is_deletable() {
         return Err(ApiError::new(StatusCode::CONFLICT, MSG_NOT_DELETABLE));
     }
-    let exts = Format::ALL.map(Format::extension);
+    let exts = transcript::STORED_EXTENSIONS;
     blob::purge_job_files(&*state.blobs, &job.job_id, job.input_key.as_deref(), &exts).await?;
     let job = state
         .jobs

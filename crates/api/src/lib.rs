@@ -3,6 +3,7 @@
 //! [`blob::BlobStore`], and the workers do the rest.
 
 mod auth;
+mod corrections;
 pub mod error;
 mod formats;
 mod http_server;
@@ -24,7 +25,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use blob::fetch::FetchPolicy;
 use blob::{BlobStore, LocalBlobStore};
@@ -117,6 +118,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/batch/jobs/{job_id}/files", get(job::job_files))
         .route("/v1/batch/jobs/{job_id}/cancel", post(job::cancel_job))
+        .route(
+            "/v1/batch/jobs/{job_id}/transcript",
+            get(corrections::get_transcript).patch(corrections::patch_transcript),
+        )
+        .route(
+            "/v1/batch/jobs/{job_id}/transcript/corrections",
+            delete(corrections::reset_corrections),
+        )
         .merge(openai::routes())
         // Layers run outside in: the key is checked first, then its rate.
         .route_layer(from_fn_with_state(state.clone(), throttle::limit_post_rate))

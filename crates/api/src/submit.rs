@@ -19,8 +19,8 @@ use jobs::{
 use serde_json::{json, Map, Value};
 
 use crate::formats;
-use crate::openapi::batch;
 use crate::idempotency::{self, Fingerprint};
+use crate::openapi::batch;
 use crate::upload::store_stream;
 use crate::{ApiError, AppState, DEFAULT_MODEL_CODE};
 
@@ -53,7 +53,8 @@ const MAX_TEXT_PART_BYTES: usize = 1 << 20;
             description = "Makes a retry safe: the same key and request within 24 h answer as the first did"),
     ),
     request_body(content(
-        (batch::MultipartSubmission = "multipart/form-data"),
+        (batch::MultipartSubmission = "multipart/form-data",
+            encoding(("file" = (content_type = "audio/wav")))),
         (batch::JsonSubmission = "application/json"),
     )),
     responses(

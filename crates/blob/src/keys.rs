@@ -113,10 +113,9 @@ pub fn is_staged_object(key: &str) -> bool {
     else {
         return false;
     };
-    let mut parts = rest.split('.');
-    let (Some(job), Some(nonce), Some(ext), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // The extension may hold a dot of its own (`source.json`).
+    let mut parts = rest.splitn(3, '.');
+    let (Some(job), Some(nonce), Some(ext)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
     !job.is_empty()
@@ -171,9 +170,18 @@ mod tests {
             &attempt_id("token"),
             "srt"
         )));
-        assert!(
-            !is_staged_object("outputs/abc123.srt") && !is_staged_object("inputs/abc123/talk.wav")
-        );
+        assert!(is_staged_object(&staged_output_key(
+            "abc123",
+            &attempt_id("token"),
+            "source.json"
+        )));
+        for published in [
+            "outputs/abc123.srt",
+            "outputs/abc123.source.json",
+            "inputs/abc123/talk.wav",
+        ] {
+            assert!(!is_staged_object(published), "{published}");
+        }
         let staged = staged_presign_key("pre1", "talk.wav");
         assert!(
             staged.starts_with(UPLOADS) && validate_key(&staged).is_ok(),

@@ -26,6 +26,8 @@ pub(crate) enum Arg {
     Time(DateTime<Utc>),
     /// A duration in milliseconds, for [`Engine::later`] (NULL gives a NULL time).
     Millis(Option<f64>),
+    /// A counter (a `BIGINT` column in PostgreSQL).
+    Int(i64),
 }
 
 impl Arg {

@@ -25,6 +25,7 @@ mod metadata;
 mod model;
 mod open;
 mod postgres;
+mod sql_corrections;
 mod sql_store;
 mod sql_webhooks;
 mod sqlite;
@@ -40,8 +41,8 @@ pub use job_config::{
 };
 pub use metadata::{InputMetadata, InputSource, OutputMetadata};
 pub use model::{
-    ApiKey, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob, Progress,
-    SortBy, SortOrder, Stage,
+    ApiKey, Corrections, Idempotency, IdempotentResponse, Job, JobStatus, Lease, ListQuery, NewJob,
+    Progress, SortBy, SortOrder, Stage,
 };
 pub use open::open;
 pub use postgres::{open_postgres, NOTIFY_CHANNEL};

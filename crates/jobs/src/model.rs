@@ -144,6 +144,14 @@ pub enum Stage {
     Done,
 }
 
+/// A job's transcript corrections as the store keeps them: the api's document (`None` until
+/// the first change) and how many changes it has had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Corrections {
+    pub document: Option<serde_json::Value>,
+    pub revision: u64,
+}
+
 /// How far a job has got, as `GET /v1/batch/jobs/{id}` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Progress {

@@ -99,6 +99,7 @@ impl Dialect for Postgres {
             Arg::Text(v) => args.add(v),
             Arg::Time(t) => args.add(t),
             Arg::Millis(ms) => args.add(ms),
+            Arg::Int(n) => args.add(n),
         }
     }
     fn time(row: &PgRow, col: &str) -> Result<DateTime<Utc>, JobsError> {

@@ -13,12 +13,13 @@ use crate::engine::{
     job_from_row, json_text, key_from_row, parse_status, status_list, wake, Arg, Columns, Engine,
     Step, Stmt, Unit, Written, KEY_COLUMNS,
 };
+use crate::sql_corrections;
 use crate::sql_webhooks;
 use crate::time::{ceil_ms, floor_ms};
 use crate::{
-    hash_secret, new_api_key_secret, ApiKey, AttemptResult, Delivery, DeliveryState, Idempotency,
-    IdempotentResponse, InputMetadata, Job, JobStatus, JobStore, JobsError, Lease, ListQuery,
-    NewJob, OutputMetadata, Progress, SortBy, SortOrder, WebhookSecrets,
+    hash_secret, new_api_key_secret, ApiKey, AttemptResult, Corrections, Delivery, DeliveryState,
+    Idempotency, IdempotentResponse, InputMetadata, Job, JobStatus, JobStore, JobsError, Lease,
+    ListQuery, NewJob, OutputMetadata, Progress, SortBy, SortOrder, WebhookSecrets,
 };
 
 /// SQL list of the states a worker may hold a job in.
@@ -364,6 +365,20 @@ impl<E: Engine> JobStore for E {
         .text(job_id)
         .text(org);
         Ok(self.fetch(s, |r| r.text("object_key")).await?.pop())
+    }
+
+    async fn corrections(&self, org: &str, job_id: &str) -> Result<Option<Corrections>, JobsError> {
+        sql_corrections::corrections(self, org, job_id).await
+    }
+
+    async fn set_corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+        revision: u64,
+        document: &Value,
+    ) -> Result<Option<u64>, JobsError> {
+        sql_corrections::set_corrections(self, org, job_id, revision, document).await
     }
 
     async fn claim_idempotency_key(

@@ -67,6 +67,7 @@ impl Dialect for Sqlite {
             Arg::Text(v) => args.add(v),
             Arg::Time(t) => args.add(to_text(t)),
             Arg::Millis(ms) => args.add(ms),
+            Arg::Int(n) => args.add(n),
         }
     }
     fn time(row: &SqliteRow, col: &str) -> Result<chrono::DateTime<chrono::Utc>, JobsError> {

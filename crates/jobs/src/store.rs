@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{
-    ApiKey, AttemptResult, Delivery, DeliveryState, Idempotency, InputMetadata, Job, JobStatus,
-    JobsError, Lease, ListQuery, NewJob, OutputMetadata, WebhookSecrets,
+    ApiKey, AttemptResult, Corrections, Delivery, DeliveryState, Idempotency, InputMetadata, Job,
+    JobStatus, JobsError, Lease, ListQuery, NewJob, OutputMetadata, WebhookSecrets,
 };
 
 #[async_trait::async_trait]
@@ -78,6 +78,20 @@ pub trait JobStore: Send + Sync {
     async fn release_idempotency_key(&self, org: &str, key: &str) -> Result<(), JobsError>;
     /// Forgets every key answered or claimed more than `lifetime` ago; how many.
     async fn purge_idempotency_keys(&self, lifetime: Duration) -> Result<u64, JobsError>;
+
+    /// The transcript corrections of a job of `org` (`None`: no such job; a job never corrected
+    /// has no document and revision 0).
+    async fn corrections(&self, org: &str, job_id: &str) -> Result<Option<Corrections>, JobsError>;
+    /// Replaces the corrections of a DONE job of `org` with `document` if their revision is
+    /// still `revision`, and returns the new revision; `None` when it changed meanwhile (read
+    /// and try again) or the job is not DONE (any more).
+    async fn set_corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+        revision: u64,
+        document: &serde_json::Value,
+    ) -> Result<Option<u64>, JobsError>;
 
     // ---- worker side: the queue ----
 

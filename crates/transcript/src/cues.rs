@@ -25,7 +25,7 @@ pub const MIN_CUE_MS: u64 = 700;
 
 /// `output_config.srt_overrides`. Zero values are treated as 1 rather than rejected, so a
 /// renderer never fails; the API validates what users send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CueOptions {
     pub max_line_length: usize,
     pub max_lines: usize,

@@ -2,6 +2,7 @@
 //! describes it: a job header, metadata with the language pack, and one result per word or
 //! punctuation mark, in time order.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::affix::affixed;
@@ -14,7 +15,7 @@ use crate::punct::{split_word, Attach, Piece};
 pub const JSON_FORMAT_VERSION: &str = "2.9";
 
 /// What the json header says about the job; the words come from the transcript.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JsonMeta {
     pub job_id: String,
     /// When the job was submitted (RFC 3339): `job.created_at`, and `metadata.created_at` too

@@ -14,6 +14,7 @@
 
 mod affix;
 mod clean;
+mod corrections;
 mod cues;
 mod entities;
 mod format;
@@ -22,17 +23,23 @@ mod language;
 mod locale;
 mod model;
 mod punct;
+mod source;
 mod subtitles;
 mod txt;
 mod units;
 mod vocab;
 
+pub use corrections::{
+    Corrections, CorrectionsPatch, WordPatch, MAX_SPEAKER_NAME_CHARS, MAX_WORD_CHANGES,
+    MAX_WORD_TEXT_CHARS,
+};
 pub use cues::{cues, Cue, CueOptions};
 pub use entities::{find_entities, EntitySpan};
 pub use format::{Format, ParseFormatError};
 pub use json::{to_json, word_results, JsonMeta};
 pub use locale::{apply_locale, spelling_for, Spelling, LOCALES};
 pub use model::{Transcript, Word};
+pub use source::{Source, SOURCE_EXTENSION, STORED_EXTENSIONS};
 pub use subtitles::{to_srt, to_vtt};
 pub use txt::to_txt;
 pub use vocab::{apply_vocab, VocabEntry};

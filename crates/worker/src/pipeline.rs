@@ -13,7 +13,7 @@ use futures::StreamExt;
 use jobs::{InputMetadata, Job, JobStatus, JobStore, Lease, OutputMetadata};
 use serde_json::Value;
 use tokio::sync::Semaphore;
-use transcript::{Format, JsonMeta, Transcript};
+use transcript::{Format, JsonMeta, Transcript, SOURCE_EXTENSION, STORED_EXTENSIONS};
 
 use crate::config::WorkerConfig;
 use crate::deadline::Deadline;
@@ -180,9 +180,16 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     let word_count = transcript.words.len();
     let diarization = recognised_diarization;
     let language = transcript.language.clone();
-    let cues = request.cues;
+    // The outputs' source is kept beside them, so that a user's corrections can render them
+    // again (and undo) without the engine.
+    let source = transcript::Source {
+        transcript,
+        meta,
+        cues: request.cues,
+    };
     let rendered = tokio::task::spawn_blocking(move || {
-        Format::ALL.map(|f| (f, transcript::render(&transcript, f, &meta, &cues)))
+        let outputs = source.render_all(&transcript::Corrections::default());
+        serde_json::to_string(&source).map(|source| (outputs, source))
     })
     .await
     .map_err(|e| {
@@ -190,29 +197,42 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
             "the transcript could not be rendered",
             format!("rendering crashed: {e}"),
         )
+    })?
+    .map_err(|e| {
+        JobError::transient(
+            "the transcript could not be rendered",
+            format!("the transcript's source could not be written: {e}"),
+        )
     })?;
+    let (outputs, source) = rendered;
+    let objects = outputs
+        .map(|(format, text)| (format.extension(), text))
+        .into_iter()
+        .chain([(SOURCE_EXTENSION, source)]);
     // Written under keys of this attempt, then published only while the lease is still ours: a
     // worker that lost the job without knowing it never overwrites the new holder's outputs.
     let attempt = blob::attempt_id(&lease.token);
-    let staged =
-        |format: Format| blob::staged_output_key(&job.job_id, &attempt, format.extension());
-    for (format, text) in rendered {
+    let staged = |ext: &str| blob::staged_output_key(&job.job_id, &attempt, ext);
+    for (ext, text) in objects {
         let body = futures::stream::once(async move { Ok(Bytes::from(text)) }).boxed();
         ctx.blobs
-            .put_stream(Bucket::Output, &staged(format), body, u64::MAX)
+            .put_stream(Bucket::Output, &staged(ext), body, u64::MAX)
             .await
             .map_err(JobError::from_output_blob)?;
     }
     if !ctx.jobs.renew(lease, ctx.config.lease).await? {
-        for format in Format::ALL {
-            let _ = ctx.blobs.delete(Bucket::Output, &staged(format)).await;
+        for ext in STORED_EXTENSIONS {
+            let _ = ctx.blobs.delete(Bucket::Output, &staged(ext)).await;
         }
         return Err(JobError::LeaseLost);
     }
-    for format in Format::ALL {
-        let staged = staged(format);
+    for ext in STORED_EXTENSIONS {
         ctx.blobs
-            .rename(Bucket::Output, &staged, &output_key(&job.job_id, format))
+            .rename(
+                Bucket::Output,
+                &staged(ext),
+                &blob::output_key(&job.job_id, ext),
+            )
             .await
             .map_err(JobError::from_output_blob)?;
     }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use blob::BlobStore;
 use jobs::JobStore;
-use transcript::Format;
 
 /// Jobs handled per store query.
 const BATCH: u32 = 100;
@@ -29,7 +28,7 @@ pub async fn expire_jobs(
         for job in batch {
             // Files first, then the mark: a sweep that dies in between purges again next time,
             // while a mark without the purge would hide files forever.
-            let exts = Format::ALL.map(Format::extension);
+            let exts = transcript::STORED_EXTENSIONS;
             blob::purge_job_files(blobs, &job.job_id, job.input_key.as_deref(), &exts)
                 .await
                 .map_err(|e| format!("purging the files of {}: {e}", job.job_id))?;

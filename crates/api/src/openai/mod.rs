@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
     operation_id = "create_transcription",
     summary = "Transcribe audio (OpenAI-compatible)",
     description = "A batch job like any other: the call waits for it (at most VERBATIM_OPENAI_WAIT) and answers the transcript.",
-    request_body(content = schema::TranscriptionForm, content_type = "multipart/form-data"),
+    request_body(content(
+        (schema::TranscriptionForm = "multipart/form-data",
+            encoding(("file" = (content_type = "audio/wav")))),
+    )),
     responses(
         (status = 200, description = "The transcript in `response_format` (`json` by default); with `stream=true`, server-sent events `transcript.text.delta` then `transcript.text.done`",
             headers(("x-verbatim-job-id" = String, description = "The batch job behind the answer (not with `stream=true`)")),
@@ -89,7 +92,10 @@ async fn transcriptions(
     operation_id = "create_translation",
     summary = "Translate speech into English text (OpenAI-compatible)",
     description = "Whisper's translate task, on a multilingual model; otherwise as transcriptions.",
-    request_body(content = schema::TranslationForm, content_type = "multipart/form-data"),
+    request_body(content(
+        (schema::TranslationForm = "multipart/form-data",
+            encoding(("file" = (content_type = "audio/wav")))),
+    )),
     responses(
         (status = 200, description = "The transcript in `response_format` (`json` by default); with `stream=true`, server-sent events `transcript.text.delta` then `transcript.text.done`",
             headers(("x-verbatim-job-id" = String, description = "The batch job behind the answer (not with `stream=true`)")),

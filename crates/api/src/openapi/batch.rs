@@ -132,10 +132,7 @@ pub struct TranscriptionConfig {
 
 /// `language`: the codes of [`jobs::job_config::LANGUAGES`] and `auto`.
 fn language_schema() -> Object {
-    let codes = jobs::job_config::LANGUAGES
-        .iter()
-        .copied()
-        .chain(["auto"]);
+    let codes = jobs::job_config::LANGUAGES.iter().copied().chain(["auto"]);
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .enum_values(Some(codes.map(Value::from).chain([Value::Null])))
@@ -521,8 +518,12 @@ pub struct JobFields {
 #[derive(Serialize, ToSchema)]
 pub struct PresignRequest {
     pub mode: PresignMode,
-    /// A plain file name of letters, digits, `.`, `_` and `-`, with an audio extension.
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,255}$", example = "audio.wav")]
+    /// A plain file name of letters, digits, `.`, `_` and `-` (at most 255), with an audio
+    /// extension.
+    #[schema(
+        pattern = "^[A-Za-z0-9._-]{1,245}\\.(wav|mp3|flac|aac|ogg|m4a|mp4|amr|mpeg)$",
+        example = "audio.wav"
+    )]
     pub filename: String,
     pub transcription_config: TranscriptionConfig,
     /// The Content-Type the PUT must send. Default `application/octet-stream`.
@@ -586,7 +587,10 @@ pub struct UploadTarget {
 
 fn upload_headers_schema() -> Object {
     ObjectBuilder::new()
-        .property("Content-Type", ObjectBuilder::new().schema_type(Type::String))
+        .property(
+            "Content-Type",
+            ObjectBuilder::new().schema_type(Type::String),
+        )
         .required("Content-Type")
         .build()
 }

@@ -3,6 +3,7 @@
 //! and `/docs`, Swagger UI over it, its assets embedded in the binary.
 
 pub mod batch;
+pub mod corrections;
 pub mod openai;
 
 use axum::Router;
@@ -19,7 +20,7 @@ pub const API_KEY: &str = "api_key";
         title = "Verbatim",
         description = "Self-hosted batch speech-to-text. The SLNG Batch API (`/v1/batch/jobs`), \
             Verbatim's extensions of it (cancel, progress, webhooks, Idempotency-Key, retention, \
-            prompt: docs/extensions.md) and OpenAI-compatible transcription (`/v1/audio/*`, \
+            prompt, transcript corrections: docs/extensions.md) and OpenAI-compatible transcription (`/v1/audio/*`, \
             `/v1/models`). Every batch error is `{\"error\": \"<message>\"}`.",
     ),
     paths(
@@ -29,6 +30,9 @@ pub const API_KEY: &str = "api_key";
         crate::job::delete_job,
         crate::job::job_files,
         crate::job::cancel_job,
+        crate::corrections::get_transcript,
+        crate::corrections::patch_transcript,
+        crate::corrections::reset_corrections,
         crate::openai::transcriptions,
         crate::openai::translations,
         crate::openai::models,

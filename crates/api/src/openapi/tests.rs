@@ -43,11 +43,14 @@ fn the_document_is_openapi_3_1_and_covers_every_route() {
         operations,
         [
             "DELETE /v1/batch/jobs/{job_id}",
+            "DELETE /v1/batch/jobs/{job_id}/transcript/corrections",
             "GET /health",
             "GET /v1/batch/jobs",
             "GET /v1/batch/jobs/{job_id}",
             "GET /v1/batch/jobs/{job_id}/files",
+            "GET /v1/batch/jobs/{job_id}/transcript",
             "GET /v1/models",
+            "PATCH /v1/batch/jobs/{job_id}/transcript",
             "POST /v1/audio/transcriptions",
             "POST /v1/audio/translations",
             "POST /v1/batch/jobs",
@@ -97,8 +100,13 @@ fn full_job(status: JobStatus) -> (Job, NotificationConfig) {
         "task": "translate", "prompt": "Quarterly results."
     }))
     .unwrap();
-    let tracking = Tracking::parse(&json!({"title": "t", "reference": "r", "tags": ["a"], "details": {"k": [1]}})).unwrap();
-    let output = OutputConfig::parse(&json!({"srt_overrides": {"max_line_length": 40, "max_lines": 3}})).unwrap();
+    let tracking = Tracking::parse(
+        &json!({"title": "t", "reference": "r", "tags": ["a"], "details": {"k": [1]}}),
+    )
+    .unwrap();
+    let output =
+        OutputConfig::parse(&json!({"srt_overrides": {"max_line_length": 40, "max_lines": 3}}))
+            .unwrap();
     let notifications = NotificationConfig::parse(&json!([
         {"url": "https://hooks.example.com/a", "contents": ["jobinfo", "transcript.srt"], "method": "put", "auth_headers": ["X-Token: 1"]},
         {"url": "https://hooks.example.com/b"},
@@ -155,11 +163,8 @@ fn full_job(status: JobStatus) -> (Job, NotificationConfig) {
 /// A job just queued: every optional part absent.
 fn bare_job() -> Job {
     let (mut job, _) = full_job(JobStatus::Queued);
-    job.job_config = JobConfig::transcription(
-        TranscriptionConfig::parse(&json!({})).unwrap(),
-        None,
-        None,
-    );
+    job.job_config =
+        JobConfig::transcription(TranscriptionConfig::parse(&json!({})).unwrap(), None, None);
     job.metadata = None;
     job.input_metadata = InputMetadata::new(InputSource::Url);
     job.output_metadata = OutputMetadata::default();

@@ -5,6 +5,7 @@
 
 mod api_side;
 mod common;
+mod corrections;
 mod fleet;
 mod open;
 mod progress;

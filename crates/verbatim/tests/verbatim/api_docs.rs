@@ -37,7 +37,11 @@ async fn the_document_and_the_docs_page_are_served_without_a_key_or_a_cdn() {
     let base = d.server.base.clone();
     let http = reqwest::Client::new();
 
-    let doc = http.get(format!("{base}/openapi.json")).send().await.unwrap();
+    let doc = http
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(doc.status(), 200);
     let doc: Value = doc.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0", "{doc}");
@@ -61,7 +65,10 @@ async fn the_document_and_the_docs_page_are_served_without_a_key_or_a_cdn() {
         let text = asset.text().await.unwrap();
         // A stylesheet's imports, and the initializer's document URL, stay on the server too.
         if r.ends_with(".css") {
-            assert!(!text.contains("@import url(http"), "{url} imports from elsewhere");
+            assert!(
+                !text.contains("@import url(http"),
+                "{url} imports from elsewhere"
+            );
         }
         if r.ends_with("swagger-initializer.js") {
             assert!(text.contains("\"/openapi.json\""), "{text}");

@@ -10,6 +10,7 @@ mod api_metrics;
 mod api_restart;
 mod api_speech;
 mod common;
+mod corrections;
 mod fleet;
 mod lifecycle;
 mod openai_compat;

@@ -354,6 +354,24 @@ impl JobStore for Recorder {
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
         self.inner.take_reservation(org, job_id).await
     }
+    async fn corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+    ) -> Result<Option<jobs::Corrections>, JobsError> {
+        self.inner.corrections(org, job_id).await
+    }
+    async fn set_corrections(
+        &self,
+        org: &str,
+        job_id: &str,
+        revision: u64,
+        document: &serde_json::Value,
+    ) -> Result<Option<u64>, JobsError> {
+        self.inner
+            .set_corrections(org, job_id, revision, document)
+            .await
+    }
     async fn release_hold(&self, org: &str, job_id: &str) -> Result<(), JobsError> {
         self.inner.release_hold(org, job_id).await
     }
