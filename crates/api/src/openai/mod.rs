@@ -9,6 +9,7 @@ mod stream;
 mod wait;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -26,13 +27,37 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/v1/audio/transcriptions",
-            post(transcriptions).layer(DefaultBodyLimit::disable()),
+            post(transcriptions)
+                .layer(DefaultBodyLimit::disable())
+                .fallback(|| method_not_allowed("POST")),
         )
         .route(
             "/v1/audio/translations",
-            post(translations).layer(DefaultBodyLimit::disable()),
+            post(translations)
+                .layer(DefaultBodyLimit::disable())
+                .fallback(|| method_not_allowed("POST")),
         )
-        .route("/v1/models", get(models))
+        .route(
+            "/v1/models",
+            get(models).fallback(|| method_not_allowed("GET, HEAD")),
+        )
+}
+
+/// A method the route does not take: 405 in OpenAI's shape, like the route's other errors
+/// (axum's own 405 would leave in the batch API's shape).
+async fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = OpenAiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: "Method not allowed".to_string(),
+        kind: "invalid_request_error",
+        param: None,
+        code: None,
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 #[utoipa::path(
