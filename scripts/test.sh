@@ -16,6 +16,8 @@ export VERBATIM_FIXTURES="$REPO_ROOT/tests/fixtures/cache"
 bash scripts/install-openai-client.sh
 # schemathesis, for the schema-driven tests against the server's OpenAPI document.
 bash scripts/install-schemathesis.sh
+# Headless Chromium, its WebDriver and selenium, for the web dashboard's browser test.
+bash scripts/install-browser.sh
 
 # ---- services the tests need -----------------------------------------------------------------
 # PostgreSQL and an S3 server (s3s-fs) for the fleet backends, bound to 127.0.0.1 with their

@@ -4,6 +4,7 @@
 
 mod auth;
 mod corrections;
+mod dashboard;
 pub mod error;
 mod formats;
 mod http_server;
@@ -133,6 +134,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = Router::new()
         .merge(batch)
+        .merge(dashboard::routes())
         .route("/health", get(health))
         .route("/metrics", get(metrics::metrics))
         .merge(openapi::routes());

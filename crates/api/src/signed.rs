@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use blob::{BlobError, Bucket, Grant};
 use futures::TryStreamExt;
@@ -74,34 +74,100 @@ fn verify(
         })
 }
 
+/// Serves the object, or the one byte range asked for (`Range: bytes=...`, 206): a media
+/// player seeks in a recording only where the server answers ranges. A header that does not
+/// parse, or asks for several ranges, gets the whole object, as RFC 9110 allows; a range past
+/// the end is a 416.
 pub async fn download(
     State(state): State<AppState>,
     Path((bucket_name, key)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let s = parse(&state, &bucket_name, query.as_deref())?;
     verify(&state, "GET", &s, &key, None)?;
-    let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
-    let body = Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())));
-    let mut response = (StatusCode::OK, body).into_response();
+    let asked = request_headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| http_range_header::parse_range_header(v).ok());
+    let mut response = match asked {
+        None => {
+            let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
+            let mut response = (StatusCode::OK, body_of(stream)).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            response
+        }
+        Some(ranges) => {
+            let size = state
+                .blobs
+                .head(s.bucket, &key)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            match ranges.validate(size).as_deref() {
+                Ok([range]) => {
+                    let (start, end) = (*range.start(), *range.end());
+                    let stream = state
+                        .blobs
+                        .get_range_stream(s.bucket, &key, start..end + 1)
+                        .await?;
+                    let mut response =
+                        (StatusCode::PARTIAL_CONTENT, body_of(stream)).into_response();
+                    let headers = response.headers_mut();
+                    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end + 1 - start));
+                    headers.insert(
+                        header::CONTENT_RANGE,
+                        header_value(&format!("bytes {start}-{end}/{size}"))?,
+                    );
+                    response
+                }
+                Ok(_) => {
+                    let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
+                    let mut response = (StatusCode::OK, body_of(stream)).into_response();
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+                    response
+                }
+                Err(_) => {
+                    let mut response = ApiError::new(
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        format!("Range not satisfiable: the object has {size} bytes"),
+                    )
+                    .into_response();
+                    response.headers_mut().insert(
+                        header::CONTENT_RANGE,
+                        header_value(&format!("bytes */{size}"))?,
+                    );
+                    return Ok(response);
+                }
+            }
+        }
+    };
     let headers = response.headers_mut();
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     // The format's own type, as an attachment, never sniffed: an uploaded "audio" file that is
     // really HTML must not render as a page in the API's origin.
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(formats::mime_for_key(&key)),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     let disposition = blob::attachment_disposition(&key);
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(|_| ApiError::not_found())?,
-    );
+    headers.insert(header::CONTENT_DISPOSITION, header_value(&disposition)?);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+fn body_of(stream: blob::ByteStream) -> Body {
+    Body::from_stream(stream.map_err(|e| std::io::Error::other(e.to_string())))
+}
+
+fn header_value(text: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(text).map_err(|_| ApiError::not_found())
 }
 
 pub async fn upload(

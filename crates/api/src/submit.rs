@@ -252,6 +252,8 @@ pub(crate) struct Submission {
     metadata: Option<Value>,
     retention_seconds: Option<u64>,
     notification_config: Option<NotificationConfig>,
+    /// The request streams the text while it is recognised (OpenAI's `stream=true`).
+    pub(crate) streams_text: bool,
 }
 
 /// The parts shared by the forms, by name (`field`), as JSON values: the multipart texts are
@@ -316,6 +318,7 @@ pub(crate) fn submission(
         metadata,
         retention_seconds,
         notification_config,
+        streams_text: false,
     })
 }
 
@@ -385,6 +388,7 @@ async fn create_job(
         input_key,
         input_url,
         held_for,
+        streams_text: s.streams_text,
     };
     let job = state.jobs.create(new).await?;
     state.jobs.notifier().notify_one();

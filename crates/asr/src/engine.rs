@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use transcript::Word;
 
 /// Sample rate every engine takes: the audio crate resamples to it.
@@ -13,6 +15,21 @@ pub struct Options {
     /// Translate the speech into English (Whisper's `<|translate|>` task; multilingual models
     /// only) instead of transcribing it.
     pub translate: bool,
+    /// Told the words as they settle, before the recognition ends (for a transcript streamed
+    /// while it is made).
+    pub settled: Option<SettledWords>,
+}
+
+/// Called with words as they settle: in order, each word once, times from the start of the
+/// audio; together, every word of the [`Recognition`], in its order. A word settles when the
+/// text before it is known and the decoding will not change it.
+#[derive(Clone)]
+pub struct SettledWords(pub Arc<dyn Fn(&[Word]) + Send + Sync>);
+
+impl std::fmt::Debug for SettledWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SettledWords(..)")
+    }
 }
 
 /// The result of one recognition run. Words carry no speaker or channel: those are added by

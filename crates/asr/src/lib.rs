@@ -9,5 +9,7 @@ mod engine;
 pub mod models;
 pub mod whisper;
 
-pub use engine::{AsrError, AudioChunks, Engine, Options, Progress, Recognition, SAMPLE_RATE};
+pub use engine::{
+    AsrError, AudioChunks, Engine, Options, Progress, Recognition, SettledWords, SAMPLE_RATE,
+};
 pub use whisper::{WhisperConfig, WhisperEngine};

@@ -126,6 +126,22 @@ impl Buckets {
         Ok((size, got.into_stream().map_err(BlobError::from).boxed()))
     }
 
+    /// The bytes `range` of the object (its end clamped to the object's size). NotFound if missing.
+    pub async fn get_range_stream(
+        &self,
+        b: Bucket,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<ByteStream, BlobError> {
+        let path = object_path(key)?;
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(range)),
+            ..Default::default()
+        };
+        let got = self.of(b).get_opts(&path, options).await?;
+        Ok(got.into_stream().map_err(BlobError::from).boxed())
+    }
+
     pub async fn get_to_file(&self, b: Bucket, key: &str, file: &Path) -> Result<u64, BlobError> {
         let (_, mut stream) = self.get_stream(b, key).await?;
         let io = |e: std::io::Error| BlobError::Io(format!("{}: {e}", file.display()));

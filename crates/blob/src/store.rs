@@ -93,6 +93,16 @@ pub trait BlobStore: Send + Sync {
     async fn get_stream(&self, b: Bucket, key: &str) -> Result<(u64, ByteStream), BlobError> {
         self.buckets().get_stream(b, key).await
     }
+    /// A part of the body: the bytes `range` (a download resumed, a player seeking). NotFound if
+    /// missing.
+    async fn get_range_stream(
+        &self,
+        b: Bucket,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<ByteStream, BlobError> {
+        self.buckets().get_range_stream(b, key, range).await
+    }
     /// The size, or `None` if missing.
     async fn head(&self, b: Bucket, key: &str) -> Result<Option<u64>, BlobError> {
         self.buckets().head(b, key).await

@@ -347,6 +347,7 @@ pub(crate) fn job_from_row(r: &dyn Columns) -> Result<Job, JobsError> {
             .transpose()
             .map_err(|e| JobsError::Database(format!("bad progress in database: {e}")))?,
         heartbeat_at: r.opt_time("heartbeat_at")?,
+        streams_text: r.opt_text("partial_text")?.is_some(),
     })
 }
 

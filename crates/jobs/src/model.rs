@@ -130,6 +130,9 @@ pub struct Job {
     /// The latest sign of life of the worker holding the job: its claim, each lease renewal,
     /// each progress report and stage move. `None` while no worker holds a QUEUED job.
     pub heartbeat_at: Option<DateTime<Utc>>,
+    /// Whether the request streams the job's text while it is recognised (the worker then
+    /// records it, see [`crate::JobStore::append_partial_text`]).
+    pub streams_text: bool,
 }
 
 /// What a job's worker is going through, for [`Progress`].
@@ -193,6 +196,8 @@ pub struct NewJob {
     /// creates an uploaded job this way, so the job id is won (atomically, in the store) before
     /// the upload moves to the job's key, and no worker looks for it before it is there.
     pub held_for: Option<std::time::Duration>,
+    /// The request streams the job's text while it is recognised.
+    pub streams_text: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -27,7 +27,7 @@ use crate::engine::{
     fetch_all, job_from_row, query, wake, Arg, Dialect, Engine, Failure, RowMap, RowOf, Step, Stmt,
     Unit, Written,
 };
-use crate::sql_store::{organisation_turn, WORKING};
+use crate::sql_store::{organisation_turn, RESTART_TEXT, WORKING};
 use crate::{JobStore, JobsError};
 
 /// The channel every store listens on and notifies.
@@ -167,7 +167,7 @@ impl Engine for PgJobStore {
              UPDATE jobs SET lease_owner = $1, lease_token = $2,
                  lease_expires_at = t.now + $3 * interval '1 millisecond', visible_after = NULL,
                  attempts = attempts + 1, started_at = COALESCE(started_at, t.now), claimed_at = t.now,
-                 updated_at = t.now, heartbeat_at = t.now, progress = NULL
+                 updated_at = t.now, heartbeat_at = t.now, progress = NULL, partial_text = {RESTART_TEXT}
              FROM next, t
              WHERE jobs.job_id = next.job_id
              RETURNING jobs.*",

@@ -43,6 +43,10 @@ const HELD: &str = "job_id = $1 AND lease_token = $2";
 
 /// Clears the lease when a job ends or is handed back.
 const NO_LEASE: &str = "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL";
+/// An ended job keeps no text of its own: its transcript is in the outputs, which expire.
+const NO_PARTIAL_TEXT: &str = "partial_text = NULL";
+/// A claim starts the job's streamed text again (another attempt recognises it from the start).
+pub(crate) const RESTART_TEXT: &str = "CASE WHEN partial_text IS NULL THEN NULL ELSE '' END";
 
 /// Runs one statement on its own; the number of rows it changed.
 async fn execute<E: Engine>(e: &E, s: Stmt) -> Result<u64, JobsError> {
@@ -156,9 +160,9 @@ impl<E: Engine> JobStore for E {
         let insert = Stmt::new(format!(
             "INSERT INTO jobs (job_id, organisation_id, api_key_id, status, model_code, job_config, metadata,
                                input_metadata, output_metadata, input_key, input_url, submitted_at, updated_at, visible_after,
-                               retention_ms)
+                               retention_ms, partial_text)
              SELECT $1, $2, $3, 'QUEUED', $4, {config}, {meta}, {input}, '{{}}', $8, $9, {now}, {now},
-                    {visible}, $11
+                    {visible}, $11, $12
              WHERE NOT EXISTS (SELECT 1 FROM upload_reservations
                                WHERE job_id = $1 AND organisation_id <> $2 AND expires_at > {now})
              RETURNING *",
@@ -180,7 +184,8 @@ impl<E: Engine> JobStore for E {
             job.job_config
                 .retention_seconds
                 .map(Duration::from_secs),
-        );
+        )
+        .opt_text(job.streams_text.then_some(""));
         // The id is a job now; its reservation has done its work.
         let forget =
             Stmt::new("DELETE FROM upload_reservations WHERE job_id = $1").text(&job.job_id);
@@ -256,7 +261,7 @@ impl<E: Engine> JobStore for E {
     async fn cancel(&self, org: &str, job_id: &str, message: &str) -> Result<Job, JobsError> {
         let s = Stmt::new(format!(
             "UPDATE jobs SET status = 'FAILED', error_message = $3, completed_at = {now}, updated_at = {now},
-                 visible_after = NULL, {NO_LEASE}
+                 visible_after = NULL, {NO_LEASE}, {NO_PARTIAL_TEXT}
              WHERE organisation_id = $1 AND job_id = $2 AND status IN {WORKING} RETURNING *",
             now = E::NOW
         ))
@@ -356,6 +361,24 @@ impl<E: Engine> JobStore for E {
         ))
         .text(key);
         Ok(self.fetch(s, count_from_row).await?.pop().unwrap_or(0) > 0)
+    }
+
+    async fn partial_text(
+        &self,
+        org: &str,
+        job_id: &str,
+        from: usize,
+    ) -> Result<Option<String>, JobsError> {
+        // SUBSTR counts characters from 1 in both SQLite and PostgreSQL.
+        let mut s = Stmt::new(String::new());
+        let org_p = s.param(Arg::Text(Some(org.to_string())));
+        let job_p = s.param(Arg::Text(Some(job_id.to_string())));
+        let from_p = s.param(Arg::Int(i64::try_from(from).unwrap_or(i64::MAX) + 1));
+        s.sql = format!(
+            "SELECT SUBSTR(partial_text, CAST({from_p} AS INTEGER)) AS rest FROM jobs
+             WHERE organisation_id = {org_p} AND job_id = {job_p}"
+        );
+        Ok(self.fetch(s, |r| r.opt_text("rest")).await?.pop().flatten())
     }
 
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
@@ -518,6 +541,16 @@ impl<E: Engine> JobStore for E {
         }
     }
 
+    async fn append_partial_text(&self, lease: &Lease, text: &str) -> Result<(), JobsError> {
+        // `||` with NULL is NULL: a job that does not stream keeps none.
+        let set = "partial_text = partial_text || $3";
+        if update_held(self, lease, set, Arg::Text(Some(text.to_string()))).await? == 1 {
+            Ok(())
+        } else {
+            Err(JobsError::LeaseLost)
+        }
+    }
+
     async fn advance(
         &self,
         lease: &Lease,
@@ -545,7 +578,7 @@ impl<E: Engine> JobStore for E {
         output_metadata: OutputMetadata,
     ) -> Result<(), JobsError> {
         let set = format!(
-            "output_metadata = {}, progress = {}, completed_at = {}, {NO_LEASE}",
+            "output_metadata = {}, progress = {}, completed_at = {}, {NO_LEASE}, {NO_PARTIAL_TEXT}",
             E::json("$3"),
             E::json("$4"),
             E::NOW
@@ -565,7 +598,10 @@ impl<E: Engine> JobStore for E {
     }
 
     async fn fail(&self, lease: &Lease, message: &str) -> Result<(), JobsError> {
-        let set = format!("error_message = $3, completed_at = {}, {NO_LEASE}", E::NOW);
+        let set = format!(
+            "error_message = $3, completed_at = {}, {NO_LEASE}, {NO_PARTIAL_TEXT}",
+            E::NOW
+        );
         move_held(
             self,
             lease,

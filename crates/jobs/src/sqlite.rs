@@ -24,7 +24,7 @@ use crate::engine::{
     fetch_all, job_from_row, query, Arg, Dialect, Engine, Failure, RowMap, RowOf, Step, Stmt,
     Written,
 };
-use crate::sql_store::{organisation_turn, WORKING};
+use crate::sql_store::{organisation_turn, RESTART_TEXT, WORKING};
 use crate::time::{from_text, opt_from_text, to_text};
 use crate::{JobStore, JobsError};
 
@@ -115,7 +115,7 @@ impl Engine for SqliteJobStore {
         format!(
             "UPDATE jobs SET lease_owner = $1, lease_token = $2, lease_expires_at = {expires}, visible_after = NULL,
                  attempts = attempts + 1, started_at = COALESCE(started_at, {NOW}), claimed_at = {NOW}, updated_at = {NOW},
-                 heartbeat_at = {NOW}, progress = NULL
+                 heartbeat_at = {NOW}, progress = NULL, partial_text = {RESTART_TEXT}
              WHERE {this} AND job_id = (
                  SELECT c.job_id FROM jobs c WHERE {c} AND c.organisation_id = (
                      SELECT q.organisation_id FROM jobs q WHERE {q} GROUP BY q.organisation_id

@@ -79,6 +79,14 @@ pub trait JobStore: Send + Sync {
     /// Forgets every key answered or claimed more than `lifetime` ago; how many.
     async fn purge_idempotency_keys(&self, lifetime: Duration) -> Result<u64, JobsError>;
 
+    /// The streamed text of a job of `org` from its character `from` on (0: all of it); `None`
+    /// when there is none (no such job, a job that does not stream, or one that ended).
+    async fn partial_text(
+        &self,
+        org: &str,
+        job_id: &str,
+        from: usize,
+    ) -> Result<Option<String>, JobsError>;
     /// The transcript corrections of a job of `org` (`None`: no such job; a job never corrected
     /// has no document and revision 0).
     async fn corrections(&self, org: &str, job_id: &str) -> Result<Option<Corrections>, JobsError>;
@@ -111,6 +119,9 @@ pub trait JobStore: Send + Sync {
         lease: &Lease,
         progress: &crate::Progress,
     ) -> Result<(), JobsError>;
+    /// Appends `text` to the streamed text of the held job (nothing for a job that does not
+    /// stream it). LeaseLost when the job is not held under this lease any more.
+    async fn append_partial_text(&self, lease: &Lease, text: &str) -> Result<(), JobsError>;
     /// Moves a held job to IN_PROGRESS / DECODING / POST_PROCESSING, optionally replacing
     /// `input_metadata`; every move of a held job moves `heartbeat_at` too. LeaseLost |
     /// InvalidTransition.

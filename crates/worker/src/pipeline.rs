@@ -425,6 +425,7 @@ async fn recognise(
             speakers
                 .as_ref()
                 .map(|s| s.as_deref().map_err(Clone::clone)),
+            input.progress.settled_words(),
             &|stage, fraction| input.progress.set(stage, fraction),
         )
     };

@@ -2,10 +2,11 @@
 //! recognition thread says how far it has got as often as it likes (every decoded window, every
 //! piece of audio the speaker model reads) into a [`Feed`], which only keeps the newest reading;
 //! the [`Reporter`] writes that reading to the job store at most once a second, so a job costs
-//! the database one small write a second however fast recognition goes.
+//! the database one small write a second however fast recognition goes. For a job whose request
+//! streams its text, the words that settled since are appended to the job's text with it.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jobs::{JobStore, JobsError, Lease, Progress, Stage};
@@ -39,6 +40,44 @@ impl Reading {
 pub struct Feed {
     tx: watch::Sender<Reading>,
     duration: f64,
+    /// The job's text not yet written, when its request streams it.
+    text: Option<Arc<SettledText>>,
+}
+
+/// Settled words' text waiting for the reporter.
+#[derive(Default)]
+pub struct SettledText {
+    pending: Mutex<Pending>,
+}
+
+#[derive(Default)]
+struct Pending {
+    text: String,
+    /// Whether any word was told before: the next one is then written after a space.
+    started: bool,
+}
+
+impl SettledText {
+    fn push(&self, words: &[transcript::Word]) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        for word in words {
+            if pending.started {
+                pending.text.push(' ');
+            }
+            pending.text.push_str(&word.text);
+            pending.started = true;
+        }
+    }
+
+    fn take(&self) -> String {
+        std::mem::take(&mut self.pending.lock().unwrap_or_else(|p| p.into_inner()).text)
+    }
+
+    /// Puts back text whose write failed, before what came since.
+    fn put_back(&self, text: String) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.text.insert_str(0, &text);
+    }
 }
 
 impl Feed {
@@ -63,6 +102,13 @@ impl Feed {
             r.at = now;
         });
     }
+
+    /// Where recognition tells its settled words, when the job streams its text (recognition
+    /// of one channel at a time only: the words of split channels are merged by time at the end).
+    pub fn settled_words(&self) -> Option<asr::SettledWords> {
+        let text = self.text.clone()?;
+        Some(asr::SettledWords(Arc::new(move |words| text.push(words))))
+    }
 }
 
 /// Writes a job's progress to the store.
@@ -72,6 +118,7 @@ pub struct Reporter {
     duration: f64,
     rx: watch::Receiver<Reading>,
     written: Option<Reading>,
+    text: Option<Arc<SettledText>>,
     /// Set once the store said the lease is gone: the lease keeper abandons the job then.
     lost: bool,
 }
@@ -86,15 +133,20 @@ pub fn start(store: Arc<dyn JobStore>, lease: Lease, duration: f64) -> (Feed, Re
     } else {
         0.0
     };
+    let text = lease
+        .job
+        .streams_text
+        .then(|| Arc::new(SettledText::default()));
     let reporter = Reporter {
         store,
         lease,
         duration,
         rx,
         written: None,
+        text: text.clone(),
         lost: false,
     };
-    (Feed { tx, duration }, reporter)
+    (Feed { tx, duration, text }, reporter)
 }
 
 impl Reporter {
@@ -118,6 +170,7 @@ impl Reporter {
     }
 
     async fn write(&mut self) {
+        self.write_text().await;
         let reading = *self.rx.borrow_and_update();
         if self.lost || self.written == Some(reading) {
             return;
@@ -129,6 +182,24 @@ impl Reporter {
             // Progress is for show: a failed write is retried with the next reading.
             Err(e) => {
                 tracing::debug!(job_id = %self.lease.job.job_id, error = %e, "progress not recorded")
+            }
+        }
+    }
+}
+
+impl Reporter {
+    async fn write_text(&mut self) {
+        let Some(text) = &self.text else { return };
+        let fresh = text.take();
+        if self.lost || fresh.is_empty() {
+            return;
+        }
+        match self.store.append_partial_text(&self.lease, &fresh).await {
+            Ok(()) => {}
+            Err(JobsError::LeaseLost) => self.lost = true,
+            Err(e) => {
+                tracing::debug!(job_id = %self.lease.job.job_id, error = %e, "streamed text not recorded");
+                text.put_back(fresh);
             }
         }
     }
@@ -207,6 +278,7 @@ mod tests {
         let feed = Feed {
             tx,
             duration: 100.0,
+            text: None,
         };
         feed.set(Stage::Transcribing, 0.5);
         feed.set(Stage::Transcribing, 0.25);

@@ -137,18 +137,22 @@ pub type OnProgress<'a> = &'a (dyn Fn(Stage, f32) + Sync);
 /// channel when the request split them; with `diarization: "speaker"` labels each word's
 /// speaker from the voices (`speakers`: the model the caller loaded, shared, or why there is
 /// none); then applies [`post_process`]. A diarization failure never loses the transcript: the
-/// words keep no speaker (rendered `UU`) and [`Recognised::diarization`] says why. Blocking.
+/// words keep no speaker (rendered `UU`) and [`Recognised::diarization`] says why. `settled`
+/// is told the words as they settle, when the channels are not split. Blocking.
 pub fn recognise_channels(
     engine: &dyn Engine,
     input: &AudioInput,
     request: &Request,
     speakers: Option<SpeakerModelFor<'_>>,
+    settled: Option<asr::SettledWords>,
     progress: OnProgress<'_>,
 ) -> Result<Recognised, AsrError> {
     let options = asr::Options {
         language: request.language.clone(),
         initial_prompt: request.initial_prompt.clone(),
         translate: request.translate,
+        // Split channels' words are merged by time at the end: not in the order they settle.
+        settled: settled.filter(|_| !request.split_channels),
     };
     let channels: Vec<Option<usize>> = if request.split_channels {
         (0..usize::from(input.probe.channels.max(1)))

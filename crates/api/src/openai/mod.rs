@@ -73,7 +73,7 @@ async fn method_not_allowed(allow: &'static str) -> Response {
     )),
     responses(
         (status = 200, description = "The transcript in `response_format` (`json` by default); with `stream=true`, server-sent events `transcript.text.delta` then `transcript.text.done`",
-            headers(("x-verbatim-job-id" = String, description = "The batch job behind the answer (not with `stream=true`)")),
+            headers(("x-verbatim-job-id" = String, description = "The batch job behind the answer")),
             content(
                 (schema::TranscriptionJson = "application/json"),
                 (String = "text/plain"),
@@ -123,7 +123,7 @@ async fn transcriptions(
     )),
     responses(
         (status = 200, description = "The transcript in `response_format` (`json` by default); with `stream=true`, server-sent events `transcript.text.delta` then `transcript.text.done`",
-            headers(("x-verbatim-job-id" = String, description = "The batch job behind the answer (not with `stream=true`)")),
+            headers(("x-verbatim-job-id" = String, description = "The batch job behind the answer")),
             content(
                 (schema::TranscriptionJson = "application/json"),
                 (String = "text/plain"),
@@ -167,18 +167,16 @@ async fn answer(
     task: Task,
 ) -> Result<Response, OpenAiError> {
     let t = request::queue(state, key, request, task).await?;
-    if t.stream {
-        return Ok(stream::respond(
-            state.clone(),
-            key.organisation_id.clone(),
-            t,
-        ));
-    }
-    let (job, doc) = wait::finished(state, &key.organisation_id, &t.job_id).await?;
-    let rendered = Rendered::new(&job, &doc, t.task);
-    let mut response = rendered.response(t.response_format, t.granularities);
+    let job_id = t.job_id.clone();
+    let mut response = if t.stream {
+        stream::respond(state.clone(), key.organisation_id.clone(), t)
+    } else {
+        let (job, doc) = wait::finished(state, &key.organisation_id, &t.job_id).await?;
+        let rendered = Rendered::new(&job, &doc, t.task);
+        rendered.response(t.response_format, t.granularities)
+    };
     // The batch job behind the answer, for a client that wants its other outputs.
-    if let Ok(id) = t.job_id.parse() {
+    if let Ok(id) = job_id.parse() {
         response.headers_mut().insert("x-verbatim-job-id", id);
     }
     Ok(response)

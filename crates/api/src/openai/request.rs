@@ -226,7 +226,7 @@ async fn read_and_queue(
         return Err(OpenAiError::invalid("file", "file is required"));
     };
     let fields_of_job = json!({"transcription_config": config, "model_code": model_code});
-    let s = submit::submission(state, file.job_id.clone(), |name| {
+    let mut s = submit::submission(state, file.job_id.clone(), |name| {
         fields_of_job.get(name).cloned()
     })
     .map_err(|e| {
@@ -237,6 +237,7 @@ async fn read_and_queue(
         };
         OpenAiError::invalid(param, e.message)
     })?;
+    s.streams_text = stream;
     submit::queue_staged(state, key, file, s).await?;
     Ok(Transcription {
         job_id: file.job_id.clone(),

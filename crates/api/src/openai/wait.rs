@@ -22,43 +22,73 @@ pub async fn finished(
     org: &str,
     job_id: &str,
 ) -> Result<(Job, Value), OpenAiError> {
-    let limit = state.config.openai_wait;
     let since = Instant::now();
     loop {
-        let job = state
-            .jobs
-            .get(org, job_id)
-            .await
-            .map_err(crate::ApiError::from)?
-            .ok_or_else(|| failed(job_id, "it was deleted"))?;
-        match job.status {
-            JobStatus::Done => {
-                let transcript = transcript(state, job_id).await?;
-                return Ok((job, transcript));
-            }
-            JobStatus::Failed => {
-                let why = job.error_message.as_deref().unwrap_or("no reason given");
-                return Err(failed(job_id, why));
-            }
-            JobStatus::Deleted => return Err(failed(job_id, "it was deleted")),
-            _ if since.elapsed() >= limit => {
-                return Err(OpenAiError {
-                    status: StatusCode::GATEWAY_TIMEOUT,
-                    message: format!(
-                        "The transcription did not finish within {} s; it goes on as batch job {job_id}: poll GET /v1/batch/jobs/{job_id} and fetch its transcript when DONE",
-                        limit.as_secs()
-                    ),
-                    kind: "timeout",
-                    param: None,
-                    code: Some("job_still_running"),
-                })
-            }
-            _ => tokio::time::sleep(POLL.min(limit.saturating_sub(since.elapsed()))).await,
+        match look(state, org, job_id, since).await? {
+            Look::Done(job, transcript) => return Ok((job, transcript)),
+            Look::Working(_) => pause(state, since).await,
         }
     }
 }
 
-fn failed(job_id: &str, why: &str) -> OpenAiError {
+/// What one look at the job found.
+pub enum Look {
+    Done(Job, Value),
+    /// Still queued or at work: look again after [`pause`].
+    Working(Job),
+}
+
+/// One look at the job of a request that has waited since `since`: DONE (with its transcript),
+/// still working, or the error to answer (failed, deleted, or past the wait).
+pub async fn look(
+    state: &AppState,
+    org: &str,
+    job_id: &str,
+    since: Instant,
+) -> Result<Look, OpenAiError> {
+    let limit = state.config.openai_wait;
+    let job = state
+        .jobs
+        .get(org, job_id)
+        .await
+        .map_err(crate::ApiError::from)?
+        .ok_or_else(|| failed(job_id, "it was deleted"))?;
+    match job.status {
+        JobStatus::Done => {
+            let transcript = transcript(state, job_id).await?;
+            Ok(Look::Done(job, transcript))
+        }
+        JobStatus::Failed => {
+            let why = job.error_message.as_deref().unwrap_or("no reason given");
+            Err(failed(job_id, why))
+        }
+        JobStatus::Deleted => Err(failed(job_id, "it was deleted")),
+        _ if since.elapsed() >= limit => Err(still_running(job_id, limit)),
+        _ => Ok(Look::Working(job)),
+    }
+}
+
+/// The time between two looks (never past the wait's end).
+pub async fn pause(state: &AppState, since: Instant) {
+    let left = state.config.openai_wait.saturating_sub(since.elapsed());
+    tokio::time::sleep(POLL.min(left)).await
+}
+
+/// The answer when the job outlives the wait: it goes on, and the message says how to follow it.
+pub(super) fn still_running(job_id: &str, limit: Duration) -> OpenAiError {
+    OpenAiError {
+        status: StatusCode::GATEWAY_TIMEOUT,
+        message: format!(
+            "The transcription did not finish within {} s; it goes on as batch job {job_id}: poll GET /v1/batch/jobs/{job_id} and fetch its transcript when DONE",
+            limit.as_secs()
+        ),
+        kind: "timeout",
+        param: None,
+        code: Some("job_still_running"),
+    }
+}
+
+pub(super) fn failed(job_id: &str, why: &str) -> OpenAiError {
     OpenAiError {
         status: StatusCode::BAD_REQUEST,
         message: format!("The transcription failed (batch job {job_id}): {why}"),
@@ -69,7 +99,7 @@ fn failed(job_id: &str, why: &str) -> OpenAiError {
 }
 
 /// `outputs/<job_id>.json`, parsed.
-async fn transcript(state: &AppState, job_id: &str) -> Result<Value, OpenAiError> {
+pub(super) async fn transcript(state: &AppState, job_id: &str) -> Result<Value, OpenAiError> {
     let key = blob::output_key(job_id, "json");
     let (_, stream) = state
         .blobs

@@ -156,6 +156,7 @@ fn full_job(status: JobStatus) -> (Job, NotificationConfig) {
             eta_seconds: Some(2.0),
         }),
         heartbeat_at: Some(time(2)),
+        streams_text: true,
     };
     (job, notifications)
 }

@@ -12,7 +12,7 @@ use vad::SileroVad;
 use super::blocks::{Block, BlockCutter};
 use super::transcribe::{fixed_language, initial_prompt, run_block, Carry};
 use super::{WhisperEngine, DEFAULT_BATCH_SIZE};
-use crate::{AsrError, AudioChunks, Options, Progress, Recognition, SAMPLE_RATE};
+use crate::{AsrError, AudioChunks, Options, Progress, Recognition, SettledWords, SAMPLE_RATE};
 
 pub fn run(
     engine: &WhisperEngine,
@@ -50,6 +50,11 @@ pub fn run(
                     progress(((offset + f64::from(f) * length) / total).min(1.0) as f32);
                 }
             };
+            let mut tell = |settled: &[Word]| {
+                if let Some(SettledWords(tell)) = &options.settled {
+                    tell(&shifted(settled, offset));
+                }
+            };
             let block_words = run_block(
                 engine,
                 &block.samples,
@@ -57,6 +62,7 @@ pub fn run(
                 &initial_prompt,
                 &mut carry,
                 &block_progress,
+                &mut tell,
             )?;
             tracing::debug!(
                 start_s = offset,
@@ -64,11 +70,7 @@ pub fn run(
                 words = block_words.len(),
                 "block recognised"
             );
-            words.extend(block_words.into_iter().map(|w| Word {
-                start: w.start + offset,
-                end: w.end + offset,
-                ..w
-            }));
+            words.extend(shifted(&block_words, offset));
         }
         Ok::<_, AsrError>(words)
     })?;
@@ -82,6 +84,18 @@ pub fn run(
         language_probability: language.map_or(0.0, |l| l.probability),
         words,
     })
+}
+
+/// A block's words with times from the start of the recording.
+fn shifted(words: &[Word], offset: f64) -> Vec<Word> {
+    words
+        .iter()
+        .map(|w| Word {
+            start: w.start + offset,
+            end: w.end + offset,
+            ..w.clone()
+        })
+        .collect()
 }
 
 /// The reader: audio → VAD → blocks, handed over one at a time. Stops at the first error

@@ -96,7 +96,8 @@ pub fn initial_prompt(engine: &WhisperEngine, options: &Options) -> Result<Vec<u
 
 /// Recognises one block of a recording (see `blocks`): `samples` with the VAD `probabilities`
 /// of its frames; `initial_prompt` begins the text of every track but the first, which goes on
-/// from `carry`. Word times are the block's own (from its first sample).
+/// from `carry`. Word times are the block's own (from its first sample). `settled` is told the
+/// words, in order, as soon as every word before them is known.
 pub fn run_block(
     engine: &WhisperEngine,
     samples: &[f32],
@@ -104,6 +105,7 @@ pub fn run_block(
     initial_prompt: &[u32],
     carry: &mut Carry,
     progress: Progress<'_>,
+    settled: &mut dyn FnMut(&[Word]),
 ) -> Result<Vec<Word>, AsrError> {
     if samples.is_empty() {
         return Ok(Vec::new());
@@ -201,6 +203,7 @@ pub fn run_block(
     );
 
     let mut step = 0usize;
+    let mut told = Told::default();
     loop {
         // Each track's next window, or the track is done.
         let mut batch: Vec<Window> = Vec::new();
@@ -256,13 +259,41 @@ pub fn run_block(
         step += 1;
         let done: usize = tracks.iter().map(|t| t.seek - t.range.start).sum();
         progress(fraction(done, content_frames));
+        told.tell(&tracks, settled);
     }
+    told.tell(&tracks, settled);
     if let Some(last) = tracks.last() {
         let previous = last.previous();
         carry.previous = previous[previous.len().saturating_sub(MAX_LENGTH / 2)..].to_vec();
     }
     progress(1.0);
     Ok(tracks.into_iter().flat_map(|t| t.words).collect())
+}
+
+/// How many of a block's words [`run_block`] has told as settled: tracks are consecutive parts
+/// of the block decoded side by side, so a track's words are settled once every track before
+/// it is done, and a window's words never change once decoded.
+#[derive(Default)]
+struct Told {
+    track: usize,
+    words: usize,
+}
+
+impl Told {
+    fn tell(&mut self, tracks: &[Track], settled: &mut dyn FnMut(&[Word])) {
+        while let Some(track) = tracks.get(self.track) {
+            let fresh = &track.words[self.words.min(track.words.len())..];
+            if !fresh.is_empty() {
+                settled(fresh);
+                self.words = track.words.len();
+            }
+            if track.seek < track.range.end {
+                break;
+            }
+            self.track += 1;
+            self.words = 0;
+        }
+    }
 }
 
 /// One track's place in the recording and its decoding state, as the sequential loop keeps it.

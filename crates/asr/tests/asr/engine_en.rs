@@ -1,9 +1,9 @@
 //! The Whisper engine with the real tiny.en model on real recorded speech.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::common::*;
-use asr::{AsrError, Engine, Options, WhisperConfig};
+use asr::{AsrError, Engine, Options, SettledWords, WhisperConfig};
 use testkit::wer::word_error_rate;
 
 fn transcribe(samples: &[f32]) -> asr::Recognition {
@@ -317,15 +317,40 @@ fn streamed_audio_is_recognised_block_by_block() {
     }
     let duration = audio.len() as f64 / 16_000.0;
     let mut chunks = audio.chunks(7 * 16_000 + 123).map(|c| Ok(c.to_vec()));
-    let seen = Mutex::new(Vec::new());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    // Each settled word, with how far the recognition had got when it was told.
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let options = Options {
+        settled: Some(SettledWords(Arc::new({
+            let (seen, told) = (seen.clone(), told.clone());
+            move |words: &[transcript::Word]| {
+                let at = seen.lock().unwrap().last().copied().unwrap_or(0.0f32);
+                told.lock()
+                    .unwrap()
+                    .extend(words.iter().map(|w| (at, w.clone())));
+            }
+        }))),
+        ..Options::default()
+    };
     let rec = engine("tiny.en")
-        .transcribe_stream(&mut chunks, Some(duration), &Options::default(), &|f| {
+        .transcribe_stream(&mut chunks, Some(duration), &options, &|f| {
             seen.lock().unwrap().push(f)
         })
         .unwrap();
     assert_well_formed(&rec.words, duration);
     each_clip_in_its_span(&rec.words, &spans, "streamed");
-    let progress = seen.into_inner().unwrap();
+    // The settled words are the recognition's words, in order, each once; most of the first
+    // block's first track is told while the rest of the recording is still being decoded.
+    let told = std::mem::take(&mut *told.lock().unwrap());
+    let told_words: Vec<_> = told.iter().map(|(_, w)| w.clone()).collect();
+    assert_eq!(told_words, rec.words);
+    let early = told.iter().filter(|(at, _)| *at < 0.25).count();
+    assert!(
+        early >= 20,
+        "only {early} of {} words told before a quarter of the audio was done",
+        told.len()
+    );
+    let progress = std::mem::take(&mut *seen.lock().unwrap());
     assert!(progress.windows(2).all(|p| p[0] <= p[1]), "{progress:?}");
     assert!(
         progress.iter().any(|&f| f > 0.3 && f < 0.9),

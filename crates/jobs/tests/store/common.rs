@@ -118,6 +118,7 @@ pub fn new_job(org: &str, job_id: &str) -> NewJob {
         input_key: Some(format!("inputs/{job_id}.wav")),
         input_url: None,
         held_for: None,
+        streams_text: false,
     }
 }
 

@@ -129,4 +129,61 @@ async fn done_shows_all_of_the_audio_and_a_hand_back_clears_it(d: Db) {
 crate::on_both_backends!(
     heartbeats_and_progress_follow_the_holder,
     done_shows_all_of_the_audio_and_a_hand_back_clears_it,
+    streamed_text_follows_the_holder_and_ends_with_the_job,
 );
+
+/// The streamed text of a job whose request streams it: appended by the holder, read from a
+/// character on, started again by a new claim, gone when the job ends; none for other jobs.
+async fn streamed_text_follows_the_holder_and_ends_with_the_job(d: Db) {
+    let s = &d.store;
+    let streaming = |id: &str| jobs::NewJob {
+        streams_text: true,
+        ..crate::common::new_job("org1", id)
+    };
+    s.create(streaming("talk")).await.unwrap();
+    assert_eq!(
+        s.partial_text("org1", "talk", 0).await.unwrap().as_deref(),
+        Some("")
+    );
+    let lease = s.claim("w1", MINUTE).await.unwrap().unwrap();
+    assert!(lease.job.streams_text);
+    s.append_partial_text(&lease, "Héllo,").await.unwrap();
+    s.append_partial_text(&lease, " wörld.").await.unwrap();
+    let read = |from| async move { s.partial_text("org1", "talk", from).await.unwrap() };
+    assert_eq!(read(0).await.as_deref(), Some("Héllo, wörld."));
+    assert_eq!(
+        read(6).await.as_deref(),
+        Some(" wörld."),
+        "from a character, not a byte"
+    );
+    assert_eq!(read(13).await.as_deref(), Some(""));
+    assert_eq!(s.partial_text("org2", "talk", 0).await.unwrap(), None);
+
+    // Another attempt starts the text again; the old holder can add nothing.
+    s.release(&lease, Duration::ZERO).await.unwrap();
+    let again = s.claim("w2", MINUTE).await.unwrap().unwrap();
+    assert_eq!(read(0).await.as_deref(), Some(""));
+    assert_eq!(
+        s.append_partial_text(&lease, "stale").await,
+        Err(JobsError::LeaseLost)
+    );
+    s.append_partial_text(&again, "Hello").await.unwrap();
+    for status in [
+        JobStatus::InProgress,
+        JobStatus::Decoding,
+        JobStatus::PostProcessing,
+    ] {
+        s.advance(&again, status, None).await.unwrap();
+    }
+    s.complete(&again, OutputMetadata::default()).await.unwrap();
+    assert_eq!(read(0).await, None, "an ended job keeps no text of its own");
+
+    // A job that does not stream records nothing.
+    s.create(crate::common::new_job("org1", "plain"))
+        .await
+        .unwrap();
+    let plain = s.claim("w1", MINUTE).await.unwrap().unwrap();
+    assert!(!plain.job.streams_text);
+    s.append_partial_text(&plain, "words").await.unwrap();
+    assert_eq!(s.partial_text("org1", "plain", 0).await.unwrap(), None);
+}

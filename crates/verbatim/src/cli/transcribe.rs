@@ -165,6 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &input,
         &request,
         speakers.as_ref().map(|s| s.as_ref().map_err(Clone::clone)),
+        None,
         // The bar follows recognition only: diarization, starting again from 0, would make it jump back.
         &|stage, fraction| {
             if stage == jobs::Stage::Transcribing {

@@ -11,6 +11,7 @@ mod api_restart;
 mod api_speech;
 mod common;
 mod corrections;
+mod dashboard;
 mod fleet;
 mod lifecycle;
 mod openai_compat;

@@ -260,6 +260,72 @@ async fn the_openai_client_transcribes_in_every_format() {
 
 /// Past VERBATIM_OPENAI_WAIT the call answers 504 in OpenAI's shape, naming the batch job,
 /// which is still queued (this server has no workers) and visible in the batch API.
+/// The first `seconds` of a 16 kHz mono 16-bit WAV with the canonical 44-byte header.
+fn wav_head(wav: &[u8], seconds: usize) -> Vec<u8> {
+    assert_eq!(&wav[36..40], b"data", "not a canonical WAV header");
+    let data = &wav[44..(44 + seconds * 32_000).min(wav.len())];
+    let mut out = wav[..44].to_vec();
+    out[4..8].copy_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    out[40..44].copy_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// `stream=true` on a recording long enough to be decoded in several steps: text arrives while
+/// the job is still working, and the deltas add up to the final text.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_sends_text_while_the_job_works() {
+    let d = Deployment::start(Kind::Embedded, 1, Vec::new())
+        .await
+        .unwrap();
+    let api = d.api(&d.create_key("openai"));
+    let long = std::fs::read(&crate::common::fixture("en_long").wav).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("model", "whisper-1")
+        .text("stream", "true")
+        .part("file", wav_part("five_minutes.wav", wav_head(&long, 300)));
+    let url = api.url("/v1/audio/transcriptions");
+    let mut response = api.send(api.http.post(url).multipart(form)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let job_id = response.headers()["x-verbatim-job-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut buffer = String::new();
+    let mut events: Vec<Value> = Vec::new();
+    // The job's status when each delta arrived.
+    let mut status_at_delta = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) else {
+                continue; // a keep-alive comment
+            };
+            let event: Value = serde_json::from_str(data).unwrap();
+            if event["type"] == "transcript.text.delta" {
+                status_at_delta.push(api.job(&job_id).await["status"].clone());
+            }
+            events.push(event);
+        }
+    }
+    let done = events.last().unwrap();
+    assert_eq!(done["type"], "transcript.text.done", "{events:?}");
+    let deltas: String = events
+        .iter()
+        .filter(|e| e["type"] == "transcript.text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, done["text"].as_str().unwrap());
+    assert!(words(&deltas).len() > 300, "{deltas}");
+    let while_working = status_at_delta.iter().filter(|s| *s != "DONE").count();
+    assert!(
+        while_working >= 1 && status_at_delta.len() >= 2,
+        "no text before the job was done: statuses at each delta {status_at_delta:?}"
+    );
+    assert_eq!(api.job(&job_id).await["status"], "DONE");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn past_the_wait_the_error_names_the_batch_job() {
     let env = vec![("VERBATIM_OPENAI_WAIT".to_string(), "1s".to_string())];

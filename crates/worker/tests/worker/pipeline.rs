@@ -197,6 +197,7 @@ async fn a_refused_input_url_fails_the_job() {
             // Loopback and not allow-listed: the fetch re-checks at run time and refuses.
             input_url: Some("https://127.0.0.1/audio.wav".into()),
             held_for: None,
+            streams_text: false,
         })
         .await
         .unwrap();

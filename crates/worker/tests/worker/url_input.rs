@@ -26,6 +26,7 @@ async fn url_job(env: &Env, job_id: &str, url: String) {
             input_key: None,
             input_url: Some(url),
             held_for: None,
+            streams_text: false,
         })
         .await
         .unwrap();

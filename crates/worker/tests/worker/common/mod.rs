@@ -113,6 +113,7 @@ impl Env {
                 input_key: Some(key),
                 input_url: None,
                 held_for: None,
+                streams_text: false,
             })
             .await
             .unwrap()
@@ -353,6 +354,17 @@ impl JobStore for Recorder {
     }
     async fn take_reservation(&self, org: &str, job_id: &str) -> Result<Option<String>, JobsError> {
         self.inner.take_reservation(org, job_id).await
+    }
+    async fn partial_text(
+        &self,
+        org: &str,
+        job_id: &str,
+        from: usize,
+    ) -> Result<Option<String>, JobsError> {
+        self.inner.partial_text(org, job_id, from).await
+    }
+    async fn append_partial_text(&self, lease: &Lease, text: &str) -> Result<(), JobsError> {
+        self.inner.append_partial_text(lease, text).await
     }
     async fn corrections(
         &self,
