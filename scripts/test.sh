@@ -14,6 +14,8 @@ bash scripts/fetch-test-data.sh
 export VERBATIM_FIXTURES="$REPO_ROOT/tests/fixtures/cache"
 # The official OpenAI Python client, for the OpenAI-compatibility tests.
 bash scripts/install-openai-client.sh
+# schemathesis, for the schema-driven tests against the server's OpenAPI document.
+bash scripts/install-schemathesis.sh
 # Headless Chromium, its WebDriver and selenium, for the web dashboard's browser test.
 bash scripts/install-browser.sh
 

@@ -17,6 +17,7 @@ use transcript::{Corrections, CorrectionsPatch, Source, SOURCE_EXTENSION};
 
 use crate::error::MSG_FILES_EXPIRED;
 use crate::job::OwnJob;
+use crate::openapi::{batch, corrections as schema};
 use crate::{ApiError, AppState};
 
 /// How often a change is tried again when another one lands between reading and writing.
@@ -25,6 +26,30 @@ const TRIES: usize = 16;
 const MAX_SOURCE_BYTES: u64 = 256 << 20;
 
 /// The transcript as corrected, word by word with indices, and the speakers' names.
+#[utoipa::path(
+    get,
+    path = "/v1/batch/jobs/{job_id}/transcript",
+    tag = "batch",
+    operation_id = "get_transcript",
+    summary = "A DONE job's transcript as corrected (Verbatim's)",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    responses(
+        (status = 200, description = "Every word with its index, and the speakers' names", body = schema::TranscriptView),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 409, description = "The job is not DONE, its transcript predates corrections, or other changes kept coming first", body = batch::Error,
+            example = json!({"error": "The transcript can be read and corrected once the job is DONE; it is QUEUED"})),
+        (status = 410, description = "The retention sweep purged the job's files", body = batch::Error,
+            example = json!({"error": MSG_FILES_EXPIRED})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get_transcript(
     State(state): State<AppState>,
     OwnJob { job, .. }: OwnJob,
@@ -35,6 +60,32 @@ pub async fn get_transcript(
 }
 
 /// Merges the request's changes into the stored corrections and renders every output again.
+#[utoipa::path(
+    patch,
+    path = "/v1/batch/jobs/{job_id}/transcript",
+    tag = "batch",
+    operation_id = "correct_transcript",
+    summary = "Rename speakers and fix words (Verbatim's)",
+    description = "Merges the changes into the stored corrections and renders json, txt, srt and vtt again: `/files` serves the corrected files.",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    request_body(content = schema::CorrectionsPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The transcript as corrected now", body = schema::TranscriptView),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 409, description = "The job is not DONE, its transcript predates corrections, or other changes kept coming first", body = batch::Error,
+            example = json!({"error": "The transcript can be read and corrected once the job is DONE; it is QUEUED"})),
+        (status = 410, description = "The retention sweep purged the job's files", body = batch::Error,
+            example = json!({"error": MSG_FILES_EXPIRED})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn patch_transcript(
     State(state): State<AppState>,
     OwnJob { job, .. }: OwnJob,
@@ -55,6 +106,30 @@ pub async fn patch_transcript(
 }
 
 /// Drops every correction: the outputs are the engine's again.
+#[utoipa::path(
+    delete,
+    path = "/v1/batch/jobs/{job_id}/transcript/corrections",
+    tag = "batch",
+    operation_id = "reset_corrections",
+    summary = "Drop every correction: the engine's transcript again (Verbatim's)",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    responses(
+        (status = 200, description = "The original transcript", body = schema::TranscriptView),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 409, description = "The job is not DONE, its transcript predates corrections, or other changes kept coming first", body = batch::Error,
+            example = json!({"error": "The transcript can be read and corrected once the job is DONE; it is QUEUED"})),
+        (status = 410, description = "The retention sweep purged the job's files", body = batch::Error,
+            example = json!({"error": MSG_FILES_EXPIRED})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn reset_corrections(
     State(state): State<AppState>,
     OwnJob { job, .. }: OwnJob,

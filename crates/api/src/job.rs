@@ -15,6 +15,7 @@ use transcript::Format;
 
 use crate::error::{MSG_CANCELLED, MSG_FILES_EXPIRED, MSG_NOT_DELETABLE};
 use crate::formats;
+use crate::openapi::batch;
 use crate::{ApiError, AppState};
 
 /// Download URLs live an hour (contract section 8).
@@ -55,6 +56,26 @@ impl FromRequestParts<AppState> for OwnJob {
 }
 
 /// The job's record, with the state of its webhooks when it asked for some.
+#[utoipa::path(
+    get,
+    path = "/v1/batch/jobs/{job_id}",
+    tag = "batch",
+    operation_id = "get_job",
+    summary = "A job's record",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    responses(
+        (status = 200, description = "The job", body = batch::BatchJob),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn get_job(
     State(state): State<AppState>,
     OwnJob { job, .. }: OwnJob,
@@ -70,6 +91,30 @@ pub async fn get_job(
 /// Purges the input and every output object first, then marks the record: a record marked
 /// DELETED with files left behind would be a lie, while files gone from a DONE record is only a
 /// retry away from consistent (a second DELETE purges again and marks).
+#[utoipa::path(
+    delete,
+    path = "/v1/batch/jobs/{job_id}",
+    tag = "batch",
+    operation_id = "delete_job",
+    summary = "Delete a DONE or FAILED job's files",
+    description = "Removes the input and every output; the record stays, status DELETED.",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    responses(
+        (status = 202, description = "Deleted", body = batch::JobAccepted,
+            example = json!({"job_id": "myjob123", "status": "DELETED"})),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+        (status = 409, description = "The job is still queued or working", body = batch::Error,
+            example = json!({"error": MSG_NOT_DELETABLE})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn delete_job(
     State(state): State<AppState>,
     OwnJob { key, job }: OwnJob,
@@ -92,6 +137,32 @@ pub async fn delete_job(
 
 /// Ends a QUEUED or working job as FAILED "Cancelled" and answers its record. The record moves
 /// at once; a worker running it finds its lease gone at its next renewal and stops.
+#[utoipa::path(
+    post,
+    path = "/v1/batch/jobs/{job_id}/cancel",
+    tag = "batch",
+    operation_id = "cancel_job",
+    summary = "Cancel a queued or working job (Verbatim's)",
+    description = "The job ends FAILED with `error_message` `Cancelled`; a worker running it stops.",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    responses(
+        (status = 200, description = "The cancelled job's record", body = batch::BatchJob),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+        (status = 409, description = "The job has already ended", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NOT_CANCELLABLE})),
+        (status = 429, description = "Over the key's POSTs per minute", body = batch::Error,
+            headers(("Retry-After" = u64, description = "Seconds")),
+            example = json!({"error": "Too many requests: slow down and retry later"})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn cancel_job(
     State(state): State<AppState>,
     OwnJob { key, job }: OwnJob,
@@ -104,6 +175,28 @@ pub async fn cancel_job(
     Ok(Json(jobs::batch_job(&job)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/batch/jobs/{job_id}/files",
+    tag = "batch",
+    operation_id = "job_files",
+    summary = "A job's input and outputs, with signed download URLs",
+    params(("job_id" = String, Path, pattern = "^[a-zA-Z0-9]+$", description = "The job's id")),
+    responses(
+        (status = 200, description = "The files (outputs once DONE; empty lists once DELETED)", body = batch::JobFiles),
+        (status = 400, description = "The job id is not alphanumeric", body = batch::Error,
+            example = json!({"error": crate::error::MSG_BAD_JOB_ID})),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 404, description = "No such job in the key's organisation", body = batch::Error,
+            example = json!({"error": crate::error::MSG_JOB_NOT_FOUND})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+        (status = 410, description = "The retention sweep purged the job's files", body = batch::Error,
+            example = json!({"error": MSG_FILES_EXPIRED})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn job_files(
     State(state): State<AppState>,
     OwnJob { job, .. }: OwnJob,

@@ -13,6 +13,7 @@ mod job;
 mod list;
 mod metrics;
 mod openai;
+pub mod openapi;
 mod signed;
 mod slow_body;
 mod submit;
@@ -135,7 +136,8 @@ pub fn router(state: AppState) -> Router {
         .merge(batch)
         .merge(dashboard::routes())
         .route("/health", get(health))
-        .route("/metrics", get(metrics::metrics));
+        .route("/metrics", get(metrics::metrics))
+        .merge(openapi::routes());
     if state.local_signer.is_some() {
         app = app.route(
             "/v1/blob/{bucket}/{*key}",
@@ -163,6 +165,14 @@ fn content_type(request: &axum::extract::Request) -> &str {
         .unwrap_or("")
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    operation_id = "health",
+    summary = "Whether the server is up (no API key)",
+    responses((status = 200, description = "Up", body = openapi::batch::Health)),
+)]
 async fn health() -> Response {
     axum::Json(serde_json::json!({"status": "ok"})).into_response()
 }

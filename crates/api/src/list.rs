@@ -6,12 +6,33 @@ use chrono::{DateTime, Utc};
 use jobs::{ApiKey, JobStatus, ListQuery, SortBy, SortOrder};
 use serde_json::{json, Value};
 
+use crate::openapi::batch;
 use crate::{ApiError, AppState};
 
 /// The statuses the published error message lists (POST_PROCESSING, our addition, is accepted
 /// but the message keeps the published text).
 const PUBLISHED_STATUSES: &str = "DECODING, DELETED, DONE, FAILED, IN_PROGRESS, QUEUED";
 
+#[utoipa::path(
+    get,
+    path = "/v1/batch/jobs",
+    tag = "batch",
+    operation_id = "list_jobs",
+    summary = "List the organisation's jobs",
+    params(batch::ListParams),
+    responses(
+        (status = 200, description = "A page of jobs", body = batch::JobList),
+        (status = 400, description = "A bad parameter, named in the message", body = batch::Error, examples(
+            ("status" = (value = json!({"error": "Invalid status value(s): BOGUS. Allowed: DECODING, DELETED, DONE, FAILED, IN_PROGRESS, QUEUED"}))),
+            ("page_size" = (value = json!({"error": "Invalid page_size: 0. Must be an integer between 1 and 100"}))),
+        )),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 500, description = "Our fault", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn list_jobs(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,

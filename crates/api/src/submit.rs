@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::formats;
 use crate::idempotency::{self, Fingerprint};
+use crate::openapi::batch;
 use crate::upload::store_stream;
 use crate::{ApiError, AppState, DEFAULT_MODEL_CODE};
 
@@ -35,6 +36,61 @@ pub(crate) const MAX_JSON_BYTES: usize = 1 << 20;
 /// The text parts of a multipart body (configs, metadata) likewise.
 const MAX_TEXT_PART_BYTES: usize = 1 << 20;
 
+/// The four forms (contract section 3) and Verbatim's `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/v1/batch/jobs",
+    tag = "batch",
+    operation_id = "submit_job",
+    summary = "Submit a job",
+    description = "Four forms: a multipart upload (`file` and a `transcription_config` JSON text), \
+        a JSON `input_url`, and the two JSON steps around a presigned upload (`mode: \"presign\"` \
+        answers 200 with an upload URL; after the PUT, `s3_key` creates the job). The JSON forms \
+        are told apart by their keys. With `Idempotency-Key`, a repeat of the request gets the \
+        first answer again (header `Idempotent-Replayed: true`).",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[ -~]{1,255}$",
+            description = "Makes a retry safe: the same key and request within 24 h answer as the first did"),
+    ),
+    request_body(content(
+        (batch::MultipartSubmission = "multipart/form-data",
+            encoding(("file" = (content_type = "audio/wav")))),
+        (batch::JsonSubmission = "application/json"),
+    )),
+    responses(
+        (status = 202, description = "The job is queued", body = batch::JobAccepted,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a replayed answer"))),
+        (status = 200, description = "Presign step 1: where to PUT the file", body = batch::PresignResponse),
+        (status = 400, description = "A field is missing or invalid; the message names it", body = batch::Error, examples(
+            ("missing" = (value = json!({"error": "transcription_config is required"}))),
+            ("job_id" = (value = json!({"error": crate::error::MSG_BAD_JOB_ID}))),
+            ("format" = (value = json!({"error": "Unsupported file format: notes.txt. Supported: wav, mp3, flac, aac, ogg, m4a, mp4, amr, mpeg"}))),
+            ("language" = (value = json!({"error": "Unsupported language: xx"}))),
+            ("unknown_field" = (value = json!({"error": "Unknown field in transcription_config: langauge"}))),
+        )),
+        (status = 403, description = "No valid API key", body = batch::Error,
+            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 409, description = "The job id is taken, or a request with this Idempotency-Key is still being handled", body = batch::Error, examples(
+            ("exists" = (value = json!({"error": crate::error::MSG_JOB_EXISTS}))),
+            ("in_flight" = (value = json!({"error": idempotency::MSG_IN_FLIGHT}))),
+        )),
+        (status = 413, description = "The file or the JSON body is too large", body = batch::Error,
+            example = json!({"error": "File too large. Maximum size is 1 GB."})),
+        (status = 415, description = "Neither multipart/form-data nor application/json", body = batch::Error,
+            example = json!({"error": "Content-Type must be multipart/form-data or application/json"})),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = batch::Error,
+            example = json!({"error": idempotency::MSG_KEY_REUSED})),
+        (status = 429, description = "Over the key's submissions per minute", body = batch::Error,
+            headers(("Retry-After" = u64, description = "Seconds")),
+            example = json!({"error": "Too many requests: slow down and retry later"})),
+        (status = 500, description = "Our fault (the detail is in the server's log)", body = batch::Error,
+            example = json!({"error": crate::error::MSG_INTERNAL})),
+        (status = 503, description = "Too many uploads in progress", body = batch::Error,
+            headers(("Retry-After" = u64, description = "Seconds")),
+            example = json!({"error": "Too many uploads in progress: retry later"})),
+    ),
+    security(("api_key" = [])),
+)]
 pub async fn submit(
     State(state): State<AppState>,
     Extension(key): Extension<ApiKey>,

@@ -3,6 +3,7 @@
 //! deployments (embedded, and a fleet on PostgreSQL and S3).
 
 mod api_contract;
+mod api_docs;
 mod api_hardening;
 mod api_large;
 mod api_metrics;
@@ -17,6 +18,7 @@ mod openai_compat;
 mod options_cli;
 mod progress;
 mod remote_cli;
+mod schema_fuzz;
 mod server;
 mod settings;
 mod transcribe_cli;
