@@ -91,14 +91,7 @@ pub async fn download(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| http_range_header::parse_range_header(v).ok());
     let mut response = match asked {
-        None => {
-            let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
-            let mut response = (StatusCode::OK, body_of(stream)).into_response();
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-            response
-        }
+        None => whole_object(&state, s.bucket, &key).await?,
         Some(ranges) => {
             let size = state
                 .blobs
@@ -122,14 +115,7 @@ pub async fn download(
                     );
                     response
                 }
-                Ok(_) => {
-                    let (size, stream) = state.blobs.get_stream(s.bucket, &key).await?;
-                    let mut response = (StatusCode::OK, body_of(stream)).into_response();
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-                    response
-                }
+                Ok(_) => whole_object(&state, s.bucket, &key).await?,
                 Err(_) => {
                     let mut response = ApiError::new(
                         StatusCode::RANGE_NOT_SATISFIABLE,
@@ -159,6 +145,16 @@ pub async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    Ok(response)
+}
+
+/// The whole object, 200, with its length.
+async fn whole_object(state: &AppState, bucket: Bucket, key: &str) -> Result<Response, ApiError> {
+    let (size, stream) = state.blobs.get_stream(bucket, key).await?;
+    let mut response = (StatusCode::OK, body_of(stream)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     Ok(response)
 }
 

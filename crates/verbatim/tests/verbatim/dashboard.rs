@@ -161,15 +161,11 @@ async fn a_recording_is_served_in_byte_ranges_for_the_player(kind: Kind) {
 
 /// selenium's virtual environment, made by scripts/install-browser.sh.
 fn python() -> PathBuf {
-    let python = std::env::var_os("VERBATIM_BROWSER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("tests/.venv-browser/bin/python"));
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/install-browser.sh (scripts/test.sh does)",
-        python.display()
-    );
-    python
+    crate::common::venv_tool(
+        "VERBATIM_BROWSER_PYTHON",
+        "tests/.venv-browser/bin/python",
+        "scripts/install-browser.sh",
+    )
 }
 
 fn text(v: &Value) -> &str {

@@ -15,15 +15,11 @@ use crate::server::{assert_transcribes, fixtures, repo_root, short_clips, words}
 
 /// The virtual environment's Python, which has the pinned `openai` package.
 fn python() -> PathBuf {
-    let python = std::env::var_os("VERBATIM_OPENAI_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("tests/.venv-openai/bin/python"));
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/install-openai-client.sh (scripts/test.sh does)",
-        python.display()
-    );
-    python
+    crate::common::venv_tool(
+        "VERBATIM_OPENAI_PYTHON",
+        "tests/.venv-openai/bin/python",
+        "scripts/install-openai-client.sh",
+    )
 }
 
 fn seconds(v: &Value) -> f64 {

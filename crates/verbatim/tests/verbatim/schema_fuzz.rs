@@ -18,15 +18,11 @@ crate::server::deployment::on_both_deployments!(generated_requests_conform_to_th
 const MIN_REQUESTS: usize = 500;
 
 fn schemathesis() -> PathBuf {
-    let bin = std::env::var_os("VERBATIM_SCHEMATHESIS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("tests/.venv-schemathesis/bin/schemathesis"));
-    assert!(
-        bin.exists(),
-        "{} is missing: run scripts/install-schemathesis.sh (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
+    crate::common::venv_tool(
+        "VERBATIM_SCHEMATHESIS",
+        "tests/.venv-schemathesis/bin/schemathesis",
+        "scripts/install-schemathesis.sh",
+    )
 }
 
 async fn generated_requests_conform_to_the_document(kind: Kind) {

@@ -24,6 +24,20 @@ impl Fixture {
     }
 }
 
+/// A program of one of the tests' virtual environments (`tests/.venv-*`, made by the install
+/// script that `scripts/test.sh` runs), or the one `override_var` names.
+pub fn venv_tool(override_var: &str, in_repo: &str, install_script: &str) -> PathBuf {
+    let tool = std::env::var_os(override_var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(in_repo));
+    assert!(
+        tool.exists(),
+        "{} is missing: run {install_script} (scripts/test.sh does)",
+        tool.display()
+    );
+    tool
+}
+
 pub fn fixtures() -> Vec<Fixture> {
     let dir = fixtures_dir();
     let manifest = dir.join("manifest.tsv");
