@@ -208,18 +208,20 @@ async fn real_speech_every_input_form_then_delete(kind: Kind) {
 
     // Delete: 202, record kept as DELETED, files gone (lists empty, old URLs dead), 409 again.
     let before = api.files("speech1").await;
-    // What the worker wrote is exactly what /files lists (and, below, what DELETE purges): no
-    // object of the job's in either bucket that the listing leaves out, or the other way round.
+    // What the worker wrote is exactly what /files lists and the outputs' source (kept for
+    // transcript corrections, docs/extensions.md), and, below, what DELETE purges: no other
+    // object of the job's in either bucket, and nothing listed that is not stored.
     let listed: BTreeSet<String> = inputs_and_outputs(&before)
         .iter()
         .map(|f| f["key"].as_str().unwrap().to_string())
         .collect();
-    let stored: BTreeSet<String> = d
+    let mut stored: BTreeSet<String> = d
         .input_files()
         .into_iter()
         .chain(d.output_files())
         .filter(|f| f.contains("speech1"))
         .collect();
+    assert!(stored.remove("outputs/speech1.source.json"), "{stored:?}");
     assert_eq!(stored, listed);
     assert_eq!(before["outputs"].as_array().unwrap().len(), 4, "{before}");
     let old_urls: Vec<String> = inputs_and_outputs(&before)
