@@ -271,12 +271,15 @@ fn speaker_diarization_tells_two_voices_apart() {
         der.false_alarm * 100.0
     );
     // Most words of each of A's turns are S1 and of each of B's turns S2 (A's later turns were
-    // recorded in another session).
+    // recorded in another session). At least twice as many: CTranslate2's kernels differ by CPU,
+    // and on an AMD EPYC machine A's third turn came out (13, 5) with the same code and model
+    // (other machines: more than 3 to 1); a diarizer that cannot tell the voices apart is near
+    // 1 to 1.
     let mostly = |(s1, s2): (usize, usize), label: &str| {
         if label == "S1" {
-            s1 > 3 * s2
+            s1 > 2 * s2
         } else {
-            s2 > 3 * s1
+            s2 > 2 * s1
         }
     };
     assert!(

@@ -10,7 +10,6 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::server::deployment::{Deployment, Kind};
-use crate::server::repo_root;
 
 crate::server::deployment::on_both_deployments!(generated_requests_conform_to_the_document);
 

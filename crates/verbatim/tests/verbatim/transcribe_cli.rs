@@ -7,7 +7,10 @@ use crate::common::{fixture, fixtures, models_dir, verbatim, verbatim_json, verb
 
 /// tiny.en scores 5–15 % on these clips; a bound well above that still fails loudly when the
 /// decoder, the resampler or the timestamps go wrong (a broken pipeline scores 60 % or worse).
-const CLIP_WER_BOUND: f64 = 0.25;
+/// CTranslate2's kernels differ by CPU: on an AMD EPYC machine the 14-word `en_mfa_words` scores
+/// 28.6 % (one "word" too many, "aligner" as "a liner") where other machines gave under 25 %,
+/// with the same code and model; the bound leaves room for that.
+const CLIP_WER_BOUND: f64 = 0.3;
 const AGGREGATE_WER_BOUND: f64 = 0.18;
 
 #[test]
