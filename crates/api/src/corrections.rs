@@ -248,15 +248,24 @@ async fn stored(state: &AppState, job: &Job) -> Result<(Corrections, u64), ApiEr
 /// The outputs' source, written by the worker beside them.
 async fn read_source(state: &AppState, job: &Job) -> Result<Source, ApiError> {
     must_be_done(job)?;
-    let key = blob::output_key(&job.job_id, SOURCE_EXTENSION);
+    stored_source(state, &job.job_id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "This job's transcript was made before Verbatim kept what corrections need; submit the audio again to correct it",
+        )
+    })
+}
+
+/// The source of a finished job's outputs (`outputs/<job_id>.source.json`); `None` for a job
+/// finished before the worker kept it.
+pub(crate) async fn stored_source(
+    state: &AppState,
+    job_id: &str,
+) -> Result<Option<Source>, ApiError> {
+    let key = blob::output_key(job_id, SOURCE_EXTENSION);
     let (size, body) = match state.blobs.get_stream(Bucket::Output, &key).await {
         Ok(found) => found,
-        Err(blob::BlobError::NotFound) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "This job's transcript was made before Verbatim kept what corrections need; submit the audio again to correct it",
-            ))
-        }
+        Err(blob::BlobError::NotFound) => return Ok(None),
         Err(other) => return Err(other.into()),
     };
     if size > MAX_SOURCE_BYTES {
@@ -272,7 +281,9 @@ async fn read_source(state: &AppState, job: &Job) -> Result<Source, ApiError> {
             },
         )
         .await?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::internal(format!("{key}: {e}")))
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::internal(format!("{key}: {e}")))
 }
 
 /// The answer of every route here: the words as corrected, each with its index (what PATCH

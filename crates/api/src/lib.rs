@@ -153,6 +153,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(from_fn_with_state(state.clone(), throttle::cap_uploads))
         .layer(axum::middleware::map_response(json_errors))
+        // Outermost: the OpenAI routes' refusals in OpenAI's shape, whichever layer made them.
+        .layer(axum::middleware::from_fn(openai::openai_refusals))
         .with_state(state)
 }
 

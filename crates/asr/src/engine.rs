@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use transcript::Word;
+use transcript::{DecodedSegment, Word};
 
 /// Sample rate every engine takes: the audio crate resamples to it.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -15,6 +15,10 @@ pub struct Options {
     /// Translate the speech into English (Whisper's `<|translate|>` task; multilingual models
     /// only) instead of transcribing it.
     pub translate: bool,
+    /// The sampling temperature of each window's first decoding attempt; 0 (the default) is
+    /// beam search. A window whose attempt fails the decoder's checks is decoded again 0.2
+    /// hotter, up to 1 (Whisper's temperature fallback, starting here).
+    pub temperature: f32,
     /// Told the words as they settle, before the recognition ends (for a transcript streamed
     /// while it is made).
     pub settled: Option<SettledWords>,
@@ -44,6 +48,8 @@ pub struct Recognition {
     /// Probability of the detected language (1.0 when forced).
     pub language_probability: f32,
     pub words: Vec<Word>,
+    /// The decoder's segments, in time order.
+    pub segments: Vec<DecodedSegment>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -118,6 +118,9 @@ pub struct TranscriptionConfig {
     /// Verbatim's own (the OpenAI routes' `prompt`): text the decoder continues from, for the
     /// style and spellings of the transcript.
     pub prompt: Option<Prompt>,
+    /// Verbatim's own (the OpenAI routes' `temperature`): the decoder's sampling temperature
+    /// for each window's first attempt, 0 (the default: beam search) to 1.
+    pub temperature: Option<Temperature>,
 }
 
 impl TranscriptionConfig {
@@ -530,6 +533,27 @@ impl<'de> Deserialize<'de> for SpeakerSensitivity {
     }
 }
 
+/// `temperature`: a number from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Temperature(f64);
+
+impl Temperature {
+    pub fn get(self) -> f32 {
+        self.0 as f32
+    }
+}
+
+impl<'de> Deserialize<'de> for Temperature {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d)?
+            .as_f64()
+            .filter(|x| (0.0..=1.0).contains(x))
+            .map(Temperature)
+            .ok_or_else(|| refuse(format!("{PATH} must be a number between 0 and 1")))
+    }
+}
+
 /// `tracking`: the client's labels for the job, stored and shown as sent.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -691,6 +715,22 @@ mod tests {
 
     fn tc(v: Value) -> Result<TranscriptionConfig, String> {
         TranscriptionConfig::parse(&v)
+    }
+
+    #[test]
+    fn temperature_is_a_number_from_0_to_1() {
+        for t in [0.0, 0.35, 1.0] {
+            let config = tc(json!({"temperature": t})).unwrap();
+            assert_eq!(config.temperature.map(Temperature::get), Some(t as f32));
+        }
+        assert_eq!(tc(json!({})).unwrap().temperature, None);
+        for bad in [json!(1.2), json!(-0.1), json!("0.5")] {
+            assert_eq!(
+                tc(json!({"temperature": bad})).unwrap_err(),
+                "transcription_config.temperature must be a number between 0 and 1",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

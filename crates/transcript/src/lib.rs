@@ -38,7 +38,7 @@ pub use entities::{find_entities, EntitySpan};
 pub use format::{Format, ParseFormatError};
 pub use json::{to_json, word_results, JsonMeta};
 pub use locale::{apply_locale, spelling_for, Spelling, LOCALES};
-pub use model::{Transcript, Word};
+pub use model::{DecodedSegment, Transcript, Word};
 pub use source::{Source, SOURCE_EXTENSION, STORED_EXTENSIONS};
 pub use subtitles::{to_srt, to_vtt};
 pub use txt::to_txt;

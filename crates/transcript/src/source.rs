@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::corrections::Corrections;
-use crate::{render, CueOptions, Format, JsonMeta, Transcript};
+use crate::{render, CueOptions, DecodedSegment, Format, JsonMeta, Transcript};
 
 /// The extension of the stored source, in the outputs' folder: `outputs/<job_id>.source.json`.
 pub const SOURCE_EXTENSION: &str = "source.json";
@@ -18,6 +18,9 @@ pub struct Source {
     pub transcript: Transcript,
     pub meta: JsonMeta,
     pub cues: CueOptions,
+    /// The decoder's segments (none in sources written before they were kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<DecodedSegment>,
 }
 
 impl Source {

@@ -161,6 +161,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
     let duration = recognised.duration_seconds;
     input_metadata.duration_seconds = Some(round_ms(duration));
     let recognised_diarization = recognised.diarization;
+    let segments = recognised.segments;
     let transcript = Transcript {
         language: recognised.language,
         duration,
@@ -186,6 +187,7 @@ pub async fn run_job(ctx: &Context, lease: &Lease, deadline: &Deadline) -> Resul
         transcript,
         meta,
         cues: request.cues,
+        segments,
     };
     let rendered = tokio::task::spawn_blocking(move || {
         let outputs = source.render_all(&transcript::Corrections::default());

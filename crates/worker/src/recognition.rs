@@ -22,6 +22,8 @@ pub struct Recognised {
     pub duration_seconds: f64,
     /// In time order across channels, labelled `channel_N` when channels were split.
     pub words: Vec<Word>,
+    /// The decoder's segments, in time order across channels.
+    pub segments: Vec<transcript::DecodedSegment>,
     /// With `diarization: "speaker"`: `"done"`, or `"failed: <why>"` (output_metadata's
     /// `diarization`); `None` when it was not asked.
     pub diarization: Option<String>,
@@ -151,6 +153,7 @@ pub fn recognise_channels(
         language: request.language.clone(),
         initial_prompt: request.initial_prompt.clone(),
         translate: request.translate,
+        temperature: request.temperature,
         // Split channels' words are merged by time at the end: not in the order they settle.
         settled: settled.filter(|_| !request.split_channels),
     };
@@ -166,6 +169,7 @@ pub fn recognise_channels(
     let mut first_language = None;
     let mut speech_language = None;
     let mut words = Vec::new();
+    let mut segments = Vec::new();
     let mut samples = 0;
     for (i, channel) in channels.into_iter().enumerate() {
         let (r, decoded) = input.recognise(engine, channel, &options, &|f| {
@@ -176,6 +180,7 @@ pub fn recognise_channels(
         if speech_language.is_none() && !r.words.is_empty() {
             speech_language = Some(r.language.clone());
         }
+        segments.extend(r.segments);
         let label = channel.map(|c| format!("channel_{}", c + 1));
         words.extend(r.words.into_iter().map(|w| Word {
             channel: label.clone(),
@@ -184,6 +189,7 @@ pub fn recognise_channels(
     }
     // Stable: words of one channel keep their order; channels interleave by start time.
     words.sort_by(|a, b| a.start.total_cmp(&b.start));
+    segments.sort_by(|a, b| a.start.total_cmp(&b.start));
     let diarization = request.speaker_diarization.then(|| {
         progress(Stage::Diarizing, 0.0);
         // Diarization decodes the mix again as it reads it (twice where speakers change), never
@@ -221,6 +227,7 @@ pub fn recognise_channels(
         language,
         duration_seconds: samples as f64 / f64::from(audio::TARGET_SAMPLE_RATE),
         words,
+        segments,
         diarization,
     })
 }

@@ -23,6 +23,9 @@ pub struct Request {
     pub initial_prompt: Option<String>,
     /// `task: "translate"`: English text from speech in any language.
     pub translate: bool,
+    /// `temperature` (the OpenAI routes'): where each window's decoding starts; 0 is beam
+    /// search.
+    pub temperature: f32,
     /// `additional_vocab` entries, whose `sounds_like` phrases are rewritten after recognition.
     pub vocab: Vec<VocabEntry>,
     /// `output_locale` (e.g. `en-GB`): the spelling of the output.
@@ -67,6 +70,7 @@ impl Request {
             speakers: speaker_options(tc),
             initial_prompt: prompt(domain, &vocab, tc.prompt.as_ref().map(|p| p.text())),
             translate: tc.task == Some(Task::Translate),
+            temperature: tc.temperature.map_or(0.0, |t| t.get()),
             vocab,
             output_locale: tc.output_locale.map(|l| l.as_str().to_string()),
             cues,

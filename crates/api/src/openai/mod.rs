@@ -16,8 +16,9 @@ use axum::{Extension, Json, Router};
 use jobs::ApiKey;
 use serde_json::json;
 
-use crate::openapi::{batch, openai as schema};
+use crate::openapi::openai as schema;
 use crate::AppState;
+pub use error::openai_refusals;
 use error::OpenAiError;
 use render::Rendered;
 use request::Task;
@@ -85,18 +86,18 @@ async fn method_not_allowed(allow: &'static str) -> Response {
             ("model" = (value = json!({"error": {"message": "model is required", "type": "invalid_request_error", "param": "model", "code": null}}))),
             ("failed" = (value = json!({"error": {"message": "The transcription failed (batch job job8f3a0c2e4b6d8f0a1c3e5b7d9f1a3c5e): the audio could not be decoded", "type": "invalid_request_error", "param": "file", "code": "transcription_failed"}}))),
         )),
-        (status = 403, description = "No valid API key (the batch API's shape)", body = batch::Error,
-            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 401, description = "No valid API key", body = schema::OpenAiError,
+            example = json!({"error": {"message": "Incorrect API key provided: send a key of this server as Authorization: Bearer <key>", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})),
         (status = 409, description = "The generated job id was taken (retry)", body = schema::OpenAiError),
         (status = 413, description = "The file is too large", body = schema::OpenAiError,
             example = json!({"error": {"message": "File too large. Maximum size is 1 GB.", "type": "invalid_request_error", "param": null, "code": null}})),
-        (status = 429, description = "Over the key's POSTs per minute (the batch API's shape)", body = batch::Error,
+        (status = 429, description = "Over the key's POSTs per minute (nothing was queued)", body = schema::OpenAiError,
             headers(("Retry-After" = u64, description = "Seconds")),
-            example = json!({"error": "Too many requests: slow down and retry later"})),
+            example = json!({"error": {"message": "Too many requests: slow down and retry later", "type": "requests", "param": null, "code": "rate_limit_exceeded"}})),
         (status = 500, description = "Our fault", body = schema::OpenAiError),
-        (status = 503, description = "Too many uploads in progress (the batch API's shape)", body = batch::Error,
+        (status = 503, description = "Too many uploads in progress (nothing was queued)", body = schema::OpenAiError,
             headers(("Retry-After" = u64, description = "Seconds")),
-            example = json!({"error": "Too many uploads in progress: retry later"})),
+            example = json!({"error": {"message": "Too many uploads in progress: retry later", "type": "server_error", "param": null, "code": null}})),
         (status = 504, description = "The job did not finish within VERBATIM_OPENAI_WAIT; it goes on as the batch job named", body = schema::OpenAiError,
             example = json!({"error": {"message": "The transcription did not finish within 600 s; it goes on as batch job job8f3a0c2e4b6d8f0a1c3e5b7d9f1a3c5e: poll GET /v1/batch/jobs/job8f3a0c2e4b6d8f0a1c3e5b7d9f1a3c5e and fetch its transcript when DONE", "type": "timeout", "param": null, "code": "job_still_running"}})),
     ),
@@ -135,18 +136,18 @@ async fn transcriptions(
             ("model" = (value = json!({"error": {"message": "model is required", "type": "invalid_request_error", "param": "model", "code": null}}))),
             ("failed" = (value = json!({"error": {"message": "The transcription failed (batch job job8f3a0c2e4b6d8f0a1c3e5b7d9f1a3c5e): the audio could not be decoded", "type": "invalid_request_error", "param": "file", "code": "transcription_failed"}}))),
         )),
-        (status = 403, description = "No valid API key (the batch API's shape)", body = batch::Error,
-            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 401, description = "No valid API key", body = schema::OpenAiError,
+            example = json!({"error": {"message": "Incorrect API key provided: send a key of this server as Authorization: Bearer <key>", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})),
         (status = 409, description = "The generated job id was taken (retry)", body = schema::OpenAiError),
         (status = 413, description = "The file is too large", body = schema::OpenAiError,
             example = json!({"error": {"message": "File too large. Maximum size is 1 GB.", "type": "invalid_request_error", "param": null, "code": null}})),
-        (status = 429, description = "Over the key's POSTs per minute (the batch API's shape)", body = batch::Error,
+        (status = 429, description = "Over the key's POSTs per minute (nothing was queued)", body = schema::OpenAiError,
             headers(("Retry-After" = u64, description = "Seconds")),
-            example = json!({"error": "Too many requests: slow down and retry later"})),
+            example = json!({"error": {"message": "Too many requests: slow down and retry later", "type": "requests", "param": null, "code": "rate_limit_exceeded"}})),
         (status = 500, description = "Our fault", body = schema::OpenAiError),
-        (status = 503, description = "Too many uploads in progress (the batch API's shape)", body = batch::Error,
+        (status = 503, description = "Too many uploads in progress (nothing was queued)", body = schema::OpenAiError,
             headers(("Retry-After" = u64, description = "Seconds")),
-            example = json!({"error": "Too many uploads in progress: retry later"})),
+            example = json!({"error": {"message": "Too many uploads in progress: retry later", "type": "server_error", "param": null, "code": null}})),
         (status = 504, description = "The job did not finish within VERBATIM_OPENAI_WAIT; it goes on as the batch job named", body = schema::OpenAiError,
             example = json!({"error": {"message": "The transcription did not finish within 600 s; it goes on as batch job job8f3a0c2e4b6d8f0a1c3e5b7d9f1a3c5e: poll GET /v1/batch/jobs/job8f3a0c2e4b6d8f0a1c3e5b7d9f1a3c5e and fetch its transcript when DONE", "type": "timeout", "param": null, "code": "job_still_running"}})),
     ),
@@ -171,8 +172,8 @@ async fn answer(
     let mut response = if t.stream {
         stream::respond(state.clone(), key.organisation_id.clone(), t)
     } else {
-        let (job, doc) = wait::finished(state, &key.organisation_id, &t.job_id).await?;
-        let rendered = Rendered::new(&job, &doc, t.task);
+        let finished = wait::finished(state, &key.organisation_id, &t.job_id).await?;
+        let rendered = Rendered::new(&finished, t.task);
         rendered.response(t.response_format, t.granularities)
     };
     // The batch job behind the answer, for a client that wants its other outputs.
@@ -191,8 +192,8 @@ async fn answer(
     summary = "The model names `model` accepts (OpenAI-compatible)",
     responses(
         (status = 200, description = "`whisper-1` and every installed model", body = schema::ModelList),
-        (status = 403, description = "No valid API key (the batch API's shape)", body = batch::Error,
-            example = json!({"error": crate::error::MSG_NO_KEY})),
+        (status = 401, description = "No valid API key", body = schema::OpenAiError,
+            example = json!({"error": {"message": "Incorrect API key provided: send a key of this server as Authorization: Bearer <key>", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})),
     ),
     security(("api_key" = [])),
 )]

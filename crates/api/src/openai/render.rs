@@ -1,16 +1,18 @@
 //! OpenAI's response formats, rendered from the job's stored json-v2 transcript
-//! (`outputs/<job_id>.json`): the words with their punctuation glued back on, grouped into
-//! segments the way Whisper's are (a sentence, a pause, a speaker turn, at most 30 s).
+//! (`outputs/<job_id>.json`): the words with their punctuation glued back on, in the decoder's
+//! own segments (kept in the outputs' source), or grouped the way Whisper's are (a sentence, a
+//! pause, a speaker turn, at most 30 s) where speaker turns matter or the source has none.
 
 use std::io::Write;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use flate2::write::ZlibEncoder;
-use jobs::Job;
 use serde_json::{json, Value};
+use transcript::DecodedSegment;
 
 use super::request::{Granularities, ResponseFormat, Task};
+use super::wait::Finished;
 
 /// A word as heard, with the punctuation written around it.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +32,11 @@ pub struct Segment {
     pub end: f64,
     pub text: String,
     pub speaker: Option<String>,
-    /// The mean log confidence of its words, standing in for Whisper's token log-probability.
+    /// The mean log confidence of its words, standing in for Whisper's token log-probability
+    /// where the decoder's segment is not known.
     pub avg_logprob: f64,
+    /// The decoder's segment it is, when known.
+    pub decoded: Option<DecodedSegment>,
 }
 
 /// A pause this long ends a segment.
@@ -101,11 +106,58 @@ pub fn segments(words: &[Word], delimiter: &str) -> Vec<Segment> {
                 text: join(group.iter().map(|w| w.text.as_str()), delimiter),
                 speaker: group[0].speaker.clone(),
                 avg_logprob: logprob,
+                decoded: None,
             });
             start = i + 1;
         }
     }
     out
+}
+
+/// `words` in the decoder's `decoded` segments (in time order): each word goes to the segment
+/// its middle falls in, or the nearest, never to one before its predecessor's; segments left
+/// without words are left out. A segment spans its words too (their times were fitted after
+/// decoding).
+pub fn decoded_segments(
+    words: &[Word],
+    decoded: &[DecodedSegment],
+    delimiter: &str,
+) -> Vec<Segment> {
+    let mut groups: Vec<(usize, Vec<&Word>)> = Vec::new();
+    let mut floor = 0;
+    for w in words {
+        let middle = (w.start + w.end) / 2.0;
+        // The last segment starting at or before the middle, or the next if that is nearer.
+        let mut j = decoded
+            .partition_point(|d| d.start <= middle)
+            .saturating_sub(1);
+        if let (Some(here), Some(next)) = (decoded.get(j), decoded.get(j + 1)) {
+            if middle > here.end && next.start - middle < middle - here.end {
+                j += 1;
+            }
+        }
+        let j = j.max(floor);
+        floor = j;
+        match groups.last_mut() {
+            Some((last, group)) if *last == j => group.push(w),
+            _ => groups.push((j, vec![w])),
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|(j, group)| {
+            let d = decoded.get(j)?;
+            let (first, last) = (group.first()?, group.last()?);
+            Some(Segment {
+                start: d.start.min(first.start),
+                end: d.end.max(last.end),
+                text: join(group.iter().map(|w| w.text.as_str()), delimiter),
+                speaker: first.speaker.clone(),
+                avg_logprob: f64::from(d.avg_logprob),
+                decoded: Some(d.clone()),
+            })
+        })
+        .collect()
 }
 
 fn join<'a>(parts: impl Iterator<Item = &'a str>, delimiter: &str) -> String {
@@ -114,6 +166,7 @@ fn join<'a>(parts: impl Iterator<Item = &'a str>, delimiter: &str) -> String {
 
 /// What a json-v2 transcript says, ready for every format.
 pub struct Rendered {
+    delimiter: String,
     pub task: &'static str,
     /// The full English name, lower case as OpenAI writes it ("english").
     pub language: String,
@@ -124,11 +177,16 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    pub fn new(job: &Job, doc: &Value, task: Task) -> Rendered {
+    pub fn new(finished: &Finished, task: Task) -> Rendered {
+        let Finished { job, doc, .. } = finished;
         let pack = &doc["metadata"]["language_pack_info"];
         let delimiter = pack["word_delimiter"].as_str().unwrap_or(" ");
         let words = words(doc);
-        let segments = segments(&words, delimiter);
+        let segments = if finished.segments.is_empty() {
+            segments(&words, delimiter)
+        } else {
+            decoded_segments(&words, &finished.segments, delimiter)
+        };
         let last_end = words.last().map(|w| w.end).unwrap_or_default();
         // A translation's text is English whatever was spoken, and OpenAI says so.
         let language = match task {
@@ -139,6 +197,7 @@ impl Rendered {
                 .to_lowercase(),
         };
         Rendered {
+            delimiter: delimiter.to_string(),
             task: task.as_str(),
             language,
             duration: job.input_metadata.duration_seconds.unwrap_or(last_end),
@@ -171,22 +230,33 @@ impl Rendered {
                 .segments
                 .iter()
                 .enumerate()
-                .map(|(id, s)| {
-                    json!({
+                .map(|(id, s)| match &s.decoded {
+                    Some(d) => json!({
+                        "id": id,
+                        "seek": d.seek,
+                        "start": s.start,
+                        "end": s.end,
+                        "text": s.text,
+                        "tokens": d.tokens,
+                        "temperature": d.temperature,
+                        "avg_logprob": d.avg_logprob,
+                        "compression_ratio": d.compression_ratio,
+                        "no_speech_prob": d.no_speech_prob,
+                    }),
+                    // A job finished before the decoder's segments were kept.
+                    None => json!({
                         "id": id,
                         // Whisper's window offset, in its 10 ms frames.
                         "seek": (s.start * 100.0).floor() as u64,
                         "start": s.start,
                         "end": s.end,
                         "text": s.text,
-                        // The worker keeps words, not Whisper token ids.
                         "tokens": [],
                         "temperature": 0.0,
                         "avg_logprob": s.avg_logprob,
                         "compression_ratio": compression_ratio(&s.text),
-                        // Only speech reaches the decoder (voice activity detection first).
                         "no_speech_prob": 0.0,
-                    })
+                    }),
                 })
                 .collect();
         }
@@ -201,8 +271,8 @@ impl Rendered {
     }
 
     pub fn diarized(&self) -> Value {
-        let segments: Vec<Value> = self
-            .segments
+        // Grouped from the words, so that a segment never holds two speakers.
+        let segments: Vec<Value> = segments(&self.words, &self.delimiter)
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -324,6 +394,45 @@ mod tests {
         assert_eq!(texts, ["One.", "two", "three", "four"]);
         let joined = segments(&w[1..2], " ");
         assert_eq!((joined[0].start, joined[0].end), (0.6, 0.9));
+    }
+
+    fn decoded(start: f64, end: f64, first_token: u32) -> DecodedSegment {
+        DecodedSegment {
+            start,
+            end,
+            seek: (start * 100.0) as u64,
+            tokens: vec![first_token, 7, 50400],
+            temperature: 0.2,
+            avg_logprob: -0.3,
+            compression_ratio: 1.4,
+            no_speech_prob: 0.01,
+        }
+    }
+
+    #[test]
+    fn words_fall_in_the_decoders_segments() {
+        let w = vec![
+            word("Before", -0.4, 0.1, "S1"),
+            word("One.", 0.0, 0.5, "S1"),
+            word("two", 0.6, 0.9, "S1"),
+            word("between", 1.2, 1.4, "S1"),
+            word("three", 2.5, 3.0, "S1"),
+            word("four", 3.1, 3.9, "S1"),
+        ];
+        let d = [decoded(0.0, 1.0, 1), decoded(2.4, 3.6, 2), decoded(8.0, 9.0, 3)];
+        let s = decoded_segments(&w, &d, " ");
+        let texts: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
+        // "between" is nearer the first segment; the third segment has no words.
+        assert_eq!(texts, ["Before One. two between", "three four"]);
+        assert_eq!((s[0].start, s[0].end), (-0.4, 1.4));
+        assert_eq!((s[1].start, s[1].end), (2.4, 3.9));
+        assert_eq!(s[1].decoded.as_ref().map(|d| d.tokens[0]), Some(2));
+        assert_eq!(s[1].avg_logprob, f64::from(-0.3f32));
+        // A word never goes back to an earlier segment than its predecessor's.
+        let late = vec![word("late", 2.5, 2.6, "S1"), word("early", 0.1, 0.2, "S1")];
+        let s = decoded_segments(&late, &d, " ");
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].text, "late early");
     }
 
     #[test]

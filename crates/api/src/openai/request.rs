@@ -184,17 +184,16 @@ async fn read_and_queue(
         ));
     }
 
-    if let Some(t) = one("temperature") {
-        match t.parse::<f64>() {
-            Ok(t) if (0.0..=1.0).contains(&t) => {}
-            _ => {
-                return Err(OpenAiError::invalid(
-                    "temperature",
-                    "temperature must be a number from 0 to 1",
-                ))
-            }
+    let temperature = match one("temperature").map(|t| t.trim().parse::<f64>()) {
+        None => None,
+        Some(Ok(t)) if (0.0..=1.0).contains(&t) => Some(t),
+        Some(_) => {
+            return Err(OpenAiError::invalid(
+                "temperature",
+                "temperature must be a number from 0 to 1",
+            ))
         }
-    }
+    };
     let stream = match one("stream").as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -221,6 +220,9 @@ async fn read_and_queue(
     if let Some(prompt) = one("prompt") {
         config["prompt"] = prompt.into();
     }
+    if let Some(t) = temperature {
+        config["temperature"] = t.into();
+    }
 
     let Some(file) = stored.as_mut() else {
         return Err(OpenAiError::invalid("file", "file is required"));
@@ -230,11 +232,11 @@ async fn read_and_queue(
         fields_of_job.get(name).cloned()
     })
     .map_err(|e| {
-        let param = if e.message.contains(".prompt") {
-            "prompt"
-        } else {
-            "language"
-        };
+        // The config's refusals name their field: `transcription_config.<field> ...`.
+        let param = ["prompt", "temperature", "language"]
+            .into_iter()
+            .find(|f| e.message.contains(&format!("transcription_config.{f}")))
+            .unwrap_or("language");
         OpenAiError::invalid(param, e.message)
     })?;
     s.streams_text = stream;

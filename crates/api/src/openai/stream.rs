@@ -35,12 +35,12 @@ pub fn respond(state: AppState, org: String, t: Transcription) -> Response {
                     told.more(&state, &org, &job, &tx).await;
                     wait::pause(&state, since).await;
                 }
-                Ok(Look::Done(job, doc)) => break Ok((job, doc)),
+                Ok(Look::Done(finished)) => break Ok(finished),
                 Err(e) => break Err(e),
             }
         };
         let events = match finished {
-            Ok((job, doc)) => told.rest(&Rendered::new(&job, &doc, t.task)),
+            Ok(finished) => told.rest(&Rendered::new(&finished, t.task)),
             // Past the headers an error can only be an event; OpenAI's clients raise it.
             Err(e) => vec![json!({"error": e.body()})],
         };

@@ -8,6 +8,7 @@ use blob::Bucket;
 use futures::TryStreamExt;
 use jobs::{Job, JobStatus};
 use serde_json::Value;
+use transcript::DecodedSegment;
 
 use super::error::OpenAiError;
 use crate::AppState;
@@ -16,16 +17,22 @@ use crate::AppState;
 /// cheap indexed read each time.
 const POLL: Duration = Duration::from_millis(200);
 
-/// The job once DONE, with its json-v2 transcript.
-pub async fn finished(
-    state: &AppState,
-    org: &str,
-    job_id: &str,
-) -> Result<(Job, Value), OpenAiError> {
+/// A DONE job and what its answer is rendered from.
+pub struct Finished {
+    pub job: Job,
+    /// Its json-v2 transcript.
+    pub doc: Value,
+    /// The decoder's segments, from the outputs' source (none for a job finished before the
+    /// worker kept them).
+    pub segments: Vec<DecodedSegment>,
+}
+
+/// The job once DONE.
+pub async fn finished(state: &AppState, org: &str, job_id: &str) -> Result<Finished, OpenAiError> {
     let since = Instant::now();
     loop {
         match look(state, org, job_id, since).await? {
-            Look::Done(job, transcript) => return Ok((job, transcript)),
+            Look::Done(finished) => return Ok(finished),
             Look::Working(_) => pause(state, since).await,
         }
     }
@@ -33,7 +40,7 @@ pub async fn finished(
 
 /// What one look at the job found.
 pub enum Look {
-    Done(Job, Value),
+    Done(Finished),
     /// Still queued or at work: look again after [`pause`].
     Working(Job),
 }
@@ -55,8 +62,12 @@ pub async fn look(
         .ok_or_else(|| failed(job_id, "it was deleted"))?;
     match job.status {
         JobStatus::Done => {
-            let transcript = transcript(state, job_id).await?;
-            Ok(Look::Done(job, transcript))
+            let doc = transcript(state, job_id).await?;
+            let segments = crate::corrections::stored_source(state, job_id)
+                .await?
+                .map(|source| source.segments)
+                .unwrap_or_default();
+            Ok(Look::Done(Finished { job, doc, segments }))
         }
         JobStatus::Failed => {
             let why = job.error_message.as_deref().unwrap_or("no reason given");

@@ -128,6 +128,11 @@ pub struct TranscriptionConfig {
     /// Verbatim's: 1 to 1000 characters of text the decoder continues from.
     #[schema(min_length = 1, max_length = 1000)]
     pub prompt: Option<String>,
+    /// Verbatim's: the decoder's sampling temperature for each window's first attempt, 0 (the
+    /// default: beam search) to 1; a window that fails the decoder's checks is decoded again
+    /// 0.2 hotter, up to 1 (set by the OpenAI routes' `temperature`).
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub temperature: Option<f64>,
 }
 
 /// `language`: the codes of [`jobs::job_config::LANGUAGES`] and `auto`.

@@ -46,7 +46,9 @@ pub struct TranscriptionForm {
     /// 1 to 1000 characters the decoder continues from.
     pub prompt: Option<String>,
     pub response_format: Option<ResponseFormat>,
-    /// 0 to 1; checked, not used (decoding is deterministic).
+    /// 0 to 1: the sampling temperature of each window's first decoding attempt (0, the
+    /// default: beam search); a window that fails the decoder's checks is decoded again 0.2
+    /// hotter, up to 1.
     #[schema(minimum = 0.0, maximum = 1.0)]
     pub temperature: Option<f64>,
     /// `segment` (the default) and/or `word` (`word` needs `verbose_json`).
@@ -129,7 +131,8 @@ pub struct VerboseSegment {
     pub start: f64,
     pub end: f64,
     pub text: String,
-    /// Always `[]`: the stored transcript has words, not Whisper token ids.
+    /// Whisper's token ids, timestamp tokens included (`[]` for jobs finished before
+    /// Verbatim kept them).
     pub tokens: Vec<u64>,
     pub temperature: f64,
     pub avg_logprob: f64,

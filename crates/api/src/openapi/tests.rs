@@ -97,7 +97,7 @@ fn full_job(status: JobStatus) -> (Job, NotificationConfig) {
         "domain": "finance", "output_locale": "en_gb", "enable_entities": true,
         "additional_vocab": [{"content": "Verbatim", "sounds_like": ["verb a team"]}, {"content": "SLNG"}],
         "speaker_diarization_config": {"max_speakers": 3, "speaker_sensitivity": 0.7, "prefer_current_speaker": true},
-        "task": "translate", "prompt": "Quarterly results."
+        "task": "translate", "prompt": "Quarterly results.", "temperature": 0.4
     }))
     .unwrap();
     let tracking = Tracking::parse(

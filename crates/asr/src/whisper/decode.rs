@@ -10,7 +10,8 @@ use super::one_per_window;
 use super::tokenizer::WhisperTokenizer;
 use crate::AsrError;
 
-pub const TEMPERATURES: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+/// The step between two attempts of the fallback.
+const TEMPERATURE_STEP: f32 = 0.2;
 pub const COMPRESSION_RATIO_THRESHOLD: f32 = 2.4;
 pub const LOG_PROB_THRESHOLD: f32 = -1.0;
 pub const NO_SPEECH_THRESHOLD: f32 = 0.6;
@@ -31,17 +32,40 @@ pub struct Decoded {
     pub avg_logprob: f32,
     pub no_speech_prob: f32,
     pub temperature: f32,
+    /// Of its text: see [`compression_ratio`].
+    pub compression_ratio: f32,
 }
 
 pub struct DecodeParams<'a> {
     pub beam_size: usize,
     pub suppress_tokens: &'a [i32],
+    /// The temperature of each attempt, first to last: [`temperature_ladder`].
+    pub temperatures: &'a [f32],
 }
 
-/// One decoding attempt and the compression ratio of its text.
+/// The attempts' temperatures from `start` (0: faster-whisper's ladder 0, 0.2 … 1), as
+/// openai-whisper's `--temperature` with its increment on fallback.
+pub fn temperature_ladder(start: f32) -> Vec<f32> {
+    let start = if start.is_finite() {
+        start.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let mut ladder = vec![start];
+    // Steps counted from the start, so that 0.2 + 0.2 + … stays on the ladder's values.
+    for step in 1.. {
+        let t = start + step as f32 * TEMPERATURE_STEP;
+        if t > 1.0 + 1e-4 {
+            break;
+        }
+        ladder.push(t.min(1.0));
+    }
+    ladder
+}
+
+/// One decoding attempt.
 pub struct Attempt {
     pub decoded: Decoded,
-    ratio: f32,
 }
 
 impl Attempt {
@@ -49,14 +73,14 @@ impl Attempt {
     /// temperature, unless the window is silence (the caller skips it).
     pub fn needs_fallback(&self) -> bool {
         let d = &self.decoded;
-        let failed = self.ratio > COMPRESSION_RATIO_THRESHOLD || d.avg_logprob < LOG_PROB_THRESHOLD;
+        let failed = d.compression_ratio > COMPRESSION_RATIO_THRESHOLD || d.avg_logprob < LOG_PROB_THRESHOLD;
         let silence = d.no_speech_prob > NO_SPEECH_THRESHOLD && d.avg_logprob < LOG_PROB_THRESHOLD;
         failed && !silence
     }
 }
 
-/// The first, greedy-free attempt (temperature 0, beam search) for a batch of windows at once:
-/// `encoder_output` holds one encoded window per prompt.
+/// The first attempt (at the ladder's first temperature: beam search at 0) for a batch of
+/// windows at once: `encoder_output` holds one encoded window per prompt.
 pub fn generate_batch(
     model: &Whisper,
     tokenizer: &WhisperTokenizer,
@@ -68,19 +92,20 @@ pub fn generate_batch(
         .iter()
         .map(|p| tokenizer.token_strings(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let first = params.temperatures.first().copied().unwrap_or(0.0);
     let results = one_per_window(
         "decoding windows",
-        model.generate(encoder_output, &prompt_strings, &options(0.0, params)),
+        model.generate(encoder_output, &prompt_strings, &options(first, params)),
         prompts.len(),
     )?;
     Ok(results
         .into_iter()
-        .map(|r| attempt(tokenizer, &r, 0.0))
+        .map(|r| attempt(tokenizer, &r, first))
         .collect())
 }
 
 /// faster-whisper's `generate_with_fallback` for one window (`encoder_output` holds it alone),
-/// going on from `first`, its temperature-0 attempt made in a batch ([`generate_batch`]).
+/// going on from `first`, its first attempt made in a batch ([`generate_batch`]).
 pub fn generate_with_fallback(
     model: &Whisper,
     tokenizer: &WhisperTokenizer,
@@ -95,7 +120,7 @@ pub fn generate_with_fallback(
     let prompt_strings = tokenizer.token_strings(prompt)?;
     // Every failed attempt, to pick from if all fail.
     let mut attempts = vec![first];
-    for &temperature in &TEMPERATURES[1..] {
+    for &temperature in params.temperatures.iter().skip(1) {
         let result = model
             .generate(
                 encoder_output,
@@ -114,13 +139,13 @@ pub fn generate_with_fallback(
     }
     // Every temperature failed: the most probable attempt among the non-repetitive ones (or
     // among all), reported with the last temperature so the prompt is reset.
-    let last_temperature = *TEMPERATURES.last().unwrap_or(&1.0);
+    let last_temperature = *params.temperatures.last().unwrap_or(&1.0);
     let any_below = attempts
         .iter()
-        .any(|a| a.ratio <= COMPRESSION_RATIO_THRESHOLD);
+        .any(|a| a.decoded.compression_ratio <= COMPRESSION_RATIO_THRESHOLD);
     let best = attempts
         .into_iter()
-        .filter(|a| !any_below || a.ratio <= COMPRESSION_RATIO_THRESHOLD)
+        .filter(|a| !any_below || a.decoded.compression_ratio <= COMPRESSION_RATIO_THRESHOLD)
         .map(|a| a.decoded)
         .max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob))
         .ok_or_else(|| AsrError::Engine("no decoding attempt was made".into()))?;
@@ -175,8 +200,8 @@ fn attempt(
             avg_logprob,
             no_speech_prob: result.no_speech_prob,
             temperature,
+            compression_ratio: ratio,
         },
-        ratio,
     }
 }
 
@@ -271,6 +296,21 @@ mod tests {
     use super::*;
 
     const TB: u32 = 50364;
+
+    #[test]
+    fn the_ladder_climbs_from_the_requested_temperature_to_one() {
+        let close = |a: Vec<f32>, b: &[f32]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6)
+        };
+        let ladder = temperature_ladder(0.0);
+        assert!(close(ladder.clone(), &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]), "{ladder:?}");
+        let ladder = temperature_ladder(0.5);
+        assert!(close(ladder.clone(), &[0.5, 0.7, 0.9]), "{ladder:?}");
+        let ladder = temperature_ladder(0.8);
+        assert!(close(ladder.clone(), &[0.8, 1.0]), "{ladder:?}");
+        assert!(close(temperature_ladder(1.0), &[1.0]));
+        assert!(close(temperature_ladder(f32::NAN), &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]));
+    }
 
     #[test]
     fn repetitive_text_compresses_well() {

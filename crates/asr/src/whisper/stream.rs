@@ -6,11 +6,13 @@
 
 use std::sync::mpsc::{sync_channel, SyncSender};
 
-use transcript::Word;
+use transcript::{DecodedSegment, Word};
 use vad::SileroVad;
 
 use super::blocks::{Block, BlockCutter};
+use super::decode::temperature_ladder;
 use super::transcribe::{fixed_language, initial_prompt, run_block, Carry};
+use super::mel::HOP;
 use super::{WhisperEngine, DEFAULT_BATCH_SIZE};
 use crate::{AsrError, AudioChunks, Options, Progress, Recognition, SettledWords, SAMPLE_RATE};
 
@@ -31,15 +33,17 @@ pub fn run(
         language: fixed,
         previous: initial_prompt.clone(),
         translate: options.translate,
+        temperatures: temperature_ladder(options.temperature),
     };
     // Blocks hold a batch of tracks' speech; one window at a time, they are as long as at the
     // default batch size, so that a sequential decoding is seldom cut.
     let cutter = BlockCutter::new(engine.config.batch_size.max(DEFAULT_BATCH_SIZE));
     let seconds = |samples: usize| samples as f64 / SAMPLE_RATE as f64;
     let (hand_over, blocks) = sync_channel(0);
-    let words = std::thread::scope(|scope| {
+    let (words, segments) = std::thread::scope(|scope| {
         scope.spawn(|| read_blocks(&engine.vad, audio, cutter, hand_over));
         let mut words: Vec<Word> = Vec::new();
+        let mut segments: Vec<DecodedSegment> = Vec::new();
         // Returning early drops `blocks`, which ends the reader at its next hand-over.
         for block in blocks {
             let block = block?;
@@ -55,7 +59,7 @@ pub fn run(
                     tell(&shifted(settled, offset));
                 }
             };
-            let block_words = run_block(
+            let block_text = run_block(
                 engine,
                 &block.samples,
                 &block.probabilities,
@@ -67,12 +71,19 @@ pub fn run(
             tracing::debug!(
                 start_s = offset,
                 seconds = length,
-                words = block_words.len(),
+                words = block_text.words.len(),
                 "block recognised"
             );
-            words.extend(shifted(&block_words, offset));
+            words.extend(shifted(&block_text.words, offset));
+            let offset_frames = (block.start / HOP) as u64;
+            segments.extend(block_text.segments.into_iter().map(|s| DecodedSegment {
+                start: s.start + offset,
+                end: s.end + offset,
+                seek: s.seek + offset_frames,
+                ..s
+            }));
         }
-        Ok::<_, AsrError>(words)
+        Ok::<_, AsrError>((words, segments))
     })?;
     progress(1.0);
     let language = carry.language;
@@ -83,6 +94,7 @@ pub fn run(
         // An undetected language (no speech) is a guess.
         language_probability: language.map_or(0.0, |l| l.probability),
         words,
+        segments,
     })
 }
 

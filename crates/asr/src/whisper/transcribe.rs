@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use ct2rs::sys::{Device, StorageView};
-use transcript::Word;
+use transcript::{DecodedSegment, Word};
 
 use super::activity::Activity;
 use super::align::{add_word_timestamps, align_batch, text_tokens, AlignContext, TimedWord};
@@ -52,6 +52,16 @@ pub struct Carry {
     pub previous: Vec<u32>,
     /// Whisper's task for every window: translate into English rather than transcribe.
     pub translate: bool,
+    /// Every window's attempts' temperatures (`decode::temperature_ladder`).
+    pub temperatures: Vec<f32>,
+}
+
+/// What a block was recognised as, with times from the block's first sample.
+#[derive(Debug, Default)]
+pub struct BlockText {
+    pub words: Vec<Word>,
+    /// In time order.
+    pub segments: Vec<DecodedSegment>,
 }
 
 /// The language the caller forces, checked against the model, or the only one an English-only
@@ -106,9 +116,9 @@ pub fn run_block(
     carry: &mut Carry,
     progress: Progress<'_>,
     settled: &mut dyn FnMut(&[Word]),
-) -> Result<Vec<Word>, AsrError> {
+) -> Result<BlockText, AsrError> {
     if samples.is_empty() {
-        return Ok(Vec::new());
+        return Ok(BlockText::default());
     }
     let samples = sanitize(samples);
     let content_frames = MelExtractor::content_frames(&samples);
@@ -125,7 +135,7 @@ pub fn run_block(
         }
     };
     let Some(first_speech) = next_start(0).filter(|&f| f < content_frames) else {
-        return Ok(Vec::new());
+        return Ok(BlockText::default());
     };
     let windows = Windows {
         engine,
@@ -163,6 +173,7 @@ pub fn run_block(
     let params = DecodeParams {
         beam_size: engine.config.beam_size,
         suppress_tokens: &engine.suppress_tokens,
+        temperatures: &carry.temperatures,
     };
     let ctx = AlignContext {
         model: &engine.model,
@@ -267,7 +278,13 @@ pub fn run_block(
         carry.previous = previous[previous.len().saturating_sub(MAX_LENGTH / 2)..].to_vec();
     }
     progress(1.0);
-    Ok(tracks.into_iter().flat_map(|t| t.words).collect())
+    let mut text = BlockText::default();
+    // Tracks are consecutive parts of the block.
+    for track in tracks {
+        text.words.extend(track.words);
+        text.segments.extend(track.segments);
+    }
+    Ok(text)
 }
 
 /// How many of a block's words [`run_block`] has told as settled: tracks are consecutive parts
@@ -306,6 +323,7 @@ struct Track {
     prompt_reset_since: usize,
     last_speech_timestamp: f64,
     words: Vec<Word>,
+    segments: Vec<DecodedSegment>,
     /// The seek of the last window decoded again without the previous text because it left out
     /// its start; that window is taken as it comes the second time.
     retried: Option<usize>,
@@ -331,7 +349,11 @@ struct WindowResult {
     /// `None`: the window was silence and is skipped whole.
     segments: Option<(Vec<Segment>, Vec<Vec<TimedWord>>)>,
     next_seek: usize,
+    /// The kept attempt's figures.
     temperature: f32,
+    avg_logprob: f32,
+    compression_ratio: f32,
+    no_speech_prob: f32,
 }
 
 impl Track {
@@ -343,6 +365,7 @@ impl Track {
             // The track's start: what came before it is another track's.
             last_speech_timestamp: range.start as f64 / FRAMES_PER_SECOND,
             words: Vec::new(),
+            segments: Vec::new(),
             retried: None,
             range,
         }
@@ -405,6 +428,16 @@ impl Track {
                 }
                 self.all_tokens.extend_from_slice(&segment.tokens);
                 push_words(&mut self.words, seg_words, samples.len(), activity);
+                self.segments.push(DecodedSegment {
+                    start: segment.start,
+                    end: segment.end,
+                    seek: window.seek as u64,
+                    tokens: segment.tokens.clone(),
+                    temperature: result.temperature,
+                    avg_logprob: result.avg_logprob,
+                    compression_ratio: result.compression_ratio,
+                    no_speech_prob: result.no_speech_prob,
+                });
             }
         }
         if result.temperature > PROMPT_RESET_ON_TEMPERATURE {
@@ -515,6 +548,9 @@ fn decode_step(
                 segments: None,
                 next_seek,
                 temperature: decoded.temperature,
+                avg_logprob: decoded.avg_logprob,
+                compression_ratio: decoded.compression_ratio,
+                no_speech_prob: decoded.no_speech_prob,
             });
             continue;
         };
@@ -570,6 +606,9 @@ fn decode_step(
             segments: Some((segments, segment_words)),
             next_seek,
             temperature: decoded.temperature,
+            avg_logprob: decoded.avg_logprob,
+            compression_ratio: decoded.compression_ratio,
+            no_speech_prob: decoded.no_speech_prob,
         });
     }
     Ok(out)

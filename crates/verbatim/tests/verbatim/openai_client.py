@@ -39,6 +39,10 @@ def main():
         language="en",
         temperature=0.0,
     ).model_dump()
+    # Sampled from the first attempt on: every segment says so.
+    out["verbose_hot"] = transcribe(
+        model="whisper-1", response_format="verbose_json", temperature=0.8
+    ).model_dump()
     out["diarized"] = transcribe(model="whisper-1", response_format="diarized_json").model_dump()
     with open(audio, "rb") as f:
         events = client.audio.transcriptions.create(file=f, model="whisper-1", stream=True)
@@ -70,6 +74,18 @@ def main():
         errors["english_only_translation"] = None
     except openai.APIStatusError as e:
         errors["english_only_translation"] = {"status": e.status_code, "body": e.body}
+    # A key the server does not know: OpenAI's AuthenticationError, as from OpenAI.
+    stranger = openai.OpenAI(base_url=base_url, api_key="sk-not-a-key", max_retries=0)
+    try:
+        stranger.models.list()
+        errors["unknown_key"] = None
+    except openai.APIStatusError as e:
+        errors["unknown_key"] = {
+            "status": e.status_code,
+            "body": e.body,
+            "class": type(e).__name__,
+            "should_retry": e.response.headers.get("x-should-retry"),
+        }
     out["errors"] = errors
 
     print(json.dumps(out))

@@ -107,6 +107,13 @@ async fn the_openai_client_transcribes_in_every_format() {
             "{s}"
         );
         assert!(seconds(&s["avg_logprob"]) <= 0.0, "{s}");
+        assert!((0.0..=1.0).contains(&seconds(&s["no_speech_prob"])), "{s}");
+        assert!(seconds(&s["compression_ratio"]) > 0.0, "{s}");
+        // Whisper's window offset, in 10 ms frames: at or before the segment.
+        assert!(s["seek"].as_f64().unwrap() <= (start * 100.0).ceil(), "{s}");
+        // Beam search, or a fallback's temperature.
+        let t = seconds(&s["temperature"]);
+        assert!([0.0, 0.2, 0.4, 0.6, 0.8, 1.0].iter().any(|l| (l - t).abs() < 1e-3), "{s}");
         last_end = end;
     }
     let joined: Vec<&str> = segments
@@ -114,6 +121,52 @@ async fn the_openai_client_transcribes_in_every_format() {
         .map(|s| s["text"].as_str().unwrap())
         .collect();
     assert_eq!(joined.join(" "), text);
+    // The tokens are the decoder's own: the model's tokenizer reads them back as the segment's
+    // text.
+    let tokenizer = tokenizers::Tokenizer::from_file(
+        crate::common::models_dir().join("tiny.en/tokenizer.json"),
+    )
+    .unwrap();
+    let spoken = |t: &str| -> String {
+        t.chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut matching = 0;
+    for s in segments {
+        // Below tiny.en's end-of-text token: text, not timestamps.
+        let ids: Vec<u32> = s["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_u64().unwrap() as u32)
+            .filter(|&t| t < 50256)
+            .collect();
+        assert!(!ids.is_empty(), "no tokens: {s}");
+        let decoded = tokenizer.decode(&ids, true).unwrap();
+        if spoken(&decoded) == spoken(s["text"].as_str().unwrap()) {
+            matching += 1;
+        }
+    }
+    // Word fitting may move a word across a segment's edge now and then.
+    assert!(
+        matching * 10 >= segments.len() * 8,
+        "{matching} of {} segments read back as their text: {v}",
+        segments.len()
+    );
+
+    // temperature=0.8: every window was first sampled at 0.8, then hotter on a fallback.
+    let hot = &r["verbose_hot"];
+    let hot_segments = hot["segments"].as_array().unwrap();
+    assert!(!hot_segments.is_empty(), "{hot}");
+    for s in hot_segments {
+        let t = seconds(&s["temperature"]);
+        assert!((0.8 - 1e-3..=1.0 + 1e-3).contains(&t), "{s}");
+    }
 
     // Words only: no segments.
     let v = &r["verbose_words"];
@@ -218,6 +271,11 @@ async fn the_openai_client_transcribes_in_every_format() {
         errors["unknown_format"]["body"]["param"], "response_format",
         "{errors}"
     );
+    let unknown_key = &errors["unknown_key"];
+    assert_eq!(unknown_key["status"], 401, "{errors}");
+    assert_eq!(unknown_key["class"], "AuthenticationError", "{errors}");
+    assert_eq!(unknown_key["body"]["code"], "invalid_api_key", "{errors}");
+    assert_eq!(unknown_key["should_retry"], "false", "{errors}");
     let english_only = &errors["english_only_translation"];
     assert_eq!(english_only["status"], 400, "{errors}");
     assert_eq!(
@@ -232,7 +290,7 @@ async fn the_openai_client_transcribes_in_every_format() {
         "{errors}"
     );
 
-    // Each request that got past its checks was a batch job of the key's organisation: ten
+    // Each request that got past its checks was a batch job of the key's organisation: eleven
     // transcriptions and a translation DONE, the English-only translation FAILED; the refused
     // ones left none.
     let list: Value = d
@@ -243,9 +301,16 @@ async fn the_openai_client_transcribes_in_every_format() {
         .await
         .unwrap();
     let jobs = list["items"].as_array().unwrap();
-    assert_eq!(jobs.len(), 12, "{list}");
+    assert_eq!(jobs.len(), 13, "{list}");
     let done = jobs.iter().filter(|j| j["status"] == "DONE").count();
-    assert_eq!(done, 11, "{list}");
+    assert_eq!(done, 12, "{list}");
+    // The temperature went into its job's config, for the decoder.
+    let mut temperatures: Vec<f64> = jobs
+        .iter()
+        .filter_map(|j| j["job_config"]["transcription_config"]["temperature"].as_f64())
+        .collect();
+    temperatures.sort_by(f64::total_cmp);
+    assert_eq!(temperatures, [0.0, 0.8], "{list}");
     // The named-model request's prompt went into its job's config, for the decoder.
     let prompted: Vec<&Value> = jobs
         .iter()
