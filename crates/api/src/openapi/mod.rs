@@ -60,7 +60,8 @@ impl Modify for BearerKey {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "An API key made with `verbatim keys create`. A missing, unknown or \
-                         revoked key is 403 `API key id not found`.",
+                         revoked key is 403 `API key id not found` (401 `invalid_api_key` in \
+                         OpenAI's shape on the OpenAI-compatible routes).",
                     ))
                     .build(),
             ),

@@ -6,8 +6,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// OpenAI's error shape. A request refused by the key check (403) or the rate limit (429) has
-/// the batch API's `Error` instead.
+/// OpenAI's error shape, on every refusal of the OpenAI-compatible routes (the key check's 401,
+/// the rate limit's 429 and the upload cap's 503 too).
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"error": {"message": "model is required", "type": "invalid_request_error", "param": "model", "code": null}}))]
