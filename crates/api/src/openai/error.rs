@@ -111,13 +111,15 @@ pub async fn openai_refusals(request: Request, next: Next) -> Response {
             Some("invalid_api_key"),
             false,
         ),
-        StatusCode::TOO_MANY_REQUESTS => (
-            parts.status,
-            "requests",
-            Some("rate_limit_exceeded"),
-            true,
+        StatusCode::TOO_MANY_REQUESTS => {
+            (parts.status, "requests", Some("rate_limit_exceeded"), true)
+        }
+        s if s.is_server_error() => (
+            s,
+            "server_error",
+            None,
+            s == StatusCode::SERVICE_UNAVAILABLE,
         ),
-        s if s.is_server_error() => (s, "server_error", None, s == StatusCode::SERVICE_UNAVAILABLE),
         s => (s, "invalid_request_error", None, false),
     };
     let message = if code == Some("invalid_api_key") {

@@ -419,7 +419,11 @@ mod tests {
             word("three", 2.5, 3.0, "S1"),
             word("four", 3.1, 3.9, "S1"),
         ];
-        let d = [decoded(0.0, 1.0, 1), decoded(2.4, 3.6, 2), decoded(8.0, 9.0, 3)];
+        let d = [
+            decoded(0.0, 1.0, 1),
+            decoded(2.4, 3.6, 2),
+            decoded(8.0, 9.0, 3),
+        ];
         let s = decoded_segments(&w, &d, " ");
         let texts: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
         // "between" is nearer the first segment; the third segment has no words.

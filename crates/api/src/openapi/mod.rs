@@ -7,7 +7,9 @@ pub mod corrections;
 pub mod openai;
 
 use axum::Router;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Object, Type};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -38,7 +40,7 @@ pub const API_KEY: &str = "api_key";
         crate::openai::models,
         crate::health,
     ),
-    modifiers(&BearerKey),
+    modifiers(&BearerKey, &AudioFileName),
     tags(
         (name = "batch", description = "The SLNG Batch API and Verbatim's extensions of it"),
         (name = "openai", description = "OpenAI-compatible speech to text: each request is a batch job"),
@@ -66,6 +68,47 @@ impl Modify for BearerKey {
                     .build(),
             ),
         );
+    }
+}
+
+/// The routes that take an audio file as a multipart part named `file`.
+const AUDIO_UPLOADS: [&str; 3] = [
+    "/v1/batch/jobs",
+    "/v1/audio/transcriptions",
+    "/v1/audio/translations",
+];
+
+/// The `file` part's `Content-Disposition`, with an example file name: the server tells the
+/// audio format by the name's extension, so a generated request (schemathesis reads the
+/// example) names its file as a client would.
+struct AudioFileName;
+
+impl Modify for AudioFileName {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let example = serde_json::json!(r#"form-data; name="file"; filename="audio.wav""#);
+        for path in AUDIO_UPLOADS {
+            let encoding = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|post| post.request_body.as_mut())
+                .and_then(|body| body.content.get_mut("multipart/form-data"))
+                .and_then(|form| form.encoding.get_mut("file"));
+            let Some(encoding) = encoding else {
+                continue;
+            };
+            let mut schema = Object::with_type(Type::String);
+            schema.example = Some(example.clone());
+            schema.examples = vec![example.clone()];
+            let mut header = Header::new(schema);
+            header.description = Some(
+                "Its file name's extension tells the audio format (wav, mp3, flac, ...)".into(),
+            );
+            encoding
+                .headers
+                .insert("Content-Disposition".to_string(), header);
+        }
     }
 }
 

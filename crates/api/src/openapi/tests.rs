@@ -229,3 +229,17 @@ fn the_list_and_files_answers_match_their_schemas() {
     assert_eq!(errors(&validator("Error"), &error), Vec::<String>::new());
     assert!(!errors(&validator("Error"), &json!({"error": ""})).is_empty());
 }
+
+#[test]
+fn every_audio_upload_names_its_file_with_an_extension() {
+    let d = serde_json::to_value(super::document()).unwrap();
+    for path in super::AUDIO_UPLOADS {
+        let header = &d["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]
+            ["encoding"]["file"]["headers"]["Content-Disposition"];
+        let example = header["schema"]["example"].as_str().unwrap_or_default();
+        assert!(
+            example.ends_with(r#"filename="audio.wav""#),
+            "{path}: {header}"
+        );
+    }
+}

@@ -73,7 +73,8 @@ impl Attempt {
     /// temperature, unless the window is silence (the caller skips it).
     pub fn needs_fallback(&self) -> bool {
         let d = &self.decoded;
-        let failed = d.compression_ratio > COMPRESSION_RATIO_THRESHOLD || d.avg_logprob < LOG_PROB_THRESHOLD;
+        let failed =
+            d.compression_ratio > COMPRESSION_RATIO_THRESHOLD || d.avg_logprob < LOG_PROB_THRESHOLD;
         let silence = d.no_speech_prob > NO_SPEECH_THRESHOLD && d.avg_logprob < LOG_PROB_THRESHOLD;
         failed && !silence
     }
@@ -303,13 +304,19 @@ mod tests {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6)
         };
         let ladder = temperature_ladder(0.0);
-        assert!(close(ladder.clone(), &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]), "{ladder:?}");
+        assert!(
+            close(ladder.clone(), &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+            "{ladder:?}"
+        );
         let ladder = temperature_ladder(0.5);
         assert!(close(ladder.clone(), &[0.5, 0.7, 0.9]), "{ladder:?}");
         let ladder = temperature_ladder(0.8);
         assert!(close(ladder.clone(), &[0.8, 1.0]), "{ladder:?}");
         assert!(close(temperature_ladder(1.0), &[1.0]));
-        assert!(close(temperature_ladder(f32::NAN), &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]));
+        assert!(close(
+            temperature_ladder(f32::NAN),
+            &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        ));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use vad::SileroVad;
 
 use super::blocks::{Block, BlockCutter};
 use super::decode::temperature_ladder;
-use super::transcribe::{fixed_language, initial_prompt, run_block, Carry};
 use super::mel::HOP;
+use super::transcribe::{fixed_language, initial_prompt, run_block, Carry};
 use super::{WhisperEngine, DEFAULT_BATCH_SIZE};
 use crate::{AsrError, AudioChunks, Options, Progress, Recognition, SettledWords, SAMPLE_RATE};
 
