@@ -454,3 +454,147 @@ async fn past_the_wait_the_error_names_the_batch_job() {
     );
     assert_eq!(job["status"], "QUEUED", "{list}");
 }
+
+/// The refusals made before an OpenAI route's handler (the key check, the upload cap, the rate
+/// limit, an unknown path) come in OpenAI's shape, as OpenAI's clients read them: 401
+/// `invalid_api_key` where the batch routes answer the contract's 403.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_before_the_route_are_in_openais_shape() {
+    let env = vec![
+        ("VERBATIM_MAX_CONCURRENT_UPLOADS".into(), "1".into()),
+        ("VERBATIM_BODY_MIN_RATE".into(), "4096".into()),
+        ("VERBATIM_RATE_LIMIT_PER_MINUTE".into(), "3".into()),
+    ];
+    let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
+        return;
+    };
+    let (slow, calm, flood) = (
+        d.api(&d.create_key("slow")),
+        d.api(&d.create_key("calm")),
+        d.api(&d.create_key("flood")),
+    );
+    let transcriptions = calm.url("/v1/audio/transcriptions");
+    async fn openai_error(r: reqwest::Response) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body: Value = r.json().await.unwrap();
+        let e = &body["error"];
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+        assert!(e["type"].is_string() && e.get("param").is_some(), "{body}");
+        assert!(e.get("code").is_some(), "{body}");
+        (status, headers, body["error"].clone())
+    }
+    let retry = |h: &reqwest::header::HeaderMap| {
+        h.get("x-should-retry")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+
+    // No key, or one the server does not know.
+    let r = calm.http.post(&transcriptions).send().await.unwrap();
+    let (status, headers, e) = openai_error(r).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(e["code"], "invalid_api_key", "{e}");
+    assert_eq!(retry(&headers).as_deref(), Some("false"));
+    let r = calm
+        .http
+        .get(calm.url("/v1/models"))
+        .bearer_auth("sk-not-a-key")
+        .send()
+        .await
+        .unwrap();
+    let (status, _, e) = openai_error(r).await;
+    assert_eq!(
+        (status, &e["code"]),
+        (StatusCode::UNAUTHORIZED, &json!("invalid_api_key"))
+    );
+    // The batch routes keep the contract's answer.
+    let r = calm
+        .http
+        .get(calm.url("/v1/batch/jobs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": "API key id not found"})
+    );
+
+    // An unknown route under /v1/audio/.
+    let r = calm
+        .http
+        .post(calm.url("/v1/audio/speech"))
+        .bearer_auth(&calm.key)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, _) = openai_error(r).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An upload trickling 2 KB/s holds the only upload slot: another is refused, retryable.
+    let trickle = futures::stream::unfold(0u32, |n| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        (n < 200).then(|| (Ok::<_, std::io::Error>(vec![0u8; 1024]), n + 1))
+    });
+    let form = reqwest::multipart::Form::new()
+        .text("model", "whisper-1")
+        .part(
+            "file",
+            reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(trickle))
+                .file_name("slow.wav"),
+        );
+    let held = {
+        let post = slow
+            .http
+            .post(slow.url("/v1/audio/transcriptions"))
+            .bearer_auth(&slow.key)
+            .multipart(form);
+        tokio::spawn(async move { post.send().await.map(|r| r.status()) })
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let form = form_of(&[("model", "whisper-1")], wav_part("a.wav", vec![0u8; 100]));
+    let r = calm
+        .http
+        .post(&transcriptions)
+        .bearer_auth(&calm.key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers, e) = openai_error(r).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+    assert_eq!(e["type"], "server_error", "{e}");
+    assert!(headers.contains_key("retry-after"));
+    assert_eq!(retry(&headers).as_deref(), Some("true"));
+    held.abort();
+
+    // Three POSTs a minute per key: the fourth is refused, retryable, and queued nothing.
+    for i in 0..4 {
+        let r = flood
+            .http
+            .post(flood.url("/v1/audio/transcriptions"))
+            .bearer_auth(&flood.key)
+            .multipart(reqwest::multipart::Form::new().text("model", "whisper-1"))
+            .send()
+            .await
+            .unwrap();
+        let (status, headers, e) = openai_error(r).await;
+        if i < 3 {
+            assert_eq!(
+                (status, &e["param"]),
+                (StatusCode::BAD_REQUEST, &json!("file")),
+                "{e}"
+            );
+        } else {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{e}");
+            assert_eq!(e["type"], "requests", "{e}");
+            assert_eq!(e["code"], "rate_limit_exceeded", "{e}");
+            assert!(headers.contains_key("retry-after"));
+            assert_eq!(retry(&headers).as_deref(), Some("true"));
+        }
+    }
+}
