@@ -13,7 +13,7 @@ use blob::Bucket;
 use futures::{StreamExt, TryStreamExt};
 use jobs::{Job, JobStatus};
 use serde_json::{json, Map, Value};
-use transcript::{Corrections, CorrectionsPatch, Source, SOURCE_EXTENSION};
+use transcript::{round_ms, Corrections, CorrectionsPatch, Source, SOURCE_EXTENSION};
 
 use crate::error::MSG_FILES_EXPIRED;
 use crate::job::OwnJob;
@@ -321,8 +321,4 @@ fn view(job: &Job, source: &Source, corrections: &Corrections, revision: u64) ->
         "speakers": corrections.speakers,
         "words": words,
     })
-}
-
-fn round_ms(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }

@@ -45,9 +45,14 @@ impl JsonMeta {
     }
 }
 
-/// Seconds with millisecond precision, so `1.23` is written as `1.23`, not `1.2300000000000002`.
-pub(crate) fn round_ms(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+/// Seconds with millisecond precision, so `1.23` is written as `1.23`, not `1.2300000000000002`;
+/// a value that is not a number is 0 (JSON has no NaN).
+pub fn round_ms(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 1000.0).round() / 1000.0
+    } else {
+        0.0
+    }
 }
 
 pub fn to_json(t: &Transcript, meta: &JsonMeta) -> Value {

@@ -36,7 +36,7 @@ pub use corrections::{
 pub use cues::{cues, Cue, CueOptions};
 pub use entities::{find_entities, EntitySpan};
 pub use format::{Format, ParseFormatError};
-pub use json::{to_json, word_results, JsonMeta};
+pub use json::{round_ms, to_json, word_results, JsonMeta};
 pub use locale::{apply_locale, spelling_for, Spelling, LOCALES};
 pub use model::{DecodedSegment, Transcript, Word};
 pub use source::{Source, SOURCE_EXTENSION, STORED_EXTENSIONS};

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use jobs::{InputMetadata, Job, JobStatus, JobStore, Lease, OutputMetadata};
 use serde_json::Value;
 use tokio::sync::Semaphore;
-use transcript::{Format, JsonMeta, Transcript, SOURCE_EXTENSION, STORED_EXTENSIONS};
+use transcript::{round_ms, Format, JsonMeta, Transcript, SOURCE_EXTENSION, STORED_EXTENSIONS};
 
 use crate::config::WorkerConfig;
 use crate::deadline::Deadline;
@@ -465,14 +465,6 @@ async fn blocking<T: Send + 'static>(
                 format!("reading the audio crashed: {e}"),
             )
         })
-}
-
-fn round_ms(seconds: f64) -> f64 {
-    if seconds.is_finite() {
-        (seconds * 1000.0).round() / 1000.0
-    } else {
-        0.0
-    }
 }
 
 #[cfg(test)]
