@@ -120,7 +120,7 @@ pub struct TranscriptionConfig {
     pub prompt: Option<Prompt>,
     /// Verbatim's own (the OpenAI routes' `temperature`): the decoder's sampling temperature
     /// for each window's first attempt, 0 (the default: beam search) to 1.
-    pub temperature: Option<Temperature>,
+    pub temperature: Option<ZeroToOne>,
 }
 
 impl TranscriptionConfig {
@@ -482,7 +482,7 @@ pub struct SpeakerDiarizationConfig {
     /// At most this many speakers.
     pub max_speakers: Option<MaxSpeakers>,
     /// 0–1, higher finds more speakers (default 0.5).
-    pub speaker_sensitivity: Option<SpeakerSensitivity>,
+    pub speaker_sensitivity: Option<ZeroToOne>,
     /// Fewer switches between similar voices.
     pub prefer_current_speaker: Option<bool>,
 }
@@ -512,44 +512,23 @@ impl<'de> Deserialize<'de> for MaxSpeakers {
     }
 }
 
-/// `speaker_sensitivity`: a number from 0 to 1.
+/// A number from 0 to 1: `speaker_sensitivity`, `temperature`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(transparent)]
-pub struct SpeakerSensitivity(f64);
+pub struct ZeroToOne(f64);
 
-impl SpeakerSensitivity {
+impl ZeroToOne {
     pub fn get(self) -> f64 {
         self.0
     }
 }
 
-impl<'de> Deserialize<'de> for SpeakerSensitivity {
+impl<'de> Deserialize<'de> for ZeroToOne {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Value::deserialize(d)?
             .as_f64()
             .filter(|x| (0.0..=1.0).contains(x))
-            .map(SpeakerSensitivity)
-            .ok_or_else(|| refuse(format!("{PATH} must be a number between 0 and 1")))
-    }
-}
-
-/// `temperature`: a number from 0 to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct Temperature(f64);
-
-impl Temperature {
-    pub fn get(self) -> f32 {
-        self.0 as f32
-    }
-}
-
-impl<'de> Deserialize<'de> for Temperature {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Value::deserialize(d)?
-            .as_f64()
-            .filter(|x| (0.0..=1.0).contains(x))
-            .map(Temperature)
+            .map(ZeroToOne)
             .ok_or_else(|| refuse(format!("{PATH} must be a number between 0 and 1")))
     }
 }
@@ -721,7 +700,7 @@ mod tests {
     fn temperature_is_a_number_from_0_to_1() {
         for t in [0.0, 0.35, 1.0] {
             let config = tc(json!({"temperature": t})).unwrap();
-            assert_eq!(config.temperature.map(Temperature::get), Some(t as f32));
+            assert_eq!(config.temperature.map(ZeroToOne::get), Some(t));
         }
         assert_eq!(tc(json!({})).unwrap().temperature, None);
         for bad in [json!(1.2), json!(-0.1), json!("0.5")] {
@@ -941,10 +920,7 @@ mod tests {
         let parsed = tc(ok.clone()).unwrap();
         let speakers = parsed.speaker_diarization_config.unwrap();
         assert_eq!(speakers.max_speakers.map(MaxSpeakers::get), Some(100));
-        assert_eq!(
-            speakers.speaker_sensitivity.map(SpeakerSensitivity::get),
-            Some(0.7)
-        );
+        assert_eq!(speakers.speaker_sensitivity.map(ZeroToOne::get), Some(0.7));
         for edge in [
             json!({"max_speakers": 2, "speaker_sensitivity": 0}),
             json!({"speaker_sensitivity": 1}),

@@ -70,7 +70,7 @@ impl Request {
             speakers: speaker_options(tc),
             initial_prompt: prompt(domain, &vocab, tc.prompt.as_ref().map(|p| p.text())),
             translate: tc.task == Some(Task::Translate),
-            temperature: tc.temperature.map_or(0.0, |t| t.get()),
+            temperature: tc.temperature.map_or(0.0, |t| t.get() as f32),
             vocab,
             output_locale: tc.output_locale.map(|l| l.as_str().to_string()),
             cues,

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::server::api::{
-    assert_failed_saying, download, error_of, form_of, inputs_and_outputs, Api, JOBS,
+    assert_failed_saying, download, error_of, form_of, inputs_and_outputs, trickling_part, Api,
+    JOBS,
 };
 use crate::server::deployment::{Deployment, Kind};
 use crate::server::{assert_transcribes, client, short_clips, url_input_env, words};
@@ -476,14 +477,7 @@ async fn uploads_rates_and_metrics_are_bounded() {
     );
 
     // An upload trickling 2 KB/s holds the only slot until the rate floor ends it.
-    let trickle = futures::stream::unfold(0u32, |n| async move {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        (n < 200).then(|| (Ok::<_, std::io::Error>(vec![0u8; 1024]), n + 1))
-    });
-    let form = Form::new().text("transcription_config", "{}").part(
-        "file",
-        Part::stream(reqwest::Body::wrap_stream(trickle)).file_name("slow.wav"),
-    );
+    let form = form_of(&[("transcription_config", "{}")], trickling_part());
     let started = std::time::Instant::now();
     let slow_upload = {
         let post = slow.http.post(slow.url(JOBS)).bearer_auth(&slow.key);

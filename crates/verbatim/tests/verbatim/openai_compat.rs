@@ -9,7 +9,7 @@ use std::process::Command;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::server::api::{form_of, wav_part};
+use crate::server::api::{form_of, trickling_part, wav_part};
 use crate::server::deployment::{Deployment, Kind};
 use crate::server::{assert_transcribes, fixtures, repo_root, short_clips, words};
 
@@ -536,17 +536,7 @@ async fn refusals_before_the_route_are_in_openais_shape() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // An upload trickling 2 KB/s holds the only upload slot: another is refused, retryable.
-    let trickle = futures::stream::unfold(0u32, |n| async move {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        (n < 200).then(|| (Ok::<_, std::io::Error>(vec![0u8; 1024]), n + 1))
-    });
-    let form = reqwest::multipart::Form::new()
-        .text("model", "whisper-1")
-        .part(
-            "file",
-            reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(trickle))
-                .file_name("slow.wav"),
-        );
+    let form = form_of(&[("model", "whisper-1")], trickling_part());
     let held = {
         let post = slow
             .http

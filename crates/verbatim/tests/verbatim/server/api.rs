@@ -150,6 +150,16 @@ pub fn wav_part(file_name: &str, bytes: Vec<u8>) -> Part {
         .unwrap()
 }
 
+/// A file part `slow.wav` whose bytes trickle in at 2 KB/s (1 KB every 500 ms, 200 KB in all):
+/// an upload that holds its connection.
+pub fn trickling_part() -> Part {
+    let trickle = futures::stream::unfold(0u32, |n| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        (n < 200).then(|| (Ok::<_, std::io::Error>(vec![0u8; 1024]), n + 1))
+    });
+    Part::stream(reqwest::Body::wrap_stream(trickle)).file_name("slow.wav")
+}
+
 /// A multipart submission: the text `fields` in order, then `file`.
 pub fn form_of(fields: &[(&str, &str)], file: Part) -> Form {
     fields
