@@ -12,11 +12,11 @@
 //! places change points inside long stretches of speech. Everything is deterministic.
 //!
 //! Why gaps, and windows over them only where the voice changes: CAM++ costs about 0.015 CPU
-//! seconds per second embedded (one thread), about a fifth of what recognition with tiny.en costs per
-//! second of audio, and diarization may add at most 15 % (issue 13). Embedding every moment of
-//! speech, then two more windows at each change, added 23 % on en_long; the gaps embed 71 % of
-//! the speech, and the windows over the gaps where neighbours differ find what a gap hides
-//! (short replies, turn changes) at the same DER (README's table).
+//! seconds per second embedded (one thread), about a fifth of what recognition with tiny.en
+//! costs per second of audio, and diarization may add at most 15 % (issue 13). Embedding every
+//! moment of speech, then two more windows at each change, added 23 % on en_long; the gaps embed
+//! 71 % of the speech, and the windows over the gaps where neighbours differ find what a gap
+//! hides (short replies, turn changes) at DER within a point of that (README's table).
 
 mod campplus;
 mod cluster;
