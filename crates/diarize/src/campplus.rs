@@ -7,8 +7,9 @@
 //! recognition time); ONNX Runtime's fused, vectorised kernels run it at a fraction of what
 //! im2col on matrixmultiply would, and the project already ships the runtime for crates/vad.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use ndarray::Array2;
 use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
@@ -22,13 +23,25 @@ use crate::DiarizeError;
 pub const EMBEDDING: usize = 192;
 
 pub struct SpeakerEncoder {
-    /// One single-threaded session per CPU thread; a batch of windows is split between them.
-    /// Why not one session on `threads` intra-op threads: CAM++'s ~500 small operators each
-    /// split across the threads, which hand the work back and forth (and sleep and wake between
-    /// operators, see `load`): on 2 threads that cost 20 % more CPU than the same windows on one
-    /// (bench/diarization.sh on en_long). Whole windows per thread share nothing.
-    sessions: Vec<Mutex<Session>>,
+    /// Single-threaded sessions, one per CPU thread; a batch of windows is shared out between
+    /// them. Why not one session on `threads` intra-op threads: CAM++'s ~500 small operators
+    /// each split across the threads, which hand the work back and forth (and sleep and wake
+    /// between operators): on 2 threads that cost about 20 % more CPU for the same windows than
+    /// one thread does. Whole windows per thread share nothing.
+    first: Mutex<Session>,
+    /// The other `threads - 1` sessions, opened after the first `ONE_SESSION_RUNS` runs: each
+    /// costs about 0.13 CPU s and 35 MB to open, more than a short recording's few runs would
+    /// gain (a CLI run loads the model for one recording). Empty if they could not be opened.
+    others: OnceLock<Vec<Mutex<Session>>>,
+    runs: AtomicUsize,
+    threads: usize,
+    model: PathBuf,
+    /// The weights ONNX Runtime packs for its kernels, shared by the sessions.
+    packed: PrepackedWeights,
 }
+
+/// Model runs on the first session alone: 8 runs of 8 windows are 96 s of speech embedded.
+const ONE_SESSION_RUNS: usize = 8;
 
 impl SpeakerEncoder {
     /// Loads the graph to run on `threads` CPU threads (0: all cores), opening ONNX Runtime on
@@ -38,36 +51,46 @@ impl SpeakerEncoder {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let bad = |why: String| DiarizeError::Model {
-            path: model.display().to_string(),
-            why,
-        };
         if !model.is_file() {
-            return Err(bad("not found".into()));
+            return Err(DiarizeError::Model {
+                path: model.display().to_string(),
+                why: "not found".into(),
+            });
         }
-        let environment = vad::onnx_environment().map_err(|e| bad(e.to_string()))?;
-        // The sessions share the weights ONNX Runtime packs for its kernels.
+        // ONNX Runtime opened first: the weights' container is made by its library.
+        vad::onnx_environment().map_err(|e| DiarizeError::Model {
+            path: model.display().to_string(),
+            why: e.to_string(),
+        })?;
         let packed = PrepackedWeights::new();
-        let mut sessions = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let session = Session::builder(&environment)
-                // One thread each: no pool, so nothing spins or sleeps between operators.
-                .and_then(|b| Ok(b.with_intra_threads(1)?))
-                .and_then(|b| Ok(b.with_inter_threads(1)?))
-                .and_then(|b| Ok(b.with_prepacked_weights(&packed)?))
-                .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-                .and_then(|mut b| b.commit_from_file(model))
-                .map_err(|e| bad(e.to_string()))?;
-            let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
-            let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-            if inputs != ["fbank"] || outputs != ["embedding"] {
-                return Err(bad(format!(
-                    "expected input fbank and output embedding (CAM++), found {inputs:?} -> {outputs:?}"
-                )));
-            }
-            sessions.push(Mutex::new(session));
+        let first = open(model, &packed)?;
+        Ok(Self {
+            first: Mutex::new(first),
+            others: OnceLock::new(),
+            runs: AtomicUsize::new(0),
+            threads,
+            model: model.to_path_buf(),
+            packed,
+        })
+    }
+
+    /// The sessions a run of `batch` windows is shared out between.
+    fn sessions(&self, batch: usize) -> Vec<&Mutex<Session>> {
+        let mut sessions = vec![&self.first];
+        let runs = self.runs.fetch_add(1, Ordering::Relaxed);
+        if batch > 1 && self.threads > 1 && runs >= ONE_SESSION_RUNS {
+            let others = self.others.get_or_init(|| {
+                (1..self.threads)
+                    .map(|_| open(&self.model, &self.packed).map(Mutex::new))
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(%e, "the speaker model runs on one thread");
+                        Vec::new()
+                    })
+            });
+            sessions.extend(others.iter().take(batch - 1));
         }
-        Ok(Self { sessions })
+        sessions
     }
 
     /// Embeddings of `batch` windows of `frames` fbank frames each (`fbank` is
@@ -81,16 +104,16 @@ impl SpeakerEncoder {
         frames: usize,
     ) -> Result<Array2<f32>, DiarizeError> {
         assert_eq!(fbank.len(), batch * frames * N_MELS);
-        let parts = self.sessions.len().min(batch).max(1);
-        let per = batch.div_ceil(parts).max(1) * frames * N_MELS;
+        let sessions = self.sessions(batch);
+        let per = batch.div_ceil(sessions.len()) * frames * N_MELS;
         let mut values = Vec::with_capacity(batch * EMBEDDING);
-        if parts == 1 {
-            values = run(&self.sessions[0], fbank, frames)?;
+        if sessions.len() == 1 || batch <= 1 {
+            values = run(sessions[0], fbank, frames)?;
         } else {
             let results: Vec<Result<Vec<f32>, DiarizeError>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = fbank
                     .chunks(per)
-                    .zip(&self.sessions)
+                    .zip(sessions)
                     .map(|(part, session)| scope.spawn(move || run(session, part, frames)))
                     .collect();
                 handles
@@ -116,6 +139,31 @@ impl SpeakerEncoder {
         }
         Ok(emb)
     }
+}
+
+/// A single-threaded session of the graph, checked to be CAM++'s.
+fn open(model: &Path, packed: &PrepackedWeights) -> Result<Session, DiarizeError> {
+    let bad = |why: String| DiarizeError::Model {
+        path: model.display().to_string(),
+        why,
+    };
+    let environment = vad::onnx_environment().map_err(|e| bad(e.to_string()))?;
+    let session = Session::builder(&environment)
+        // One thread: no pool, so nothing spins or sleeps between operators.
+        .and_then(|b| Ok(b.with_intra_threads(1)?))
+        .and_then(|b| Ok(b.with_inter_threads(1)?))
+        .and_then(|b| Ok(b.with_prepacked_weights(packed)?))
+        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+        .and_then(|mut b| b.commit_from_file(model))
+        .map_err(|e| bad(e.to_string()))?;
+    let inputs: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    if inputs != ["fbank"] || outputs != ["embedding"] {
+        return Err(bad(format!(
+            "expected input fbank and output embedding (CAM++), found {inputs:?} -> {outputs:?}"
+        )));
+    }
+    Ok(session)
 }
 
 /// One model run over the windows of `fbank` (`frames` frames each): their raw embeddings.
