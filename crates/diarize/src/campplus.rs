@@ -105,10 +105,14 @@ impl SpeakerEncoder {
     ) -> Result<Array2<f32>, DiarizeError> {
         assert_eq!(fbank.len(), batch * frames * N_MELS);
         let sessions = self.sessions(batch);
-        let per = batch.div_ceil(sessions.len()) * frames * N_MELS;
+        // Each run takes a thread's share of the batch, also while one session does them all:
+        // ONNX Runtime keeps the buffers of a session's largest run.
+        let per = batch.div_ceil(self.threads).max(1) * frames * N_MELS;
         let mut values = Vec::with_capacity(batch * EMBEDDING);
         if sessions.len() == 1 || batch <= 1 {
-            values = run(sessions[0], fbank, frames)?;
+            for part in fbank.chunks(per) {
+                values.extend(run(sessions[0], part, frames)?);
+            }
         } else {
             let results: Vec<Result<Vec<f32>, DiarizeError>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = fbank
