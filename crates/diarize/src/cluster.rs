@@ -8,8 +8,8 @@
 //!    per-window noise away, so this is where the number of speakers is decided; merging goes
 //!    on past the threshold while there are more than `max_speakers` clusters.
 //!
-//! A single window of another speaker between two of one is kept: with 1.5 s windows side by
-//! side it is a short turn (a reply, a back-channel), not noise.
+//! A single window of another speaker between two of one is kept: with 1.5 s windows (and one
+//! over each gap where neighbours differ) it is a short turn (a reply, a back-channel), not noise.
 
 use kodama::{linkage, Method};
 use ndarray::{Array1, Array2};
