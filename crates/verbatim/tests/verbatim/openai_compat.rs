@@ -464,6 +464,8 @@ async fn refusals_before_the_route_are_in_openais_shape() {
         ("VERBATIM_MAX_CONCURRENT_UPLOADS".into(), "1".into()),
         ("VERBATIM_BODY_MIN_RATE".into(), "4096".into()),
         ("VERBATIM_RATE_LIMIT_PER_MINUTE".into(), "3".into()),
+        // No workers: a request that got past the refusals would wait for nothing.
+        ("VERBATIM_OPENAI_WAIT".into(), "5s".into()),
     ];
     let Some(d) = Deployment::start(Kind::Embedded, 0, env).await else {
         return;
@@ -535,40 +537,14 @@ async fn refusals_before_the_route_are_in_openais_shape() {
     let (status, _, _) = openai_error(r).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // An upload trickling 2 KB/s holds the only upload slot: another is refused, retryable.
-    let form = form_of(&[("model", "whisper-1")], trickling_part());
-    let held = {
-        let post = slow
-            .http
-            .post(slow.url("/v1/audio/transcriptions"))
-            .bearer_auth(&slow.key)
-            .multipart(form);
-        tokio::spawn(async move { post.send().await.map(|r| r.status()) })
-    };
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let form = form_of(&[("model", "whisper-1")], wav_part("a.wav", vec![0u8; 100]));
-    let r = calm
-        .http
-        .post(&transcriptions)
-        .bearer_auth(&calm.key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let (status, headers, e) = openai_error(r).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{e}");
-    assert_eq!(e["type"], "server_error", "{e}");
-    assert!(headers.contains_key("retry-after"));
-    assert_eq!(retry(&headers).as_deref(), Some("true"));
-    held.abort();
-
     // Three POSTs a minute per key: the fourth is refused, retryable, and queued nothing.
     for i in 0..4 {
         let r = flood
             .http
             .post(flood.url("/v1/audio/transcriptions"))
             .bearer_auth(&flood.key)
-            .multipart(reqwest::multipart::Form::new().text("model", "whisper-1"))
+            // Not an upload: the upload cap has no say.
+            .json(&json!({"model": "whisper-1"}))
             .send()
             .await
             .unwrap();
@@ -587,4 +563,31 @@ async fn refusals_before_the_route_are_in_openais_shape() {
             assert_eq!(retry(&headers).as_deref(), Some("true"));
         }
     }
+
+    // An upload trickling 2 KB/s holds the only upload slot: another is refused, retryable.
+    let form = form_of(&[("model", "whisper-1")], trickling_part());
+    let held = {
+        let post = slow
+            .http
+            .post(slow.url("/v1/audio/transcriptions"))
+            .bearer_auth(&slow.key)
+            .multipart(form);
+        tokio::spawn(async move { post.send().await.map(|r| r.status()) })
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let form = form_of(&[("model", "whisper-1")], wav_part("a.wav", vec![0u8; 100]));
+    let r = calm
+        .http
+        .post(&transcriptions)
+        .bearer_auth(&calm.key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers, e) = openai_error(r).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+    assert_eq!(e["type"], "server_error", "{e}");
+    assert!(headers.contains_key("retry-after"));
+    assert_eq!(retry(&headers).as_deref(), Some("true"));
+    held.abort();
 }
