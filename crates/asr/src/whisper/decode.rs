@@ -36,6 +36,27 @@ pub struct Decoded {
     pub compression_ratio: f32,
 }
 
+impl Decoded {
+    /// What a segment of this attempt reports of it.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            temperature: self.temperature,
+            avg_logprob: self.avg_logprob,
+            compression_ratio: self.compression_ratio,
+            no_speech_prob: self.no_speech_prob,
+        }
+    }
+}
+
+/// An attempt's figures without its tokens.
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    pub temperature: f32,
+    pub avg_logprob: f32,
+    pub compression_ratio: f32,
+    pub no_speech_prob: f32,
+}
+
 pub struct DecodeParams<'a> {
     pub beam_size: usize,
     pub suppress_tokens: &'a [i32],

@@ -17,7 +17,8 @@ use super::activity::Activity;
 use super::align::{add_word_timestamps, align_batch, text_tokens, AlignContext, TimedWord};
 use super::decode::{
     generate_batch, generate_with_fallback, split_segments_by_timestamps, Attempt, DecodeParams,
-    Segment, LOG_PROB_THRESHOLD, MAX_LENGTH, NO_SPEECH_THRESHOLD, PROMPT_RESET_ON_TEMPERATURE,
+    Figures, Segment, LOG_PROB_THRESHOLD, MAX_LENGTH, NO_SPEECH_THRESHOLD,
+    PROMPT_RESET_ON_TEMPERATURE,
 };
 use super::encoded::{float_activations, Encoded, ALIGN_BATCH, ENCODE_BATCH};
 use super::mel::{MelExtractor, HOP, WINDOW_FRAMES};
@@ -349,11 +350,8 @@ struct WindowResult {
     /// `None`: the window was silence and is skipped whole.
     segments: Option<(Vec<Segment>, Vec<Vec<TimedWord>>)>,
     next_seek: usize,
-    /// The kept attempt's figures.
-    temperature: f32,
-    avg_logprob: f32,
-    compression_ratio: f32,
-    no_speech_prob: f32,
+    /// The kept attempt's.
+    figures: Figures,
 }
 
 impl Track {
@@ -422,7 +420,8 @@ impl Track {
             if let Some(end) = last_end(&segments, &segment_words) {
                 self.last_speech_timestamp = end;
             }
-            for (segment, seg_words) in segments.iter().zip(segment_words) {
+            let f = result.figures;
+            for (segment, seg_words) in segments.into_iter().zip(segment_words) {
                 if segment.start == segment.end || tok.decode(&segment.tokens).trim().is_empty() {
                     continue;
                 }
@@ -432,15 +431,15 @@ impl Track {
                     start: segment.start,
                     end: segment.end,
                     seek: window.seek as u64,
-                    tokens: segment.tokens.clone(),
-                    temperature: result.temperature,
-                    avg_logprob: result.avg_logprob,
-                    compression_ratio: result.compression_ratio,
-                    no_speech_prob: result.no_speech_prob,
+                    tokens: segment.tokens,
+                    temperature: f.temperature,
+                    avg_logprob: f.avg_logprob,
+                    compression_ratio: f.compression_ratio,
+                    no_speech_prob: f.no_speech_prob,
                 });
             }
         }
-        if result.temperature > PROMPT_RESET_ON_TEMPERATURE {
+        if result.figures.temperature > PROMPT_RESET_ON_TEMPERATURE {
             self.prompt_reset_since = self.all_tokens.len();
         }
     }
@@ -547,10 +546,7 @@ fn decode_step(
                 skipped_start: false,
                 segments: None,
                 next_seek,
-                temperature: decoded.temperature,
-                avg_logprob: decoded.avg_logprob,
-                compression_ratio: decoded.compression_ratio,
-                no_speech_prob: decoded.no_speech_prob,
+                figures: decoded.figures(),
             });
             continue;
         };
@@ -605,10 +601,7 @@ fn decode_step(
             skipped_start,
             segments: Some((segments, segment_words)),
             next_seek,
-            temperature: decoded.temperature,
-            avg_logprob: decoded.avg_logprob,
-            compression_ratio: decoded.compression_ratio,
-            no_speech_prob: decoded.no_speech_prob,
+            figures: decoded.figures(),
         });
     }
     Ok(out)
