@@ -2,7 +2,7 @@
 //! `POST /v1/audio/translations` and `GET /v1/models`. Each request is a batch job like any other (same store, keys, limits and
 //! queue); the call waits for it and answers in OpenAI's formats.
 
-mod error;
+pub(crate) mod error;
 mod render;
 mod request;
 mod stream;

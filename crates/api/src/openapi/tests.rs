@@ -69,7 +69,7 @@ fn the_document_is_openapi_3_1_and_covers_every_route() {
             }
             assert_eq!(op["security"], json!([{"api_key": []}]), "{method} {path}");
             // The OpenAI routes refuse as OpenAI does: 401.
-            let refusal = if path.starts_with("/v1/audio/") || path == "/v1/models" {
+            let refusal = if crate::openai::error::is_openai_path(path) {
                 "401"
             } else {
                 "403"
