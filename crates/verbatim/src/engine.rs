@@ -22,6 +22,8 @@ pub struct EngineArgs {
     pub compute_type: Option<String>,
     #[command(flatten)]
     pub batch_size: crate::cli::BatchSize,
+    #[command(flatten)]
+    pub lanes: crate::cli::Lanes,
 }
 
 pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
@@ -33,6 +35,7 @@ pub fn load(args: &EngineArgs) -> anyhow::Result<Arc<dyn asr::Engine>> {
             .clone()
             .unwrap_or_else(|| asr::whisper::DEFAULT_COMPUTE_TYPE.to_string()),
         batch_size: args.batch_size.windows(),
+        lanes: args.lanes.count(),
         ..Default::default()
     };
     let engine = asr::WhisperEngine::load(&path, &config)

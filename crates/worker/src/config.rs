@@ -53,6 +53,9 @@ pub struct WorkerConfig {
     pub threads_per_worker: usize,
     /// Windows each recognition decodes together (`asr::WhisperConfig::batch_size`).
     pub batch_size: usize,
+    /// Lanes each recognition splits its windows between (`asr::WhisperConfig::lanes`; 0: one
+    /// per thread).
+    pub lanes: usize,
     /// CTranslate2 compute type of the standard model and of models named by `model_code`
     /// (`"int8"`, `"float32"`, …; default: the asr crate's choice).
     pub compute_type: String,
@@ -98,6 +101,7 @@ impl Default for WorkerConfig {
             model_enhanced: "base".into(),
             threads_per_worker: threads_per_worker(cores, workers),
             batch_size: asr::whisper::DEFAULT_BATCH_SIZE,
+            lanes: 0,
             compute_type: asr::whisper::DEFAULT_COMPUTE_TYPE.into(),
             compute_type_enhanced: ENHANCED_COMPUTE_TYPE.into(),
             fetch_policy: FetchPolicy::default(),

@@ -37,13 +37,15 @@ impl Engines {
     /// worker and batch size.
     pub fn whisper(config: &WorkerConfig) -> Self {
         let models_dir = config.models_dir.clone();
-        let (threads, batch_size) = (config.threads_per_worker, config.batch_size);
+        let (threads, batch_size, lanes) =
+            (config.threads_per_worker, config.batch_size, config.lanes);
         Engines::new(Arc::new(move |model: &ModelChoice| {
             let path = asr::models::resolve(&model.name, &models_dir)?;
             let config = asr::WhisperConfig {
                 threads,
                 compute_type: model.compute_type.clone(),
                 batch_size,
+                lanes,
                 ..Default::default()
             };
             // The asr crate's own cache: `verbatim transcribe` and the workers of one process

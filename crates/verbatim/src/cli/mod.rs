@@ -16,7 +16,7 @@ mod watch;
 mod webhooks;
 mod worker;
 
-pub use pool::{BatchSize, ModelsDir};
+pub use pool::{BatchSize, Lanes, ModelsDir};
 
 use std::process::ExitCode;
 
