@@ -136,6 +136,17 @@ fn four_voices_in_short_turns_are_four_speakers() {
 }
 
 #[test]
+fn seven_voices_are_seven_speakers() {
+    let (found, der, _) = run(
+        &diarizer(),
+        &recordings::seven_voices(),
+        &DiarizeOptions::default(),
+    );
+    assert_eq!(found, 7, "speakers found");
+    assert!(der.total() <= DER_BOUND, "DER {der:?}");
+}
+
+#[test]
 fn short_replies_inside_another_speakers_speech_are_found() {
     let rec = recordings::short_replies();
     let (found, der, words) = run(&diarizer(), &rec, &DiarizeOptions::default());
@@ -379,6 +390,7 @@ fn figures() {
         recordings::three_readers(),
         recordings::four_voices_short_turns(),
         recordings::short_replies(),
+        recordings::seven_voices(),
     ] {
         let t0 = Instant::now();
         let (found, der, _) = run(&d, &rec, &DiarizeOptions::default());

@@ -179,6 +179,56 @@ pub fn four_voices_short_turns() -> Recording {
     )
 }
 
+/// Seven voices, every one a different reader of the fixtures, in 19 turns of 2.5–5 s, 0.5 s apart: A, the
+/// MFA corpus author; B, T and S, the three LibriVox readers; E, a Spanish MLS reader; W, a Swedish
+/// NST speaker; L, a LibriSpeech reader, who says only 4.9 s in two turns.
+pub fn seven_voices() -> Recording {
+    let a = clip("clips/en_mfa_acoustic_corpus.wav");
+    let b: Vec<f32> = [
+        clip("clips/en_sense_and_sensibility_0870.wav"),
+        clip("clips/en_sense_and_sensibility_0890.wav"),
+        clip("clips/en_sense_and_sensibility_0920.wav"),
+    ]
+    .concat();
+    let (t, s) = (
+        clip("clips/en_two_cities.wav"),
+        clip("clips/en_sonnet_001.wav"),
+    );
+    let e = clip("clips/es_mls_13697_11991_000000.wav");
+    let w: Vec<f32> = [
+        clip("clips/sv_nst_u0016002.wav"),
+        clip("clips/sv_nst_u0016003.wav"),
+        clip("clips/sv_nst_u0016004.wav"),
+    ]
+    .concat();
+    let l = clip("clips/en_librispeech_61-70968-0000.wav");
+    joined(
+        "seven_voices",
+        &[
+            ("A", &a[sec(0.0)..sec(5.0)]),
+            ("E", &e[sec(0.0)..sec(4.5)]),
+            ("T", &t[sec(0.0)..sec(5.0)]),
+            ("W", &w[sec(0.0)..sec(4.5)]),
+            ("B", &b[sec(0.0)..sec(4.0)]),
+            ("S", &s[sec(0.0)..sec(5.0)]),
+            ("L", &l[..sec(2.5)]),
+            ("A", &a[sec(5.0)..sec(9.0)]),
+            ("W", &w[sec(4.5)..sec(9.0)]),
+            ("T", &t[sec(5.0)..sec(9.0)]),
+            ("E", &e[sec(4.5)..sec(9.0)]),
+            ("S", &s[sec(5.0)..sec(9.0)]),
+            ("B", &b[sec(4.0)..sec(8.0)]),
+            ("L", &l[sec(2.5)..]),
+            ("W", &w[sec(9.0)..sec(13.0)]),
+            ("A", &a[sec(9.0)..sec(13.0)]),
+            ("E", &e[sec(9.0)..sec(13.5)]),
+            ("T", &t[sec(9.0)..sec(13.0)]),
+            ("B", &b[sec(8.0)..sec(12.0)]),
+        ],
+        0.5,
+    )
+}
+
 /// Short replies inside another speaker's speech: A (the MFA corpus author) speaks on, with
 /// B's 1.5 s and 2 s replies between (0.3 s pauses), as a back-channel or a quick answer.
 pub fn short_replies() -> Recording {
