@@ -136,21 +136,27 @@ pub fn three_readers() -> Recording {
     )
 }
 
+/// The four English voices of the fixtures: A, the MFA corpus author (spontaneous speech); B, the
+/// Sense and Sensibility reader (three clips joined); T, A Tale of Two Cities; S, a sonnet.
+fn english_voices() -> [Vec<f32>; 4] {
+    [
+        clip("clips/en_mfa_acoustic_corpus.wav"),
+        [
+            clip("clips/en_sense_and_sensibility_0870.wav"),
+            clip("clips/en_sense_and_sensibility_0890.wav"),
+            clip("clips/en_sense_and_sensibility_0920.wav"),
+        ]
+        .concat(),
+        clip("clips/en_two_cities.wav"),
+        clip("clips/en_sonnet_001.wav"),
+    ]
+}
+
 /// Four voices in a conversation-like exchange: twenty turns of 1.5–6 s, 0.3 s apart (a pause
 /// short enough that the turns' speech regions run together). A: the MFA corpus author
 /// (spontaneous speech), B, T and S: the three LibriVox readers.
 pub fn four_voices_short_turns() -> Recording {
-    let a = clip("clips/en_mfa_acoustic_corpus.wav");
-    let b: Vec<f32> = [
-        clip("clips/en_sense_and_sensibility_0870.wav"),
-        clip("clips/en_sense_and_sensibility_0890.wav"),
-        clip("clips/en_sense_and_sensibility_0920.wav"),
-    ]
-    .concat();
-    let (t, s) = (
-        clip("clips/en_two_cities.wav"),
-        clip("clips/en_sonnet_001.wav"),
-    );
+    let [a, b, t, s] = english_voices();
     joined(
         "four_voices_short_turns",
         &[
@@ -183,17 +189,7 @@ pub fn four_voices_short_turns() -> Recording {
 /// MFA corpus author; B, T and S, the three LibriVox readers; E, a Spanish MLS reader; W, a Swedish
 /// NST speaker; L, a LibriSpeech reader, who says only 4.9 s in two turns.
 pub fn seven_voices() -> Recording {
-    let a = clip("clips/en_mfa_acoustic_corpus.wav");
-    let b: Vec<f32> = [
-        clip("clips/en_sense_and_sensibility_0870.wav"),
-        clip("clips/en_sense_and_sensibility_0890.wav"),
-        clip("clips/en_sense_and_sensibility_0920.wav"),
-    ]
-    .concat();
-    let (t, s) = (
-        clip("clips/en_two_cities.wav"),
-        clip("clips/en_sonnet_001.wav"),
-    );
+    let [a, b, t, s] = english_voices();
     let e = clip("clips/es_mls_13697_11991_000000.wav");
     let w: Vec<f32> = [
         clip("clips/sv_nst_u0016002.wav"),
