@@ -210,9 +210,9 @@ impl WhisperEngine {
     }
 }
 
-/// Most lanes a recognition runs: each holds a copy of the model (about 45 MB for tiny.en int8,
-/// measured as peak RSS) and takes a share of a batch's windows, so more would mean smaller
-/// beam-search batches for little gain.
+/// Most lanes a recognition runs: each holds a copy of the model (about 90 MB more peak RSS for
+/// tiny.en int8, 300 MB for base float32) and takes a share of a batch's windows, so more would
+/// mean smaller beam-search batches for little gain.
 const MAX_LANES: usize = 4;
 
 /// How many lanes `threads` CPU threads run as, one thread each. Why lanes rather than
@@ -222,6 +222,7 @@ const MAX_LANES: usize = 4;
 /// two lanes of one thread took 21.9 s wall, 39 s CPU; one call on two threads 29.8 s wall, 47 s
 /// CPU, the same words. Even a 45 s clip (one track, so one lane busy at a time while the VAD
 /// runs on the other core) took 2.9 s against 3.3 s.
+///
 /// `asked` lanes (0: one per thread, up to MAX_LANES), at most one per thread. Above MAX_LANES
 /// threads every lane gets as many threads, the rest of the division going to the VAD.
 fn lanes(asked: usize, threads: usize) -> usize {

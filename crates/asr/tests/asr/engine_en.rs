@@ -221,7 +221,6 @@ fn hyphenated_words_are_whole() {
     }
 }
 
-/// Four minutes of several speakers: long enough to be cut into three tracks decoded side by side.
 /// Asserts that the words within each clip's stretch (name, start s, end s) of a recording of
 /// clips one after another say that clip (WER under 0.5).
 fn each_clip_in_its_span(words: &[transcript::Word], spans: &[(&str, f64, f64)], run: &str) {
@@ -239,6 +238,7 @@ fn each_clip_in_its_span(words: &[transcript::Word], spans: &[(&str, f64, f64)],
     }
 }
 
+/// Four minutes of several speakers: long enough to be cut into three tracks decoded side by side.
 /// Every recording's words land inside its own stretch of time, in order, and the batched
 /// decoding is as accurate as one window at a time; split between two lanes it says the same.
 #[test]
